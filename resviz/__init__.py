@@ -1,0 +1,11 @@
+"""resviz: watch the ideas of "Deep Residual Learning for Image Recognition" happen.
+
+He, Zhang, Ren, Sun, CVPR 2016 (arXiv:1512.03385). Importing this package is cheap on
+purpose: torch, torchvision and Captum load only where they are needed, so the window
+can appear before they are ready.
+"""
+
+__version__ = "0.1.0"
+
+PAPER = 'K. He, X. Zhang, S. Ren, J. Sun, "Deep Residual Learning for Image Recognition", CVPR 2016'
+PAPER_URL = "https://arxiv.org/abs/1512.03385"

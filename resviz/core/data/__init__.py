@@ -1,0 +1,56 @@
+"""Data sets as uint8 tensors, and the paper's augmentation as batch ops on the device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DataError
+from ..paths import cache_dir
+from .augment import BatchStream, augment_batch, eval_batches, normalise
+from .base import Augment, DataSet, ImageSet
+
+__all__ = [
+    "Augment",
+    "BatchStream",
+    "DataSet",
+    "ImageSet",
+    "augment_batch",
+    "eval_batches",
+    "load_dataset",
+    "normalise",
+    "DATASET_NAMES",
+]
+
+#: The data sets known by name; anything else is taken as a folder path.
+DATASET_NAMES = ("digits", "cifar10")
+
+
+def load_dataset(
+    spec: str | Path,
+    *,
+    root: str | Path | None = None,
+    download: bool = False,
+    size: int | None = None,
+) -> DataSet:
+    """Load ``digits``, ``cifar10`` (from ``root``) or an ImageFolder-layout folder path.
+
+    ``size`` sets the side of the square images for digits (default 16) and folders
+    (default 32); CIFAR-10 is always 32.
+    """
+    name = str(spec)
+    if name == "digits":
+        from .digits import load_digits
+
+        return load_digits(size=size or 16)
+    if name == "cifar10":
+        from .cifar10 import load_cifar10
+
+        return load_cifar10(root or cache_dir() / "cifar10", download=download)
+    from .folder import load_folder
+
+    if not Path(name).expanduser().exists() and "/" not in name and "\\" not in name:
+        raise DataError(
+            f"unknown data set {name!r}: use digits, cifar10, or the path of a folder "
+            "with train/ and test/ class subfolders"
+        )
+    return load_folder(name, size=size or 32)

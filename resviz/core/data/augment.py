@@ -1,0 +1,94 @@
+"""Batch preprocessing on the training device: mean subtraction, pad-and-crop, flips.
+
+The paper's recipe (section 4.2) as tensor ops over a whole uint8 batch, so nothing runs
+per image in Python and, on a GPU, nothing crosses to the host: random offsets and flip
+masks are drawn with a generator that lives on the same device as the images.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .base import Augment, ImageSet
+
+__all__ = ["normalise", "augment_batch", "BatchStream", "eval_batches"]
+
+
+def normalise(images: Tensor, mean: Tensor) -> Tensor:
+    """uint8 N x C x H x W -> float in [0, 1] minus the per-pixel training mean."""
+    return images.float().div_(255.0).sub_(mean)
+
+
+def augment_batch(x: Tensor, augment: Augment, generator: torch.Generator | None = None) -> Tensor:
+    """Pad ``augment.pad`` zeros per side, crop back at a random offset, maybe flip.
+
+    ``x`` is a float batch already normalised, so the zero padding is the mean colour,
+    as in the paper. Labels are untouched: the batch keeps its order.
+    """
+    n, _, h, w = x.shape
+    p = augment.pad
+    if p > 0:
+        padded = F.pad(x, (p, p, p, p))
+        offsets = torch.randint(0, 2 * p + 1, (2, n), device=x.device, generator=generator)
+        rows = offsets[0, :, None] + torch.arange(h, device=x.device)  # n x h
+        cols = offsets[1, :, None] + torch.arange(w, device=x.device)  # n x w
+        batch = torch.arange(n, device=x.device)[:, None, None]
+        # Advanced indexing on dims 0, 2, 3 gives n x h x w x c; back to n x c x h x w.
+        x = padded[batch, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    if augment.flip:
+        flip = torch.rand(n, device=x.device, generator=generator) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    return x.contiguous()
+
+
+class BatchStream:
+    """Endless random mini-batches from a split held on the training device.
+
+    Each epoch is one random permutation; a partial last batch is dropped so every step
+    sees ``batch_size`` images. The generator's state is all there is to checkpoint.
+    """
+
+    def __init__(self, data: ImageSet, batch_size: int, generator: torch.Generator) -> None:
+        if batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+        self.data = data
+        self.batch_size = min(batch_size, len(data))
+        self.generator = generator
+        self._order: Tensor | None = None
+        self._pos = 0
+
+    def __iter__(self) -> "BatchStream":
+        return self
+
+    def __next__(self) -> tuple[Tensor, Tensor]:
+        if self._order is None or self._pos + self.batch_size > len(self._order):
+            self._order = torch.randperm(
+                len(self.data), device=self.data.images.device, generator=self.generator
+            )
+            self._pos = 0
+        idx = self._order[self._pos : self._pos + self.batch_size]
+        self._pos += self.batch_size
+        return self.data.images[idx], self.data.labels[idx]
+
+    def state_dict(self) -> dict:
+        """The epoch's order, the position in it, and the generator's state."""
+        return {
+            "order": None if self._order is None else self._order.cpu(),
+            "pos": self._pos,
+            "generator": self.generator.get_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        order = state.get("order")
+        self._order = None if order is None else order.to(self.data.images.device)
+        self._pos = int(state.get("pos", 0))
+        if state.get("generator") is not None:
+            self.generator.set_state(state["generator"])
+
+
+def eval_batches(data: ImageSet, batch_size: int = 500):
+    """The split in order, in chunks: (uint8 images, labels) pairs for evaluation."""
+    for i in range(0, len(data), batch_size):
+        yield data.images[i : i + batch_size], data.labels[i : i + batch_size]

@@ -1,0 +1,45 @@
+"""CIFAR-10 through torchvision (Krizhevsky 2009), the data set of the paper's section 4.2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import DataError
+from .base import Augment, DataSet, ImageSet
+
+__all__ = ["load_cifar10", "CIFAR10_ARCHIVE"]
+
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+
+
+def _split(root: Path, train: bool, download: bool) -> tuple[ImageSet, list[str]]:
+    from torchvision.datasets import CIFAR10  # heavy import, only when asked
+
+    ds = CIFAR10(str(root), train=train, download=download)
+    images = torch.from_numpy(np.ascontiguousarray(ds.data.transpose(0, 3, 1, 2)))  # NHWC -> NCHW
+    labels = torch.as_tensor(ds.targets, dtype=torch.int64)
+    return ImageSet(images, labels), list(ds.classes)
+
+
+def load_cifar10(root: str | Path, download: bool = False) -> DataSet:
+    """CIFAR-10's 50,000 training and 10,000 test images from ``root``.
+
+    With ``download`` torchvision fetches the archive; without it, or offline, the error
+    says where the files must be.
+    """
+    root = Path(root).expanduser()
+    try:
+        train, classes = _split(root, True, download)
+        test, _ = _split(root, False, download)
+    except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...
+        what = "could not download CIFAR-10" if download else "CIFAR-10 is not in"
+        raise DataError(
+            f"{what} {root}: {exc}. Put {CIFAR10_ARCHIVE} (from "
+            f"https://www.cs.toronto.edu/~kriz/cifar.html) or its extracted "
+            f"cifar-10-batches-py/ folder in {root}"
+            + ("" if download else ", or allow downloading")
+        ) from exc
+    return DataSet("cifar10", train, test, classes, augment=Augment(pad=4, flip=True))

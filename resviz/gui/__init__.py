@@ -1,0 +1,1 @@
+"""resviz's desktop app: PySide6 + pyqtgraph widgets over resviz.core (no ML logic here)."""

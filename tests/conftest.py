@@ -1,0 +1,39 @@
+"""Shared fixtures: tiny models, the digits set, the shared CIFAR-10 folder when present."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: Where the shared data lies on the project's machines; a fresh clone has none.
+SHARED_DATA = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpg.tar.gz"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Caches go to a per-session temp folder, never to the user's home."""
+    monkeypatch.setenv("RESVIZ_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from resviz.core.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def cifar10_folder(tmp_path_factory) -> Path:
+    """The shared CIFAR-10 JPEG set, unpacked once per test session."""
+    if not CIFAR_ARCHIVE.is_file():
+        pytest.skip(f"needs the shared CIFAR-10 archive at {CIFAR_ARCHIVE} (absent on a fresh clone)")
+    dest = tmp_path_factory.mktemp("cifar10")
+    with tarfile.open(CIFAR_ARCHIVE) as tar:
+        tar.extractall(dest, filter="data")
+    return dest / "cifar10-jpg"

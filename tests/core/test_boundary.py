@@ -1,0 +1,23 @@
+"""resviz.core never imports Qt: it must run headless, in workers, and under torchrun."""
+
+import subprocess
+import sys
+
+
+def test_importing_core_loads_no_qt():
+    code = (
+        "import sys, pkgutil, importlib, resviz.core as c\n"
+        "for m in pkgutil.walk_packages(c.__path__, 'resviz.core.'): importlib.import_module(m.name)\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph') or m.startswith('resviz.gui')]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_importing_resviz_and_its_cli_is_light():
+    """The window must not wait for torch: the package and CLI parser import without it."""
+    code = "import sys, resviz, resviz.cli; resviz.cli.build_parser(); print('torch' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"
