@@ -1,0 +1,112 @@
+"""resviz's own checkpoint format: weights plus what it takes to use them.
+
+A checkpoint is a plain dict of tensors, numbers, strings and lists, saved with
+``torch.save`` and read back with ``torch.load(weights_only=True)``, so opening a file
+from the internet never runs code (DESIGN.md, "Runs on disk"). Files are written to a
+temporary name and moved into place with ``os.replace``: a crash mid-write leaves the
+previous checkpoint intact.
+
+Keys (version 1):
+    format, version        "resviz-checkpoint", 1
+    arch, family, shortcut the architecture name (resnet20 ...), cifar/imagenet, A/B/C
+    num_classes, classes   the head's size and the class names
+    shortcuts, residuals   the per-block switches, depth order
+    mean, image_shape      the per-pixel training mean (C x H x W, in [0, 1]) and C, H, W
+    dataset                the data set's name
+    step                   optimizer steps done
+    config                 the TrainConfig as a dict (None for models not trained here)
+    model                  the state dict
+    optimizer, trainer     optional: what resuming needs (optimizer state, RNG states ...)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .errors import CheckpointError
+from .models import ResNet, build_model
+
+__all__ = ["CHECKPOINT_FORMAT", "checkpoint_dict", "save_checkpoint", "load_checkpoint", "model_from_checkpoint"]
+
+CHECKPOINT_FORMAT = "resviz-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def checkpoint_dict(
+    model: ResNet,
+    *,
+    classes: list[str],
+    mean: torch.Tensor | None,
+    dataset: str,
+    step: int = 0,
+    config: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The dict :func:`save_checkpoint` writes, for ``model`` as it is now."""
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "arch": getattr(model, "arch_name", None),
+        "family": model.family,
+        "shortcut": model.shortcut_option,
+        "num_classes": model.num_classes,
+        "classes": list(classes),
+        "shortcuts": model.shortcuts(),
+        "residuals": model.residuals(),
+        "mean": None if mean is None else mean.detach().cpu(),
+        "image_shape": None if mean is None else list(mean.shape),
+        "dataset": dataset,
+        "step": int(step),
+        "config": config,
+        "model": state,
+        **extra,
+    }
+
+
+def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
+    """Write atomically: a temporary file in the same folder, then ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        torch.save(checkpoint, tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a resviz checkpoint without running any code from the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        raise CheckpointError(f"{path} is not a readable checkpoint: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a resviz checkpoint")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict[str, Any]) -> ResNet:
+    """Rebuild the net a resviz checkpoint describes, with its weights and switches."""
+    model = build_model(
+        ckpt["arch"], num_classes=ckpt["num_classes"], shortcut=ckpt["shortcut"], family=ckpt["family"]
+    )
+    try:
+        model.load_state_dict(ckpt["model"], strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint weights do not fit {ckpt['arch']}: {str(exc).splitlines()[0]}") from exc
+    model.set_shortcuts(ckpt.get("shortcuts") or True)
+    model.set_residuals(ckpt.get("residuals") or True)
+    return model
