@@ -21,3 +21,15 @@ def test_importing_resviz_and_its_cli_is_light():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
+
+
+def test_names_and_config_need_no_torch():
+    """The app fills its menus and checks settings while torch is still loading."""
+    code = (
+        "import sys; from resviz.core.archs import ARCHITECTURES, parse_arch; "
+        "from resviz.core.train.config import TrainConfig; from resviz.core.train.records import Record; "
+        "TrainConfig(arch='plain56'); print('torch' in sys.modules)"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"

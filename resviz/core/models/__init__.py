@@ -1,17 +1,14 @@
 """The paper's networks: CIFAR 6n+2 and ImageNet ResNets with switchable shortcuts."""
 
 from .blocks import BasicBlock, Bottleneck, Probe, ProbedBlock
+from ..archs import ARCHITECTURES, LEVEL_STAGES, LEVELS, ArchSpec, parse_arch
 from .registry import (
-    ARCHITECTURES,
-    LEVEL_STAGES,
-    LEVELS,
-    ArchSpec,
     architecture_table,
+    build_from_spec,
     build_model,
     count_parameters,
     level_module,
     level_of_block,
-    parse_arch,
 )
 from .resnet import SHORTCUT_OPTIONS, ResNet, cifar_resnet, imagenet_resnet
 
@@ -27,6 +24,7 @@ __all__ = [
     "ProbedBlock",
     "ResNet",
     "architecture_table",
+    "build_from_spec",
     "build_model",
     "cifar_resnet",
     "count_parameters",

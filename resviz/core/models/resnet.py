@@ -20,12 +20,12 @@ from typing import Iterator, Literal, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..archs import IMAGENET_BLOCKS, SHORTCUT_OPTIONS
 from .blocks import BasicBlock, Bottleneck, PadShortcut, Probe, ProbedBlock, conv1x1
 
 __all__ = ["ResNet", "ShortcutOption", "cifar_resnet", "imagenet_resnet", "SHORTCUT_OPTIONS"]
 
 ShortcutOption = Literal["A", "B", "C"]
-SHORTCUT_OPTIONS: tuple[str, ...] = ("A", "B", "C")
 
 Family = Literal["cifar", "imagenet"]
 
@@ -213,23 +213,16 @@ def cifar_resnet(
     )
 
 
-#: Table 1 of the paper: blocks per stage for each ImageNet depth.
-IMAGENET_LAYERS: dict[int, tuple[type[BasicBlock] | type[Bottleneck], list[int]]] = {
-    18: (BasicBlock, [2, 2, 2, 2]),
-    34: (BasicBlock, [3, 4, 6, 3]),
-    50: (Bottleneck, [3, 4, 6, 3]),
-    101: (Bottleneck, [3, 4, 23, 3]),
-    152: (Bottleneck, [3, 8, 36, 3]),
-}
 
 
 def imagenet_resnet(
     depth: int, *, num_classes: int = 1000, shortcut: str = "B", plain: bool = False
 ) -> ResNet:
     """The paper's ImageNet net of 18, 34, 50, 101 or 152 layers (Table 1)."""
-    if depth not in IMAGENET_LAYERS:
+    if depth not in IMAGENET_BLOCKS:
         raise ValueError(f"ImageNet ResNets have 18, 34, 50, 101 or 152 layers; got {depth}")
-    block, layers = IMAGENET_LAYERS[depth]
+    kind, layers = IMAGENET_BLOCKS[depth]
+    block = Bottleneck if kind == "bottleneck" else BasicBlock
     stem = nn.Sequential(
         nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False),
         nn.BatchNorm2d(64),

@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ..archs import parse_arch
 from ..errors import ConfigError
 
 __all__ = ["TrainConfig"]
@@ -81,9 +82,7 @@ class TrainConfig:
             raise ConfigError(f"device must be auto, cpu, cuda or mps, not {self.device!r}")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"threads must be at least 1, not {self.threads!r}")
-        from ..models import parse_arch  # raises ConfigError for unknown names
-
-        parse_arch(self.arch)
+        parse_arch(self.arch)  # raises ConfigError naming the problem
 
     def milestone_steps(self) -> list[int]:
         """The steps at which the learning rate drops (32k and 48k of 64k by default)."""

@@ -20,6 +20,7 @@ __all__ = [
     "STATUSES",
     "Record",
     "Event",
+    "StatusChange",
     "Sink",
 ]
 
@@ -71,6 +72,16 @@ class Event:
     time: float = field(default_factory=time.time)
 
 
+@dataclass
+class StatusChange:
+    """The run's status changed (``running``, ``paused``, ``finished``, ``stopped``, ``failed``)."""
+
+    status: str
+    reason: str | None = None
+    step: int = 0
+    time: float = field(default_factory=time.time)
+
+
 class Sink(Protocol):
     """Where the trainer sends what it measures: a run store, a queue for the GUI ..."""
 
@@ -78,4 +89,4 @@ class Sink(Protocol):
 
     def event(self, event: Event) -> None: ...
 
-    def status(self, status: str, reason: str | None = None) -> None: ...
+    def status(self, change: StatusChange) -> None: ...
