@@ -1,0 +1,446 @@
+"""The main window: tabs (Train now, Inspect later), the runs list, menus, status bar.
+
+The window owns the objects the views share: the :class:`~resviz.gui.runs.RunsModel`,
+the :class:`~resviz.gui.session.TrainingSession` and the
+:class:`~resviz.gui.engine.EngineLoader`. Views subscribe to them; the window's
+``_on_*`` handlers turn actions into session calls and errors into messages that say
+what to do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from .. import PAPER, PAPER_URL, __version__
+from ..core.errors import ConfigError, ResvizError
+from . import settings
+from .actions import WindowActions
+from .degradation import GROUP, DegradationPanel
+from .engine import EngineLoader
+from .export import export_metrics, export_plots, safe_name
+from .runs import Run, RunsModel
+from .runs_view import RunsView
+from .session import TrainingSession
+from .status import StatusBar
+from .theme import theme
+
+__all__ = ["MainWindow", "TABS"]
+
+log = logging.getLogger(__name__)
+
+#: The window's tabs, in order: (title, "module:callable"), the callable taking the window
+#: and returning the tab's widget. Adding a tab is one line here, e.g. the Inspector of
+#: issue 5: ("Inspect", "resviz.gui.inspect:InspectTab"). A tab module must not import
+#: torch at module level (the window appears before torch has loaded; use
+#: ``window.engine.ready``).
+TABS: tuple[tuple[str, str], ...] = (
+    ("Train", "resviz.gui.train_tab:TrainTab"),
+)
+
+
+def _tab_factory(spec: str):
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """resviz's window. ``engine`` loads torch in the background (started by the app)."""
+
+    #: Seconds to wait for the training thread when closing (it saves a checkpoint first).
+    CLOSE_TIMEOUT = 15.0
+
+    def __init__(self, engine: EngineLoader | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("resviz — deep residual learning, live")
+        self.setObjectName("resviz_main_window")
+        self.engine = engine or EngineLoader(parent=self)
+        self.runs = RunsModel()
+        self.session = TrainingSession(self.runs, self.engine, settings.runs_root, parent=self)
+        self.actions = WindowActions(self)
+        self.last_error: str | None = None
+        self._default_state: QtCore.QByteArray | None = None
+        self._error_box: QtWidgets.QMessageBox | None = None
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        for title, spec in TABS:
+            self.add_tab(_tab_factory(spec)(self), title)
+        self.train_tab = self.tabs.widget(0)
+
+        self.runs_view = RunsView(self.runs)
+        self.runs_view.customContextMenuRequested.connect(self._on_runs_menu)
+        self.runs_dock = self._dock("Runs", "runs_dock", self.runs_view)
+        self.degradation = DegradationPanel(self.runs)
+        self.degradation_dock = self._dock("Degradation experiment", "degradation_dock", self.degradation)
+        self.actions.build_menus(self, [self.runs_dock, self.degradation_dock])
+
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.setAcceptDrops(True)
+        self._connect()
+        self._restore_settings()
+        self._on_engine_state()
+        self._update_actions()
+
+    # -- building ------------------------------------------------------------------------
+
+    def add_tab(self, widget: QtWidgets.QWidget, title: str) -> int:
+        """Add a tab (the Inspector adds itself this way, or through :data:`TABS`)."""
+        return self.tabs.addTab(widget, title)
+
+    def _dock(self, title: str, name: str, widget: QtWidgets.QWidget) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.open_run.triggered.connect(self._on_open_run)
+        a.export_plots.triggered.connect(self._on_export_plots)
+        a.export_csv.triggered.connect(self._on_export_csv)
+        a.runs_folder.triggered.connect(self._on_runs_folder)
+        a.quit.triggered.connect(self.close)
+        a.start.triggered.connect(self._on_start)
+        a.pause.triggered.connect(self._on_pause)
+        a.stop.triggered.connect(self.session.stop)
+        a.shortcuts.triggered.connect(self._on_shortcuts)
+        a.degradation.triggered.connect(self._on_degradation)
+        a.continue_run.triggered.connect(self._on_continue)
+        a.log_scale.toggled.connect(self._on_log_scale)
+        a.dark.triggered.connect(lambda: self.set_theme("dark"))
+        a.light.triggered.connect(lambda: self.set_theme("light"))
+        a.reset_layout.triggered.connect(self._on_reset_layout)
+        a.about.triggered.connect(self._on_about)
+        a.about_qt.triggered.connect(QtWidgets.QApplication.aboutQt)
+        self.engine.ready.connect(self._on_engine_state)
+        self.engine.failed.connect(self._on_engine_failed)
+        self.session.active_changed.connect(self._update_actions)
+        self.session.progress.connect(self._on_progress)
+        self.session.message.connect(self._on_message)
+        self.session.error.connect(self.show_error)
+        self.runs.current_changed.connect(self._update_actions)
+
+    # -- engine ----------------------------------------------------------------------------
+
+    def _on_engine_state(self) -> None:
+        if self.engine.is_ready:
+            took = f" (loaded in {self.engine.seconds:.1f} s)" if self.engine.seconds else ""
+            self.status.set_engine(f"Engine ready{took} · {_device_summary()}")
+        elif self.engine.error:
+            self.status.set_engine("Engine failed to load")
+        else:
+            self.status.set_engine("Loading torch, torchvision and Captum in the background …")
+        self._update_actions()
+
+    def _on_engine_failed(self, message: str) -> None:
+        self._on_engine_state()
+        self.show_error("The training engine did not load", message)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _update_actions(self, *_args) -> None:
+        a, s = self.actions, self.session
+        ready = self.engine.is_ready
+        active = s.active
+        a.start.setEnabled(ready)
+        a.degradation.setEnabled(ready)
+        a.pause.setEnabled(active is not None and active.status in ("running", "paused"))
+        a.pause.setChecked(s.paused)
+        a.pause.setText("Resume" if s.paused else "Pause")
+        a.stop.setEnabled(s.busy)
+        a.shortcuts.setEnabled(active is not None and active.status in ("running", "paused"))
+        a.shortcuts.setChecked(active.shortcuts_on if active is not None else True)
+        a.shortcuts.setText("Shortcuts on" if a.shortcuts.isChecked() else "Shortcuts off")
+        current = self.runs.current
+        a.continue_run.setEnabled(
+            ready and current is not None and current.run_dir is not None
+            and current.status in ("stopped", "failed") and current is not active
+        )
+        a.export_csv.setEnabled(current is not None and current.run_dir is not None)
+        if not ready:
+            a.start.setToolTip("Start is enabled once torch has loaded (a few seconds after the window opens)")
+        else:
+            a.start.setToolTip(a.start.statusTip() + " (Ctrl+R)")
+
+    def _on_start(self) -> None:
+        controls = self.train_tab.controls
+        try:
+            configs = controls.configs()
+            self.session.enqueue(configs)
+        except ConfigError as exc:
+            self._settings_problem(str(exc))
+            return
+        controls.show_problem(None)
+
+    def _on_degradation(self) -> None:
+        controls = self.train_tab.controls
+        try:
+            configs = controls.degradation_configs()
+            self.session.enqueue(configs, group=GROUP)
+        except ConfigError as exc:
+            self._settings_problem(str(exc))
+            return
+        controls.show_problem(None)
+        self.degradation_dock.show()
+        self.degradation_dock.raise_()
+
+    def _settings_problem(self, message: str) -> None:
+        self.last_error = message
+        self.train_tab.controls.show_problem(message)
+        self.status.showMessage(f"Cannot start: {message}", 10_000)
+
+    def _on_pause(self, checked: bool) -> None:
+        self.session.pause() if checked else self.session.resume()
+
+    def _on_shortcuts(self, checked: bool) -> None:
+        self.session.set_shortcuts(checked)
+        self.status.showMessage(f"switching shortcuts {'on' if checked else 'off'} before the next step", 5000)
+
+    def _on_continue(self) -> None:
+        run = self.runs.current
+        if run is None:
+            return
+        try:
+            self.session.continue_run(run)
+        except ResvizError as exc:
+            self.show_error("Cannot continue the run", str(exc))
+
+    def _on_progress(self, run: Run) -> None:
+        self.status.show_progress(run)
+        if run is self.session.active and self.actions.shortcuts.isChecked() != run.shortcuts_on:
+            self._update_actions()
+
+    def _on_message(self, text: str) -> None:
+        self.status.showMessage(text, 8000)
+        if self.session.active is None:
+            self.status.show_progress(None)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user what went wrong and what to do, without blocking the window."""
+        self.last_error = message
+        self.status.showMessage(f"{title}: {message}", 15_000)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, message,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal sheet, not a nested event loop: training goes on
+        self._error_box = box
+
+    # -- runs and folders -------------------------------------------------------------------
+
+    def open_run_folder(self, path: str | Path) -> Run | None:
+        """Show and follow a run folder; errors become a message, never an exception."""
+        try:
+            run = self.session.follow(path)
+        except ResvizError as exc:
+            self.show_error("Cannot open the run folder", str(exc))
+            return None
+        settings.settings().setValue("paths/last_open", str(Path(path).parent))
+        return run
+
+    def _on_open_run(self) -> None:
+        start = settings.value("paths/last_open", str(settings.runs_root()))
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        if folder:
+            self.open_run_folder(folder)
+
+    def _on_runs_menu(self, pos: QtCore.QPoint) -> None:
+        run = self.runs_view.table.run_at(self.runs_view.indexAt(pos).row())
+        if run is None:
+            return
+        self.runs.set_current(run)
+        menu = QtWidgets.QMenu(self)
+        menu.addAction("Show only this run", lambda: self._show_only(run))
+        menu.addAction("Show all runs", lambda: self._show_only(None))
+        menu.addSeparator()
+        menu.addAction(self.actions.continue_run)
+        menu.addAction(self.actions.export_csv)
+        if run.run_dir is not None:
+            menu.addAction("Open the run folder", lambda: QtGui.QDesktopServices.openUrl(
+                QtCore.QUrl.fromLocalFile(str(run.run_dir))))
+        menu.addSeparator()
+        remove = menu.addAction("Remove from the list", lambda: self._forget(run))
+        remove.setEnabled(run is not self.session.active)
+        menu.popup(self.runs_view.viewport().mapToGlobal(pos))
+
+    def _show_only(self, only: Run | None) -> None:
+        for run in self.runs:
+            run.set_visible(only is None or run is only)
+
+    def _forget(self, run: Run) -> None:
+        try:
+            self.session.forget(run)
+        except ResvizError as exc:
+            self.show_error("Cannot remove the run", str(exc))
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if any(Path(u.toLocalFile()).is_dir() for u in event.mimeData().urls() if u.isLocalFile()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        folders = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        folders = [f for f in folders if f.is_dir()]
+        for folder in folders:
+            self.open_run_folder(folder)
+        event.acceptProposedAction()
+
+    # -- export ----------------------------------------------------------------------------
+
+    def plots(self) -> dict[str, pg.PlotItem]:
+        """Every plot in the window by export name."""
+        out: dict[str, pg.PlotItem] = {}
+        for i in range(self.tabs.count()):
+            plots = getattr(self.tabs.widget(i), "plots", None)
+            if callable(plots):
+                out.update(plots())
+        return out
+
+    def export_plots_to(self, folder: str | Path) -> list[Path]:
+        written = export_plots(self.plots(), folder)
+        self.status.showMessage(f"saved {len(written)} files in {folder}", 8000)
+        return written
+
+    def _on_export_plots(self) -> None:
+        start = settings.value("paths/last_export", str(Path.home()))
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export every plot (PNG and SVG) into", start)
+        if not folder:
+            return
+        settings.settings().setValue("paths/last_export", folder)
+        try:
+            self.export_plots_to(folder)
+        except ResvizError as exc:
+            self.show_error("Export failed", str(exc))
+
+    def export_metrics_to(self, run: Run, path: str | Path) -> int:
+        rows = export_metrics(run, path)
+        self.status.showMessage(f"saved {rows:,} rows of {run.name} to {path}", 8000)
+        return rows
+
+    def _on_export_csv(self) -> None:
+        run = self.runs.current
+        if run is None:
+            return
+        start = Path(settings.value("paths/last_export", str(Path.home()))) / f"{safe_name(run.name)}.csv"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {run.name}'s metrics", str(start),
+                                                        "CSV (*.csv)")
+        if not path:
+            return
+        settings.settings().setValue("paths/last_export", str(Path(path).parent))
+        try:
+            self.export_metrics_to(run, path)
+        except ResvizError as exc:
+            self.show_error("Export failed", str(exc))
+
+    def _on_runs_folder(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Save runs trained in the app into", str(settings.runs_root())
+        )
+        if folder:
+            settings.settings().setValue("runs/root", folder)
+            self.status.showMessage(f"new runs go to {folder}", 8000)
+
+    # -- view ------------------------------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        theme().apply(name)
+        (self.actions.dark if theme().name == "dark" else self.actions.light).setChecked(True)
+        settings.settings().setValue("view/theme", theme().name)
+
+    def _on_log_scale(self, on: bool) -> None:
+        self.train_tab.curves.set_log_scale(on)
+
+    def _on_reset_layout(self) -> None:
+        if self._default_state is not None:
+            self.restoreState(self._default_state)
+        for dock in (self.runs_dock, self.degradation_dock):
+            dock.show()
+
+    def _on_about(self) -> None:
+        QtWidgets.QMessageBox.about(
+            self,
+            "About resviz",
+            f"<h3>resviz {__version__}</h3>"
+            f"<p>Watch the ideas of <a href='{PAPER_URL}'>{PAPER}</a> happen: the degradation of deep "
+            "plain nets, residual functions that stay small, gradients reaching early layers through "
+            "shortcuts, and what a trained net sees at its low, mid and high levels.</p>"
+            f"<p>arXiv:1512.03385 · <a href='{PAPER_URL}'>{PAPER_URL}</a></p>",
+        )
+
+    # -- settings and closing ----------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = settings.settings()
+        self._default_state = self.saveState()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self._default_geometry()
+        state = s.value("window/state")
+        if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        for name, splitter in getattr(self.train_tab, "splitters", dict)().items():
+            sizes = s.value(f"window/splitter_{name}")
+            if isinstance(sizes, QtCore.QByteArray) and not sizes.isEmpty():
+                splitter.restoreState(sizes)
+        self.set_theme(settings.value("view/theme", "dark"))
+        self.actions.log_scale.setChecked(settings.value("view/log_scale", False))
+
+    def _default_geometry(self) -> None:
+        """1600 x 960 (room for four plot panels), shrunk to fit smaller screens."""
+        width, height = 1600, 960
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            width, height = min(width, int(avail.width() * 0.95)), min(height, int(avail.height() * 0.92))
+        self.resize(width, height)
+        self.resizeDocks([self.runs_dock, self.degradation_dock], [300, 300], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.runs_dock, self.degradation_dock], [260, 500], QtCore.Qt.Orientation.Vertical)
+
+    def save_settings(self) -> None:
+        s = settings.settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        for name, splitter in getattr(self.train_tab, "splitters", dict)().items():
+            s.setValue(f"window/splitter_{name}", splitter.saveState())
+        s.setValue("view/log_scale", self.actions.log_scale.isChecked())
+        self.train_tab.controls.save()
+        s.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Stop training, let the trainer write its final checkpoint, then close."""
+        self.save_settings()
+        if self.session.busy:
+            self.status.showMessage("Stopping training and saving a checkpoint …")
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        if not self.session.shutdown(self.CLOSE_TIMEOUT):
+            log.warning("closing while the training thread is still busy; its last checkpoint stays valid")
+        event.accept()
+
+
+def _device_summary() -> str:
+    """Which device ``auto`` will pick (torch is imported by now)."""
+    import os
+
+    import torch
+
+    if torch.cuda.is_available():
+        return f"CUDA: {torch.cuda.get_device_name(0)}"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "Apple MPS"
+    return f"CPU ({os.cpu_count()} cores)"
