@@ -137,8 +137,11 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_engine_state(self) -> None:
         if self.engine.is_ready:
-            took = f" (loaded in {self.engine.seconds:.1f} s)" if self.engine.seconds else ""
-            self.status.set_engine(f"Engine ready{took} · {_device_summary()}")
+            self.status.set_engine(f"Ready · {_device_summary()}")
+            if self.engine.seconds:
+                self.status.engine_label.setToolTip(
+                    f"torch, torchvision and Captum loaded in {self.engine.seconds:.1f} s, after the window opened"
+                )
         elif self.engine.error:
             self.status.set_engine("Engine failed to load")
         else:
@@ -366,8 +369,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_reset_layout(self) -> None:
         if self._default_state is not None:
             self.restoreState(self._default_state)
-        for dock in (self.runs_dock, self.degradation_dock):
-            dock.show()
+        self.runs_dock.show()
+        self.resizeDocks([self.runs_dock], [320], QtCore.Qt.Orientation.Horizontal)
 
     def _on_about(self) -> None:
         QtWidgets.QMessageBox.about(
@@ -384,6 +387,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _restore_settings(self) -> None:
         s = settings.settings()
+        # The experiment's panel appears when the experiment starts (Run > Degradation experiment).
+        self.degradation_dock.hide()
         self._default_state = self.saveState()
         geometry = s.value("window/geometry")
         if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
@@ -408,8 +413,7 @@ class MainWindow(QtWidgets.QMainWindow):
             avail = screen.availableGeometry()
             width, height = min(width, int(avail.width() * 0.95)), min(height, int(avail.height() * 0.92))
         self.resize(width, height)
-        self.resizeDocks([self.runs_dock, self.degradation_dock], [300, 300], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.runs_dock, self.degradation_dock], [260, 500], QtCore.Qt.Orientation.Vertical)
+        self.resizeDocks([self.runs_dock], [320], QtCore.Qt.Orientation.Horizontal)
 
     def save_settings(self) -> None:
         s = settings.settings()

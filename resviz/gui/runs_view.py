@@ -16,11 +16,11 @@ from .theme import theme
 
 __all__ = ["RunsTableModel", "RunsView"]
 
-_COLUMNS = ("Run", "Status", "Step", "Train %", "Test %")
+_COLUMNS = ("Run", "Status", "Train", "Test")
 _TIPS = (
     "Tick to show the run's curves; the swatch is its colour in every plot",
-    "queued, starting, running, paused, finished, stopped, failed (hover for the reason) or cancelled",
-    "Iterations (optimizer steps) done",
+    "queued, starting, running, paused, finished, stopped, failed (hover for the reason) or cancelled,\n"
+    "and the iterations done",
     "Training error (%) over the last 5 % of the records: the curve's settled value",
     "Test error (%) at the last evaluation",
 )
@@ -134,13 +134,11 @@ class RunsTableModel(QtCore.QAbstractTableModel):
         if col == 0:
             return run.name
         if col == 1:
-            return run.status
+            return f"{run.status} · {h.last_step:,}" if len(h) else run.status
         if col == 2:
-            return f"{h.last_step:,}"
-        if col == 3:
             value = h.mean_of_tail("train_error")
             return "" if value is None else f"{value:.1f}"
-        if col == 4:
+        if col == 3:
             value = h.last_scalar("test_error")
             return "" if value is None else f"{value:.1f}"
         return None

@@ -56,7 +56,7 @@ class StatusBar(QtWidgets.QStatusBar):
         self.progress_label = QtWidgets.QLabel()
         self.progress_label.setToolTip("The training run: iteration, loss, error, speed, time left, device")
         self.progress_bar = QtWidgets.QProgressBar()
-        self.progress_bar.setMaximumWidth(160)
+        self.progress_bar.setMaximumWidth(120)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setToolTip("Iterations done of the run's total")
         self.progress_bar.hide()

@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtGui
 from ..runs import Run, RunsModel
 from ..theme import theme
 
-__all__ = ["PlotPanel", "stage_ticks", "pen_for"]
+__all__ = ["PlotPanel", "LogAxis", "stage_ticks", "pen_for"]
 
 
 def pen_for(run: Run, width: float = 1.5, style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
@@ -51,6 +51,18 @@ def stage_ticks(
     return ticks
 
 
+class LogAxis(pg.AxisItem):
+    """A y axis whose log-mode labels stay readable: within one decade pyqtgraph labels
+    every minor tick (0.006, 0.007, 0.008 ...) and they collide; keep 1, 2 and 5 only."""
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = super().logTickStrings(values, scale, spacing)
+        if len(values) <= 4:
+            return strings
+        mantissa = [round(10 ** (float(v) % 1), 3) for v in values]
+        return [s if m in (1.0, 2.0, 5.0, 10.0) else "" for s, m in zip(strings, mantissa)]
+
+
 class PlotPanel(pg.GraphicsLayoutWidget):
     """A set of plots over the runs; subclasses fill in the ``_*_run`` hooks.
 
@@ -68,6 +80,9 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         self._slots: dict[Run, tuple[Callable, Callable]] = {}
         self._stale = True
         self.ci.setContentsMargins(4, 4, 8, 4)
+        # pyqtgraph titles are at least as wide as their text; below this width the
+        # scene would be clipped rather than shrunk, so the splitters stop here.
+        self.setMinimumSize(380, 300)
         runs.run_added.connect(self._on_run_added)
         runs.run_removed.connect(self._on_run_removed)
         runs.current_changed.connect(self._on_current_changed)
@@ -84,7 +99,8 @@ class PlotPanel(pg.GraphicsLayoutWidget):
     def add_plot(self, name: str, title: str, *, row: int, col: int = 0, left: str = "", bottom: str = "",
                  rowspan: int = 1, colspan: int = 1) -> pg.PlotItem:
         """A plot in the panel's grid, registered for theming and export under ``name``."""
-        plot = self.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan)
+        plot = self.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan,
+                            axisItems={"left": LogAxis("left")})
         self.plots[name] = plot
         self._titles[name] = title
         plot.setLabel("left", left)
@@ -99,6 +115,7 @@ class PlotPanel(pg.GraphicsLayoutWidget):
 
     def add_legend(self, plot: pg.PlotItem) -> pg.LegendItem:
         legend = plot.addLegend(offset=(-8, 8), labelTextSize="8pt", verSpacing=-4)
+        legend.setVisible(False)  # until a run is in it
         self._legends.append(legend)
         return legend
 
@@ -201,6 +218,7 @@ class PlotPanel(pg.GraphicsLayoutWidget):
             legend.addItem(item, name)
         elif not shown and present:
             legend.removeItem(item)
+        legend.setVisible(bool(legend.items))  # an empty legend is a stray little frame
 
     def set_title(self, name: str, title: str) -> None:
         """Change a plot's title (kept across theme changes)."""

@@ -63,7 +63,7 @@ class CurvesPanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.error = self.add_plot(
-            "error", "Error (%) — thin: training, bold: test (paper Fig. 1, 6)", row=0, left="error (%)",
+            "error", "Error % — thin: training, bold: test (Fig. 1, 6)", row=0, left="error (%)",
             bottom="iteration",
         )
         self.loss = self.add_plot("loss", "Training loss", row=1, left="loss", bottom="iteration")
@@ -76,6 +76,7 @@ class CurvesPanel(PlotPanel):
         self._key_test = pg.PlotDataItem(name="test")
         for key in (self._key_train, self._key_test):
             self.legend.addItem(key, key.name())
+        self.legend.setVisible(True)
         self._items: dict[Run, _Items] = {}
         self._hint = pg.TextItem(anchor=(0.5, 0.5))
         self._hint.setParentItem(self.error.getViewBox())
@@ -89,10 +90,11 @@ class CurvesPanel(PlotPanel):
         """With no runs yet, say what to do rather than show an empty frame."""
         c = theme().colours
         self._hint.setHtml(
-            f"<div style='color:{c.muted}; text-align:center'>No runs yet.<br>"
+            f"<p align='center' style='color:{c.muted}'>No runs yet.<br>"
             "<b>Start</b> (Ctrl+R) trains the settings on the left;<br>"
-            "<b>File › Open run folder</b> (Ctrl+O) follows a run on disk.</div>"
+            "<b>File › Open run folder</b> (Ctrl+O) follows a run on disk.</p>"
         )
+        self._hint.setTextWidth(340)  # a fixed width, so the anchor can centre it
         self._hint.setVisible(len(self.runs) == 0)
         self._place_hint()
 

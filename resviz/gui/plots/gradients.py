@@ -29,12 +29,12 @@ class GradientsPanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.layers = self.add_plot(
-            "grad_norm", "Gradient norm ‖∂L/∂W‖ per layer (log)", row=0, left="‖∂L/∂W‖",
+            "grad_norm", "Gradient norm per layer (log)", row=0, left="‖∂L/∂W‖",
             bottom="layer index (input → output)",
         )
         self.layers.setLogMode(x=False, y=True)
         self.heat_plot = self.add_plot(
-            "grad_norm_history", "Gradient norm over iterations (log10)", row=1, left="layer", bottom="iteration",
+            "grad_norm_history", "… over iterations (log10)", row=1, left="layer", bottom="iteration",
         )
         self.heatmap = Heatmap(self.heat_plot, label="log10 ‖∂L/∂W‖", log=True)
         self.heatmaps.append(self.heatmap)
@@ -80,13 +80,13 @@ class GradientsPanel(PlotPanel):
     def _draw_current(self, run: Run | None) -> None:
         if run is None:
             self.heatmap.clear()
-            self.set_title("grad_norm_history", "Gradient norm over iterations (log10)")
+            self.set_title("grad_norm_history", "… over iterations (log10)")
             self._shown = None
             return
         names = run.names(METRIC)
         if (run, len(names)) != self._shown:
             self._shown = (run, len(names))
-            self.set_title("grad_norm_history", f"Gradient norm over iterations (log10) — {run.name}")
+            self.set_title("grad_norm_history", f"… over iterations (log10) — {run.name}")
             ticks = stage_ticks(names, stage_levels(run), short=True)
             self.heat_plot.getAxis("left").setTicks([[(t + 0.5, label) for t, label in ticks], []])
         self.heatmap.show(*run.history.vector(METRIC))

@@ -37,7 +37,7 @@ class ResidualsPanel(PlotPanel):
             bottom="block (input → output)",
         )
         self.heat_plot = self.add_plot(
-            "residual_ratio_history", "Residual ratio over iterations", row=1, left="block",
+            "residual_ratio_history", "… over iterations", row=1, left="block",
             bottom="iteration",
         )
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
@@ -73,9 +73,9 @@ class ResidualsPanel(PlotPanel):
     def _relabel(self, run: Run, width: int) -> None:
         """Titles, stage ticks and stage separators for the run now shown."""
         self._shown, self._shown_width = run, width
-        kind = "plain: no shortcut adds x back" if not run.shortcuts_on else "residual"
-        self.set_title("residual_ratio", f"Residual ratio |F(x)|/|x| per block — {run.name} ({kind})")
-        self.set_title("residual_ratio_history", f"Residual ratio over iterations — {run.name}")
+        plain = "" if run.shortcuts_on else " (no shortcuts)"
+        self.set_title("residual_ratio", f"Residual ratio |F(x)|/|x| — {run.name}{plain}")
+        self.set_title("residual_ratio_history", f"… over iterations — {run.name}")
         names = run.names(METRIC)[:width]
         levels = stage_levels(run)
         self.bars_plot.getAxis("bottom").setTicks([stage_ticks(names, levels), []])

@@ -35,7 +35,7 @@ class ResponsePanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.ordered = self.add_plot(
-            "response_std", "Std of 3×3 layer responses (paper Fig. 7) — layer order", row=0, left="std",
+            "response_std", "Std of 3×3 layer responses (Fig. 7)", row=0, left="std",
             bottom="layer index (input → output)",
         )
         self.sorted = self.add_plot(
