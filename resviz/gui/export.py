@@ -37,14 +37,48 @@ def export_plot(plot: pg.PlotItem, path: str | Path, *, scale: float = 2.0) -> P
             exporter = ImageExporter(plot)
             width = max(int(plot.sceneBoundingRect().width() * scale), 200)
             exporter.parameters()["width"] = width
+            exporter.export(str(path))
         else:
-            exporter = SVGExporter(plot)
-        exporter.export(str(path))
+            _export_svg(plot, path)
     except OSError as exc:
         raise ResvizError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from exc
     if not path.is_file():
         raise ResvizError(f"cannot write {path}; check the folder is writable")
     return path
+
+
+def _export_svg(plot: pg.PlotItem, path: Path) -> None:
+    """pyqtgraph's SVG exporter, or Qt's own SVG generator where that one fails.
+
+    pyqtgraph 0.14's exporter cannot parse the closed paths ("... Z") that recent Qt
+    versions write (pyqtgraph issues #3485, #3495); Qt's QSvgGenerator rendering the
+    plot's part of the scene gives the same vector drawing without the post-processing.
+    """
+    try:
+        SVGExporter(plot).export(str(path))
+        return
+    except ValueError:
+        pass
+    from PySide6.QtCore import QRectF, QSize
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    from .theme import theme
+
+    source = plot.sceneBoundingRect()
+    w, h = int(source.width()), int(source.height())
+    generator = QSvgGenerator()
+    generator.setFileName(str(path))
+    generator.setSize(QSize(w, h))
+    generator.setViewBox(QRectF(0, 0, w, h))
+    generator.setTitle(plot.titleLabel.text or "resviz plot")
+    generator.setDescription("exported by resviz")
+    painter = QPainter(generator)
+    try:
+        painter.fillRect(QRectF(0, 0, w, h), pg.mkColor(theme().colours.plot_background))
+        plot.scene().render(painter, QRectF(0, 0, w, h), source)
+    finally:
+        painter.end()
 
 
 def export_plots(plots: dict[str, pg.PlotItem], folder: str | Path) -> list[Path]:

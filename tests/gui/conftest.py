@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from resviz.core.train.config import TrainConfig
+
+# Qt's offscreen screen is 800x600 by default, smaller than the window's minimum size; give
+# it a common desktop size so window geometry behaves as on a real screen.
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).with_name('offscreen-screen.json')}"
 
 #: Tiny runs: resnet8 (n=1) on 16x16 digits, a handful of steps, telemetry often.
 TINY = dict(iters=30, batch_size=32, telemetry_every=2, eval_every=10, checkpoint_every=1000, threads=1)

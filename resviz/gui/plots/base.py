@@ -82,7 +82,7 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(4, 4, 8, 4)
         # pyqtgraph titles are at least as wide as their text; below this width the
         # scene would be clipped rather than shrunk, so the splitters stop here.
-        self.setMinimumSize(380, 300)
+        self.setMinimumSize(300, 260)
         runs.run_added.connect(self._on_run_added)
         runs.run_removed.connect(self._on_run_removed)
         runs.current_changed.connect(self._on_current_changed)

@@ -63,7 +63,7 @@ class CurvesPanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.error = self.add_plot(
-            "error", "Error % — thin: training, bold: test (Fig. 1, 6)", row=0, left="error (%)",
+            "error", "Error % (thin: train, bold: test)", row=0, left="error (%)",
             bottom="iteration",
         )
         self.loss = self.add_plot("loss", "Training loss", row=1, left="loss", bottom="iteration")

@@ -73,8 +73,9 @@ class ResidualsPanel(PlotPanel):
     def _relabel(self, run: Run, width: int) -> None:
         """Titles, stage ticks and stage separators for the run now shown."""
         self._shown, self._shown_width = run, width
-        plain = "" if run.shortcuts_on else " (no shortcuts)"
-        self.set_title("residual_ratio", f"Residual ratio |F(x)|/|x| — {run.name}{plain}")
+        # A resnet whose shortcuts were switched off mid-run says so (plainN says it by name).
+        off = " (shortcuts off)" if not run.plain and not run.shortcuts_on else ""
+        self.set_title("residual_ratio", f"Residual ratio |F(x)|/|x| — {run.name}{off}")
         self.set_title("residual_ratio_history", f"… over iterations — {run.name}")
         names = run.names(METRIC)[:width]
         levels = stage_levels(run)
