@@ -58,8 +58,8 @@ class DegradationPanel(QtWidgets.QWidget):
     def _on_run_added(self, run: Run) -> None:
         if run.group != GROUP:
             return
-        if self._experiment and all(not r.live for r in self._experiment):
-            self._experiment = []  # a new experiment replaces a finished one
+        if self._experiment and self._experiment[-1].experiment != run.experiment:
+            self._experiment = []  # the panel shows the latest experiment
         self._experiment.append(run)
         run.changed.connect(self._refresh.start)
         run.status_changed.connect(self._refresh.start)

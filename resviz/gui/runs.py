@@ -58,6 +58,7 @@ class Run(QtCore.QObject):
         self.shortcuts: list[bool] | None = None
         self.history = RunHistory()
         self.group: str | None = None  # e.g. "degradation" for the experiment's four runs
+        self.experiment: str | None = None  # which experiment of that group (its folder name)
 
     def __repr__(self) -> str:
         return f"<Run {self.name} {self.status} step={self.history.last_step}>"

@@ -122,7 +122,7 @@ class TrainingSession(QtCore.QObject):
                 colour_index=self.runs.next_colour(),
                 status="queued",
             )
-            run.group = group
+            run.group, run.experiment = group, folder
             self._queue.append(_Queued(run, config, folder=folder))
             self.runs.add(run, make_current=not added and self._active is None)
             added.append(run)
@@ -187,7 +187,7 @@ class TrainingSession(QtCore.QObject):
         run.set_status("starting")
         worker.start()
         self.runs.set_current(run)
-        self.message.emit(f"{'continuing' if resume else 'starting'} {run.name} ({run.run_dir})")
+        self.message.emit(f"{'continuing' if resume else 'starting'} {run.name}")
         self.active_changed.emit()
 
     def _on_engine_ready(self) -> None:

@@ -12,12 +12,12 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..runs import Run, RunsModel
 from ..theme import theme
 
-__all__ = ["PlotPanel", "LogAxis", "stage_ticks", "pen_for"]
+__all__ = ["PlotPanel", "Plot", "ElidedTitle", "LogAxis", "stage_ticks", "pen_for"]
 
 
 def pen_for(run: Run, width: float = 1.5, style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
@@ -63,6 +63,84 @@ class LogAxis(pg.AxisItem):
         return [s if m in (1.0, 2.0, 5.0, 10.0) else "" for s, m in zip(strings, mantissa)]
 
 
+class ElidedTitle(pg.LabelItem):
+    """A plot title that shortens itself ("Residual ratio |F(x)|/|x| — res…") when narrow.
+
+    pyqtgraph's LabelItem makes its text's width the minimum width of the whole plot, so
+    a long title in a narrow window pushes the plot out of its widget and clips it. This
+    one has no minimum width and elides its text to the width it gets.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._full_text = ""
+        self._fitting = False
+        super().__init__(*args, **kwargs)
+
+    def setText(self, text: str, **args) -> None:
+        if not self._fitting:
+            self._full_text = text
+        super().setText(text, **args)
+        if not self._fitting:
+            self._fit()
+
+    def updateMin(self) -> None:
+        super().updateMin()
+        self.setMinimumWidth(0)
+
+    def sizeHint(self, which, constraint=QtCore.QSizeF()):
+        hint = super().sizeHint(which, constraint)
+        if which == QtCore.Qt.SizeHint.MinimumSize:
+            return QtCore.QSizeF(0, hint.height())
+        return hint
+
+    def resizeEvent(self, ev) -> None:
+        if ev is not None and not self._fitting:
+            self._fit()
+        super().resizeEvent(ev)
+
+    def _fit(self) -> None:
+        """The longest prefix of the full text (plus "…") that fits; binary search."""
+        avail = self.rect().width()
+        full = self._full_text
+        if avail <= 0 or not full:
+            return
+        self._fitting = True
+        try:
+            super().setText(full)
+            if self.itemRect().width() <= avail:
+                return
+            lo, hi = 0, len(full)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                super().setText(full[:mid].rstrip() + "…")
+                if self.itemRect().width() <= avail:
+                    lo = mid
+                else:
+                    hi = mid - 1
+            super().setText(full[:lo].rstrip() + "…")
+        finally:
+            self._fitting = False
+
+
+class Plot(pg.PlotItem):
+    """A PlotItem with an :class:`ElidedTitle` and a :class:`LogAxis` on the left."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("axisItems", {"left": LogAxis("left")})
+        super().__init__(**kwargs)
+        self.layout.removeItem(self.titleLabel)
+        self.scene_remove(self.titleLabel)
+        self.titleLabel = ElidedTitle("", size="11pt", parent=self)
+        self.layout.addItem(self.titleLabel, 0, 1)
+        self.setTitle(None)
+
+    @staticmethod
+    def scene_remove(item: QtWidgets.QGraphicsItem) -> None:
+        item.setParentItem(None)
+        if item.scene() is not None:
+            item.scene().removeItem(item)
+
+
 class PlotPanel(pg.GraphicsLayoutWidget):
     """A set of plots over the runs; subclasses fill in the ``_*_run`` hooks.
 
@@ -99,8 +177,8 @@ class PlotPanel(pg.GraphicsLayoutWidget):
     def add_plot(self, name: str, title: str, *, row: int, col: int = 0, left: str = "", bottom: str = "",
                  rowspan: int = 1, colspan: int = 1) -> pg.PlotItem:
         """A plot in the panel's grid, registered for theming and export under ``name``."""
-        plot = self.addPlot(row=row, col=col, rowspan=rowspan, colspan=colspan,
-                            axisItems={"left": LogAxis("left")})
+        plot = Plot()
+        self.addItem(plot, row=row, col=col, rowspan=rowspan, colspan=colspan)
         self.plots[name] = plot
         self._titles[name] = title
         plot.setLabel("left", left)

@@ -34,7 +34,7 @@ class ResidualsPanel(PlotPanel):
         super().__init__(runs, parent)
         self.bars_plot = self.add_plot(
             "residual_ratio", "Residual ratio |F(x)|/|x| per block", row=0, left="|F(x)| / |x|",
-            bottom="block (input → output)",
+            bottom="block, by level (input → output)",
         )
         self.heat_plot = self.add_plot(
             "residual_ratio_history", "… over iterations", row=1, left="block",
@@ -79,8 +79,8 @@ class ResidualsPanel(PlotPanel):
         self.set_title("residual_ratio_history", f"… over iterations — {run.name}")
         names = run.names(METRIC)[:width]
         levels = stage_levels(run)
-        self.bars_plot.getAxis("bottom").setTicks([stage_ticks(names, levels), []])
-        short = stage_ticks(names, levels, short=True)
+        short = stage_ticks(names, levels, short=True)  # "low", "mid", "high": fits narrow plots
+        self.bars_plot.getAxis("bottom").setTicks([short, []])
         self.heat_plot.getAxis("left").setTicks([[(t + 0.5, label) for t, label in short], []])
         for line in self._separators:
             self.bars_plot.removeItem(line)
