@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import traceback
 from pathlib import Path
@@ -83,6 +84,7 @@ class TrainWorker:
         from ..core.device import describe_device
         from ..core.train.trainer import Trainer
 
+        _lower_thread_priority()
         try:
             if self.resume:
                 trainer = Trainer.resume(self.run_dir, sinks=[self.sink], control=self.control)
@@ -101,6 +103,25 @@ class TrainWorker:
         self.failure = reason
         self.final_status = "failed"
         self.sink.status(StatusChange("failed", reason))
+
+
+#: Niceness of the training thread: below the GUI thread, so painting wins the CPU when
+#: both want it (DESIGN.md: "leave the GUI a core or lower the worker's priority").
+WORKER_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Make the calling thread (and the OpenMP threads it starts) yield to the GUI thread.
+
+    Linux schedules threads individually, so ``setpriority`` on this thread's id lowers
+    only the worker; elsewhere a thread id is not a process id, so nothing is done.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+    except OSError as exc:  # a sandbox may forbid it: training just runs at normal priority
+        log.info("could not lower the training thread's priority: %s", exc)
 
 
 class RunFollower:

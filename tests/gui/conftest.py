@@ -74,3 +74,9 @@ def _user_settings_untouched():
     yield
     after = user.stat().st_mtime if user.exists() else None
     assert after == before, f"a test wrote the user's settings at {user}"
+
+
+def curve_len(item) -> int:
+    """How many points a pyqtgraph curve holds now."""
+    x = item.getData()[0]
+    return 0 if x is None else len(x)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import set_tiny
+from conftest import curve_len, set_tiny
 
 from resviz.core.train.records import Record, StatusChange
 from resviz.gui.degradation import GROUP, DegradationPanel
@@ -26,9 +26,8 @@ def test_one_action_queues_plain_and_residual_at_two_depths_and_judges_them(wind
     text = window.degradation.text.text()
     assert "plain-14 trains worse than plain-8" in text
     assert text.count("seen here") + text.count("too close to call") == 4  # every claim has a verdict
-    for run in runs:  # all four overlaid on the curves
-        x, _ = window.train_tab.curves._items[run].train.getData()
-        assert len(x) >= 3
+    curves = window.train_tab.curves._items
+    qtbot.waitUntil(lambda: all(curve_len(curves[r].train) >= 3 for r in runs), timeout=5_000)
 
 
 def _finished(name: str, plain: bool, depth: int, train_error: float, experiment: str = "one") -> Run:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import set_tiny
+from conftest import curve_len, set_tiny
 
 
 def _items(window, run):
@@ -19,6 +19,10 @@ def test_start_trains_plain_and_residual_and_the_curves_fill(window, qtbot):
     runs = window.runs.runs
     assert [r.name for r in runs] == ["plain8", "resnet8"]
     qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=120_000)
+    # panels redraw one per short tick (RedrawQueue): wait until the last records are drawn
+    qtbot.waitUntil(lambda: all(
+        curve_len(_items(window, r).train) == len(r.history.scalar("train_error")[0]) for r in runs
+    ), timeout=5_000)
     for run in runs:
         x, y = _items(window, run).train.getData()
         assert x is not None and len(x) == len(run.history.scalar("train_error")[0]) >= 5
@@ -30,7 +34,7 @@ def test_start_trains_plain_and_residual_and_the_curves_fill(window, qtbot):
     assert runs[0].plain and not runs[1].plain
     # bars and heatmaps show the current run (the last one started)
     assert window.runs.current is runs[1]
-    assert len(window.train_tab.residuals.bars.opts["height"]) == 3
+    qtbot.waitUntil(lambda: len(window.train_tab.residuals.bars.opts["height"]) == 3, timeout=5_000)
     assert window.train_tab.gradients.heatmap.image.image is not None
 
 
@@ -59,8 +63,10 @@ def test_pause_resume_shortcuts_and_stop(window, qtbot):
     assert not window.actions.shortcuts.isChecked()
     kinds = [e.kind for e in run.history.events]
     assert "pause" in kinds and "shortcuts" in kinds
-    labels = [line.label.textItem.toPlainText() for line, _, has in _items(window, run).markers if has]
-    assert "paused" in labels and "shortcuts off" in labels
+    def labels():
+        return [line.label.textItem.toPlainText() for line, _, has in _items(window, run).markers if has]
+
+    qtbot.waitUntil(lambda: {"paused", "shortcuts off"} <= set(labels()), timeout=5_000)
 
     window.actions.stop.trigger()
     # the status arrives first, then the thread ends and the session lets the run go

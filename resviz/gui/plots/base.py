@@ -12,12 +12,13 @@ from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..runs import Run, RunsModel
 from ..theme import theme
 
-__all__ = ["PlotPanel", "Plot", "ElidedTitle", "LogAxis", "stage_ticks", "pen_for"]
+__all__ = ["PlotPanel", "RedrawQueue", "redraw_queue", "Plot", "ElidedTitle", "LogAxis", "stage_ticks", "pen_for"]
 
 
 def pen_for(run: Run, width: float = 1.5, style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
@@ -141,6 +142,59 @@ class Plot(pg.PlotItem):
             item.scene().removeItem(item)
 
 
+class RedrawQueue(QtCore.QObject):
+    """Panels waiting to redraw, served one per short timer tick.
+
+    New data reaches all four panels at once; drawing them in one pass blocks the event
+    loop for the sum of their paints (tens of ms on a busy 2-core machine, measured by
+    benchmarks/gui_latency.py). Serving one panel per tick keeps every pass to one
+    panel's work, while each panel still redraws many times a second.
+    """
+
+    INTERVAL_MS = 15
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: list[PlotPanel] = []
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self._on_timeout)
+
+    def request(self, panel: "PlotPanel") -> None:
+        if panel not in self._queue:
+            self._queue.append(panel)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def flush_all(self) -> None:
+        """Redraw every waiting panel now (before a screenshot or an assertion)."""
+        while self._queue:
+            self._serve(self._queue.pop(0))
+        self._timer.stop()
+
+    def _on_timeout(self) -> None:
+        if self._queue:
+            self._serve(self._queue.pop(0))
+        if not self._queue:
+            self._timer.stop()
+
+    @staticmethod
+    def _serve(panel: "PlotPanel") -> None:
+        if shiboken6.isValid(panel):  # a closed window's panels may be gone
+            panel.flush()
+
+
+_REDRAWS: RedrawQueue | None = None
+
+
+def redraw_queue() -> RedrawQueue:
+    """The app's one :class:`RedrawQueue`."""
+    global _REDRAWS
+    if _REDRAWS is None:
+        _REDRAWS = RedrawQueue()
+    return _REDRAWS
+
+
 class PlotPanel(pg.GraphicsLayoutWidget):
     """A set of plots over the runs; subclasses fill in the ``_*_run`` hooks.
 
@@ -157,6 +211,8 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         self.heatmaps: list = []  # Heatmap objects to restyle with the theme
         self._slots: dict[Run, tuple[Callable, Callable]] = {}
         self._stale = True
+        self._dirty_runs: set[Run] = set()
+        self._dirty_current = False
         self.ci.setContentsMargins(4, 4, 8, 4)
         # pyqtgraph titles are at least as wide as their text; below this width the
         # scene would be clipped rather than shrunk, so the splitters stop here.
@@ -185,8 +241,12 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         plot.setLabel("bottom", bottom)
         plot.getAxis("left").setWidth(54)  # aligned left axes across rows, room for "1e-3"
         for side in ("left", "bottom"):
+            axis = plot.getAxis(side)
             # Ratios and norms are plain numbers: no "(x0.001)" SI rescaling of the axis.
-            plot.getAxis(side).enableAutoSIPrefix(False)
+            axis.enableAutoSIPrefix(False)
+            # Grid lines at major ticks only: the minor grid costs ~5x the paint time of a
+            # whole plot (benchmarks/gui_latency.py), which stalls the event loop while training.
+            axis.setStyle(maxTickLevel=0)
         plot.setMenuEnabled(True)
         plot.hideButtons()
         return plot
@@ -213,15 +273,25 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         if slots is not None:
             run.changed.disconnect(slots[0])
             run.style_changed.disconnect(slots[1])
+        self._dirty_runs.discard(run)
         self._drop_run(run)
 
     def _on_run_changed(self, run: Run) -> None:
         if not self.isVisible():
             self._stale = True
             return
-        self._draw_run(run)
-        if run is self.runs.current:
-            self._draw_current(run)
+        self._dirty_runs.add(run)
+        self._dirty_current |= run is self.runs.current
+        redraw_queue().request(self)
+
+    def flush(self) -> None:
+        """Draw what changed since the last flush (the redraw queue calls this)."""
+        runs, self._dirty_runs = self._dirty_runs, set()
+        for run in runs:
+            self._draw_run(run)
+        if self._dirty_current:
+            self._dirty_current = False
+            self._draw_current(self.runs.current)
 
     def _on_run_styled(self, run: Run) -> None:
         self._style_run(run)
@@ -232,7 +302,8 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         if not self.isVisible():
             self._stale = True
             return
-        self._draw_current(run)
+        self._dirty_current = True
+        redraw_queue().request(self)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
@@ -242,6 +313,8 @@ class PlotPanel(pg.GraphicsLayoutWidget):
     def redraw(self) -> None:
         """Draw everything from the runs' histories (after a hidden spell or a theme change)."""
         self._stale = False
+        self._dirty_runs.clear()
+        self._dirty_current = False
         for run in self.runs:
             self._draw_run(run)
         self._draw_current(self.runs.current)
