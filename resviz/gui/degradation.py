@@ -33,7 +33,15 @@ class DegradationPanel(QtWidgets.QWidget):
     def __init__(self, runs: RunsModel, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs = runs
-        layout = QtWidgets.QVBoxLayout(self)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QtWidgets.QScrollArea()  # the claims outgrow a short dock
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        inner = QtWidgets.QWidget()
+        scroll.setWidget(inner)
+        layout = QtWidgets.QVBoxLayout(inner)
         layout.setContentsMargins(6, 6, 6, 6)
         self.text = QtWidgets.QLabel()
         self.text.setWordWrap(True)

@@ -78,6 +78,9 @@ class CurvesPanel(PlotPanel):
             self.legend.addItem(key, key.name())
         self.legend.setVisible(True)
         self._items: dict[Run, _Items] = {}
+        #: (step, text) of the marker labels shown: runs on one schedule drop their learning
+        #: rate at the same steps, and one label there reads better than four stacked.
+        self._labelled: set[tuple[int, str]] = set()
         self._hint = pg.TextItem(anchor=(0.5, 0.5))
         self._hint.setParentItem(self.error.getViewBox())
         self.error.getViewBox().sigResized.connect(self._place_hint)
@@ -160,13 +163,16 @@ class CurvesPanel(PlotPanel):
         if text is None:
             return
         colour = theme().run_colour(run.colour_index)
-        labelled = pg.InfiniteLine(
-            pos=event.step, angle=90, movable=False, pen=pen_for(run, 1.0, _DASH), label=text,
-            labelOpts={"position": 0.92, "color": colour, "rotateAxis": (1, 0), "anchors": [(1, 1), (1, 1)]},
+        first = (event.step, text) not in self._labelled
+        self._labelled.add((event.step, text))
+        label_opts = {"position": 0.92, "color": colour, "rotateAxis": (1, 0), "anchors": [(1, 1), (1, 1)]}
+        on_error = pg.InfiniteLine(
+            pos=event.step, angle=90, movable=False, pen=pen_for(run, 1.0, _DASH),
+            label=text if first else None, labelOpts=label_opts if first else None,
         )
-        plain = pg.InfiniteLine(pos=event.step, angle=90, movable=False, pen=pen_for(run, 1.0, _DASH))
-        labelled.setToolTip(f"{run.name}: {text} at iteration {event.step}")
-        for line, plot, has_label in ((labelled, self.error, True), (plain, self.loss, False)):
+        on_loss = pg.InfiniteLine(pos=event.step, angle=90, movable=False, pen=pen_for(run, 1.0, _DASH))
+        on_error.setToolTip(f"{run.name}: {text} at iteration {event.step}")
+        for line, plot, has_label in ((on_error, self.error, first), (on_loss, self.loss, False)):
             line.setVisible(run.visible)
             plot.addItem(line, ignoreBounds=True)
             items.markers.append((line, plot, has_label))
