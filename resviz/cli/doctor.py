@@ -3,13 +3,14 @@
 Meant for the first minute after installing (a wheel, a distribution package or the
 PyInstaller bundle, where no ``python -c`` is at hand) and for bug reports: it loads the
 embedded digits set, runs one training step of the smallest CIFAR net on it, and finds the
-app's icon and Qt, printing one line per check. Exit status 0 when every check passes.
+app's icon and draws it with Qt, printing one line per check. Exit status 0 when every check passes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 from typing import Callable
@@ -94,13 +95,41 @@ def _assets() -> str:
     return f"icon SVG and {len(sizes)} PNGs ({sizes[0]}-{sizes[-1]} px) in {svg.parent}"
 
 
+#: The QApplication the qt check had to create, kept alive for the rest of the process.
+_QT_APP: list = []
+
+
 def _qt() -> str:
-    # Imports only: creating a QGuiApplication without a display would abort the process.
     import PySide6
     import pyqtgraph
-    from PySide6 import QtCore, QtGui, QtSvg, QtWidgets  # noqa: F401  (the app needs all four)
+    from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
-    return f"PySide6 {PySide6.__version__} (Qt {QtCore.qVersion()}), pyqtgraph {pyqtgraph.__version__}"
+    versions = f"PySide6 {PySide6.__version__} (Qt {QtCore.qVersion()}), pyqtgraph {pyqtgraph.__version__}"
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        # Without a screen Qt aborts the whole process rather than raising, so only draw
+        # where one is named (or QT_QPA_PLATFORM=offscreen asks for none).
+        if sys.platform.startswith("linux") and not any(
+            os.environ.get(v) for v in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
+        ):
+            return f"{versions}; no display, so nothing drawn (QT_QPA_PLATFORM=offscreen draws without one)"
+        # A QApplication, not a QGuiApplication: whatever runs next in this process (the
+        # app, pytest-qt) can take it over. Kept for the life of the process.
+        _QT_APP.append(app := QtWidgets.QApplication(["resviz"]))
+    from ..resources import app_icon_svg
+
+    # Drawing the icon proves what a bundle most often lacks: a platform plugin and QtSvg.
+    renderer = QtSvg.QSvgRenderer(str(app_icon_svg()))
+    image = QtGui.QImage(64, 64, QtGui.QImage.Format.Format_ARGB32)
+    image.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(image)
+    try:
+        renderer.render(painter)
+    finally:
+        painter.end()
+    if image.pixelColor(32, 32).alpha() == 0:
+        raise RuntimeError("Qt drew nothing for the app icon (is the QtSvg module complete?)")
+    return f"{versions}; drew the icon on the '{app.platformName()}' platform"
 
 
 #: The checks in the order they run; each returns a one-line description or raises.
@@ -139,5 +168,6 @@ def run(args: argparse.Namespace) -> int:
         for r in results:
             print(f"  {'ok  ' if r['ok'] else 'FAIL'}  {r['check']:<10} {r['detail']}")
         if not healthy:
-            print("resviz: some checks failed (see FAIL above); reinstalling resviz usually fixes them", file=sys.stderr)
+            failed = sum(not r["ok"] for r in results)
+            print(f"resviz: {failed} of {len(results)} checks failed (FAIL above)", file=sys.stderr)
     return 0 if healthy else 1
