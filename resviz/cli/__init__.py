@@ -17,7 +17,7 @@ from .. import PAPER, __version__
 __all__ = ["main", "gui_main", "build_parser", "VERBS"]
 
 #: Verb modules, in the order ``resviz --help`` lists them.
-VERBS: tuple[str, ...] = ("models",)
+VERBS: tuple[str, ...] = ("models", "train", "export", "report", "experiment")
 VERBS += ("doctor",)  # check an installation end to end (resviz.cli.doctor)
 
 

@@ -1,0 +1,33 @@
+"""``resviz report``: the paper's figures for one or more runs, as a PNG/SVG/PDF."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="draw training/test error (Fig. 1/6), layer response std (Fig. 7), residual ratios and gradient norms",
+        description="Draw the paper's figures for the given runs into one image: training error (thin) and test "
+        "error (bold) against iterations, response std per 3x3 layer (Fig. 7), residual ratio per block, "
+        "gradient norm per layer. Plain nets are dashed.",
+    )
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--out", required=True, metavar="FIG", help="output image (.png, .svg or .pdf)")
+    p.add_argument("--title", help="a title above the panels")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.errors import RunError
+    from ..core.report import load_history, save_report
+
+    histories = [load_history(d) for d in args.run_dirs]
+    try:
+        out = save_report(histories, args.out, title=args.title)
+    except (OSError, ValueError) as exc:
+        raise RunError(f"cannot write {args.out}: {exc}") from exc
+    print(f"wrote {out}", file=sys.stderr)
+    return 0

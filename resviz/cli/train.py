@@ -1,0 +1,147 @@
+"""``resviz train``: train one net with the paper's recipe, headless, into a run folder."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from .progress import ProgressSink, format_duration
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a net into a run folder (the app can follow it live)",
+        description=(
+            "Train a ResNet or plain net with the paper's recipe (SGD, momentum 0.9, weight decay "
+            "1e-4, batch 128, lr 0.1 divided by 10 at 50%% and 75%% of the iterations). Metrics go "
+            "to RUN_DIR/metrics.sqlite; checkpoints to RUN_DIR/checkpoints. Ctrl+C stops cleanly "
+            "(a final checkpoint is written; continue with --resume)."
+        ),
+    )
+    p.add_argument("--arch", help="architecture, e.g. resnet20, plain56, resnet8 (default resnet20)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--plain", action="store_true", help="switch every shortcut off (the paper's plain net)")
+    g.add_argument("--shortcut", choices=("A", "B", "C"), type=str.upper, help="shortcut option (default A for CIFAR nets)")
+    p.add_argument("--data", help="digits (default), cifar10, or a folder with train/ and test/")
+    p.add_argument("--data-root", help="where cifar10 lives (default: resviz's cache folder)")
+    p.add_argument("--download", action="store_true", help="allow downloading cifar10")
+    p.add_argument("--size", type=int, dest="image_size", help="image side for digits/folders (default 16 / 32)")
+    p.add_argument("--iters", type=int, help="iterations (optimizer steps); default 64000 as in the paper")
+    p.add_argument("--batch-size", type=int, help="mini-batch size (default 128)")
+    p.add_argument("--lr", type=float, help="initial learning rate (default 0.1)")
+    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
+    p.add_argument("--weight-decay", type=float, help="weight decay (default 1e-4)")
+    p.add_argument("--warmup", action="store_true", help="lr 0.01 until training error < 80%% (the paper's ResNet-110 warm-up)")
+    p.add_argument("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda or mps")
+    p.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
+    p.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
+    p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
+    p.add_argument("--telemetry-every", type=int, help="record telemetry every N iterations (default 10)")
+    p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (default 1000, and at the end)")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--out", metavar="RUN_DIR", help="the run folder to create")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run from its last checkpoint")
+    p.add_argument("--force", action="store_true", help="replace an existing run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the summary")
+    p.set_defaults(run=run)
+
+
+_CONFIG_KEYS = (
+    "arch", "shortcut", "data", "data_root", "download", "image_size", "iters", "batch_size", "lr",
+    "momentum", "weight_decay", "warmup", "device", "bf16", "channels_last", "eval_every",
+    "telemetry_every", "checkpoint_every", "seed", "threads",
+)
+
+
+def _given(value) -> bool:
+    """Set on the command line: not None and not an unset flag (0 and 0.0 count as given)."""
+    return value is not None and value is not False
+
+
+def config_from_args(args: argparse.Namespace):
+    """A TrainConfig from the options given (unset ones keep the paper's defaults)."""
+    from ..core.train.config import TrainConfig
+
+    values = {k: v for k in _CONFIG_KEYS if _given(v := getattr(args, k, None))}
+    if args.plain:
+        values["plain"] = True
+    return TrainConfig(**values)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.errors import ConfigError
+    from ..core.train.config import TrainConfig
+
+    if bool(args.out) == bool(args.resume):
+        raise ConfigError("give either --out RUN_DIR for a new run or --resume RUN_DIR to continue one")
+    if args.resume:
+        _resume_conflicts(args)
+    else:
+        config_from_args(args)  # validate the numbers before importing torch (fast errors)
+    from ..core.train import QueueSink, TrainControl, Trainer  # noqa: F401  (torch loads here)
+
+    control = TrainControl()
+    if args.resume:
+        trainer = Trainer.resume(args.resume, control=control)
+    else:
+        trainer = Trainer(config_from_args(args), run_dir=args.out, control=control, force=args.force)
+    cfg: TrainConfig = trainer.config
+    label = cfg.arch if not cfg.plain else f"{cfg.arch} (plain)"
+    progress = ProgressSink(cfg.iters, cfg.batch_size, label, start_step=trainer.step)
+    if not args.quiet:
+        trainer.sinks.append(progress)
+        print(f"{label} on {trainer.dataset.describe()}; device {trainer.versions()['device']}; run {trainer.run_dir}",
+              file=sys.stderr)
+        for note in trainer.dataset.notes:
+            print(f"note: {note}", file=sys.stderr)
+
+    def _on_sigint(signum, frame):  # first Ctrl+C: stop cleanly; second: abort
+        print("\nstopping after this step (Ctrl+C again to abort) ...", file=sys.stderr)
+        control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, _on_sigint)
+    started = time.monotonic()
+    try:
+        status = trainer.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    _summary(trainer, status, time.monotonic() - started, progress)
+    return {"finished": 0, "stopped": 0}.get(status, 1)
+
+
+def _resume_conflicts(args: argparse.Namespace) -> None:
+    from ..core.errors import ConfigError
+
+    given = [k for k in _CONFIG_KEYS if _given(getattr(args, k, None))]
+    if given or args.plain or args.force:
+        raise ConfigError(
+            "--resume continues a run with its own settings; drop "
+            + ", ".join("--" + k.replace("_", "-") for k in given + (["plain"] if args.plain else []) + (["force"] if args.force else []))
+        )
+
+
+def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> None:
+    from ..core.report import final_errors, load_history
+
+    out = sys.stdout
+    where = trainer.run_dir
+    if status == "failed":
+        print(f"resviz: error: training failed at step {trainer.step}: {trainer.reason}", file=sys.stderr)
+        print(f"run folder: {where}", file=sys.stderr)
+        return
+    errs = final_errors(load_history(where)) if where else {}
+    parts = [f"{status} {trainer.step}/{trainer.config.iters} iterations of {trainer.config.arch}"
+             f"{' (plain)' if trainer.config.plain else ''} on {trainer.dataset.name} in {format_duration(seconds)}"]
+    if errs.get("train_error") is not None:
+        parts.append(f"training error {errs['train_error']:.2f}%")
+    if errs.get("test_error") is not None:
+        parts.append(f"test error {errs['test_error']:.2f}%")
+    print(", ".join(parts), file=out)
+    print(f"run folder: {where}", file=out)
+    if status == "stopped":
+        print(f"continue with: resviz train --resume {where}", file=out)

@@ -1,0 +1,62 @@
+"""Exporting a run's metrics in long format: one row per ``step, metric, index, value``.
+
+``index`` is empty for scalars and the block or layer number for vector metrics, so a
+spreadsheet, pandas (``pivot``) or R reads every metric the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Iterable, Iterator, TextIO
+
+from ..train.records import Record
+from .reader import RunReader
+
+__all__ = ["long_rows", "write_csv", "write_json", "export_run"]
+
+FIELDS = ("step", "metric", "index", "value")
+
+
+def long_rows(records: Iterable[Record]) -> Iterator[tuple[int, str, int | None, float]]:
+    """(step, metric, index, value) for every number in ``records``."""
+    for r in records:
+        for name, value in r.scalars.items():
+            yield r.step, name, None, float(value)
+        for name, values in r.vectors.items():
+            for i, v in enumerate(values):
+                yield r.step, name, i, float(v)
+
+
+def write_csv(records: Iterable[Record], out: TextIO) -> int:
+    """Write long-format CSV with a header; returns the number of rows."""
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(FIELDS)
+    n = 0
+    for step, metric, index, value in long_rows(records):
+        w.writerow((step, metric, "" if index is None else index, repr(value)))
+        n += 1
+    return n
+
+
+def write_json(records: Iterable[Record], out: TextIO, *, reader: RunReader | None = None) -> int:
+    """Write ``{"run": ..., "rows": [{step, metric, index, value}, ...]}``; returns rows."""
+    rows = [dict(zip(FIELDS, row)) for row in long_rows(records)]
+    doc = {"rows": rows}
+    if reader is not None:
+        doc = {"run": reader.name, "config": reader.config, "layout": reader.layout, **doc}
+    json.dump(doc, out)
+    out.write("\n")
+    return len(rows)
+
+
+def export_run(run_dir: str | Path, out: str | Path, fmt: str = "csv") -> int:
+    """Export a run folder's metrics to ``out`` as csv or json; returns the row count."""
+    reader = RunReader(run_dir)
+    try:
+        records, _ = reader.read_all()
+    finally:
+        reader.close()
+    with open(out, "w", newline="") as f:
+        return write_csv(records, f) if fmt == "csv" else write_json(records, f, reader=reader)

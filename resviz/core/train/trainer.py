@@ -1,0 +1,321 @@
+"""The training loop shared by the app's worker thread, ``resviz train`` and torchrun.
+
+One :class:`Trainer` trains one net on one data set with the paper's recipe (section 4.2,
+see :class:`~resviz.core.train.config.TrainConfig`) and sends what it measures to sinks:
+a :class:`~resviz.core.runs.RunStore` on disk and/or a queue the GUI drains.
+
+The step itself never synchronises with the device (no ``.item()``): losses and errors
+accumulate on the device and telemetry is fetched once per record (every
+``telemetry_every`` steps), which is also where a diverging loss is noticed. Control
+requests (pause, stop, shortcut switches) are host-side flags checked between steps.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from ..checkpoint import load_checkpoint
+from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_dataset, normalise
+from ..device import describe_device, resolve_device
+from ..errors import CheckpointError, RunError
+from ..models import build_model
+from ..runs.store import RunStore
+from .config import TrainConfig
+from .control import TrainControl
+from .records import Event, Record, Sink, StatusChange
+from .schedule import LearningRate
+from .snapshot import save_training_checkpoint, training_state, versions
+from .telemetry import Telemetry
+
+__all__ = ["Trainer", "Diverged"]
+
+
+class Diverged(Exception):
+    """The loss became NaN or infinite."""
+
+
+class Trainer:
+    """Trains one net; ``run()`` blocks until the schedule ends, a stop, or a failure."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        run_dir: str | Path | None = None,
+        sinks: Sequence[Sink] = (),
+        control: TrainControl | None = None,
+        dataset: DataSet | None = None,
+        force: bool = False,
+        _resume: dict | None = None,
+    ) -> None:
+        config.validate()
+        if run_dir is not None and _resume is None:
+            RunStore.check_new(run_dir, force=force)  # fail before the slow work
+        self.config = config
+        self.control = control or TrainControl()
+        if config.threads:
+            torch.set_num_threads(config.threads)
+        self.device = resolve_device(config.device)
+        self.dataset = dataset or load_dataset(
+            config.data, root=config.data_root, download=config.download, size=config.image_size
+        )
+        # Seed a private RNG stream for initialisation: other threads (the app runs several
+        # trainers) must neither disturb nor be disturbed by it.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            self.model = build_model(
+                config.arch,
+                num_classes=self.dataset.num_classes,
+                shortcut=config.shortcut,
+                plain=True if config.plain else None,
+            )
+        self.model.to(self.device).train()
+        self._cuda = self.device.type == "cuda"
+        self._channels_last = config.channels_last and self._cuda
+        if self._channels_last:
+            self.model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.SGD(
+            self.model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+        )
+        self.train_data = self.dataset.train.to(self.device)
+        self.test_data = self.dataset.test.to(self.device)
+        self.mean = self.dataset.mean.to(self.device)
+        self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        self.stream = BatchStream(self.train_data, config.batch_size, self.generator)
+        self.lr = LearningRate(config)
+        self.telemetry = Telemetry(self.model, self.device)
+        self.step = 0
+        self.last_checkpoint_step: int | None = None
+        self.status = "created"
+        self.reason: str | None = None
+        self._interval_start = time.perf_counter()  # images/s counts from the last record
+        self._interval_images = 0
+        if _resume is not None:
+            self._restore(_resume)
+        self.store: RunStore | None = None
+        if run_dir is not None:
+            if _resume is not None:
+                self.store = RunStore.reopen(run_dir, after_step=self.step)
+            else:
+                self.store = RunStore.create(
+                    run_dir, config=config.to_dict(), layout=self.layout, versions=self.versions(), force=force
+                )
+        self.sinks: list[Sink] = ([self.store] if self.store else []) + list(sinks)
+        self._resumed = _resume is not None
+
+    # -- facts -------------------------------------------------------------------------
+
+    @property
+    def layout(self) -> dict[str, list]:
+        """Names of every index of the vector metrics (see records.VECTOR_METRICS)."""
+        return self.telemetry.layout
+
+    @property
+    def run_dir(self) -> Path | None:
+        return self.store.path if self.store else None
+
+    def versions(self) -> dict[str, str]:
+        return versions(describe_device(self.device))
+
+    # -- resuming ----------------------------------------------------------------------
+
+    @classmethod
+    def resume(
+        cls,
+        run_dir: str | Path,
+        *,
+        sinks: Sequence[Sink] = (),
+        control: TrainControl | None = None,
+        dataset: DataSet | None = None,
+        overrides: dict | None = None,
+    ) -> "Trainer":
+        """Continue a stopped, failed or killed run from its newest readable checkpoint."""
+        from ..runs.reader import RunReader
+
+        reader = RunReader(run_dir)
+        status = reader.status()
+        if status.status == "finished":
+            raise RunError(f"{reader.path} has finished its {reader.config.get('iters')} iterations; nothing to resume")
+        if status.status in ("running", "paused"):
+            raise RunError(f"{reader.path} is still being written by another process; stop it first")
+        config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
+        for path in reversed(reader.checkpoints()):
+            try:
+                state = load_checkpoint(path)
+                break
+            except CheckpointError:
+                continue  # a damaged newest checkpoint: fall back to the one before
+        else:
+            raise RunError(f"{reader.path} has no readable checkpoint to resume from; start it again instead")
+        reader.close()
+        return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, _resume=state)
+
+    def _restore(self, ckpt: dict) -> None:
+        try:
+            self.model.load_state_dict(ckpt["model"])
+        except RuntimeError as exc:
+            raise CheckpointError(f"the checkpoint does not fit {self.config.arch}: {str(exc).splitlines()[0]}") from exc
+        self.model.set_shortcuts(ckpt["shortcuts"])
+        state = ckpt["trainer"]
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.stream.load_state_dict(state["stream"])
+        self.lr.load_state_dict(state["lr"])
+        self.step = self.last_checkpoint_step = int(ckpt["step"])
+
+    # -- the loop ----------------------------------------------------------------------
+
+    def run(self) -> str:
+        """Train until the schedule ends, a stop request, or divergence; the final status."""
+        cfg = self.config
+        self._set_status("running")
+        kind = "resume" if self._resumed else "start"
+        self._emit_event(kind, device=describe_device(self.device), arch=cfg.arch, from_checkpoint=self._resumed)
+        self._interval_start = time.perf_counter()
+        self._interval_images = 0
+        try:
+            while self.step < cfg.iters:
+                if self._obey_control():
+                    self._finish("stopped")
+                    return self.status
+                self._train_step()
+            self._finish("finished")
+        except Diverged as exc:
+            self._fail(str(exc))
+        except BaseException as exc:
+            self._fail(f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            if self.store is not None:
+                self.store.close()
+        return self.status
+
+    def _obey_control(self) -> bool:
+        """Apply pending requests between steps; True when the loop must stop."""
+        ctl = self.control
+        pending = ctl.take_shortcuts()
+        if pending is not None:
+            self.model.set_shortcuts(pending)
+            self._emit_event("shortcuts", shortcuts=self.model.shortcuts())
+        if ctl.pause_requested and not ctl.stop_requested:
+            self._emit_event("pause")
+            self._set_status("paused")
+            while not ctl.wait_while_paused(0.1):
+                pass
+            if not ctl.stop_requested:
+                self._emit_event("resume")
+                self._set_status("running")
+            self._interval_start = time.perf_counter()  # paused time is not training time
+            self._interval_images = 0
+        return ctl.stop_requested
+
+    def _train_step(self) -> None:
+        cfg = self.config
+        step = self.step + 1  # the number of updates done once this one is
+        evaluate = step % cfg.eval_every == 0 or step == cfg.iters
+        checkpoint = step % cfg.checkpoint_every == 0 and step != cfg.iters
+        record = step % cfg.telemetry_every == 0 or evaluate or checkpoint
+        lr, dropped = self.lr.at(self.step)
+        if dropped:
+            self._emit_event("lr_drop", lr=lr)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
+        images, labels = next(self.stream)
+        x = augment_batch(normalise(images, self.mean), self.dataset.augment, self.generator)
+        if self._channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        self.telemetry.begin_step(probing=record)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16 and self._cuda):
+            logits = self.model(x)
+            loss = F.cross_entropy(logits, labels)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.telemetry.after_backward()
+        self.optimizer.step()
+        self.telemetry.after_step(loss, logits, labels)
+        self.step = step
+        self._interval_images += labels.shape[0]
+        if record:
+            self._record(evaluate, lr)
+        if checkpoint:
+            self.save_checkpoint()
+
+    def _record(self, evaluate: bool, lr: float) -> None:
+        elapsed = time.perf_counter() - self._interval_start
+        scalars = {"lr": lr, "images_per_s": self._interval_images / max(elapsed, 1e-9)}
+        test_wrong = self._evaluate() if evaluate else None
+        rec = self.telemetry.collect(self.step, scalars, test_wrong, len(self.test_data))
+        if not math.isfinite(rec.scalars["loss"]):
+            where = f"by step {self.step}"
+            last = self.last_checkpoint_step
+            keep = f"the last good checkpoint is step {last}" if last else "no checkpoint was written before it"
+            raise Diverged(
+                f"the loss became {rec.scalars['loss']} {where} (diverged); {keep}. "
+                f"Lower the learning rate (now {lr:g}) or use --warmup"
+            )
+        for sink in self.sinks:
+            sink.record(rec)
+        if self.lr.observe(self.step, rec.scalars["train_error"]):
+            self._emit_event("warmup_end", train_error=rec.scalars["train_error"])
+        self._interval_start = time.perf_counter()
+        self._interval_images = 0
+
+    @torch.no_grad()
+    def _evaluate(self) -> torch.Tensor:
+        """Wrong predictions on the whole test split, as a device scalar (no sync)."""
+        self.model.eval()
+        wrong = torch.zeros((), device=self.device, dtype=torch.long)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16 and self._cuda):
+            for images, labels in eval_batches(self.test_data, 500):
+                x = normalise(images, self.mean)
+                if self._channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                wrong += (self.model(x).argmax(dim=1) != labels).sum()
+        self.model.train()
+        return wrong
+
+    # -- checkpoints and endings -------------------------------------------------------
+
+    def save_checkpoint(self) -> Path | None:
+        """Write a checkpoint of the current step (into the run folder, if there is one)."""
+        if self.store is None or self.last_checkpoint_step == self.step:
+            return None
+        path = save_training_checkpoint(self.store.checkpoint_dir, training_state(self))
+        self.last_checkpoint_step = self.step
+        self._emit_event("checkpoint", path=str(path.relative_to(self.store.path)))
+        return path
+
+    def _finish(self, status: str) -> None:
+        if self.telemetry.pending_steps:
+            # What was measured since the last record (a stop between records).
+            scalars = {"lr": self.lr.current, "images_per_s": self._interval_images / max(
+                time.perf_counter() - self._interval_start, 1e-9)}
+            rec = self.telemetry.collect(self.step, scalars)
+            if math.isfinite(rec.scalars["loss"]):
+                for sink in self.sinks:
+                    sink.record(rec)
+        self.save_checkpoint()
+        self._emit_event("stop" if status == "stopped" else "finished")
+        self._set_status(status)
+
+    def _fail(self, reason: str) -> None:
+        self.reason = reason
+        self._emit_event("failed", reason=reason)
+        self._set_status("failed", reason)
+
+    def _emit_event(self, kind: str, **detail) -> None:
+        ev = Event(step=self.step, kind=kind, detail=detail)
+        for sink in self.sinks:
+            sink.event(ev)
+
+    def _set_status(self, status: str, reason: str | None = None) -> None:
+        self.status, self.reason = status, reason
+        change = StatusChange(status, reason, self.step)
+        for sink in self.sinks:
+            sink.status(change)
