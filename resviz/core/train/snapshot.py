@@ -32,6 +32,8 @@ def training_state(trainer: "Trainer") -> dict:
             "optimizer": trainer.optimizer.state_dict(),
             "stream": trainer.stream.state_dict(),
             "lr": trainer.lr.state_dict(),
+            "augment_generator": trainer.aug_generator.get_state(),
+            "world_size": trainer.dist.world_size,
         },
     )
 
