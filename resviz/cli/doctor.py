@@ -37,13 +37,14 @@ def _python() -> str:
 def _torch() -> str:
     import torch
 
-    devices = ["cpu"]
-    if torch.cuda.is_available():
-        devices += [f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(torch.cuda.device_count())]
+    from ..core.device import describe_device, resolve_device
+
+    devices = [torch.device("cpu")] + [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+    names = [describe_device(d) for d in devices]
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        devices.append("mps")
+        names.append("mps")
     build = f"CUDA {torch.version.cuda} build" if torch.version.cuda else "CPU-only build"
-    return f"{torch.__version__} ({build}; devices: {', '.join(devices)}; {torch.get_num_threads()} threads)"
+    return f"{torch.__version__} ({build}); devices: {', '.join(names)}; training picks {resolve_device('auto')}"
 
 
 def _libraries() -> str:
@@ -63,18 +64,21 @@ def _digits() -> str:
 
 def _training_step() -> str:
     # One SGD step of resnet8 (n=1, the smallest of the paper's 6n+2 family) on 32 digits:
-    # proves the models, autograd and the optimiser work, in well under a second.
+    # proves the models, autograd and the optimiser work on the device training would use,
+    # in well under a second.
     import torch
     import torch.nn.functional as F
 
     from ..core.data import load_dataset, normalise
+    from ..core.device import resolve_device
     from ..core.models import build_model
 
     torch.manual_seed(0)
+    device = resolve_device("auto")  # the device `resviz train` would use
     data = load_dataset("digits")
-    model = build_model("resnet8", num_classes=data.num_classes)
-    x = normalise(data.train.images[:32], data.mean)
-    y = data.train.labels[:32]
+    model = build_model("resnet8", num_classes=data.num_classes).to(device)
+    x = normalise(data.train.images[:32].to(device), data.mean.to(device))
+    y = data.train.labels[:32].to(device)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss = F.cross_entropy(model(x), y)
     opt.zero_grad()
@@ -82,7 +86,7 @@ def _training_step() -> str:
     opt.step()
     if not torch.isfinite(loss):
         raise RuntimeError(f"the loss is {loss.item()}")
-    return f"resnet8 forward and backward on 32 digits, loss {loss.item():.3f}"
+    return f"resnet8 forward and backward on 32 digits on {device}, loss {loss.item():.3f}"
 
 
 def _assets() -> str:

@@ -15,9 +15,9 @@ def test_doctor_passes_here_and_reports_each_check(capsys):
     assert [c["check"] for c in report["checks"]] == list(CHECKS)
     details = {c["check"]: c["detail"] for c in report["checks"]}
     assert "1438 train + 359 test images, 3x16x16, 10 classes" == details["digits"]
-    assert details["training"].startswith("resnet8 forward and backward on 32 digits, loss ")
+    assert details["training"].startswith("resnet8 forward and backward on 32 digits on ")
     assert "8 PNGs (16-512 px)" in details["assets"]
-    assert "devices: cpu" in details["torch"]
+    assert "devices: cpu (" in details["torch"] and "training picks " in details["torch"]
     assert details["qt"].endswith("drew the icon on the 'offscreen' platform")  # conftest: offscreen
 
 
