@@ -63,8 +63,8 @@ def versions(device: str) -> dict[str, str]:
         import torchvision
 
         out["torchvision"] = torchvision.__version__
-    except ImportError:
-        pass
+    except Exception as exc:  # a torch/torchvision mismatch must not stop training: record it
+        out["torchvision"] = f"unavailable ({type(exc).__name__})"
     if torch.version.cuda:
         out["cuda"] = torch.version.cuda
     return out
