@@ -35,3 +35,17 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+.PHONY: wheel bundle
+
+# A wheel and an sdist in dist/, as `pip install` and PyPI take them.
+wheel: $(STAMP)
+	$(PY) -m build --outdir dist .
+
+# A one-folder app in dist/resviz/ (PyInstaller), checked by running its `resviz doctor`.
+# It bundles this venv's torch: a CUDA build makes it several GB; packaging/README.md says
+# how to build a CPU-only bundle instead (make bundle VENV=.venv-cpu).
+bundle: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,packaging]'
+	$(VENV)/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller packaging/resviz.spec
+	QT_QPA_PLATFORM=offscreen dist/resviz/resviz doctor

@@ -82,17 +82,22 @@ def run(args: argparse.Namespace) -> int:
         _resume_conflicts(args)
     else:
         config_from_args(args)  # validate the numbers before importing torch (fast errors)
-    from ..core.train import QueueSink, TrainControl, Trainer  # noqa: F401  (torch loads here)
+    from ..core.train import TrainControl, Trainer  # torch loads here
+    from ..core.train.distributed import init_distributed, shutdown_distributed
 
+    # Under torchrun (WORLD_SIZE > 1 in the environment) this joins the process group.
+    dist = init_distributed(args.device or "auto")
     control = TrainControl()
     if args.resume:
-        trainer = Trainer.resume(args.resume, control=control)
+        trainer = Trainer.resume(args.resume, control=control, dist=dist)
     else:
-        trainer = Trainer(config_from_args(args), run_dir=args.out, control=control, force=args.force)
+        trainer = Trainer(config_from_args(args), run_dir=args.out, control=control, force=args.force, dist=dist)
     cfg: TrainConfig = trainer.config
     label = cfg.arch if not cfg.plain else f"{cfg.arch} (plain)"
+    if dist.distributed:
+        label += f" x{dist.world_size} ranks"
     progress = ProgressSink(cfg.iters, cfg.batch_size, label, start_step=trainer.step)
-    if not args.quiet:
+    if not args.quiet and dist.is_main:
         trainer.sinks.append(progress)
         print(f"{label} on {trainer.dataset.describe()}; device {trainer.versions()['device']}; run {trainer.run_dir}",
               file=sys.stderr)
@@ -105,12 +110,16 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     previous = signal.signal(signal.SIGINT, _on_sigint)
+    previous_term = signal.signal(signal.SIGTERM, lambda s, f: control.stop())  # torchrun's way to stop
     started = time.monotonic()
     try:
         status = trainer.run()
     finally:
         signal.signal(signal.SIGINT, previous)
-    _summary(trainer, status, time.monotonic() - started, progress)
+        signal.signal(signal.SIGTERM, previous_term)
+    shutdown_distributed(dist)
+    if dist.is_main:
+        _summary(trainer, status, time.monotonic() - started, progress)
     return {"finished": 0, "stopped": 0}.get(status, 1)
 
 

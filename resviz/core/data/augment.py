@@ -47,16 +47,25 @@ def augment_batch(x: Tensor, augment: Augment, generator: torch.Generator | None
 class BatchStream:
     """Endless random mini-batches from a split held on the training device.
 
+    ``batch_size`` is the global batch; under data parallelism each of ``world_size`` ranks
+    gets ``batch_size // world_size`` images of it.
+
     Each epoch is one random permutation; a partial last batch is dropped so every step
     sees ``batch_size`` images. The generator's state is all there is to checkpoint.
     """
 
-    def __init__(self, data: ImageSet, batch_size: int, generator: torch.Generator) -> None:
+    def __init__(
+        self, data: ImageSet, batch_size: int, generator: torch.Generator, rank: int = 0, world_size: int = 1
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch size must be at least 1")
         self.data = data
         self.batch_size = min(batch_size, len(data))
         self.generator = generator
+        # Data parallel: every rank draws the same permutation and takes its slice of each
+        # global batch (DistributedSampler's semantics), so the order never depends on N.
+        self.rank, self.world_size = rank, world_size
+        self.rank_batch = self.batch_size // world_size
         self._order: Tensor | None = None
         self._pos = 0
 
@@ -69,7 +78,8 @@ class BatchStream:
                 len(self.data), device=self.data.images.device, generator=self.generator
             )
             self._pos = 0
-        idx = self._order[self._pos : self._pos + self.batch_size]
+        start = self._pos + self.rank * self.rank_batch
+        idx = self._order[start : start + self.rank_batch]
         self._pos += self.batch_size
         return self.data.images[idx], self.data.labels[idx]
 

@@ -32,6 +32,8 @@ def training_state(trainer: "Trainer") -> dict:
             "optimizer": trainer.optimizer.state_dict(),
             "stream": trainer.stream.state_dict(),
             "lr": trainer.lr.state_dict(),
+            "augment_generator": trainer.aug_generator.get_state(),
+            "world_size": trainer.dist.world_size,
         },
     )
 
@@ -61,8 +63,8 @@ def versions(device: str) -> dict[str, str]:
         import torchvision
 
         out["torchvision"] = torchvision.__version__
-    except ImportError:
-        pass
+    except Exception as exc:  # a torch/torchvision mismatch must not stop training: record it
+        out["torchvision"] = f"unavailable ({type(exc).__name__})"
     if torch.version.cuda:
         out["cuda"] = torch.version.cuda
     return out

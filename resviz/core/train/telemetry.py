@@ -14,6 +14,7 @@ import torch
 from torch import Tensor
 
 from ..models import Probe, ResNet, level_of_block
+from .distributed import SINGLE, DistContext
 from .records import Record
 
 __all__ = ["Telemetry", "model_layout"]
@@ -36,9 +37,10 @@ def model_layout(model: ResNet) -> dict[str, list]:
 class Telemetry:
     """Accumulates between records and assembles :class:`Record` objects."""
 
-    def __init__(self, model: ResNet, device: torch.device) -> None:
+    def __init__(self, model: ResNet, device: torch.device, dist: DistContext = SINGLE) -> None:
         self.model = model
         self.device = device
+        self.dist = dist
         self.layout = model_layout(model)
         self._weights = [m.weight for _, m in model.weighted_layers()]
         self._probe: Probe | None = None
@@ -78,14 +80,19 @@ class Telemetry:
         self._seen += labels.shape[0]
 
     def collect(
-        self, step: int, scalars: dict[str, float], test_wrong: Tensor | None = None, test_count: int = 0
+        self, step: int, lr: float, elapsed: float, test_wrong: Tensor | None = None, test_count: int = 0
     ) -> Record:
         """Everything since the last record, fetched in a single device-to-host copy.
 
-        ``scalars`` are host-side values (lr, images/s); ``test_wrong`` a device count of
-        wrong test predictions when the test split was just evaluated.
+        ``elapsed`` is the training time (s) since the last record, evaluation excluded;
+        ``test_wrong`` a device count of wrong test predictions when the test split was just
+        evaluated, out of ``test_count`` images over all ranks.
         """
-        parts = [self._loss_sum.reshape(1), self._wrong.float().reshape(1)]
+        parts = [
+            self._loss_sum.reshape(1),
+            self._wrong.float().reshape(1),
+            torch.tensor([elapsed], device=self.device),
+        ]
         if test_wrong is not None:
             parts.append(test_wrong.float().reshape(1))
         probe, grads = self._probe, self._grad_norms
@@ -93,14 +100,22 @@ class Telemetry:
             parts += [torch.stack(probe.residual_ratio), torch.stack(probe.response_std)]
         if grads is not None:
             parts.append(grads)
-        host = torch.cat([p.to(self.device) for p in parts]).cpu().double().numpy()
-        out = dict(scalars)
-        out["loss"] = float(host[0] / max(self._steps, 1))
-        out["train_error"] = float(100.0 * host[1] / max(self._seen, 1))
-        pos = 2
+        # Under data parallelism the one collective per record sums every rank's numbers;
+        # dividing by the world size then gives means over all ranks.
+        flat = self.dist.all_reduce_sum(torch.cat([p.to(self.device) for p in parts]))
+        host = flat.cpu().double().numpy()
+        world = self.dist.world_size
+        pos = 4 if test_wrong is not None else 3
+        host[2] /= world  # mean elapsed time over ranks
+        host[pos:] /= world
+        out = {
+            "lr": float(lr),
+            "images_per_s": float(self._seen * world / max(host[2], 1e-9)),
+            "loss": float(host[0] / max(self._steps * world, 1)),
+            "train_error": float(100.0 * host[1] / max(self._seen * world, 1)),
+        }
         if test_wrong is not None:
-            out["test_error"] = float(100.0 * host[2] / max(test_count, 1))
-            pos = 3
+            out["test_error"] = float(100.0 * host[3] / max(test_count, 1))
         vectors = {}
         if probe is not None and probe.residual_ratio:
             n_blocks, n_convs = len(probe.residual_ratio), len(probe.response_std)

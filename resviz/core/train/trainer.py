@@ -23,11 +23,13 @@ import torch.nn.functional as F
 from ..checkpoint import load_checkpoint
 from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_dataset, normalise
 from ..device import describe_device, resolve_device
-from ..errors import CheckpointError, RunError
+from ..data import ImageSet
+from ..errors import CheckpointError, ConfigError, RunError
 from ..models import build_model
 from ..runs.store import RunStore
 from .config import TrainConfig
 from .control import TrainControl
+from .distributed import SINGLE, DistContext
 from .records import Event, Record, Sink, StatusChange
 from .schedule import LearningRate
 from .snapshot import save_training_checkpoint, training_state, versions
@@ -52,16 +54,26 @@ class Trainer:
         control: TrainControl | None = None,
         dataset: DataSet | None = None,
         force: bool = False,
+        dist: DistContext = SINGLE,
         _resume: dict | None = None,
     ) -> None:
         config.validate()
-        if run_dir is not None and _resume is None:
+        self.dist = dist
+        writes = run_dir is not None and dist.is_main  # only rank 0 writes the run folder
+        if writes and _resume is None:
             RunStore.check_new(run_dir, force=force)  # fail before the slow work
+        if config.batch_size % dist.world_size:
+            raise ConfigError(
+                f"the global batch of {config.batch_size} does not split over {dist.world_size} processes; "
+                "choose a batch size divisible by the number of processes"
+            )
         self.config = config
         self.control = control or TrainControl()
         if config.threads:
             torch.set_num_threads(config.threads)
-        self.device = resolve_device(config.device)
+        self.device = torch.device("cuda", dist.local_rank) if dist.backend == "nccl" else resolve_device(
+            "cpu" if dist.distributed else config.device
+        )
         self.dataset = dataset or load_dataset(
             config.data, root=config.data_root, download=config.download, size=config.image_size
         )
@@ -76,6 +88,7 @@ class Trainer:
                 plain=True if config.plain else None,
             )
         self.model.to(self.device).train()
+        self.net: torch.nn.Module = self.model  # what the step calls: the model, or its DDP wrapper
         self._cuda = self.device.type == "cuda"
         self._channels_last = config.channels_last and self._cuda
         if self._channels_last:
@@ -86,20 +99,34 @@ class Trainer:
         self.train_data = self.dataset.train.to(self.device)
         self.test_data = self.dataset.test.to(self.device)
         self.mean = self.dataset.mean.to(self.device)
+        self.test_shard = _shard(self.test_data, dist)
+        # One generator orders the batches (identical on every rank), another draws the
+        # crops and flips (different per rank, so no two ranks augment alike).
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
-        self.stream = BatchStream(self.train_data, config.batch_size, self.generator)
+        self.stream = BatchStream(self.train_data, config.batch_size, self.generator, dist.rank, dist.world_size)
+        self.aug_generator = torch.Generator(device=self.device).manual_seed(_aug_seed(config.seed, 0, dist.rank))
         self.lr = LearningRate(config)
-        self.telemetry = Telemetry(self.model, self.device)
+        self.telemetry = Telemetry(self.model, self.device, dist)
         self.step = 0
         self.last_checkpoint_step: int | None = None
         self.status = "created"
         self.reason: str | None = None
         self._interval_start = time.perf_counter()  # images/s counts from the last record
-        self._interval_images = 0
+        self._stop_agreed = False
         if _resume is not None:
             self._restore(_resume)
+        if dist.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            # Unused parameters exist only where a projection shortcut is switched off.
+            unused = any(b.downsample is not None and not b.shortcut_on for b in self.model.blocks())
+            self.net = DistributedDataParallel(
+                self.model,
+                device_ids=[dist.local_rank] if self.device.type == "cuda" else None,
+                find_unused_parameters=unused,
+            )
         self.store: RunStore | None = None
-        if run_dir is not None:
+        if writes:
             if _resume is not None:
                 self.store = RunStore.reopen(run_dir, after_step=self.step)
             else:
@@ -121,7 +148,7 @@ class Trainer:
         return self.store.path if self.store else None
 
     def versions(self) -> dict[str, str]:
-        return versions(describe_device(self.device))
+        return {**versions(describe_device(self.device)), "world_size": self.dist.world_size}
 
     # -- resuming ----------------------------------------------------------------------
 
@@ -134,6 +161,7 @@ class Trainer:
         control: TrainControl | None = None,
         dataset: DataSet | None = None,
         overrides: dict | None = None,
+        dist: DistContext = SINGLE,
     ) -> "Trainer":
         """Continue a stopped, failed or killed run from its newest readable checkpoint."""
         from ..runs.reader import RunReader
@@ -154,7 +182,7 @@ class Trainer:
         else:
             raise RunError(f"{reader.path} has no readable checkpoint to resume from; start it again instead")
         reader.close()
-        return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, _resume=state)
+        return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, dist=dist, _resume=state)
 
     def _restore(self, ckpt: dict) -> None:
         try:
@@ -167,6 +195,10 @@ class Trainer:
         self.stream.load_state_dict(state["stream"])
         self.lr.load_state_dict(state["lr"])
         self.step = self.last_checkpoint_step = int(ckpt["step"])
+        if state.get("world_size", 1) == self.dist.world_size == 1 and "augment_generator" in state:
+            self.aug_generator.set_state(state["augment_generator"])  # exactly where it was
+        else:  # another world size: fresh, but reproducible, augmentation streams
+            self.aug_generator.manual_seed(_aug_seed(self.config.seed, self.step, self.dist.rank))
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -175,9 +207,11 @@ class Trainer:
         cfg = self.config
         self._set_status("running")
         kind = "resume" if self._resumed else "start"
-        self._emit_event(kind, device=describe_device(self.device), arch=cfg.arch, from_checkpoint=self._resumed)
+        self._emit_event(
+            kind, device=describe_device(self.device), arch=cfg.arch, from_checkpoint=self._resumed,
+            world_size=self.dist.world_size,
+        )
         self._interval_start = time.perf_counter()
-        self._interval_images = 0
         try:
             while self.step < cfg.iters:
                 if self._obey_control():
@@ -197,6 +231,10 @@ class Trainer:
 
     def _obey_control(self) -> bool:
         """Apply pending requests between steps; True when the loop must stop."""
+        if self.dist.distributed:
+            # Ranks must stop at the same step or the next collective hangs: under torchrun
+            # a stop is agreed on at each record (see _record); pauses are for the app.
+            return self._stop_agreed
         ctl = self.control
         pending = ctl.take_shortcuts()
         if pending is not None:
@@ -211,7 +249,6 @@ class Trainer:
                 self._emit_event("resume")
                 self._set_status("running")
             self._interval_start = time.perf_counter()  # paused time is not training time
-            self._interval_images = 0
         return ctl.stop_requested
 
     def _train_step(self) -> None:
@@ -227,12 +264,12 @@ class Trainer:
             group["lr"] = lr
 
         images, labels = next(self.stream)
-        x = augment_batch(normalise(images, self.mean), self.dataset.augment, self.generator)
+        x = augment_batch(normalise(images, self.mean), self.dataset.augment, self.aug_generator)
         if self._channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         self.telemetry.begin_step(probing=record)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16 and self._cuda):
-            logits = self.model(x)
+            logits = self.net(x)
             loss = F.cross_entropy(logits, labels)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -240,7 +277,6 @@ class Trainer:
         self.optimizer.step()
         self.telemetry.after_step(loss, logits, labels)
         self.step = step
-        self._interval_images += labels.shape[0]
         if record:
             self._record(evaluate, lr)
         if checkpoint:
@@ -248,9 +284,8 @@ class Trainer:
 
     def _record(self, evaluate: bool, lr: float) -> None:
         elapsed = time.perf_counter() - self._interval_start
-        scalars = {"lr": lr, "images_per_s": self._interval_images / max(elapsed, 1e-9)}
         test_wrong = self._evaluate() if evaluate else None
-        rec = self.telemetry.collect(self.step, scalars, test_wrong, len(self.test_data))
+        rec = self.telemetry.collect(self.step, lr, elapsed, test_wrong, len(self.test_data))
         if not math.isfinite(rec.scalars["loss"]):
             where = f"by step {self.step}"
             last = self.last_checkpoint_step
@@ -261,18 +296,20 @@ class Trainer:
             )
         for sink in self.sinks:
             sink.record(rec)
+        if self.dist.distributed:
+            self._stop_agreed = self.dist.any(self.control.stop_requested, self.device)
         if self.lr.observe(self.step, rec.scalars["train_error"]):
             self._emit_event("warmup_end", train_error=rec.scalars["train_error"])
         self._interval_start = time.perf_counter()
-        self._interval_images = 0
 
     @torch.no_grad()
     def _evaluate(self) -> torch.Tensor:
-        """Wrong predictions on the whole test split, as a device scalar (no sync)."""
+        """Wrong predictions on this rank's share of the test split, as a device scalar."""
+        self.dist.sync_buffers(self.model)
         self.model.eval()
         wrong = torch.zeros((), device=self.device, dtype=torch.long)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16 and self._cuda):
-            for images, labels in eval_batches(self.test_data, 500):
+            for images, labels in eval_batches(self.test_shard, 500):
                 x = normalise(images, self.mean)
                 if self._channels_last:
                     x = x.contiguous(memory_format=torch.channels_last)
@@ -292,11 +329,10 @@ class Trainer:
         return path
 
     def _finish(self, status: str) -> None:
+        self.dist.sync_buffers(self.model)  # replicas end identical, BN statistics included
         if self.telemetry.pending_steps:
             # What was measured since the last record (a stop between records).
-            scalars = {"lr": self.lr.current, "images_per_s": self._interval_images / max(
-                time.perf_counter() - self._interval_start, 1e-9)}
-            rec = self.telemetry.collect(self.step, scalars)
+            rec = self.telemetry.collect(self.step, self.lr.current, time.perf_counter() - self._interval_start)
             if math.isfinite(rec.scalars["loss"]):
                 for sink in self.sinks:
                     sink.record(rec)
@@ -319,3 +355,15 @@ class Trainer:
         change = StatusChange(status, reason, self.step)
         for sink in self.sinks:
             sink.status(change)
+
+
+def _shard(split: ImageSet, dist: DistContext) -> ImageSet:
+    """This rank's share of the test split (every world_size-th image)."""
+    if not dist.distributed:
+        return split
+    return ImageSet(split.images[dist.rank :: dist.world_size], split.labels[dist.rank :: dist.world_size])
+
+
+def _aug_seed(seed: int, step: int, rank: int) -> int:
+    """A seed for the augmentation stream of one rank, from a given step on."""
+    return (seed * 1_000_003 + step * 10_007 + rank + 1) % (2**63)
