@@ -18,7 +18,7 @@ def test_one_action_queues_plain_and_residual_at_two_depths_and_judges_them(wind
     assert sorted(r.name for r in runs) == ["plain14", "plain8", "resnet14", "resnet8"]
     assert all(r.group == GROUP for r in runs)
     assert window.degradation_dock.isVisible()
-    qtbot.waitUntil(lambda: "waiting" in window.degradation.text.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "resnet14" in window.degradation.text.text(), timeout=5_000)  # its table
     qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=180_000)
     # one experiment folder holding the four runs, as `resviz experiment degradation` lays it out
     assert len({r.run_dir.parent for r in runs}) == 1 and all(r.run_dir.name == r.name for r in runs)
