@@ -103,7 +103,7 @@ def _shoot(args: argparse.Namespace, out: Path, size: tuple[int, int], folders: 
             configs.insert(0, controls.base_config(arch=twin))
         window.session.enqueue([replace(c, iters=args.iters) for c in configs])
     _wait(app, lambda: False, args.seconds if args.train else 1.0)
-    from ..gui.plots.base import redraw_queue
+    from ..gui.plots.redraw import redraw_queue
 
     redraw_queue().flush_all()  # panels still waiting for their turn draw now
     app.processEvents()

@@ -10,15 +10,15 @@ from __future__ import annotations
 from functools import partial
 from typing import Callable
 
-import numpy as np
 import pyqtgraph as pg
-import shiboken6
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui
 
 from ..runs import Run, RunsModel
 from ..theme import theme
+from .items import Plot
+from .redraw import redraw_queue
 
-__all__ = ["PlotPanel", "RedrawQueue", "redraw_queue", "Plot", "ElidedTitle", "LogAxis", "stage_ticks", "pen_for"]
+__all__ = ["PlotPanel", "style_profile", "stage_ticks", "pen_for"]
 
 
 def pen_for(run: Run, width: float = 1.5, style: QtCore.Qt.PenStyle = QtCore.Qt.PenStyle.SolidLine) -> QtGui.QPen:
@@ -26,6 +26,19 @@ def pen_for(run: Run, width: float = 1.5, style: QtCore.Qt.PenStyle = QtCore.Qt.
     pen = pg.mkPen(theme().run_colour(run.colour_index), width=width, style=style)
     pen.setCosmetic(True)
     return pen
+
+
+def style_profile(item: pg.PlotDataItem, run: Run) -> None:
+    """A per-layer profile line (Fig. 7 style): the run's colour with a dot at every layer,
+    dashed while the net trains without shortcuts, hidden with the run."""
+    colour = theme().run_colour(run.colour_index)
+    style = QtCore.Qt.PenStyle.SolidLine if run.shortcuts_on else QtCore.Qt.PenStyle.DashLine
+    item.setPen(pen_for(run, 1.5, style))
+    item.setSymbol("o")
+    item.setSymbolSize(4)
+    item.setSymbolBrush(colour)
+    item.setSymbolPen(pg.mkPen(colour))
+    item.setVisible(run.visible)
 
 
 def stage_ticks(
@@ -50,149 +63,6 @@ def stage_ticks(
                 ticks.append(((start + i - 1) / 2, label))
             start, current = i, stage
     return ticks
-
-
-class LogAxis(pg.AxisItem):
-    """A y axis whose log-mode labels stay readable: within one decade pyqtgraph labels
-    every minor tick (0.006, 0.007, 0.008 ...) and they collide; keep 1, 2 and 5 only."""
-
-    def logTickStrings(self, values, scale, spacing):
-        strings = super().logTickStrings(values, scale, spacing)
-        if len(values) <= 4:
-            return strings
-        mantissa = [round(10 ** (float(v) % 1), 3) for v in values]
-        return [s if m in (1.0, 2.0, 5.0, 10.0) else "" for s, m in zip(strings, mantissa)]
-
-
-class ElidedTitle(pg.LabelItem):
-    """A plot title that shortens itself ("Residual ratio |F(x)|/|x| — res…") when narrow.
-
-    pyqtgraph's LabelItem makes its text's width the minimum width of the whole plot, so
-    a long title in a narrow window pushes the plot out of its widget and clips it. This
-    one has no minimum width and elides its text to the width it gets.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        self._full_text = ""
-        self._fitting = False
-        super().__init__(*args, **kwargs)
-
-    def setText(self, text: str, **args) -> None:
-        if not self._fitting:
-            self._full_text = text
-        super().setText(text, **args)
-        if not self._fitting:
-            self._fit()
-
-    def updateMin(self) -> None:
-        super().updateMin()
-        self.setMinimumWidth(0)
-
-    def sizeHint(self, which, constraint=QtCore.QSizeF()):
-        hint = super().sizeHint(which, constraint)
-        if which == QtCore.Qt.SizeHint.MinimumSize:
-            return QtCore.QSizeF(0, hint.height())
-        return hint
-
-    def resizeEvent(self, ev) -> None:
-        if ev is not None and not self._fitting:
-            self._fit()
-        super().resizeEvent(ev)
-
-    def _fit(self) -> None:
-        """The longest prefix of the full text (plus "…") that fits; binary search."""
-        avail = self.rect().width()
-        full = self._full_text
-        if avail <= 0 or not full:
-            return
-        self._fitting = True
-        try:
-            super().setText(full)
-            if self.itemRect().width() <= avail:
-                return
-            lo, hi = 0, len(full)
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                super().setText(full[:mid].rstrip() + "…")
-                if self.itemRect().width() <= avail:
-                    lo = mid
-                else:
-                    hi = mid - 1
-            super().setText(full[:lo].rstrip() + "…")
-        finally:
-            self._fitting = False
-
-
-class Plot(pg.PlotItem):
-    """A PlotItem with an :class:`ElidedTitle` and a :class:`LogAxis` on the left."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("axisItems", {"left": LogAxis("left")})
-        super().__init__(**kwargs)
-        self.layout.removeItem(self.titleLabel)
-        self.scene_remove(self.titleLabel)
-        self.titleLabel = ElidedTitle("", size="11pt", parent=self)
-        self.layout.addItem(self.titleLabel, 0, 1)
-        self.setTitle(None)
-
-    @staticmethod
-    def scene_remove(item: QtWidgets.QGraphicsItem) -> None:
-        item.setParentItem(None)
-        if item.scene() is not None:
-            item.scene().removeItem(item)
-
-
-class RedrawQueue(QtCore.QObject):
-    """Panels waiting to redraw, served one per short timer tick.
-
-    New data reaches all four panels at once; drawing them in one pass blocks the event
-    loop for the sum of their paints (tens of ms on a busy 2-core machine, measured by
-    benchmarks/gui_latency.py). Serving one panel per tick keeps every pass to one
-    panel's work, while each panel still redraws many times a second.
-    """
-
-    INTERVAL_MS = 15
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._queue: list[PlotPanel] = []
-        self._timer = QtCore.QTimer(self)
-        self._timer.setInterval(self.INTERVAL_MS)
-        self._timer.timeout.connect(self._on_timeout)
-
-    def request(self, panel: "PlotPanel") -> None:
-        if panel not in self._queue:
-            self._queue.append(panel)
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def flush_all(self) -> None:
-        """Redraw every waiting panel now (before a screenshot or an assertion)."""
-        while self._queue:
-            self._serve(self._queue.pop(0))
-        self._timer.stop()
-
-    def _on_timeout(self) -> None:
-        if self._queue:
-            self._serve(self._queue.pop(0))
-        if not self._queue:
-            self._timer.stop()
-
-    @staticmethod
-    def _serve(panel: "PlotPanel") -> None:
-        if shiboken6.isValid(panel):  # a closed window's panels may be gone
-            panel.flush()
-
-
-_REDRAWS: RedrawQueue | None = None
-
-
-def redraw_queue() -> RedrawQueue:
-    """The app's one :class:`RedrawQueue`."""
-    global _REDRAWS
-    if _REDRAWS is None:
-        _REDRAWS = RedrawQueue()
-    return _REDRAWS
 
 
 class PlotPanel(pg.GraphicsLayoutWidget):
@@ -375,9 +245,3 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         """Change a plot's title (kept across theme changes)."""
         self._titles[name] = title
         self.plots[name].setTitle(title, color=theme().colours.plot_foreground, size="10pt")
-
-
-def finite_max(values: np.ndarray, default: float = 1.0) -> float:
-    """The largest finite value (``default`` when there is none)."""
-    finite = values[np.isfinite(values)]
-    return float(finite.max()) if finite.size else default

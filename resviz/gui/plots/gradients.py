@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
 
 from ..runs import Run, RunsModel
-from ..theme import theme
-from .base import PlotPanel, pen_for, stage_ticks
+from .base import PlotPanel, stage_ticks, style_profile
 from .heatmap import Heatmap
 from .residuals import stage_levels
 
@@ -67,14 +65,7 @@ class GradientsPanel(PlotPanel):
         item = self._items.get(run)
         if item is None:
             return
-        colour = theme().run_colour(run.colour_index)
-        style = QtCore.Qt.PenStyle.DashLine if not run.shortcuts_on else QtCore.Qt.PenStyle.SolidLine
-        item.setPen(pen_for(run, 1.5, style))
-        item.setSymbol("o")
-        item.setSymbolSize(4)
-        item.setSymbolBrush(colour)
-        item.setSymbolPen(pg.mkPen(colour))
-        item.setVisible(run.visible)
+        style_profile(item, run)
         self.sync_legend(self.legend, item, run.name, run.visible)
 
     def _draw_current(self, run: Run | None) -> None:

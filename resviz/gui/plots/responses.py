@@ -12,11 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore
 
 from ..runs import Run, RunsModel
-from ..theme import theme
-from .base import PlotPanel, pen_for
+from .base import PlotPanel, style_profile
 
 __all__ = ["ResponsePanel"]
 
@@ -73,14 +71,7 @@ class ResponsePanel(PlotPanel):
         items = self._items.get(run)
         if items is None:
             return
-        colour = theme().run_colour(run.colour_index)
         # Plain nets dashed, residual nets solid: the figure's two families at a glance.
-        style = QtCore.Qt.PenStyle.DashLine if not run.shortcuts_on else QtCore.Qt.PenStyle.SolidLine
         for item in (items.ordered, items.sorted):
-            item.setPen(pen_for(run, 1.5, style))
-            item.setSymbol("o")
-            item.setSymbolSize(4)
-            item.setSymbolBrush(colour)
-            item.setSymbolPen(pg.mkPen(colour))
-            item.setVisible(run.visible)
+            style_profile(item, run)
         self.sync_legend(self.legend, items.ordered, run.name, run.visible)
