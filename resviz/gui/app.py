@@ -142,4 +142,9 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     _AfterFirstPaint(window, engine)
     sys.excepthook = _excepthook
     window.show()
-    return int(app.exec())
+    status = int(app.exec())
+    # Closed before torch finished loading: let the import end (the window is gone) rather
+    # than tear the interpreter down under a half-imported torch, whose finalisers then
+    # print errors on the terminal.
+    engine.wait(timeout=30)
+    return status

@@ -70,3 +70,13 @@ def test_a_stopped_run_continues_from_its_checkpoint(window, qtbot):
     assert len(window.runs) == 1  # the same run goes on, not a new one
     window.actions.stop.trigger()
     qtbot.waitUntil(lambda: run.status == "stopped" and window.session.active is None, timeout=30_000)
+
+
+def test_an_engine_that_cannot_load_says_what_to_do(qtbot, app):
+    from resviz.gui.engine import EngineLoader
+
+    loader = EngineLoader(modules=("json", "resviz_no_such_module"))
+    with qtbot.waitSignal(loader.failed, timeout=10_000) as blocker:
+        loader.start()
+    assert "resviz_no_such_module" in blocker.args[0] and "Reinstall" in blocker.args[0]
+    assert not loader.is_ready and loader.error == blocker.args[0]
