@@ -176,10 +176,17 @@ class RunsView(QtWidgets.QTableView):
         self.verticalHeader().hide()
         self.setAlternatingRowColors(True)
         self.setShowGrid(False)
+        self.setWordWrap(False)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(_COLUMNS)):
-            header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths that fit "finished · 64,000" and "99.9": contents-sized columns
+        # would jump about as the numbers grow while training.
+        metrics = self.fontMetrics()
+        widths = {1: metrics.horizontalAdvance("finished · 64,000") + 12, 2: metrics.horizontalAdvance("Train") + 16,
+                  3: metrics.horizontalAdvance("Train") + 16}
+        for col, width in widths.items():
+            header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(col, width)
         self.setToolTip("Runs trained here or opened from folders. Right-click for more.")
         self.selectionModel().currentRowChanged.connect(self._on_row_changed)
         runs.current_changed.connect(self._on_current_changed)
