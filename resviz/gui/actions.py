@@ -1,0 +1,89 @@
+"""The window's actions (menus, keyboard shortcuts, toolbar buttons) in one place.
+
+A ``QAction`` carries its text, shortcut, tooltip and enabled state; the Run menu and
+the buttons beside the training settings show the same actions, so they never
+disagree about what can be done now.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtGui, QtWidgets
+
+__all__ = ["WindowActions"]
+
+Key = QtGui.QKeySequence
+
+
+class WindowActions:
+    """Every QAction of the main window, and the menu bar built from them."""
+
+    def __init__(self, window: QtWidgets.QMainWindow) -> None:
+        def act(text: str, tip: str, shortcut: str | Key.StandardKey | None = None, *, checkable: bool = False):
+            action = QtGui.QAction(text, window)
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            if shortcut is not None:
+                action.setShortcut(Key(shortcut))
+                action.setToolTip(f"{tip} ({Key(shortcut).toString(Key.SequenceFormat.NativeText)})")
+            action.setCheckable(checkable)
+            return action
+
+        # File
+        self.open_run = act("&Open run folder…", "Show a run folder and follow it while it is written",
+                            Key.StandardKey.Open)
+        self.export_plots = act("&Export plots…", "Save every plot as PNG and SVG into a folder", "Ctrl+E")
+        self.export_csv = act("Export &metrics (CSV)…",
+                              "Save the selected run's metrics as CSV rows: step, metric, index, value",
+                              "Ctrl+Shift+E")
+        self.runs_folder = act("&Runs folder…", "Choose where runs trained in the app are saved")
+        self.quit = act("&Quit", "Stop training (saving a checkpoint) and close resviz", Key.StandardKey.Quit)
+        # Run
+        self.start = act("&Start", "Train with the settings on the left (queued if a run is training)", "Ctrl+R")
+        self.pause = act("&Pause", "Hold training before its next step; press again to resume", "Ctrl+P",
+                         checkable=True)
+        self.stop = act("S&top", "Stop the run after this step and save a checkpoint; drop queued runs", "Ctrl+.")
+        self.shortcuts = act(
+            "Shortcuts &on", "Switch every shortcut of the training net on or off now (marked on the curves)",
+            "Ctrl+K", checkable=True,
+        )
+        self.degradation = act(
+            "&Degradation experiment",
+            "Train plain and residual nets at two depths, one after another, and compare with the paper",
+            "Ctrl+D",
+        )
+        self.continue_run = act("&Continue selected run", "Resume the selected stopped run from its last checkpoint")
+        # View
+        self.log_scale = act("&Log-scale error and loss", "Logarithmic y axes for the error and loss curves",
+                             "Ctrl+L", checkable=True)
+        self.dark = act("&Dark theme", "Light text on dark backgrounds", checkable=True)
+        self.light = act("L&ight theme", "Dark text on light backgrounds", checkable=True)
+        themes = QtGui.QActionGroup(window)
+        for a in (self.dark, self.light):
+            themes.addAction(a)
+        self.reset_layout = act("&Reset layout", "Put the panels back where they started")
+        # Help
+        self.about = act("&About resviz", "What resviz is and the paper it follows")
+        self.about_qt = act("About &Qt", "The Qt version this app runs on")
+
+    def build_menus(self, window: QtWidgets.QMainWindow, docks: list[QtWidgets.QDockWidget]) -> None:
+        bar = window.menuBar()
+        file = bar.addMenu("&File")
+        file.addActions([self.open_run, self.export_plots, self.export_csv])
+        file.addSeparator()
+        file.addAction(self.runs_folder)
+        file.addSeparator()
+        file.addAction(self.quit)
+        run = bar.addMenu("&Run")
+        run.addActions([self.start, self.pause, self.stop])
+        run.addSeparator()
+        run.addActions([self.shortcuts, self.degradation, self.continue_run])
+        view = bar.addMenu("&View")
+        view.addAction(self.log_scale)
+        view.addSeparator()
+        view.addActions([self.dark, self.light])
+        view.addSeparator()
+        for dock in docks:
+            view.addAction(dock.toggleViewAction())
+        view.addAction(self.reset_layout)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.about, self.about_qt])

@@ -1,0 +1,339 @@
+"""The training settings beside the plots: network, shortcuts, data, schedule, device.
+
+Opens on the embedded default (issue 4): residual and plain nets of depth 20 on the
+digits set, sized so the first click shows curves within a minute on a laptop CPU.
+The form turns itself into :class:`~resviz.core.train.config.TrainConfig` objects;
+a bad value raises :class:`~resviz.core.errors.ConfigError` with the message the user
+sees. Choices are remembered between sessions (QSettings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtCore, QtWidgets
+
+from ..core.archs import CIFAR_DEPTHS, IMAGENET_DEPTHS
+from ..core.errors import ConfigError
+from ..core.train.config import TrainConfig
+from . import settings
+from .actions import WindowActions
+
+__all__ = ["TrainControls", "DEFAULTS", "parse_depths"]
+
+#: The first-launch settings: the degradation of issue 3 shows within minutes on digits.
+DEFAULTS = {
+    "depth": 20,
+    "shortcuts": True,
+    "option": "A",
+    "compare": True,
+    "data": "digits",
+    "data_path": "",
+    "download": False,
+    "iters": 400,
+    "batch_size": 128,
+    "lr": 0.1,
+    "warmup": False,
+    "device": "auto",
+    "telemetry_every": 10,
+    "eval_every": 50,
+    "depths": "20, 56",
+}
+
+_CIFAR_CHOICES = (8, 14) + tuple(d for d in CIFAR_DEPTHS if d <= 110)
+_DATA = (
+    ("digits", "digits (built in)"),
+    ("cifar10", "CIFAR-10"),
+    ("folder", "image folder"),
+)
+
+
+def parse_depths(text: str) -> list[int]:
+    """"20, 56" -> [20, 56]; ConfigError naming the problem otherwise."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        depths = [int(p) for p in parts]
+    except ValueError:
+        raise ConfigError(f"depths must be whole numbers separated by commas, like 20, 56 — not {text!r}") from None
+    if len(depths) < 2:
+        raise ConfigError("the degradation experiment needs at least two depths, like 20, 56")
+    return depths
+
+
+class TrainControls(QtWidgets.QWidget):
+    """The settings form and the run buttons (the window's actions)."""
+
+    def __init__(self, actions: WindowActions, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("train_controls")
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.addWidget(self._network_box())
+        outer.addWidget(self._data_box())
+        outer.addWidget(self._schedule_box())
+        outer.addWidget(self._buttons(actions))
+        outer.addWidget(self._degradation_box(actions))
+        self.problem = QtWidgets.QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setObjectName("problem")
+        self.problem.setToolTip("What is wrong with the settings above, and what to do")
+        outer.addWidget(self.problem)
+        outer.addStretch(1)
+        for combo in self.findChildren(QtWidgets.QComboBox):
+            # Size to a short text, not the longest item: the plots need the width.
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
+        self.restore()
+        self._on_data_changed()
+        self._on_compare_toggled()
+
+    # -- building --------------------------------------------------------------------
+
+    def _network_box(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("Network")
+        form = QtWidgets.QFormLayout(box)
+        self.depth = QtWidgets.QComboBox()
+        for d in _CIFAR_CHOICES:
+            self.depth.addItem(f"{d} · CIFAR-style", d)
+        for d in IMAGENET_DEPTHS:
+            self.depth.addItem(f"{d} · ImageNet-style", d)
+        self.depth.setToolTip(
+            "Depth of the net. CIFAR-style nets (section 4.2) suit small images; "
+            "ImageNet-style nets (Table 1) need a GPU to train in reasonable time."
+        )
+        form.addRow("Depth", self.depth)
+        self.shortcuts = QtWidgets.QCheckBox("on")
+        self.shortcuts.setToolTip("On: a ResNet. Off: the plain net of the same depth (section 4.1)")
+        self.option = QtWidgets.QComboBox()
+        for key, text in (("A", "A: zero-pad"), ("B", "B: project"), ("C", "C: all proj.")):
+            self.option.addItem(text, key)
+        self.option.setToolTip(
+            "Shortcut option of section 3.3: A zero-padding identity, B projections where dimensions "
+            "change, C projections everywhere (the CIFAR nets use A, the ImageNet nets B)"
+        )
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.shortcuts)
+        row.addWidget(self.option, 1)
+        form.addRow("Shortcuts", row)
+        self.compare = QtWidgets.QCheckBox("plain and residual")
+        self.compare.setToolTip(
+            "Queue both nets of this depth, with and without shortcuts, so their curves overlay"
+        )
+        self.compare.toggled.connect(self._on_compare_toggled)
+        form.addRow("Compare", self.compare)
+        return box
+
+    def _data_box(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("Data")
+        form = QtWidgets.QFormLayout(box)
+        self.data = QtWidgets.QComboBox()
+        for key, text in _DATA:
+            self.data.addItem(text, key)
+        self.data.setToolTip(
+            "digits: 1,797 handwritten digits shipped with resviz (no download). CIFAR-10: the "
+            "paper's data set, from a folder. Image folder: your own train/<class>/ and test/<class>/ images."
+        )
+        self.data.currentIndexChanged.connect(self._on_data_changed)
+        form.addRow("Data set", self.data)
+        self.data_path = QtWidgets.QLineEdit()
+        self.data_path.setPlaceholderText("folder")
+        self.browse = QtWidgets.QToolButton()
+        self.browse.setText("…")
+        self.browse.setToolTip("Choose the folder")
+        self.browse.clicked.connect(self._on_browse)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.data_path, 1)
+        row.addWidget(self.browse)
+        self.path_label = QtWidgets.QLabel("Folder")
+        form.addRow(self.path_label, row)
+        self.download = QtWidgets.QCheckBox("download if missing (170 MB)")
+        self.download.setToolTip("Fetch CIFAR-10 with torchvision into the folder above when it is not there")
+        form.addRow("", self.download)
+        return box
+
+    def _schedule_box(self) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("Schedule")
+        form = QtWidgets.QFormLayout(box)
+        self.iters = QtWidgets.QSpinBox()
+        self.iters.setRange(1, 10_000_000)
+        self.iters.setSingleStep(100)
+        self.iters.setToolTip("Iterations (optimizer steps). The paper trains 64,000 on CIFAR-10")
+        form.addRow("Iterations", self.iters)
+        self.batch_size = QtWidgets.QSpinBox()
+        self.batch_size.setRange(1, 8192)
+        self.batch_size.setToolTip("Images per step; the paper uses 128")
+        form.addRow("Batch size", self.batch_size)
+        self.lr = QtWidgets.QDoubleSpinBox()
+        self.lr.setDecimals(4)
+        self.lr.setRange(0.0001, 10.0)
+        self.lr.setSingleStep(0.01)
+        self.lr.setToolTip("Starting learning rate (paper: 0.1), divided by 10 at 50 % and 75 % of the iterations")
+        form.addRow("Learning rate", self.lr)
+        self.warmup = QtWidgets.QCheckBox("0.01 warm-up (ResNet-110)")
+        self.warmup.setToolTip("Train at lr 0.01 until the training error is below 80 % (at most 400 iterations)")
+        form.addRow("", self.warmup)
+        self.device = QtWidgets.QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        self.device.setToolTip("auto picks a CUDA GPU, then Apple's MPS, then the CPU")
+        form.addRow("Device", self.device)
+        self.telemetry_every = QtWidgets.QSpinBox()
+        self.telemetry_every.setRange(1, 100_000)
+        self.telemetry_every.setToolTip("Measure residual ratios, response stds and gradient norms every k steps")
+        form.addRow("Telemetry every", self.telemetry_every)
+        self.eval_every = QtWidgets.QSpinBox()
+        self.eval_every.setRange(1, 1_000_000)
+        self.eval_every.setToolTip("Measure the test error every this many steps (and at the end)")
+        form.addRow("Test every", self.eval_every)
+        return box
+
+    def _buttons(self, actions: WindowActions) -> QtWidgets.QWidget:
+        w = QtWidgets.QWidget()
+        row = QtWidgets.QGridLayout(w)
+        row.setContentsMargins(0, 0, 0, 0)
+        for i, action in enumerate((actions.start, actions.pause, actions.stop, actions.shortcuts)):
+            button = QtWidgets.QToolButton()
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+            row.addWidget(button, i // 2, i % 2)
+        return w
+
+    def _degradation_box(self, actions: WindowActions) -> QtWidgets.QGroupBox:
+        box = QtWidgets.QGroupBox("Degradation experiment")
+        form = QtWidgets.QFormLayout(box)
+        self.depths = QtWidgets.QLineEdit()
+        self.depths.setToolTip("Depths to compare, plain and residual at each (the paper's Fig. 6: 20, 32, 44, 56)")
+        form.addRow("Depths", self.depths)
+        button = QtWidgets.QToolButton()
+        button.setDefaultAction(actions.degradation)
+        button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
+        form.addRow(button)
+        return box
+
+    # -- reacting --------------------------------------------------------------------
+
+    def _on_data_changed(self) -> None:
+        key = self.data.currentData()
+        needs_path = key in ("cifar10", "folder")
+        for w in (self.path_label, self.data_path, self.browse):
+            w.setVisible(needs_path)
+        self.download.setVisible(key == "cifar10")
+        if key == "cifar10":
+            self.path_label.setText("Root")
+            self.data_path.setPlaceholderText("where CIFAR-10 is (empty: resviz's cache)")
+            self.data_path.setToolTip("The folder holding cifar-10-batches-py (torchvision's layout)")
+        else:
+            self.path_label.setText("Folder")
+            self.data_path.setPlaceholderText("a folder with train/ and test/ class folders")
+            self.data_path.setToolTip("ImageFolder layout: train/<class>/*.png and test/<class>/*.png")
+
+    def _on_compare_toggled(self) -> None:
+        self.shortcuts.setEnabled(not self.compare.isChecked())
+
+    def _on_browse(self) -> None:
+        start = self.data_path.text() or str(Path.home())
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Choose the data folder", start)
+        if folder:
+            self.data_path.setText(folder)
+
+    def show_problem(self, message: str | None) -> None:
+        """Show what is wrong with the settings (None clears it)."""
+        self.problem.setText(message or "")
+
+    # -- configs -----------------------------------------------------------------------
+
+    def base_config(self, *, arch: str | None = None) -> TrainConfig:
+        """The settings as a TrainConfig for ``arch`` (default: the form's net)."""
+        depth = int(self.depth.currentData())
+        if arch is None:
+            arch = f"{'resnet' if self.shortcuts.isChecked() else 'plain'}{depth}"
+        key = self.data.currentData()
+        path = self.data_path.text().strip()
+        if key == "folder":
+            if not path:
+                raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
+            data, root = str(Path(path).expanduser()), None
+        else:
+            data, root = key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
+        option = self.option.currentData() if not arch.startswith("plain") else None
+        family_default = "B" if depth in IMAGENET_DEPTHS and depth not in _CIFAR_CHOICES else "A"
+        return TrainConfig(
+            arch=arch,
+            shortcut=None if option == family_default else option,
+            data=data,
+            data_root=root,
+            download=self.download.isChecked() and key == "cifar10",
+            iters=self.iters.value(),
+            batch_size=self.batch_size.value(),
+            lr=self.lr.value(),
+            warmup=self.warmup.isChecked(),
+            device=self.device.currentText(),
+            telemetry_every=self.telemetry_every.value(),
+            eval_every=self.eval_every.value(),
+        )
+
+    def configs(self) -> list[TrainConfig]:
+        """What Start queues: one net, or the plain and the residual net when comparing."""
+        if not self.compare.isChecked():
+            return [self.base_config()]
+        depth = int(self.depth.currentData())
+        return [self.base_config(arch=f"plain{depth}"), self.base_config(arch=f"resnet{depth}")]
+
+    def degradation_configs(self) -> list[TrainConfig]:
+        """Plain and residual nets at each depth: the engine's plan (``resviz experiment``)."""
+        from ..core.experiment import degradation_plan
+
+        depths = parse_depths(self.depths.text())
+        base = self.base_config(arch=f"resnet{depths[0]}")
+        return [config for _, config in degradation_plan(base, depths)]
+
+    # -- remembering -------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Fill the form from the saved settings (first launch: :data:`DEFAULTS`)."""
+        v = {k: settings.value(f"train/{k}", default) for k, default in DEFAULTS.items()}
+        _select(self.depth, v["depth"], DEFAULTS["depth"])
+        self.shortcuts.setChecked(v["shortcuts"])
+        _select(self.option, v["option"], DEFAULTS["option"])
+        self.compare.setChecked(v["compare"])
+        _select(self.data, v["data"], DEFAULTS["data"])
+        self.data_path.setText(v["data_path"])
+        self.download.setChecked(v["download"])
+        self.iters.setValue(v["iters"])
+        self.batch_size.setValue(v["batch_size"])
+        self.lr.setValue(v["lr"])
+        self.warmup.setChecked(v["warmup"])
+        self.device.setCurrentText(v["device"] if v["device"] in ("auto", "cpu", "cuda", "mps") else "auto")
+        self.telemetry_every.setValue(v["telemetry_every"])
+        self.eval_every.setValue(v["eval_every"])
+        self.depths.setText(v["depths"])
+
+    def save(self) -> None:
+        s = settings.settings()
+        for key, value in (
+            ("depth", int(self.depth.currentData())),
+            ("shortcuts", self.shortcuts.isChecked()),
+            ("option", self.option.currentData()),
+            ("compare", self.compare.isChecked()),
+            ("data", self.data.currentData()),
+            ("data_path", self.data_path.text()),
+            ("download", self.download.isChecked()),
+            ("iters", self.iters.value()),
+            ("batch_size", self.batch_size.value()),
+            ("lr", self.lr.value()),
+            ("warmup", self.warmup.isChecked()),
+            ("device", self.device.currentText()),
+            ("telemetry_every", self.telemetry_every.value()),
+            ("eval_every", self.eval_every.value()),
+            ("depths", self.depths.text()),
+        ):
+            s.setValue(f"train/{key}", value)
+
+
+def _select(combo: QtWidgets.QComboBox, data: object, fallback: object) -> None:
+    """Select the item whose data equals ``data`` (else ``fallback``)."""
+    for wanted in (data, fallback):
+        for i in range(combo.count()):
+            if str(combo.itemData(i)) == str(wanted):
+                combo.setCurrentIndex(i)
+                return

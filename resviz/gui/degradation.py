@@ -1,0 +1,151 @@
+"""The degradation experiment: what the paper expects, next to what happened here.
+
+Section 4.1 / Fig. 1 and 6 of He et al.: a deeper plain net has *higher* training
+error than a shallower one (the degradation problem), each residual net trains better
+than the plain net of its depth, and the deeper residual net trains better than the
+shallower one. The plan and the verdicts are the engine's
+(:mod:`resviz.core.experiment`, the same as ``resviz experiment degradation``); this
+panel shows them live, saying "waiting" until every run has ended.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from ..core.experiment import degradation_claims
+from .runs import Run, RunsModel
+from .theme import theme
+
+__all__ = ["GROUP", "DegradationPanel", "experiment_key"]
+
+#: The Run.group of the experiment's runs.
+GROUP = "degradation"
+
+
+def experiment_key(run: Run) -> str:
+    """The engine's name for a run of the experiment: ``plain20``, ``resnet56``."""
+    return f"{'plain' if run.plain else 'resnet'}{run.depth}"
+
+
+class DegradationPanel(QtWidgets.QWidget):
+    """Claims and observations for the runs of the last degradation experiment."""
+
+    def __init__(self, runs: RunsModel, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs = runs
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QtWidgets.QScrollArea()  # the claims outgrow a short dock
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        inner = QtWidgets.QWidget()
+        scroll.setWidget(inner)
+        layout = QtWidgets.QVBoxLayout(inner)
+        layout.setContentsMargins(6, 6, 6, 6)
+        self.text = QtWidgets.QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(QtCore.Qt.TextFormat.RichText)
+        self.text.setAlignment(QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.AlignmentFlag.AlignLeft)
+        self.text.setToolTip("The paper's expectations (section 4.1, Fig. 6) checked against these runs")
+        layout.addWidget(self.text)
+        layout.addStretch(1)
+        self._experiment: list[Run] = []
+        # Runs change 25 times a second while training; the verdicts need not.
+        self._refresh = QtCore.QTimer(self, singleShot=True, interval=500)
+        self._refresh.timeout.connect(self.update_text)
+        runs.run_added.connect(self._on_run_added)
+        runs.run_removed.connect(self._on_run_removed)
+        theme().changed.connect(self.update_text)
+        self.update_text()
+
+    @property
+    def experiment(self) -> list[Run]:
+        return list(self._experiment)
+
+    def _on_run_added(self, run: Run) -> None:
+        if run.group != GROUP:
+            return
+        if self._experiment and self._experiment[-1].experiment != run.experiment:
+            self._experiment = []  # the panel shows the latest experiment
+        self._experiment.append(run)
+        run.changed.connect(self._refresh.start)
+        run.status_changed.connect(self._refresh.start)
+        self._refresh.start()
+
+    def _on_run_removed(self, run: Run) -> None:
+        if run in self._experiment:
+            self._experiment.remove(run)
+            self._refresh.start()
+
+    def errors(self) -> dict[str, float | None]:
+        """Final training error per run (engine names), None while a run has not ended."""
+        out: dict[str, float | None] = {}
+        for run in self._experiment:
+            if run.depth is None:
+                continue
+            done = run.status in ("finished", "stopped")
+            out[experiment_key(run)] = run.history.mean_of_tail("train_error") if done else None
+        return out
+
+    def depths(self) -> list[int]:
+        return sorted({run.depth for run in self._experiment if run.depth is not None})
+
+    def update_text(self) -> None:
+        c = theme().colours
+        intro = (
+            "<b>Paper (He et al. 2016, section 4.1, Fig. 6):</b> deeper <i>plain</i> nets have higher "
+            "training error than shallower ones — not overfitting, an optimisation difficulty. With "
+            "shortcuts the deeper net trains better."
+        )
+        if not self._experiment:
+            self.text.setText(intro + "<p>Run <b>Run › Degradation experiment</b> (Ctrl+D) to test it here.</p>")
+            return
+        rows = []
+        for run in self._experiment:
+            err = run.history.mean_of_tail("train_error")
+            test = run.history.last_scalar("test_error")
+            rows.append(
+                f"<tr><td>{run.name}</td><td>{run.status}</td>"
+                f"<td align='right'>{'' if err is None else f'{err:.1f}'}</td>"
+                f"<td align='right'>{'' if test is None else f'{test:.1f}'}</td></tr>"
+            )
+        table = (
+            "<table cellspacing='0' cellpadding='2'><tr><th align='left'>run</th><th align='left'>status</th>"
+            "<th>train err %</th><th>test err %</th></tr>" + "".join(rows) + "</table>"
+        )
+        self.text.setText(f"{intro}<p>{table}</p><p><b>Here:</b></p><ul>{self._claims_html(c)}</ul>")
+
+    def _claims_html(self, c) -> str:
+        depths = self.depths()
+        if len(depths) < 2:
+            return "<li>needs plain and residual runs at two depths or more</li>"
+        errors = self.errors()
+        waiting = [k for k, v in errors.items() if v is None]
+        if waiting or len(errors) < 2 * len(depths):
+            # The statements alone (placeholder numbers), each marked as waiting.
+            placeholder = {f"{k}{d}": 0.0 for k in ("plain", "resnet") for d in depths}
+            return "".join(
+                f"<li>{claim.statement}<br><span style='color:{c.muted}'>… waiting for the runs to end</span></li>"
+                for claim in degradation_claims(placeholder, depths)
+            )
+        claims = degradation_claims(errors, depths)  # type: ignore[arg-type]
+        items = []
+        for claim in claims:
+            if claim.holds is None:
+                mark, colour = "≈ too close to call", c.muted
+            elif claim.holds:
+                mark, colour = "✓ seen here", c.ok
+            else:
+                mark, colour = "✗ not seen here", c.error
+            items.append(
+                f"<li>{claim.statement}<br><span style='color:{colour}'><b>{mark}</b></span> "
+                f"<span style='color:{c.muted}'>({claim.evidence})</span></li>"
+            )
+        deeper_resnet = claims[-1]  # the engine lists "resnet-deep beats resnet-shallow" last
+        if deeper_resnet.holds is False and deeper_resnet.statement.startswith(f"resnet-{depths[-1]}"):
+            items.append(
+                f"<li style='color:{c.muted}'>The paper's deeper-ResNet result is at convergence (64k "
+                "iterations); short budgets may not show it: train longer or use the 0.01 warm-up.</li>"
+            )
+        return "".join(items)

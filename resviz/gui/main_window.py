@@ -1,0 +1,333 @@
+"""The main window: tabs (Train now, Inspect later), the runs list, menus, status bar.
+
+The window owns the objects the views share: the :class:`~resviz.gui.runs.RunsModel`,
+the :class:`~resviz.gui.session.TrainingSession` and the
+:class:`~resviz.gui.engine.EngineLoader`. Views subscribe to them; the window's
+``_on_*`` handlers turn actions into session calls and errors into messages that say
+what to do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from .. import PAPER, PAPER_URL, __version__
+from ..core.errors import ConfigError, ResvizError
+from . import settings
+from .actions import WindowActions
+from .degradation import GROUP, DegradationPanel
+from .engine import EngineLoader
+from .runs import Run, RunsModel
+from .runs_view import RunsView
+from .session import TrainingSession
+from .status import StatusBar
+from .theme import theme
+from .window_files import RunFilesMixin
+
+__all__ = ["MainWindow", "TABS"]
+
+log = logging.getLogger(__name__)
+
+#: The window's tabs, in order: (title, "module:callable"), the callable taking the window
+#: and returning the tab's widget. Adding a tab is one line here, e.g. the Inspector of
+#: issue 5: ("Inspect", "resviz.gui.inspect:InspectTab"). A tab module must not import
+#: torch at module level (the window appears before torch has loaded; use
+#: ``window.engine.ready``).
+TABS: tuple[tuple[str, str], ...] = (
+    ("Train", "resviz.gui.train_tab:TrainTab"),
+)
+
+
+def _tab_factory(spec: str):
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
+    """resviz's window. ``engine`` loads torch in the background (started by the app)."""
+
+    #: Seconds to wait for the training thread when closing (it saves a checkpoint first).
+    CLOSE_TIMEOUT = 15.0
+
+    def __init__(self, engine: EngineLoader | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("resviz — deep residual learning, live")
+        self.setObjectName("resviz_main_window")
+        self.engine = engine or EngineLoader(parent=self)
+        self.runs = RunsModel()
+        self.session = TrainingSession(self.runs, self.engine, settings.runs_root, parent=self)
+        self.actions = WindowActions(self)
+        self.last_error: str | None = None
+        self._default_state: QtCore.QByteArray | None = None
+        self._error_box: QtWidgets.QMessageBox | None = None
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        for title, spec in TABS:
+            self.add_tab(_tab_factory(spec)(self), title)
+        self.train_tab = self.tabs.widget(0)
+
+        self.runs_view = RunsView(self.runs)
+        self.runs_view.customContextMenuRequested.connect(self._on_runs_menu)
+        self.runs_dock = self._dock("Runs", "runs_dock", self.runs_view)
+        self.degradation = DegradationPanel(self.runs)
+        self.degradation_dock = self._dock("Degradation experiment", "degradation_dock", self.degradation)
+        self.actions.build_menus(self, [self.runs_dock, self.degradation_dock])
+
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.setAcceptDrops(True)
+        self._connect()
+        self._restore_settings()
+        self._on_engine_state()
+        self._update_actions()
+
+    # -- building ------------------------------------------------------------------------
+
+    def add_tab(self, widget: QtWidgets.QWidget, title: str) -> int:
+        """Add a tab (the Inspector adds itself this way, or through :data:`TABS`)."""
+        return self.tabs.addTab(widget, title)
+
+    def _dock(self, title: str, name: str, widget: QtWidgets.QWidget) -> QtWidgets.QDockWidget:
+        dock = QtWidgets.QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        return dock
+
+    def _connect(self) -> None:
+        a = self.actions
+        a.open_run.triggered.connect(self._on_open_run)
+        a.export_plots.triggered.connect(self._on_export_plots)
+        a.export_csv.triggered.connect(self._on_export_csv)
+        a.runs_folder.triggered.connect(self._on_runs_folder)
+        a.quit.triggered.connect(self.close)
+        a.start.triggered.connect(self._on_start)
+        a.pause.triggered.connect(self._on_pause)
+        a.stop.triggered.connect(self.session.stop)
+        a.shortcuts.triggered.connect(self._on_shortcuts)
+        a.degradation.triggered.connect(self._on_degradation)
+        a.continue_run.triggered.connect(self._on_continue)
+        a.log_scale.toggled.connect(self._on_log_scale)
+        a.dark.triggered.connect(lambda: self.set_theme("dark"))
+        a.light.triggered.connect(lambda: self.set_theme("light"))
+        a.reset_layout.triggered.connect(self._on_reset_layout)
+        a.about.triggered.connect(self._on_about)
+        a.about_qt.triggered.connect(QtWidgets.QApplication.aboutQt)
+        self.engine.ready.connect(self._on_engine_state)
+        self.engine.failed.connect(self._on_engine_failed)
+        self.session.active_changed.connect(self._update_actions)
+        self.session.progress.connect(self._on_progress)
+        self.session.message.connect(self._on_message)
+        self.session.error.connect(self.show_error)
+        self.runs.current_changed.connect(self._update_actions)
+
+    # -- engine ----------------------------------------------------------------------------
+
+    def _on_engine_state(self) -> None:
+        if self.engine.is_ready:
+            self.status.set_engine(f"Ready · {_device_summary()}")
+            if self.engine.seconds:
+                self.status.engine_label.setToolTip(
+                    f"torch, torchvision and Captum loaded in {self.engine.seconds:.1f} s, after the window opened"
+                )
+        elif self.engine.error:
+            self.status.set_engine("Engine failed to load")
+        else:
+            self.status.set_engine("Loading torch, torchvision and Captum in the background …")
+        self._update_actions()
+
+    def _on_engine_failed(self, message: str) -> None:
+        self._on_engine_state()
+        self.show_error("The training engine did not load", message)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def _update_actions(self, *_args) -> None:
+        a, s = self.actions, self.session
+        ready = self.engine.is_ready
+        active = s.active
+        a.start.setEnabled(ready)
+        a.degradation.setEnabled(ready)
+        a.pause.setEnabled(active is not None and active.status in ("running", "paused"))
+        a.pause.setChecked(s.paused)
+        a.pause.setText("Resume" if s.paused else "Pause")
+        a.stop.setEnabled(s.busy)
+        a.shortcuts.setEnabled(active is not None and active.status in ("running", "paused"))
+        a.shortcuts.setChecked(active.shortcuts_on if active is not None else True)
+        a.shortcuts.setText("Shortcuts on" if a.shortcuts.isChecked() else "Shortcuts off")
+        current = self.runs.current
+        a.continue_run.setEnabled(
+            ready and current is not None and current.run_dir is not None
+            and current.status in ("stopped", "failed") and current is not active
+        )
+        a.export_csv.setEnabled(current is not None and current.run_dir is not None)
+        if not ready:
+            a.start.setToolTip("Start is enabled once torch has loaded (a few seconds after the window opens)")
+        else:
+            a.start.setToolTip(a.start.statusTip() + " (Ctrl+R)")
+
+    def _on_start(self) -> None:
+        controls = self.train_tab.controls
+        try:
+            configs = controls.configs()
+            self.session.enqueue(configs)
+        except ConfigError as exc:
+            self._settings_problem(str(exc))
+            return
+        controls.show_problem(None)
+
+    def _on_degradation(self) -> None:
+        controls = self.train_tab.controls
+        try:
+            configs = controls.degradation_configs()
+            self.session.enqueue(configs, group=GROUP)
+        except ConfigError as exc:
+            self._settings_problem(str(exc))
+            return
+        controls.show_problem(None)
+        self.degradation_dock.show()
+        self.degradation_dock.raise_()
+
+    def _settings_problem(self, message: str) -> None:
+        self.last_error = message
+        self.train_tab.controls.show_problem(message)
+        self.status.showMessage(f"Cannot start: {message}", 10_000)
+
+    def _on_pause(self, checked: bool) -> None:
+        self.session.pause() if checked else self.session.resume()
+
+    def _on_shortcuts(self, checked: bool) -> None:
+        self.session.set_shortcuts(checked)
+        self.status.showMessage(f"switching shortcuts {'on' if checked else 'off'} before the next step", 5000)
+
+    def _on_continue(self) -> None:
+        run = self.runs.current
+        if run is None:
+            return
+        try:
+            self.session.continue_run(run)
+        except ResvizError as exc:
+            self.show_error("Cannot continue the run", str(exc))
+
+    def _on_progress(self, run: Run) -> None:
+        self.status.show_progress(run)
+        if run is self.session.active and self.actions.shortcuts.isChecked() != run.shortcuts_on:
+            self._update_actions()
+
+    def _on_message(self, text: str) -> None:
+        self.status.showMessage(text, 8000)
+        if self.session.active is None:
+            self.status.show_progress(None)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Tell the user what went wrong and what to do, without blocking the window."""
+        self.last_error = message
+        self.status.showMessage(f"{title}: {message}", 15_000)
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, message,
+                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()  # window-modal sheet, not a nested event loop: training goes on
+        self._error_box = box
+
+    # -- view ------------------------------------------------------------------------------
+
+    def set_theme(self, name: str) -> None:
+        theme().apply(name)
+        (self.actions.dark if theme().name == "dark" else self.actions.light).setChecked(True)
+        settings.settings().setValue("view/theme", theme().name)
+
+    def _on_log_scale(self, on: bool) -> None:
+        self.train_tab.curves.set_log_scale(on)
+
+    def _on_reset_layout(self) -> None:
+        if self._default_state is not None:
+            self.restoreState(self._default_state)
+        self.runs_dock.show()
+        self.resizeDocks([self.runs_dock], [320], QtCore.Qt.Orientation.Horizontal)
+
+    def _on_about(self) -> None:
+        QtWidgets.QMessageBox.about(
+            self,
+            "About resviz",
+            f"<h3>resviz {__version__}</h3>"
+            f"<p>Watch the ideas of <a href='{PAPER_URL}'>{PAPER}</a> happen: the degradation of deep "
+            "plain nets, residual functions that stay small, gradients reaching early layers through "
+            "shortcuts, and what a trained net sees at its low, mid and high levels.</p>"
+            f"<p>arXiv:1512.03385 · <a href='{PAPER_URL}'>{PAPER_URL}</a></p>",
+        )
+
+    # -- settings and closing ----------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        s = settings.settings()
+        # The experiment's panel appears when the experiment starts (Run > Degradation experiment).
+        self.degradation_dock.hide()
+        self._default_state = self.saveState()
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QtCore.QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self._default_geometry()
+        state = s.value("window/state")
+        if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        for name, splitter in getattr(self.train_tab, "splitters", dict)().items():
+            sizes = s.value(f"window/splitter_{name}")
+            if isinstance(sizes, QtCore.QByteArray) and not sizes.isEmpty():
+                splitter.restoreState(sizes)
+        self.set_theme(settings.value("view/theme", "dark"))
+        self.actions.log_scale.setChecked(settings.value("view/log_scale", False))
+
+    def _default_geometry(self) -> None:
+        """1600 x 960 (room for four plot panels), shrunk to fit smaller screens."""
+        width, height = 1600, 960
+        screen = self.screen() or QtGui.QGuiApplication.primaryScreen()
+        if screen is not None:
+            avail = screen.availableGeometry()
+            width, height = min(width, int(avail.width() * 0.95)), min(height, int(avail.height() * 0.92))
+        self.resize(width, height)
+        self.resizeDocks([self.runs_dock], [320], QtCore.Qt.Orientation.Horizontal)
+
+    def save_settings(self) -> None:
+        s = settings.settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState())
+        for name, splitter in getattr(self.train_tab, "splitters", dict)().items():
+            s.setValue(f"window/splitter_{name}", splitter.saveState())
+        s.setValue("view/log_scale", self.actions.log_scale.isChecked())
+        self.train_tab.controls.save()
+        s.sync()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        """Stop training, let the trainer write its final checkpoint, then close."""
+        self.save_settings()
+        if self.session.busy:
+            self.status.showMessage("Stopping training and saving a checkpoint …")
+            QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        if not self.session.shutdown(self.CLOSE_TIMEOUT):
+            log.warning("closing while the training thread is still busy; its last checkpoint stays valid")
+        event.accept()
+
+
+def _device_summary() -> str:
+    """Which device ``auto`` will pick (torch is imported by now)."""
+    import os
+
+    import torch
+
+    if torch.cuda.is_available():
+        return f"CUDA: {torch.cuda.get_device_name(0)}"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "Apple MPS"
+    return f"CPU ({os.cpu_count()} cores)"

@@ -1,0 +1,215 @@
+"""The runs the app shows: trained here, queued, or followed from a folder on disk.
+
+A :class:`Run` is the object plots and lists look at; it changes only on the GUI thread
+(the session's timer feeds it) and tells its views through signals. :class:`RunsModel`
+is the ordered collection, with the "current" run that single-run views (bars,
+heatmaps) show.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from PySide6 import QtCore
+
+from ..core.train.records import Event, Record, StatusChange
+from .history import RunHistory
+
+__all__ = ["Run", "RunsModel", "LIVE_STATUSES", "DONE_STATUSES"]
+
+#: Statuses in which a run may still grow.
+LIVE_STATUSES = ("queued", "starting", "running", "paused")
+#: Statuses after which nothing more comes (``cancelled``: a queued run never started).
+DONE_STATUSES = ("finished", "stopped", "failed", "cancelled")
+
+
+class Run(QtCore.QObject):
+    """One training run as the app sees it; views connect to its signals."""
+
+    #: New records or events arrived.
+    changed = QtCore.Signal()
+    #: ``status`` (or ``reason``) changed.
+    status_changed = QtCore.Signal()
+    #: Name, colour or visibility changed.
+    style_changed = QtCore.Signal()
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        config: dict[str, Any],
+        run_dir: Path | None = None,
+        origin: str = "app",
+        colour_index: int = 0,
+        status: str = "queued",
+    ) -> None:
+        super().__init__()
+        self.name = name
+        self.config = dict(config)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.origin = origin  # "app" (trained here) or "folder" (followed from disk)
+        self.colour_index = colour_index
+        self.visible = True
+        self.status = status
+        self.reason: str | None = None
+        self.device: str | None = None
+        self.layout: dict[str, list[str]] = {}
+        self.shortcuts: list[bool] | None = None
+        self.history = RunHistory()
+        self.group: str | None = None  # e.g. "degradation" for the experiment's four runs
+        self.experiment: str | None = None  # which experiment of that group (its folder name)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.name} {self.status} step={self.history.last_step}>"
+
+    # -- what the run is -------------------------------------------------------------
+
+    @property
+    def arch(self) -> str:
+        return str(self.config.get("arch", "?"))
+
+    @property
+    def plain(self) -> bool:
+        """Trained without shortcuts (a plain net, section 4.1), as configured."""
+        return bool(self.config.get("plain")) or self.arch.startswith("plain")
+
+    @property
+    def depth(self) -> int | None:
+        digits = "".join(ch for ch in self.arch if ch.isdigit())
+        return int(digits) if digits else None
+
+    @property
+    def total_iters(self) -> int | None:
+        value = self.config.get("iters")
+        return int(value) if value else None
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def shortcuts_on(self) -> bool:
+        """Whether the net trains with shortcuts now (after any mid-run switch)."""
+        if self.shortcuts is not None:
+            return any(self.shortcuts)
+        return not self.plain
+
+    # -- updates (GUI thread only) ---------------------------------------------------
+
+    def apply(self, items: Iterable[Record | Event | StatusChange]) -> bool:
+        """Take what a trainer or run reader produced; emit signals once. True if anything."""
+        records: list[Record] = []
+        events: list[Event] = []
+        status: StatusChange | None = None
+        for item in items:
+            if isinstance(item, Record):
+                records.append(item)
+            elif isinstance(item, Event):
+                events.append(item)
+            elif isinstance(item, StatusChange):
+                status = item
+        was_on = self.shortcuts_on
+        for ev in events:
+            self._note_event(ev)
+        grew = bool(self.history.extend(records)) | bool(self.history.add_events(events))
+        if grew:
+            self.changed.emit()
+        if self.shortcuts_on != was_on:
+            self.style_changed.emit()  # plain runs are drawn dashed
+        if status is not None:
+            self.set_status(status.status, status.reason)
+        return grew or status is not None
+
+    def _note_event(self, ev: Event) -> None:
+        if ev.kind == "shortcuts" and "shortcuts" in ev.detail:
+            self.shortcuts = [bool(s) for s in ev.detail["shortcuts"]]
+        elif ev.kind == "start" and ev.detail.get("device"):
+            self.device = str(ev.detail["device"])
+
+    def set_status(self, status: str, reason: str | None = None) -> None:
+        if status == self.status and reason == self.reason:
+            return
+        self.status, self.reason = status, reason
+        self.status_changed.emit()
+
+    def set_visible(self, visible: bool) -> None:
+        if visible != self.visible:
+            self.visible = visible
+            self.style_changed.emit()
+
+    def set_layout(self, layout: dict[str, list[str]] | None) -> None:
+        """Block and layer names per vector metric (the trainer's ``layout``)."""
+        if layout:
+            self.layout = {k: list(v) for k, v in layout.items()}
+            self.changed.emit()
+
+    def names(self, metric: str) -> list[str]:
+        """The block / layer names of a vector metric, or numbers when unknown."""
+        names = self.layout.get(metric)
+        if names:
+            return names
+        latest = self.history.latest_vector(metric)
+        return [str(i) for i in range(0 if latest is None else len(latest))]
+
+
+class RunsModel(QtCore.QObject):
+    """The runs in the app, in the order they were added, and the current one."""
+
+    run_added = QtCore.Signal(object)
+    run_removed = QtCore.Signal(object)
+    current_changed = QtCore.Signal(object)  # Run or None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: list[Run] = []
+        self._current: Run | None = None
+        self._colours_used = 0
+
+    def __iter__(self):
+        return iter(list(self._runs))
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    @property
+    def runs(self) -> list[Run]:
+        return list(self._runs)
+
+    @property
+    def current(self) -> Run | None:
+        return self._current
+
+    def next_colour(self) -> int:
+        """A colour index not yet handed out (cycling once all are used)."""
+        index = self._colours_used
+        self._colours_used += 1
+        return index
+
+    def add(self, run: Run, *, make_current: bool = True) -> Run:
+        self._runs.append(run)
+        self.run_added.emit(run)
+        if make_current or self._current is None:
+            self.set_current(run)
+        return run
+
+    def remove(self, run: Run) -> None:
+        if run not in self._runs:
+            return
+        self._runs.remove(run)
+        self.run_removed.emit(run)
+        if run is self._current:
+            self.set_current(self._runs[-1] if self._runs else None)
+
+    def set_current(self, run: Run | None) -> None:
+        if run is not self._current:
+            self._current = run
+            self.current_changed.emit(run)
+
+    def find(self, run_dir: Path) -> Run | None:
+        """The run shown for this folder, if any."""
+        target = Path(run_dir).resolve()
+        for run in self._runs:
+            if run.run_dir is not None and run.run_dir.resolve() == target:
+                return run
+        return None

@@ -1,0 +1,137 @@
+"""The main window's file side: run folders in and out, exports, the runs list's menu.
+
+A mixin of :class:`~resviz.gui.main_window.MainWindow` (it uses the window's ``session``,
+``runs``, ``runs_view``, ``actions``, ``status`` and ``show_error``), kept apart so each
+module holds one idea.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..core.errors import ResvizError
+from . import settings
+from .export import export_metrics, export_plots, safe_name
+from .runs import Run
+
+__all__ = ["RunFilesMixin"]
+
+
+class RunFilesMixin:
+    """Opening and following run folders (menu, drag and drop), exporting plots and metrics."""
+
+    def open_run_folder(self, path: str | Path) -> Run | None:
+        """Show and follow a run folder; errors become a message, never an exception."""
+        try:
+            run = self.session.follow(path)
+        except ResvizError as exc:
+            self.show_error("Cannot open the run folder", str(exc))
+            return None
+        settings.settings().setValue("paths/last_open", str(Path(path).parent))
+        return run
+
+    def _on_open_run(self) -> None:
+        start = settings.value("paths/last_open", str(settings.runs_root()))
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        if folder:
+            self.open_run_folder(folder)
+
+    def _on_runs_menu(self, pos: QtCore.QPoint) -> None:
+        run = self.runs_view.table.run_at(self.runs_view.indexAt(pos).row())
+        if run is None:
+            return
+        self.runs.set_current(run)
+        menu = QtWidgets.QMenu(self)
+        menu.addAction("Show only this run", lambda: self._show_only(run))
+        menu.addAction("Show all runs", lambda: self._show_only(None))
+        menu.addSeparator()
+        menu.addAction(self.actions.continue_run)
+        menu.addAction(self.actions.export_csv)
+        if run.run_dir is not None:
+            menu.addAction("Open the run folder", lambda: QtGui.QDesktopServices.openUrl(
+                QtCore.QUrl.fromLocalFile(str(run.run_dir))))
+        menu.addSeparator()
+        remove = menu.addAction("Remove from the list", lambda: self._forget(run))
+        remove.setEnabled(run is not self.session.active)
+        menu.popup(self.runs_view.viewport().mapToGlobal(pos))
+
+    def _show_only(self, only: Run | None) -> None:
+        for run in self.runs:
+            run.set_visible(only is None or run is only)
+
+    def _forget(self, run: Run) -> None:
+        try:
+            self.session.forget(run)
+        except ResvizError as exc:
+            self.show_error("Cannot remove the run", str(exc))
+
+    def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
+        if any(Path(u.toLocalFile()).is_dir() for u in event.mimeData().urls() if u.isLocalFile()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QtGui.QDropEvent) -> None:
+        folders = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        folders = [f for f in folders if f.is_dir()]
+        for folder in folders:
+            self.open_run_folder(folder)
+        event.acceptProposedAction()
+
+    # -- export ----------------------------------------------------------------------------
+
+    def plots(self) -> dict[str, pg.PlotItem]:
+        """Every plot in the window by export name."""
+        out: dict[str, pg.PlotItem] = {}
+        for i in range(self.tabs.count()):
+            plots = getattr(self.tabs.widget(i), "plots", None)
+            if callable(plots):
+                out.update(plots())
+        return out
+
+    def export_plots_to(self, folder: str | Path) -> list[Path]:
+        written = export_plots(self.plots(), folder)
+        self.status.showMessage(f"saved {len(written)} files in {folder}", 8000)
+        return written
+
+    def _on_export_plots(self) -> None:
+        start = settings.value("paths/last_export", str(Path.home()))
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Export every plot (PNG and SVG) into", start)
+        if not folder:
+            return
+        settings.settings().setValue("paths/last_export", folder)
+        try:
+            self.export_plots_to(folder)
+        except ResvizError as exc:
+            self.show_error("Export failed", str(exc))
+
+    def export_metrics_to(self, run: Run, path: str | Path) -> int:
+        rows = export_metrics(run, path)
+        self.status.showMessage(f"saved {rows:,} rows of {run.name} to {path}", 8000)
+        return rows
+
+    def _on_export_csv(self) -> None:
+        run = self.runs.current
+        if run is None:
+            return
+        start = Path(settings.value("paths/last_export", str(Path.home()))) / f"{safe_name(run.name)}.csv"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {run.name}'s metrics", str(start),
+                                                        "CSV (*.csv)")
+        if not path:
+            return
+        settings.settings().setValue("paths/last_export", str(Path(path).parent))
+        try:
+            self.export_metrics_to(run, path)
+        except ResvizError as exc:
+            self.show_error("Export failed", str(exc))
+
+    def _on_runs_folder(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Save runs trained in the app into", str(settings.runs_root())
+        )
+        if folder:
+            settings.settings().setValue("runs/root", folder)
+            self.status.showMessage(f"new runs go to {folder}", 8000)

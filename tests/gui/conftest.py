@@ -1,0 +1,82 @@
+"""GUI fixtures: private settings and runs folders, and a main window whose engine has loaded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from resviz.core.train.config import TrainConfig
+
+# Qt's offscreen screen is 800x600 by default, smaller than the window's minimum size; give
+# it a common desktop size so window geometry behaves as on a real screen.
+if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={Path(__file__).with_name('offscreen-screen.json')}"
+
+#: Tiny runs: resnet8 (n=1) on 16x16 digits, a handful of steps, telemetry often.
+TINY = dict(iters=30, batch_size=32, telemetry_every=2, eval_every=10, checkpoint_every=1000, threads=1)
+
+
+def tiny_config(arch: str = "resnet8", **overrides) -> TrainConfig:
+    return TrainConfig(arch=arch, **{**TINY, **overrides})
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    """Never read or write the user's QSettings or runs folder."""
+    from resviz.gui import settings
+
+    settings.use_private_settings(tmp_path / "settings")
+    monkeypatch.setenv("RESVIZ_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "settings"
+
+
+@pytest.fixture
+def app(qapp):
+    from resviz.gui.app import make_app
+
+    return make_app()
+
+
+@pytest.fixture
+def window(app, qtbot):
+    """The main window, shown offscreen, with torch & co. loaded."""
+    from resviz.gui.app import create_window
+
+    win = create_window()
+    qtbot.addWidget(win)
+    win.show()
+    win.engine.start()
+    qtbot.waitUntil(lambda: win.engine.is_ready or win.engine.error is not None, timeout=90_000)
+    assert win.engine.error is None, win.engine.error
+    yield win
+    win.close()  # stops a training thread (and waits for its checkpoint)
+
+
+def set_tiny(controls, iters: int = 30) -> None:
+    """Make the form train tiny nets: depth 8, a few steps, small batches."""
+    i = controls.depth.findData(8)
+    controls.depth.setCurrentIndex(i)
+    controls.iters.setValue(iters)
+    controls.batch_size.setValue(32)
+    controls.telemetry_every.setValue(2)
+    controls.eval_every.setValue(10)
+
+
+@pytest.fixture(autouse=True)
+def _user_settings_untouched():
+    """Guard: no test may write the user's own settings file."""
+    from pathlib import Path
+
+    user = Path.home() / ".config" / "resviz" / "resviz.conf"
+    before = user.stat().st_mtime if user.exists() else None
+    yield
+    after = user.stat().st_mtime if user.exists() else None
+    assert after == before, f"a test wrote the user's settings at {user}"
+
+
+def curve_len(item) -> int:
+    """How many points a pyqtgraph curve holds now."""
+    x = item.getData()[0]
+    return 0 if x is None else len(x)

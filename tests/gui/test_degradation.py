@@ -1,0 +1,63 @@
+"""The degradation experiment in one action: four queued runs, overlaid, judged against the paper."""
+
+from __future__ import annotations
+
+from conftest import curve_len, set_tiny
+
+from resviz.core.train.records import Record, StatusChange
+from resviz.gui.degradation import GROUP, DegradationPanel
+from resviz.gui.runs import Run, RunsModel
+
+
+def test_one_action_queues_plain_and_residual_at_two_depths_and_judges_them(window, qtbot):
+    controls = window.train_tab.controls
+    set_tiny(controls, iters=10)
+    controls.depths.setText("8, 14")
+    window.actions.degradation.trigger()
+    runs = window.runs.runs
+    assert sorted(r.name for r in runs) == ["plain14", "plain8", "resnet14", "resnet8"]
+    assert all(r.group == GROUP for r in runs)
+    assert window.degradation_dock.isVisible()
+    qtbot.waitUntil(lambda: "resnet14" in window.degradation.text.text(), timeout=5_000)  # its table
+    qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=180_000)
+    # one experiment folder holding the four runs, as `resviz experiment degradation` lays it out
+    assert len({r.run_dir.parent for r in runs}) == 1 and all(r.run_dir.name == r.name for r in runs)
+    qtbot.waitUntil(lambda: "waiting" not in window.degradation.text.text(), timeout=5_000)
+    text = window.degradation.text.text()
+    assert "plain-14 trains worse than plain-8" in text
+    assert text.count("seen here") + text.count("too close to call") == 4  # every claim has a verdict
+    curves = window.train_tab.curves._items
+    qtbot.waitUntil(lambda: all(curve_len(curves[r].train) >= 3 for r in runs), timeout=5_000)
+
+
+def _finished(name: str, plain: bool, depth: int, train_error: float, experiment: str = "one") -> Run:
+    run = Run(name, config={"arch": f"resnet{depth}", "plain": plain, "iters": 100}, status="running")
+    run.group, run.experiment = GROUP, experiment
+    run.apply([Record(step=s, scalars={"train_error": train_error, "loss": 0.1}) for s in range(10, 110, 10)])
+    run.apply([StatusChange("finished")])
+    return run
+
+
+def test_the_panel_states_the_paper_and_what_happened(qtbot):
+    runs = RunsModel()
+    panel = DegradationPanel(runs)
+    qtbot.addWidget(panel)
+    assert "Degradation experiment" in panel.text.text()  # says how to run it
+    # the paper's outcome: deeper plain worse, residual better, deeper residual better
+    for name, plain, depth, err in (("plain20", True, 20, 5.0), ("plain56", True, 56, 9.0),
+                                    ("resnet20", False, 20, 3.0), ("resnet56", False, 56, 2.0)):
+        runs.add(_finished(name, plain, depth, err))
+    panel.update_text()
+    text = panel.text.text()
+    assert text.count("✓ seen here") == 4 and "not seen" not in text
+    # a run that contradicts the paper is called out, with the numbers
+    runs.add(_finished("resnet56", False, 56, 12.0, experiment="two"))  # a new experiment replaces the old
+    assert [r.name for r in panel.experiment] == ["resnet56"]
+    panel.update_text()
+    assert "needs plain and residual runs at two depths" in panel.text.text()
+    for name, plain, depth, err in (("plain20", True, 20, 9.0), ("plain56", True, 56, 5.0), ("resnet20", False, 20, 3.0)):
+        runs.add(_finished(name, plain, depth, err, experiment="two"))
+    panel.update_text()
+    text = panel.text.text()
+    assert "✗ not seen here" in text and "plain-20 9.00%, plain-56 5.00%" in text
+    assert "train longer or use the 0.01 warm-up" in text  # resnet56 (12 %) lost to resnet20 (3 %)
