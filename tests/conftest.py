@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One torch thread per process (this one and the CLI subprocesses the tests start): tiny
+# nets gain nothing from more, and on a busy 2-core machine two OpenMP threads that lose a
+# core to another process slow a step down twentyfold.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 #: Where the shared data lies on the project's machines; a fresh clone has none.
 SHARED_DATA = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

@@ -57,8 +57,10 @@ def test_dropping_a_folder_opens_it(window, qtbot, tmp_path):
     (tmp_path / "empty").mkdir()
     mime = QtCore.QMimeData()
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "empty"))])
-    pos = QtCore.QPointF(window.rect().center())
-    enter = QtGui.QDragEnterEvent(pos, QtCore.Qt.DropAction.CopyAction, mime,
+    # Qt's signatures: QDragEnterEvent takes a QPoint, QDropEvent a QPointF.
+    point = window.rect().center()
+    pos = QtCore.QPointF(point)
+    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, mime,
                                   QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
@@ -70,7 +72,7 @@ def test_dropping_a_folder_opens_it(window, qtbot, tmp_path):
     files = QtCore.QMimeData()
     (tmp_path / "a.txt").write_text("x")
     files.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "a.txt"))])
-    enter = QtGui.QDragEnterEvent(pos, QtCore.Qt.DropAction.CopyAction, files,
+    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, files,
                                   QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()  # files are for the Inspect tab, not the window
