@@ -17,7 +17,7 @@ from .. import PAPER, __version__
 __all__ = ["main", "gui_main", "build_parser", "VERBS"]
 
 #: Verb modules, in the order ``resviz --help`` lists them.
-VERBS: tuple[str, ...] = ("models",)
+VERBS: tuple[str, ...] = ("models", "eval", "attribute", "lesion")
 
 
 def build_parser() -> argparse.ArgumentParser:
