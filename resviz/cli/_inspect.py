@@ -55,6 +55,19 @@ def load(args: argparse.Namespace):
     return loaded, data
 
 
+def load_with_test_split(args: argparse.Namespace):
+    """For eval and lesion: check ``--limit``, load model and data, check they match."""
+    from ..core.errors import ConfigError
+    from ..core.inspect.evaluation import check_classes
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, not {args.limit}")
+    loaded, data = load(args)
+    for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
+        note_line(note)
+    return loaded, data
+
+
 def note_line(text: str) -> None:
     """A remark that is not the result: to stderr, so stdout stays parseable."""
     print(f"resviz: {text}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._inspect import add_data_options, add_model_options, load, note_line, progress_printer
+from ._inspect import add_data_options, add_model_options, load_with_test_split, progress_printer
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,15 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.errors import ConfigError
     from ..core.inspect import Inspector
-    from ..core.inspect.evaluation import check_classes
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be at least 1, not {args.limit}")
-    loaded, data = load(args)
-    for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
-        note_line(note)
+    loaded, data = load_with_test_split(args)
     result = Inspector(loaded).evaluate(data.test, limit=args.limit, progress=progress_printer("evaluating"))
     if args.json:
         print(json.dumps({"model": loaded.describe(), "data": data.name, **result.to_dict()}, indent=2))

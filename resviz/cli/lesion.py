@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._inspect import add_data_options, add_model_options, load, note_line, progress_printer
+from ._inspect import add_data_options, add_model_options, load_with_test_split, note_line, progress_printer
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,15 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.errors import ConfigError, ResvizError
+    from ..core.errors import ResvizError
     from ..core.inspect import Inspector, lesion_figure, save_figure
-    from ..core.inspect.evaluation import check_classes
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be at least 1, not {args.limit}")
-    loaded, data = load(args)
-    for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
-        note_line(note)
+    loaded, data = load_with_test_split(args)
     result = Inspector(loaded).lesion_study(data.test, limit=args.limit, progress=progress_printer("lesion study"))
     if args.out:
         save_figure(lesion_figure(result), args.out)

@@ -5,6 +5,7 @@ Also the net in pieces (stem, blocks, head), which the lesion study runs block b
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -17,7 +18,7 @@ from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
 from .preprocess import Preprocess
 
-__all__ = ["EvalResult", "evaluate", "input_batches", "stem", "head", "check_classes"]
+__all__ = ["EvalResult", "evaluate", "evaluating", "input_batches", "stem", "head", "check_classes"]
 
 Progress = Callable[[int, int], None]
 
@@ -30,6 +31,18 @@ def stem(model: ResNet, x: Tensor) -> Tensor:
 def head(model: ResNet, x: Tensor) -> Tensor:
     """The logits from the last block's output: global average pool, fully connected."""
     return model.fc(torch.flatten(model.avgpool(x), 1))
+
+
+@contextmanager
+def evaluating(model: ResNet) -> Iterator[None]:
+    """Eval mode without autograd for a while; the model's mode is restored after."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)
 
 
 def input_batches(
@@ -85,20 +98,15 @@ def evaluate(
     wrong = wrong5 = seen = 0
     total = len(data) if limit is None else min(len(data), limit)
     top5 = model.num_classes > 5
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for x, y in input_batches(data, preprocess, batch_size=batch_size, limit=limit, device=device):
-                raise_if_cancelled(token)
-                logits = model(x)
-                wrong += int((logits.argmax(1) != y).sum())
-                if top5:
-                    hit = (logits.topk(5, dim=1).indices == y[:, None]).any(dim=1)
-                    wrong5 += int((~hit).sum())
-                seen += len(y)
-                if progress:
-                    progress(seen, total)
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        for x, y in input_batches(data, preprocess, batch_size=batch_size, limit=limit, device=device):
+            raise_if_cancelled(token)
+            logits = model(x)
+            wrong += int((logits.argmax(1) != y).sum())
+            if top5:
+                hit = (logits.topk(5, dim=1).indices == y[:, None]).any(dim=1)
+                wrong5 += int((~hit).sum())
+            seen += len(y)
+            if progress:
+                progress(seen, total)
     return EvalResult(100.0 * wrong / seen, 100.0 * wrong5 / seen if top5 else None, seen)

@@ -27,7 +27,7 @@ from torch import Tensor
 from ..data import ImageSet
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
-from .evaluation import head, input_batches, stem
+from .evaluation import evaluating, head, input_batches, stem
 from .preprocess import Preprocess
 from .surgery import LESION_KINDS, BlockInfo, Surgery, block_table
 
@@ -109,30 +109,25 @@ def lesion_study(
     per_chunk = 1 + len(LESION_KINDS) * n_blocks
     wrong = {kind: [0] * n_blocks for kind in LESION_KINDS}
     wrong_intact = seen = done = 0
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for x, y in input_batches(data, preprocess, batch_size=batch_size, limit=limit, device=device):
-                raise_if_cancelled(token)
-                entering, logits = _intact_pass(model, x)
-                wrong_intact += _wrong(logits, y)
-                done += 1
-                for i in range(n_blocks):
-                    for kind in LESION_KINDS:
-                        raise_if_cancelled(token)
-                        with surgery.lesioned(kind, i):
-                            if reuse_prefix:
-                                out = _from_block(model, blocks, i, entering[i])
-                            else:
-                                out = model(x)
-                        wrong[kind][i] += _wrong(out, y)
-                        done += 1
-                        if progress:
-                            progress(done, chunks * per_chunk)
-                seen += len(y)
-    finally:
-        model.train(was_training)
+    with evaluating(model):
+        for x, y in input_batches(data, preprocess, batch_size=batch_size, limit=limit, device=device):
+            raise_if_cancelled(token)
+            entering, logits = _intact_pass(model, x)
+            wrong_intact += _wrong(logits, y)
+            done += 1
+            for i in range(n_blocks):
+                for kind in LESION_KINDS:
+                    raise_if_cancelled(token)
+                    with surgery.lesioned(kind, i):
+                        if reuse_prefix:
+                            out = _from_block(model, blocks, i, entering[i])
+                        else:
+                            out = model(x)
+                    wrong[kind][i] += _wrong(out, y)
+                    done += 1
+                    if progress:
+                        progress(done, chunks * per_chunk)
+            seen += len(y)
     pct = 100.0 / seen
     return LesionResult(
         arch=getattr(model, "arch_name", "resnet"),
