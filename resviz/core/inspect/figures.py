@@ -73,8 +73,8 @@ def lesion_figure(result: LesionResult):
     ax.bar(x + width / 2, result.shortcut_error, width, label="shortcut removed", color="#dd8452")
     ax.axhline(result.intact_error, color="black", linewidth=1, linestyle="--", label=f"intact ({result.intact_error:.1f}%)")
     for b in result.blocks:
-        if b.downsamples:  # where maps halve and widths double (Veit et al. Fig. 4 marks these)
-            ax.axvline(b.index, color="grey", linewidth=0.8, linestyle=":", zorder=0)
+        if b.downsamples:  # a stage boundary: maps halve and widths double from this block on
+            ax.axvline(b.index - 0.5, color="grey", linewidth=0.8, linestyle=":", zorder=0)
     ax.set_xticks(x)
     ax.set_xticklabels([b.name + (" ↓" if b.downsamples else "") for b in result.blocks], rotation=90, fontsize=7)
     ax.set_ylabel("test error (%)")
