@@ -35,11 +35,15 @@ def head(model: ResNet, x: Tensor) -> Tensor:
 
 @contextmanager
 def evaluating(model: ResNet) -> Iterator[None]:
-    """Eval mode without autograd for a while; the model's mode is restored after."""
+    """Eval mode without autograd for a while; the model's mode is restored after.
+
+    ``inference_mode`` rather than ``no_grad``: nothing computed here ever needs a
+    gradient, and it also skips the version-counter bookkeeping.
+    """
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             yield
     finally:
         model.train(was_training)
