@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--checkpoint", help="trained resnet20 weights (default: random init)")
     parser.add_argument("--skip-resnet50", action="store_true")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
 
     import numpy as np
@@ -79,6 +80,8 @@ def main() -> None:
     from resviz.core.inspect.preprocess import Preprocess
     from resviz.core.models import build_model, level_module
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.checkpoint:
         inspector = Inspector(load_model(args.checkpoint))

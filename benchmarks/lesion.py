@@ -61,9 +61,15 @@ def main() -> None:
     parser.add_argument("--arch", default="resnet56")
     parser.add_argument("--checkpoint", help="trained weights (default: random init)")
     parser.add_argument("--skip-naive", action="store_true", help="do not time the study without prefix reuse")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
 
     import torch
+
+    if args.threads:
+        # On a shared CPU, torch's OpenMP threads wait on each other at every op whenever one
+        # is descheduled; one thread can then be several times faster than two.
+        torch.set_num_threads(args.threads)
 
     from resviz.core.data import ImageSet
     from resviz.core.inspect import lesion_study, load_model

@@ -22,6 +22,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--offline", action="store_true", help="never download torchvision weights; use the torch hub cache only"
     )
+    p.add_argument(
+        "--threads", type=int, metavar="N", help="CPU threads for torch (on a busy machine 1 can beat the default)"
+    )
 
 
 def add_data_options(p: argparse.ArgumentParser, *, required: bool) -> None:
@@ -41,6 +44,14 @@ def load(args: argparse.Namespace):
     from ..core.data import load_dataset
     from ..core.inspect import load_model
 
+    if args.threads is not None:
+        import torch
+
+        from ..core.errors import ConfigError
+
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be at least 1, not {args.threads}")
+        torch.set_num_threads(args.threads)
     loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
     data = None
     if getattr(args, "data", None):

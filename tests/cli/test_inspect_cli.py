@@ -118,6 +118,7 @@ def test_every_bad_input_is_one_line_and_exit_2(ckpt, digit_png, bad_files, tmp_
         (["eval", "--checkpoint", ckpt, "--data", "no-such-set"], "unknown data set"),
         (["eval", "--checkpoint", ckpt, "--data", "digits", "--limit", "0"], "--limit"),
         (["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "-3"], "--limit"),
+        (["lesion", "--checkpoint", ckpt, "--data", "digits", "--threads", "0"], "--threads"),
         (attribute + ["--checkpoint", ckpt, "--image", bad_files["empty.png"]], "empty"),
         (attribute + ["--checkpoint", ckpt, "--image", bad_files["text.jpg"]], "holds text"),
         (attribute + ["--checkpoint", ckpt, "--image", bad_files["cut.png"]], "truncated or corrupt"),
