@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import sys
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import add_common_options, apply_threads, machine  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def _median_ms(fn, repeat: int) -> float:
@@ -67,9 +67,8 @@ def _entry(ours_ms: float, captum_ms: float | None, target_ms: float | None) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--checkpoint", help="trained resnet20 weights (default: random init)")
     parser.add_argument("--skip-resnet50", action="store_true")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    add_common_options(parser, "trained resnet20 weights")
     args = parser.parse_args()
 
     import numpy as np
@@ -80,8 +79,7 @@ def main() -> None:
     from resviz.core.inspect.preprocess import Preprocess
     from resviz.core.models import build_model, level_module
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     torch.manual_seed(0)
     if args.checkpoint:
         inspector = Inspector(load_model(args.checkpoint))
@@ -152,9 +150,8 @@ def main() -> None:
                 "benchmark": "attribution",
                 "weights": weights,
                 "torch": torch.__version__,
-                "threads": torch.get_num_threads(),
                 "cpu": platform.processor() or platform.machine(),
-                "load_average_1min": round(os.getloadavg()[0], 2),
+                **machine(args),
                 "repeat": args.repeat,
                 "note": "Captum direct runs on the same frozen model copy and upsamples Grad-CAM as ours does",
                 "results": results,

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _common import add_common_options, apply_threads, machine  # noqa: E402  (benchmarks/ is on sys.path)
 
 _SHARED = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -59,17 +60,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--arch", default="resnet56")
-    parser.add_argument("--checkpoint", help="trained weights (default: random init)")
     parser.add_argument("--skip-naive", action="store_true", help="do not time the study without prefix reuse")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    add_common_options(parser, "trained weights")
     args = parser.parse_args()
 
     import torch
 
-    if args.threads:
-        # On a shared CPU, torch's OpenMP threads wait on each other at every op whenever one
-        # is descheduled; one thread can then be several times faster than two.
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
 
     from resviz.core.data import ImageSet
     from resviz.core.inspect import lesion_study, load_model
@@ -87,6 +84,7 @@ def main() -> None:
     data = ImageSet(images, labels)
     n_blocks = len(model.blocks())
 
+    lesion_study(model, data, preprocess, limit=8)  # warm-up: first-call allocations, lazy init
     reused = lesion_study(model, data, preprocess)
     out = {
         "benchmark": "lesion",
@@ -95,8 +93,7 @@ def main() -> None:
         "images": len(data),
         "data": source,
         "weights": weights,
-        "threads": torch.get_num_threads(),
-        "load_average_1min": round(os.getloadavg()[0], 2),
+        **machine(args),
         "with_prefix_reuse_s": round(reused.seconds, 1),
         "target_s": 120,
         "meets_target": reused.seconds < 120,
