@@ -41,3 +41,24 @@ def cifar10_folder(tmp_path_factory) -> Path:
     with tarfile.open(CIFAR_ARCHIVE) as tar:
         tar.extractall(dest, filter="data")
     return dest / "cifar10-jpg"
+
+
+@pytest.fixture(scope="session")
+def trained_resnet14(digits):
+    """resnet14 after 40 plain SGD steps on digits (about 40 % test error, far from chance)."""
+    import torch
+
+    from resviz.core.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("resnet14")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(40):
+        idx = torch.randint(0, len(digits.train), (32,), generator=g)
+        x = digits.train.images[idx].float() / 255 - digits.mean
+        loss = torch.nn.functional.cross_entropy(model(x), digits.train.labels[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model.eval()

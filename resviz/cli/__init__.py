@@ -17,9 +17,18 @@ from .. import PAPER, __version__
 __all__ = ["main", "gui_main", "build_parser", "VERBS"]
 
 #: Verb modules, in the order ``resviz --help`` lists them.
-VERBS: tuple[str, ...] = ("models", "train", "export", "report", "experiment")
-VERBS += ("doctor",)  # check an installation end to end (resviz.cli.doctor)
-VERBS += ("screenshot",)  # the app's window as an image (resviz.cli.screenshot)
+VERBS: tuple[str, ...] = (
+    "models",
+    "train",
+    "export",
+    "report",
+    "experiment",
+    "eval",
+    "attribute",
+    "lesion",
+    "screenshot",
+    "doctor",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

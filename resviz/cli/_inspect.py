@@ -1,0 +1,100 @@
+"""What ``resviz eval``, ``attribute`` and ``lesion`` share: the model and data options.
+
+Imports torch only inside functions, like every verb module (``resviz --help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    """``--checkpoint`` and ``--arch``, and ``--offline`` for torchvision weights."""
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="C",
+        help="a resviz checkpoint, a .pt/.pth/.safetensors state dict, a pytorch_resnet_cifar10 "
+        "checkpoint, a run folder, or torchvision weights by name (ResNet50_Weights.DEFAULT)",
+    )
+    p.add_argument("--arch", metavar="A", help="the architecture (resnet20, plain56 ...); inferred from the weights when left out")
+    p.add_argument(
+        "--offline", action="store_true", help="never download torchvision weights; use the torch hub cache only"
+    )
+    p.add_argument(
+        "--threads", type=int, metavar="N", help="CPU threads for torch (on a busy machine 1 can beat the default)"
+    )
+
+
+def add_data_options(p: argparse.ArgumentParser, *, required: bool) -> None:
+    """``--data`` (digits, cifar10 or a folder) and ``--data-root`` for cifar10."""
+    p.add_argument(
+        "--data",
+        required=required,
+        metavar="D",
+        help="digits, cifar10, or a folder with train/ and test/ class subfolders"
+        + ("" if required else " (supplies class names and the input mean that a bare state dict lacks)"),
+    )
+    p.add_argument("--data-root", metavar="DIR", help="where cifar10 lives (default: resviz's cache folder)")
+
+
+def load(args: argparse.Namespace):
+    """The model, and the data set when ``--data`` was given (sized for the model)."""
+    from ..core.data import load_dataset
+    from ..core.inspect import load_model
+
+    if args.threads is not None:
+        import torch
+
+        from ..core.errors import ConfigError
+
+        if args.threads < 1:
+            raise ConfigError(f"--threads must be at least 1, not {args.threads}")
+        torch.set_num_threads(args.threads)
+    loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
+    data = None
+    if getattr(args, "data", None):
+        spec = args.data
+        size = None
+        if spec != "cifar10" and (loaded.model.family == "cifar" or spec != "digits"):
+            size = loaded.preprocess.size  # decode at the net's input size: no second resize
+        data = load_dataset(spec, root=args.data_root, size=size)
+        loaded = loaded.with_data(data.classes, data.mean)
+    for note in loaded.notes + (data.notes if data else []):
+        note_line(note)
+    return loaded, data
+
+
+def load_with_test_split(args: argparse.Namespace):
+    """For eval and lesion: check ``--limit``, load model and data, check they match."""
+    from ..core.errors import ConfigError
+    from ..core.inspect.evaluation import check_classes
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, not {args.limit}")
+    loaded, data = load(args)
+    for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
+        note_line(note)
+    return loaded, data
+
+
+def note_line(text: str) -> None:
+    """A remark that is not the result: to stderr, so stdout stays parseable."""
+    print(f"resviz: {text}", file=sys.stderr)
+
+
+def progress_printer(what: str):
+    """A ``progress(done, total)`` callback that prints whole percents to a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        pct = int(100 * done / max(total, 1))
+        if pct != last[0]:
+            last[0] = pct
+            end = "\n" if done >= total else ""
+            print(f"\r{what}: {pct:3d}%", end=end, file=sys.stderr, flush=True)
+
+    return progress

@@ -1,0 +1,35 @@
+"""``resviz eval``: the test error (and top-5 error) of a trained net on a data set."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ._inspect import add_data_options, add_model_options, load_with_test_split, progress_printer
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="test error of a checkpoint on a data set",
+        description="Print the test error of a trained net (top-1, and top-5 when it has more than 5 classes).",
+    )
+    add_model_options(p)
+    add_data_options(p, required=True)
+    p.add_argument("--limit", type=int, metavar="N", help="only the first N test images")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.inspect import Inspector
+
+    loaded, data = load_with_test_split(args)
+    result = Inspector(loaded).evaluate(data.test, limit=args.limit, progress=progress_printer("evaluating"))
+    if args.json:
+        print(json.dumps({"model": loaded.describe(), "data": data.name, **result.to_dict()}, indent=2))
+        return 0
+    print(loaded.describe())
+    top5 = "" if result.top5_error is None else f", top-5 error {result.top5_error:.2f}%"
+    print(f"test error {result.error:.2f}%{top5} on {result.n_images} test images of {data.name}")
+    return 0

@@ -1,0 +1,284 @@
+"""Load a trained net for inspection, from whatever file the user has (issue 5, "Load a model").
+
+Accepted: resviz checkpoints (:mod:`resviz.core.checkpoint`), bare ``.pt``/``.pth``/
+``.safetensors`` state dicts of our nets or torchvision's, pytorch_resnet_cifar10
+checkpoints, a run folder (its newest checkpoint), and torchvision weights by enum name.
+The architecture is inferred from the weights unless given; the class names come from the
+checkpoint, the caller (a data set) or torchvision's weight meta; and each loaded model
+carries the :class:`Preprocess` its inputs need.
+
+Loading never runs code from the file: ``torch.load(weights_only=True)`` or safetensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from ..archs import parse_arch
+from ..checkpoint import CHECKPOINT_FORMAT
+from ..errors import CheckpointError, ConfigError
+from ..models import ResNet, build_model
+from .hub import fetch_weights, imagenet_categories, is_weights_name, resolve_weights
+from .preprocess import Preprocess
+from .statedict import StateLayout, describe_state, fit_state_dict, infer_layout, to_our_layout
+
+__all__ = ["LoadedModel", "load_model", "read_weights_file", "CIFAR10_CLASSES"]
+
+#: torchvision's CIFAR-10 class order, which pytorch_resnet_cifar10 trained on.
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+_WEIGHT_SUFFIXES = (".pt", ".pth", ".safetensors", ".th", ".ckpt", ".bin")
+
+
+@dataclass
+class LoadedModel:
+    """A net ready for inspection, with its class names and input recipe."""
+
+    model: ResNet  # in eval mode
+    arch: str
+    classes: list[str]
+    preprocess: Preprocess
+    source: str  # the path or weights name it came from
+    layout: str  # resviz, state-dict, torchvision, pytorch_resnet_cifar10
+    notes: list[str] = field(default_factory=list)
+
+    def with_data(self, classes: list[str], mean: Tensor | None) -> "LoadedModel":
+        """Fill in what the file did not record from the data set it is used with.
+
+        Class names replace numbered placeholders when the head has as many classes; the
+        per-pixel mean replaces "scale to [0, 1]" for bare state dicts of our CIFAR nets.
+        """
+        notes = list(self.notes)
+        names = self.classes
+        if all(c == f"class {i}" for i, c in enumerate(names)) and len(classes) == len(names):
+            names = list(classes)
+        preprocess = self.preprocess
+        if self.layout in ("state-dict", "resviz") and preprocess.pixel_mean is None and preprocess.mean is None and mean is not None:
+            preprocess = Preprocess.per_pixel_mean(mean)
+            notes = [n for n in notes if "no input mean" not in n] + ["input mean taken from the data set"]
+        return LoadedModel(self.model, self.arch, names, preprocess, self.source, self.layout, notes)
+
+    def describe(self) -> str:
+        """One line for the status bar and the CLI."""
+        plain = " (plain)" if self.model.is_plain else ""
+        return (
+            f"{self.arch}{plain}, {self.model.family}, option {self.model.shortcut_option} shortcuts, "
+            f"{len(self.classes)} classes, {self.layout} from {self.source}; input: {self.preprocess.description}"
+        )
+
+
+def load_model(
+    source: str | Path,
+    *,
+    arch: str | None = None,
+    classes: list[str] | None = None,
+    mean: Tensor | None = None,
+    download: bool = True,
+) -> LoadedModel:
+    """Load ``source``: a weights file, a run folder, or a torchvision weights name.
+
+    ``arch`` overrides the inferred architecture (``plain20`` loads ``resnet20`` weights
+    with the shortcuts off). ``classes`` and ``mean`` (C x H x W in [0, 1]) stand in for
+    what the file does not record, typically from the data set it was trained on.
+    """
+    if isinstance(source, str) and is_weights_name(source):
+        return _load_hub(source, arch=arch, download=download)
+    path = _weights_path(Path(source).expanduser())
+    obj = read_weights_file(path)
+    label = path.name
+    if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
+        return _load_ours(obj, path, arch=arch, classes=classes)
+    state, akamaster = to_our_layout(_state_dict_of(obj, label))
+    layout = _layout_or_fail(state, label, arch)
+    model = _build_and_fit(layout, state, arch=arch, label=label)
+    notes: list[str] = []
+    if akamaster:
+        kind = "pytorch_resnet_cifar10"
+        names = classes or (CIFAR10_CLASSES if layout.num_classes == 10 else None)
+        preprocess = Preprocess.normalized(32)
+    elif layout.family == "imagenet":
+        kind = "torchvision"
+        names = classes or (imagenet_categories() if layout.num_classes == 1000 else None)
+        preprocess = Preprocess.normalized(224, resize=256)
+    else:
+        kind = "state-dict"
+        names = classes
+        if mean is not None:
+            preprocess = Preprocess.per_pixel_mean(mean)
+        else:
+            preprocess = Preprocess.unit(32)
+            notes.append("the file records no input mean: images are only scaled to [0, 1]")
+    return LoadedModel(model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), kind, notes)
+
+
+def read_weights_file(path: Path) -> Any:
+    """The object in a weights file, read without running code, or CheckpointError."""
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder: choose a checkpoint file")
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes): it was not saved completely")
+    if path.suffix.lower() == ".safetensors" or _looks_like_safetensors(path):
+        return _read_safetensors(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        text = str(exc)
+        if "Unsupported global" in text:
+            raise CheckpointError(_needs_code_message(path, text)) from None
+        first = _sniff(path) or _reason(text) or type(exc).__name__
+        raise CheckpointError(
+            f"{path} is not a PyTorch weights file resviz can read ({first}): "
+            "use a .pt/.pth state dict, a .safetensors file or a resviz checkpoint"
+        ) from None
+
+
+def _sniff(path: Path) -> str:
+    """What a file that torch cannot read seems to be, when its first bytes tell."""
+    with open(path, "rb") as f:
+        head = f.read(512)
+    if head.startswith(b"PK") or head.startswith(b"\x80"):
+        return ""  # a torch zip archive or a pickle: torch's own reason says more
+    if b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return "it holds text"
+        except UnicodeDecodeError:
+            pass
+    return "it is neither a torch zip archive nor a pickle"
+
+
+def _reason(text: str) -> str:
+    """The informative line of a torch.load error (its weights-only preamble skipped)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if line.startswith("WeightsUnpickler error:"):
+            rest = line[len("WeightsUnpickler error:"):].strip()
+            return rest or (lines[i + 1] if i + 1 < len(lines) else "")
+    return lines[0] if lines else ""
+
+
+def _needs_code_message(path: Path, text: str) -> str:
+    import re
+
+    m = re.search(r"GLOBAL ([\w.]+)", text)
+    what = f" ({m.group(1)})" if m else ""
+    return (
+        f"{path} holds pickled Python objects{what} that would need code to load; resviz loads "
+        "weights only and never runs code from a file. Save the weights alone: "
+        "torch.save(model.state_dict(), path), or use safetensors"
+    )
+
+
+def _looks_like_safetensors(path: Path) -> bool:
+    # safetensors: an 8-byte little-endian header length, then a JSON header.
+    with open(path, "rb") as f:
+        head = f.read(9)
+    return len(head) == 9 and head[8:9] == b"{"
+
+
+def _read_safetensors(path: Path) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from None
+
+
+def _weights_path(path: Path) -> Path:
+    """A file as given; for a folder (a run), its newest weights file."""
+    if not path.is_dir():
+        return path
+    candidates = [
+        p
+        for folder in (path / "checkpoints", path)
+        if folder.is_dir()
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in _WEIGHT_SUFFIXES
+    ]
+    if not candidates:
+        raise CheckpointError(
+            f"{path} is a folder with no checkpoint in it or in checkpoints/: choose a checkpoint file"
+        )
+    return max(candidates, key=lambda p: p.stat().st_mtime_ns)
+
+
+def _state_dict_of(obj: Any, label: str) -> dict[str, Tensor]:
+    """The tensor dict inside what ``torch.load`` gave (unwrapping ``state_dict``/``model``)."""
+    if isinstance(obj, dict):
+        for key in ("state_dict", "model", "model_state_dict"):
+            if isinstance(obj.get(key), dict):
+                obj = obj[key]
+                break
+    if not isinstance(obj, dict) or not obj:
+        raise CheckpointError(f"{label} holds no state dict (found {type(obj).__name__})")
+    tensors = {k: v for k, v in obj.items() if isinstance(v, Tensor)}
+    if not tensors:
+        raise CheckpointError(f"{label} holds no weights (a dict of {', '.join(map(str, list(obj)[:4]))} ...)")
+    return tensors
+
+
+def _layout_or_fail(state: dict[str, Tensor], label: str, arch: str | None) -> StateLayout:
+    layout = infer_layout(state)
+    if layout is None:
+        wanted = f" as {arch}" if arch else ""
+        raise CheckpointError(f"cannot load {label}{wanted}: it looks like {describe_state(state)}")
+    return layout
+
+
+def _build_and_fit(layout: StateLayout, state: dict[str, Tensor], *, arch: str | None, label: str) -> ResNet:
+    """Build ``arch`` (or the inferred net) with the file's head and shortcut option, load."""
+    name = arch or layout.arch
+    try:  # 50 and 152 are depths of both families: read the name in the file's family
+        spec = parse_arch(name, layout.family)
+    except ConfigError:
+        spec = parse_arch(name)  # another family: fit_state_dict names the mismatch
+    model = build_model(spec.name, num_classes=layout.num_classes, shortcut=layout.shortcut, family=spec.family)
+    fit_state_dict(model, state, arch=spec.name, label=label)
+    return model.eval()
+
+
+def _load_ours(ckpt: dict[str, Any], path: Path, *, arch: str | None, classes: list[str] | None) -> LoadedModel:
+    state = ckpt.get("model")
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path.name} is a resviz checkpoint without weights")
+    layout = _layout_or_fail(state, path.name, arch)
+    model = _build_and_fit(layout, state, arch=arch or ckpt.get("arch"), label=path.name)
+    if arch is None:  # the switches as trained; an explicit --arch decides them itself
+        model.set_shortcuts(ckpt.get("shortcuts") or True)
+        model.set_residuals(ckpt.get("residuals") or True)
+    notes: list[str] = []
+    mean = ckpt.get("mean")
+    preprocess = Preprocess.per_pixel_mean(mean) if isinstance(mean, Tensor) else Preprocess.unit(32)
+    if not isinstance(mean, Tensor):
+        notes.append("the checkpoint records no input mean: images are only scaled to [0, 1]")
+    names = ckpt.get("classes") or classes
+    if ckpt.get("dataset"):
+        notes.append(f"trained on {ckpt['dataset']} for {ckpt.get('step', 0)} steps")
+    return LoadedModel(model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), "resviz", notes)
+
+
+def _load_hub(name: str, *, arch: str | None, download: bool) -> LoadedModel:
+    weights = resolve_weights(name)
+    path = fetch_weights(weights, download=download)
+    state, _ = to_our_layout(_state_dict_of(read_weights_file(path), path.name))
+    layout = _layout_or_fail(state, weights.name, arch)
+    model = _build_and_fit(layout, state, arch=arch, label=weights.name)
+    preprocess = Preprocess.normalized(weights.crop, resize=weights.resize, mean=weights.mean, std=weights.std)
+    return LoadedModel(model, model.arch_name, list(weights.categories), preprocess, weights.name, "torchvision")
+
+
+def _class_names(names: list[str] | None, num_classes: int, notes: list[str]) -> list[str]:
+    """The given names when they match the head, else ``class 0 .. class N-1``."""
+    if names is not None and len(names) == num_classes:
+        return [str(n) for n in names]
+    if names is not None:
+        notes.append(f"{len(names)} class names given for a {num_classes}-way head: numbering the classes instead")
+    return [f"class {i}" for i in range(num_classes)]
