@@ -325,3 +325,21 @@ def test_uncached_weights_offline_say_where_to_put_the_file(hub_dir, monkeypatch
 def test_unknown_weights_name():
     with pytest.raises(CheckpointError, match="torchvision has no weights called ResNet19"):
         load_model("ResNet19_Weights.DEFAULT")
+
+
+def test_a_trained_run_folder_loads_its_latest_checkpoint(tmp_path, digits):
+    """A folder written by the engine: the checkpoint of the highest step, whatever the mtimes."""
+    import os
+
+    from resviz.core.runs import RunReader
+    from resviz.core.train import TrainConfig, Trainer
+
+    cfg = TrainConfig(arch="resnet8", iters=20, batch_size=16, checkpoint_every=10, eval_every=20, device="cpu")
+    trainer = Trainer(cfg, run_dir=tmp_path / "run", dataset=digits)
+    trainer.run()
+    first, last = RunReader(tmp_path / "run").checkpoints()
+    os.utime(first, (last.stat().st_mtime + 100, last.stat().st_mtime + 100))  # older step, newer file
+    loaded = load_model(tmp_path / "run")
+    assert loaded.arch == "resnet8" and loaded.classes == digits.classes
+    for name, w in trainer.model.state_dict().items():
+        torch.testing.assert_close(loaded.model.state_dict()[name], w.cpu())

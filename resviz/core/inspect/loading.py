@@ -193,9 +193,16 @@ def _read_safetensors(path: Path) -> dict[str, Tensor]:
 
 
 def _weights_path(path: Path) -> Path:
-    """A file as given; for a folder (a run), its newest weights file."""
+    """A file as given; for a run folder its latest checkpoint; for another folder its newest weights file."""
     if not path.is_dir():
         return path
+    from ..runs.reader import RunReader, is_run_folder
+
+    if is_run_folder(path):
+        with RunReader(path) as run:
+            checkpoints = run.checkpoints()  # in step order: the name, not the mtime, is authoritative
+        if checkpoints:
+            return checkpoints[-1]
     candidates = [
         p
         for folder in (path / "checkpoints", path)
