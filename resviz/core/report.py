@@ -113,22 +113,24 @@ def draw_report(histories: Sequence[RunHistory], title: str | None = None):
         layers = np.arange(1, len(std) + 1)
         ax.plot(layers, std, color=c, lw=1.5, ls="--" if h.plain else "-", label=f"{h.label}, layer order")
         ax.plot(layers, np.sort(std)[::-1], color=c, lw=0.8, alpha=0.6, label=f"{h.label}, sorted")
-    ax.set(xlabel="3x3 layer index", ylabel="std of response", title="layer responses (paper Fig. 7)")
+    # Log scale: a deep plain net's first responses can be 30x the rest, which on a linear
+    # axis flattens every other curve (the paper's Fig. 7 compares nets of equal scale).
+    ax.set_yscale("log")
+    ax.set(xlabel="3x3 layer index", ylabel="std of response (log)", title="layer responses (paper Fig. 7)")
     ax.legend(fontsize="x-small")
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.3, which="both")
 
     ax = axes[1, 0]
-    width = 0.8 / max(1, len(histories))
     for i, h in enumerate(histories):
         ratio = h.last_vector("residual_ratio")
         if ratio is None:
             continue
-        blocks = np.arange(1, len(ratio) + 1)
-        ax.bar(blocks + (i - (len(histories) - 1) / 2) * width, ratio, width=width, color=colours[i % 10],
-               label=h.label, hatch="//" if h.plain else None)
+        ax.plot(np.arange(1, len(ratio) + 1), ratio, color=colours[i % 10], ls="--" if h.plain else "-",
+                marker="o", ms=3, label=h.label)
     ax.set(xlabel="residual block (depth order)", ylabel="|F(x)| / |x|", title="residual ratio per block (latest)")
+    ax.set_ylim(bottom=0)
     ax.legend(fontsize="small")
-    ax.grid(alpha=0.3, axis="y")
+    ax.grid(alpha=0.3)
 
     ax = axes[1, 1]
     for i, h in enumerate(histories):
