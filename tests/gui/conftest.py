@@ -122,3 +122,21 @@ def wait_for_view(tab, qtbot, timeout: int = 30_000) -> None:
         )
 
     qtbot.waitUntil(ready, timeout=timeout)
+
+
+def drop_paths(window, paths) -> bool:
+    """Drag local ``paths`` over the window and drop them; True if the drag was accepted."""
+    from PySide6 import QtCore, QtGui
+
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    point = window.rect().center()
+    # Qt's signatures: QDragEnterEvent takes a QPoint, QDropEvent a QPointF.
+    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, mime,
+                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    if enter.isAccepted():
+        drop = QtGui.QDropEvent(QtCore.QPointF(point), QtCore.Qt.DropAction.CopyAction, mime,
+                                QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+        window.dropEvent(drop)
+    return enter.isAccepted()

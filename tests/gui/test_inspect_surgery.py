@@ -63,7 +63,7 @@ def test_lesion_study_shows_bars_and_exports(window, qtbot, tiny_run, tmp_path):
     np.testing.assert_allclose(chart.residual_bars.opts["height"], result.residual_error)
     np.testing.assert_allclose(chart.shortcut_bars.opts["height"], result.shortcut_error)
     assert chart.intact.isVisible() and chart.intact.value() == result.intact_error
-    assert "resnet8 on 120 test images" in chart.plot.titleLabel.text
+    assert "resnet8 with one block lesioned, 120 test images" in chart.plot.titleLabel.text
     assert panel.export.isEnabled() and panel.progress.value() == panel.progress.maximum()
 
     rows = list(csv.DictReader(panel.export_to(tmp_path / "lesion.csv").read_text().splitlines()))

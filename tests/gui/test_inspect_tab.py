@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import inspect_tab, load_into, wait_for_view
+from conftest import drop_paths, inspect_tab, load_into, wait_for_view
 from PIL import Image
 from PySide6 import QtCore, QtGui
 
 from resviz.core.runs import RunReader
-
-
-def _drop(window, paths) -> bool:
-    """Drag ``paths`` over the window and drop them; True if the drag was accepted."""
-    mime = QtCore.QMimeData()
-    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
-    point = window.rect().center()
-    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, mime,
-                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
-    window.dragEnterEvent(enter)
-    if enter.isAccepted():
-        drop = QtGui.QDropEvent(QtCore.QPointF(point), QtCore.Qt.DropAction.CopyAction, mime,
-                                QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
-        window.dropEvent(drop)
-    return enter.isAccepted()
 
 
 def _digit_png(digits, index: int, path, side: int = 48):
@@ -36,7 +21,7 @@ def test_dropping_a_checkpoint_and_an_image_shows_predictions_and_heatmaps(windo
     checkpoint = RunReader(tiny_run).checkpoints()[-1]
     image = _digit_png(digits, 7, tmp_path / "seven.png")
     assert window.tabs.currentIndex() == 0
-    assert _drop(window, [checkpoint, image])
+    assert drop_paths(window, [checkpoint, image])
     tab = window.files_tab()
     assert window.tabs.currentWidget() is tab  # the Inspect tab came to the front
     wait_for_view(tab, qtbot)
@@ -155,3 +140,25 @@ def test_choices_are_remembered(window, qtbot):
     assert other.attributions.colour_map() == "viridis" and other.attributions.opacity.value() == 70
     assert other.lesion.limit.value() == 300
     again.close()
+
+
+def test_every_inspect_control_has_a_tooltip(window, qtbot, tiny_run):
+    from PySide6 import QtWidgets
+
+    tab = inspect_tab(window)
+    load_into(tab, qtbot, tiny_run)  # the block strip's switches exist once a net is loaded
+    kinds = (QtWidgets.QComboBox, QtWidgets.QSpinBox, QtWidgets.QLineEdit, QtWidgets.QAbstractButton,
+             QtWidgets.QSlider, QtWidgets.QListWidget, QtWidgets.QProgressBar)
+    controls = [
+        w for w in tab.findChildren(QtWidgets.QWidget)
+        if isinstance(w, kinds) and not isinstance(w, QtWidgets.QScrollBar)
+        and not isinstance(w.parent(), (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox))
+    ]
+    missing = [
+        w.text() if isinstance(w, QtWidgets.QAbstractButton) else (w.objectName() or type(w).__name__)
+        for w in controls if not w.toolTip() and not (isinstance(w, QtWidgets.QToolButton) and w.defaultAction())
+    ]
+    assert len(controls) > 25 and not missing
+    assert len(tab.strip.cells) == 3 and all(c.shortcut.toolTip() and c.residual.toolTip() for c in tab.strip.cells)
+    for view in (tab.image, tab.predictions, *tab.attributions.panels.values(), *tab.activations.grids.values()):
+        assert view.toolTip(), type(view).__name__

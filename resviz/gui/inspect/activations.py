@@ -44,7 +44,7 @@ class ChannelGrid(QtWidgets.QWidget):
         self.activations = None  # LevelActivations
         self._tiles: list[QtGui.QImage] = []
         self.selected: int | None = None
-        self.setMinimumSize(96, 110)
+        self.setMinimumSize(80, 90)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         theme().changed.connect(self.update)
 
@@ -136,7 +136,7 @@ class ActivationsView(QtWidgets.QWidget):
         self.session = session
         self.setObjectName("activations")
         self.grids = {level: ChannelGrid(level) for level in LEVELS}
-        self.enlarged = ImageCanvas("click a channel to enlarge it", min_side=96)
+        self.enlarged = ImageCanvas("click a channel to enlarge it", min_side=72)
         self.enlarged.setToolTip("The channel you clicked, large (scaled to its own range, viridis)")
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -42,15 +42,18 @@ class AttributionView(QtWidgets.QWidget):
         self.target.setToolTip("The class whose evidence is shown: the top-1 prediction, or any class "
                                "(also: click a prediction bar)")
         self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.target.setMinimumContentsLength(14)
+        self.target.setMinimumContentsLength(8)
         self.cmap = QtWidgets.QComboBox()
         for name in COLOUR_MAPS:
             self.cmap.addItem(name, name)
         self.cmap.setToolTip("Colour map of the heatmaps")
+        for combo in (self.method, self.cmap):
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
-        self.opacity.setMinimumWidth(90)
+        self.opacity.setMinimumWidth(60)
         self.opacity.setToolTip("Heatmap opacity over the image: 0 shows the image only, 100 the heatmap only")
         controls = QtWidgets.QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
@@ -64,7 +67,7 @@ class AttributionView(QtWidgets.QWidget):
         row = QtWidgets.QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for key in (*LEVELS, INPUT_KEY):
-            canvas = ImageCanvas("the attribution appears here", min_side=96)
+            canvas = ImageCanvas("the attribution appears here", min_side=72)
             canvas.setToolTip(_panel_tip(key))
             self.panels[key] = canvas
             row.addWidget(canvas)

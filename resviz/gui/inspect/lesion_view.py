@@ -30,7 +30,7 @@ __all__ = ["LesionChart", "LesionPanel", "DEFAULT_LIMIT"]
 
 #: Test images per study (issue 5: the benchmark's 1,000 images of CIFAR-10).
 DEFAULT_LIMIT = 1000
-_TITLE = "Lesion study: test error with one block lesioned"
+_TITLE = "Test error with one block lesioned (block: stage.index, ↓ downsamples)"
 
 
 class LesionChart(PlotPanel):
@@ -43,8 +43,8 @@ class LesionChart(PlotPanel):
     def __init__(self, session: InspectSession, parent=None) -> None:
         super().__init__(RunsModel(), parent)
         self.session = session
-        self.plot = self.add_plot("lesion_study", _TITLE, row=0, left="test error (%)",
-                                  bottom="block lesioned (stage.block, ↓ downsamples), input → output")
+        # No bottom label: the ticks name the blocks ("2.0 ↓"), the title says what is plotted.
+        self.plot = self.add_plot("lesion_study", _TITLE, row=0, left="test error (%)")
         self.plot.setMouseEnabled(x=False, y=True)
         # The legend sits in a row of its own under the plot: inside, it would hide bars.
         self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", horSpacing=24, verSpacing=-6)
@@ -59,8 +59,11 @@ class LesionChart(PlotPanel):
         self.plot.addItem(self.shortcut_bars)
         self.plot.addItem(self.intact, ignoreBounds=False)
         self.intact.setVisible(False)
+        self.hint = pg.TextItem("Run the lesion study to see each block's residual branch deleted\n"
+                                "and its shortcut removed, one block at a time", anchor=(0.5, 0.5))
+        self.plot.addItem(self.hint, ignoreBounds=True)
         self._separators: list[pg.InfiniteLine] = []
-        self.setMinimumSize(300, 200)
+        self.setMinimumSize(300, 150)
         session.lesion_changed.connect(self.redraw)
         self.attach_existing()
 
@@ -84,7 +87,17 @@ class LesionChart(PlotPanel):
             self.intact.setVisible(False)
             self.legend.setVisible(False)
             self.set_title("lesion_study", _TITLE)
+            # An empty chart shows a hint, not axes numbered 0 to 1.
+            for side in ("bottom", "left"):
+                self.plot.getAxis(side).setTicks([[], []])
+            self.plot.setXRange(0, 1, padding=0)
+            self.plot.setYRange(0, 1, padding=0)
+            self.hint.setColor(theme().colours.muted)
+            self.hint.setPos(0.5, 0.5)
+            self.hint.setVisible(True)
             return
+        self.hint.setVisible(False)
+        self.plot.getAxis("left").setTicks(None)
         c = theme().colours
         residual_colour, shortcut_colour = theme().run_colour(0), theme().run_colour(1)
         x = np.arange(len(result.blocks), dtype=float)
@@ -121,7 +134,10 @@ class LesionChart(PlotPanel):
             self.plot.addItem(label, ignoreBounds=True)
             self._level_labels.append(label)
         note = " — the switches changed since: run it again" if stale else ""
-        self.set_title("lesion_study", f"Lesion study of {result.arch} on {result.n_images:,} test images{note}")
+        self.set_title(
+            "lesion_study",
+            f"Test error of {result.arch} with one block lesioned, {result.n_images:,} test images{note}",
+        )
 
 
 class LesionPanel(QtWidgets.QWidget):
@@ -134,8 +150,9 @@ class LesionPanel(QtWidgets.QWidget):
         self.chart = LesionChart(session)
         self.run = QtWidgets.QPushButton("Run lesion study")
         self.run.setShortcut(QtGui.QKeySequence("Ctrl+Shift+L"))
-        self.run.setToolTip("Test error with each block's residual branch deleted, and with each shortcut "
-                            "removed, one block at a time (Veit et al. 2016) (Ctrl+Shift+L)")
+        self._run_tip = ("Test error with each block's residual branch deleted, and with each shortcut "
+                         "removed, one block at a time (Veit et al. 2016) (Ctrl+Shift+L)")
+        self.run.setToolTip(self._run_tip)
         self.cancel = QtWidgets.QPushButton("Cancel")
         self.cancel.setToolTip("Stop the lesion study after the block it is on")
         self.limit = QtWidgets.QSpinBox()
@@ -180,7 +197,15 @@ class LesionPanel(QtWidgets.QWidget):
         s = self.session
         running = s.lesion_running
         ready = s.loaded is not None and s.data is not None
-        self.run.setEnabled(ready and not running)
+        fits = ready and len(s.loaded.classes) == len(s.data.classes)
+        self.run.setEnabled(fits and not running)
+        if ready and not fits:
+            self.run.setToolTip(
+                f"The net has {len(s.loaded.classes)} classes and {s.data.name} {len(s.data.classes)}: choose the "
+                "test images it was trained on (Gallery > Test images)"
+            )
+        else:
+            self.run.setToolTip(self._run_tip)
         self.cancel.setEnabled(running)
         self.limit.setEnabled(not running)
         self.export.setEnabled(s.lesion is not None)

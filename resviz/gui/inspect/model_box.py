@@ -73,8 +73,8 @@ class ModelBox(QtWidgets.QGroupBox):
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 6, 6, 6)
         self.run = _RefreshingCombo()
-        self.run.setToolTip("A run of the runs list (trained here or opened from a folder)")
-        self.run.setPlaceholderText("no runs yet: train one, or open a run folder")
+        self.run.setToolTip("A run of the runs list: train one on the Train tab, or open a run folder (File menu, or drop it)")
+        self.run.setPlaceholderText("no runs yet")
         self.run.about_to_open.connect(self._fill_runs)
         self.run.currentIndexChanged.connect(self._fill_checkpoints)
         self.checkpoint = _RefreshingCombo()
@@ -121,9 +121,11 @@ class ModelBox(QtWidgets.QGroupBox):
         form.addRow(self.description)
         for combo in (self.run, self.checkpoint, self.weights, self.arch):
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(10)
-        runs.run_added.connect(lambda run: self._fill_runs())
-        runs.run_removed.connect(lambda run: self._fill_runs())
+            combo.setMinimumContentsLength(6)
+        runs.run_added.connect(self._on_run_added)
+        runs.run_removed.connect(self._on_run_removed)
+        for run in runs:
+            run.status_changed.connect(self._fill_runs)
         runs.current_changed.connect(self._select_run)
         session.model_changed.connect(self._on_model)
         self._fill_runs()
@@ -133,6 +135,15 @@ class ModelBox(QtWidgets.QGroupBox):
         return None if not text or text == _INFER else text
 
     # -- runs --------------------------------------------------------------------------
+
+    def _on_run_added(self, run: Run) -> None:
+        # A queued run gets its folder when it starts, and checkpoints as it goes.
+        run.status_changed.connect(self._fill_runs)
+        self._fill_runs()
+
+    def _on_run_removed(self, run: Run) -> None:
+        run.status_changed.disconnect(self._fill_runs)
+        self._fill_runs()
 
     def _fill_runs(self) -> None:
         chosen = self.run.currentData()
@@ -188,4 +199,17 @@ class ModelBox(QtWidgets.QGroupBox):
 
     def _on_model(self) -> None:
         loaded = self.session.loaded
-        self.description.setText("no model loaded" if loaded is None else loaded.describe())
+        if loaded is None:
+            self.description.setText("no model loaded")
+            return
+        source = Path(loaded.source)
+        # The file's name is enough in the box; the full path is in the tooltip.
+        self.description.setText(loaded.describe().replace(loaded.source, source.name))
+        self.description.setToolTip(f"{loaded.describe()}" + "".join(f"\n• {n}" for n in loaded.notes))
+        for run in self.runs:  # a checkpoint of a listed run: show which, in the combos
+            if run.run_dir is not None and run.run_dir in source.parents:
+                self._select_run(run)
+                i = self.checkpoint.findData(str(source))
+                if i >= 0:
+                    self.checkpoint.setCurrentIndex(i)
+                break

@@ -47,8 +47,8 @@ class BlockCell(QtWidgets.QFrame):
         self.shortcut = self._toggle("S")
         self.residual = self._toggle("F")
         layout = QtWidgets.QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
+        layout.setContentsMargins(1, 1, 1, 1)
+        layout.setSpacing(1)
         layout.addWidget(self.band)
         layout.addWidget(self.label)
         layout.addWidget(self.shortcut)
@@ -98,7 +98,7 @@ class BlockStrip(QtWidgets.QWidget):
         self.cells: list[BlockCell] = []
         self.row = QtWidgets.QHBoxLayout()
         self.row.setContentsMargins(0, 0, 0, 0)
-        self.row.setSpacing(3)
+        self.row.setSpacing(2)
         inner = QtWidgets.QWidget()
         inner.setLayout(self.row)
         self.scroll = QtWidgets.QScrollArea()
@@ -116,7 +116,11 @@ class BlockStrip(QtWidgets.QWidget):
         self.changed = QtWidgets.QLabel()
         self.changed.setToolTip("How many switches differ from the net as loaded")
         legend = QtWidgets.QLabel()
-        legend.setToolTip("Click S to switch a block's shortcut off or on, F to delete or restore its residual branch")
+        # Clipped rather than widening the window when narrow (the tooltip says it all).
+        legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        legend.setMinimumWidth(0)
+        legend.setToolTip("S: a block's shortcut (click to switch it off or on). F: its residual branch F(x) "
+                          "(click to delete or restore it). ↓: the block downsamples. The band: its level")
         self.legend = legend
         header = QtWidgets.QHBoxLayout()
         header.setSpacing(12)
@@ -166,7 +170,7 @@ class BlockStrip(QtWidgets.QWidget):
         # On is the normal state and looks plain; a switch that is off is struck through in
         # the error colour, so a lesioned net is obvious at a glance.
         self.setStyleSheet(
-            f"QToolButton {{ padding: 1px 6px; }}"
+            f"QToolButton {{ padding: 1px 2px; }}"
             f"QToolButton:checked {{ background-color: {c.button}; color: {c.text}; text-decoration: none; }}"
             f"QToolButton:!checked {{ background-color: {c.base}; color: {c.error}; text-decoration: line-through; }}"
         )

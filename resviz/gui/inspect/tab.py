@@ -114,7 +114,8 @@ class InspectTab(QtWidgets.QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(300)
+        bar = scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
+        scroll.setMinimumWidth(max(300, left.minimumSizeHint().width() + bar + 4))
         self.strip.setMaximumHeight(140)
         self.centre = _splitter(
             QtCore.Qt.Orientation.Vertical,
@@ -127,7 +128,7 @@ class InspectTab(QtWidgets.QWidget):
             self.centre.setStretchFactor(i, stretch)
         # First-launch proportions (a splitter scales them to its height): the heatmaps
         # get the most room, the strip what its buttons need.
-        self.centre.setSizes([360, 220, 120, 300])
+        self.centre.setSizes([300, 180, 115, 330])
         self.main_split = _splitter(QtCore.Qt.Orientation.Horizontal, scroll, self.centre)
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 1)
