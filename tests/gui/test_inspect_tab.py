@@ -131,6 +131,10 @@ def test_choices_are_remembered(window, qtbot):
     tab.attributions.set_colour_map("viridis")
     tab.attributions.opacity.setValue(70)
     tab.lesion.limit.setValue(300)
+    from resviz.gui import settings
+
+    qtbot.waitUntil(lambda: settings.value("inspect/opacity", 0) == 70, timeout=5_000)  # written soon after
+    window.save_settings()  # as closing does
     from resviz.gui.app import create_window
 
     again = create_window()

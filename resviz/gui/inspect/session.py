@@ -161,6 +161,7 @@ class InspectSession(QtCore.QObject):
 
     def _on_loaded(self, result) -> None:
         raw, loaded, dataset, choice, notes, inspector, blocks, gallery = result
+        self.cancel_lesion()  # a study of the net shown before: its result would mislead
         self._raw, self.loaded, self.inspector = raw, loaded, inspector
         self.blocks, self.original_blocks = list(blocks), list(blocks)
         self.target, self.prepared, self.look, self.maps = None, None, None, {}
@@ -202,7 +203,9 @@ class InspectSession(QtCore.QObject):
 
         def done(result) -> None:
             loaded, inspector, dataset, gallery = result
-            if inspector is not None and self._raw is raw:
+            if self._raw is not raw:
+                return  # another net arrived meanwhile, with its own test images
+            if inspector is not None:
                 self.loaded, self.inspector = loaded, inspector
                 self.prepared, self.look, self.maps, self._look_stale = None, None, {}, True
                 self.model_changed.emit()
@@ -342,10 +345,10 @@ class InspectSession(QtCore.QObject):
 
         def job(j: Job):
             p = prepared or ins.prepare(image)
-            if prepared is None:
-                j.emit(("prepared", p))
-            if need_look:
-                j.emit(("look", ins.look(p)))
+            # One hand-over for both: each costs the GUI thread a wait for the GIL.
+            look = ins.look(p) if need_look else None
+            if prepared is None or look is not None:
+                j.emit(("look", p, look))
             spec = method_spec(method)
             for level in LEVELS if spec.uses_level else (None,):
                 j.token.check()
@@ -358,12 +361,14 @@ class InspectSession(QtCore.QObject):
 
     def _on_view_partial(self, payload) -> None:
         kind = payload[0]
-        if kind == "prepared":
-            self.prepared = payload[1]
-            self.image_changed.emit()
-        elif kind == "look":
-            self.look, self._look_stale = payload[1], False
-            self.look_changed.emit()
+        if kind == "look":
+            _, prepared, look = payload
+            if prepared is not self.prepared:
+                self.prepared = prepared
+                self.image_changed.emit()
+            if look is not None:
+                self.look, self._look_stale = look, False
+                self.look_changed.emit()
         elif kind == "map":
             self.maps[payload[1]] = payload[2]
             self.attribution_changed.emit(payload[1])
@@ -395,7 +400,7 @@ class InspectSession(QtCore.QObject):
         def done(result) -> None:
             self._lesion_job = None
             self.lesion, self.lesion_switches = result, switches
-            self.lesion_stale = switches != self._switch_state() or loaded is not self.loaded
+            self.lesion_stale = switches != self._switch_state()
             self.lesion_changed.emit()
             self.message.emit(
                 f"lesion study of {result.arch} on {result.n_images} test images in {result.seconds:.1f} s"

@@ -175,7 +175,7 @@ class BlockStrip(QtWidgets.QWidget):
             f"QToolButton:!checked {{ background-color: {c.base}; color: {c.error}; text-decoration: line-through; }}"
         )
         self.legend.setText(
-            "<b>S</b>: shortcut · <b>F</b>: residual branch F(x) · ↓: downsamples · level: "
+            "<b>S</b> shortcut · <b>F</b> residual branch F(x) · ↓ downsamples · "
             + " ".join(f"<span style='color:{level_colour(lvl).name()}'>■</span> {lvl}" for lvl in LEVELS)
         )
         for cell in self.cells:

@@ -25,7 +25,7 @@ from .inputs import IMAGE_SUFFIXES, MODEL_SUFFIXES, clipboard_content, has_weigh
 from .lesion_view import LesionPanel
 from .model_box import ModelBox
 from .predictions import PredictionBars
-from .session import InspectSession
+from .session import DataChoice, InspectSession
 from .surgery_strip import BlockStrip
 
 if TYPE_CHECKING:
@@ -132,6 +132,7 @@ class InspectTab(QtWidgets.QWidget):
         self.main_split = _splitter(QtCore.Qt.Orientation.Horizontal, scroll, self.centre)
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 1)
+        self.main_split.setSizes([360, 1000])  # first launch: room for the model's names
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.main_split)
@@ -150,12 +151,23 @@ class InspectTab(QtWidgets.QWidget):
         s.message.connect(lambda text: window.status.showMessage(text, 10_000))
         s.image_changed.connect(self._on_image)
         s.busy_changed.connect(self.activity.setVisible)
-        self.attributions.method.currentIndexChanged.connect(
-            lambda: settings.settings().setValue("inspect/method", self.attributions.method.currentData()))
-        self.attributions.cmap.currentIndexChanged.connect(
-            lambda: settings.settings().setValue("inspect/cmap", self.attributions.colour_map()))
-        self.attributions.opacity.valueChanged.connect(
-            lambda v: settings.settings().setValue("inspect/opacity", v))
+        # Choices are written a moment after the last change: a QSettings write costs ~14 ms
+        # here, far too much for every step of a dragged slider.
+        self._remember = QtCore.QTimer(self)
+        self._remember.setSingleShot(True)
+        self._remember.setInterval(500)
+        self._remember.timeout.connect(self._save_choices)
+        a = self.attributions
+        for signal in (a.method.currentIndexChanged, a.cmap.currentIndexChanged, a.opacity.valueChanged):
+            signal.connect(self._remember.start)
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        s = self.session
+        if s.gallery is None and s.loaded is None and not s.busy:
+            # The first visit: something to click before any net is loaded (the built-in
+            # digits, ~1 s in the worker; not at start-up, which must stay light).
+            s.set_data(DataChoice("digits"))
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -177,8 +189,16 @@ class InspectTab(QtWidgets.QWidget):
             if isinstance(state, QtCore.QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
 
+    def _save_choices(self) -> None:
+        s = settings.settings()
+        s.setValue("inspect/method", self.attributions.method.currentData())
+        s.setValue("inspect/cmap", self.attributions.colour_map())
+        s.setValue("inspect/opacity", self.attributions.opacity.value())
+
     def save_state(self) -> None:
-        """Remember the splitters (the window calls this when it closes)."""
+        """Remember the choices and splitters (the window calls this when it closes)."""
+        self._remember.stop()
+        self._save_choices()
         s = settings.settings()
         for name, splitter in self.splitters().items():
             s.setValue(f"inspect/splitter_{name}", splitter.saveState())
