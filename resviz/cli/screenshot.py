@@ -168,7 +168,8 @@ def _show_inspect(app, window, args: argparse.Namespace, folders: list[Path]) ->
     window.last_error = None
     session.set_method(args.method)
     session.load_model(source)
-    _wait(app, lambda: session.gallery is not None or window.last_error is not None, 180.0)
+    _wait(app, lambda: session.loaded is not None or window.last_error is not None, 180.0)
+    _wait(app, lambda: not session.busy, 60.0)
     if session.loaded is None:
         raise ResvizError(window.last_error or f"could not load {source} in time")
     if args.inspect:

@@ -5,7 +5,8 @@ is its model (state and the worker thread), usable without the tab. No module he
 imports torch at import time: the tab is built before torch has loaded.
 """
 
-from .session import DataChoice, InspectSession
+from .session import InspectSession
+from .sources import DataChoice
 from .tab import InspectTab
 
 __all__ = ["InspectTab", "InspectSession", "DataChoice"]

@@ -13,7 +13,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import settings
 from .canvas import qimage_from_rgb
-from .session import DataChoice, InspectSession
+from .session import InspectSession
+from .sources import DataChoice
 
 __all__ = ["GalleryView"]
 

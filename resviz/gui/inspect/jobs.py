@@ -47,8 +47,8 @@ class Job:
 
     def emit(self, payload: Any) -> None:
         """Send a partial result to the GUI thread (from inside ``fn``)."""
-        if self._worker is not None and not self.token.cancelled:
-            self._worker._delivered.emit(self, "partial", payload)
+        if self._worker is not None and not self.token.cancelled and not self._worker._send(self, "partial", payload):
+            self.token.cancel()  # nobody is listening any more: stop at the next check
 
     def cancel(self) -> None:
         """Ask the job to stop at its next check; its results are dropped from now on."""
@@ -142,6 +142,15 @@ class JobWorker(QtCore.QObject):
 
     # -- worker thread ---------------------------------------------------------------
 
+    def _send(self, job: Job, kind: str, payload: Any) -> bool:
+        """Queue a delivery to the GUI thread; False once this object is gone (the window
+        closed while a long job ran past the wait of :meth:`shutdown`)."""
+        try:
+            self._delivered.emit(job, kind, payload)
+        except RuntimeError:  # "Internal C++ object already deleted"
+            return False
+        return True
+
     def _main(self) -> None:
         if self._setup is not None:
             self._setup()
@@ -150,16 +159,19 @@ class JobWorker(QtCore.QObject):
             if job is None:
                 return
             if job.token.cancelled:  # went stale while queued: never started
-                self._delivered.emit(job, "cancelled", None)
-                continue
-            try:
-                result = job.fn(job)
-            except Cancelled:
-                self._delivered.emit(job, "cancelled", None)
-            except ResvizError as exc:  # a bad file or setting: the message says what to do
-                self._delivered.emit(job, "failed", str(exc))
-            except Exception as exc:  # a bug: keep the app alive, keep the traceback
-                log.error("%s failed:\n%s", job.label, traceback.format_exc())
-                self._delivered.emit(job, "failed", f"{job.label} failed unexpectedly ({type(exc).__name__}: {exc})")
+                outcome: tuple[str, Any] = ("cancelled", None)
             else:
-                self._delivered.emit(job, "done", result)
+                outcome = self._run(job)
+            if not self._send(job, *outcome):
+                return
+
+    def _run(self, job: Job) -> tuple[str, Any]:
+        try:
+            return "done", job.fn(job)
+        except Cancelled:
+            return "cancelled", None
+        except ResvizError as exc:  # a bad file or setting: the message says what to do
+            return "failed", str(exc)
+        except Exception as exc:  # a bug: keep the app alive, keep the traceback
+            log.error("%s failed:\n%s", job.label, traceback.format_exc())
+            return "failed", f"{job.label} failed unexpectedly ({type(exc).__name__}: {exc})"

@@ -13,52 +13,31 @@ minute a full study of a deep net takes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6 import QtCore
 
 from ...core.archs import LEVELS
 from ...core.inspect.methods import METHODS, method_spec
 from ..engine import EngineLoader
-from ..worker import _lower_thread_priority, worker_threads
+from ..worker import _lower_thread_priority
 from .jobs import Job, JobWorker
+from .sources import (
+    DataChoice,
+    Gallery,
+    apply_switches,
+    complete,
+    default_data,
+    gallery_of,
+    leave_the_gui_a_core,
+    warm_display,
+)
 
-__all__ = ["InspectSession", "DataChoice", "Gallery", "INPUT_KEY"]
+__all__ = ["InspectSession", "INPUT_KEY"]
 
 #: The key of the one map an input-space method gives (layer methods give one per level).
 INPUT_KEY = "input"
-#: Test images offered in the gallery (the first ones of the split).
-GALLERY_SIZE = 240
-
-
-@dataclass(frozen=True)
-class DataChoice:
-    """Which test images go with the net: ``digits``, ``cifar10`` or a folder path."""
-
-    spec: str
-    root: str | None = None  # where cifar10 lives (None: resviz's cache)
-    size: int | None = None  # image side (None: what suits the net)
-
-    @property
-    def label(self) -> str:
-        if self.spec in ("digits", "cifar10"):
-            return {"digits": "digits (built in)", "cifar10": "CIFAR-10"}[self.spec]
-        return Path(self.spec).name or self.spec
-
-
-@dataclass
-class Gallery:
-    """The first test images of a data set, as thumbnails and labels."""
-
-    name: str
-    images: np.ndarray  # N x H x W x 3 uint8
-    labels: list[int]
-    classes: list[str]
-
-
 class InspectSession(QtCore.QObject):
     """What the Inspect tab shows; every change is announced by a signal."""
 
@@ -79,7 +58,7 @@ class InspectSession(QtCore.QObject):
     def __init__(self, engine: EngineLoader, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self.engine = engine
-        self.worker = JobWorker("inspect", setup=_leave_the_gui_a_core, parent=self)
+        self.worker = JobWorker("inspect", setup=leave_the_gui_a_core, parent=self)
         self.lesion_worker = JobWorker("lesion", setup=_lower_thread_priority, parent=self)
         self.worker.busy_changed.connect(self.busy_changed)
         self.loaded: Any = None  # LoadedModel, completed from the data set
@@ -145,11 +124,11 @@ class InspectSession(QtCore.QObject):
 
             raw = load_model(source, arch=arch)
             j.token.check()
-            loaded, dataset, choice, notes = _complete(raw, data or _default_data(raw, fallback))
+            loaded, dataset, choice, notes = complete(raw, data or default_data(raw, fallback))
             j.token.check()
             inspector = Inspector(loaded)
-            _warm_display()
-            return raw, loaded, dataset, choice, notes, inspector, inspector.blocks(), _gallery(dataset)
+            warm_display()
+            return raw, loaded, dataset, choice, notes, inspector, inspector.blocks(), gallery_of(dataset)
 
         self._cancel_view()
         waiting = "" if self.engine.is_ready else " (once torch has loaded)"
@@ -191,15 +170,15 @@ class InspectSession(QtCore.QObject):
                 from ...core.data import load_dataset
 
                 dataset = load_dataset(choice.spec, root=choice.root, size=choice.size)
-                return None, None, dataset, _gallery(dataset)
+                return None, None, dataset, gallery_of(dataset)
             loaded, dataset = load_data_for(raw, choice.spec, root=choice.root, size=choice.size)
             inspector = None
             if loaded.classes != current.classes or loaded.preprocess.key != current.preprocess.key:
                 from ...core.inspect import Inspector
 
                 inspector = Inspector(loaded)
-                _apply_switches(inspector, switches)
-            return loaded, inspector, dataset, _gallery(dataset)
+                apply_switches(inspector, switches)
+            return loaded, inspector, dataset, gallery_of(dataset)
 
         def done(result) -> None:
             loaded, inspector, dataset, gallery = result
@@ -386,7 +365,7 @@ class InspectSession(QtCore.QObject):
 
             check_classes(loaded.model, loaded.classes, data.classes, data.name)
             ins = self._lesion_inspector(loaded)
-            _apply_switches(ins, switches)
+            apply_switches(ins, switches)
             last = [-1]
 
             def progress(done: int, total: int) -> None:
@@ -437,73 +416,3 @@ class InspectSession(QtCore.QObject):
         """Cancel every job and end both threads (the window is closing)."""
         ok = self.worker.shutdown(timeout)
         return self.lesion_worker.shutdown(timeout) and ok
-
-
-# -- worker-thread helpers -----------------------------------------------------------------
-
-
-def _default_data(raw, fallback: DataChoice | None) -> DataChoice:
-    """The data the net was trained on when its checkpoint says, else the last choice, else digits."""
-    from ...core.inspect.datasets import trained_data
-
-    trained = trained_data(raw)
-    if trained is not None:
-        return DataChoice(*trained)
-    if raw.layout == "pytorch_resnet_cifar10":
-        return DataChoice("cifar10")
-    return fallback or DataChoice("digits")
-
-
-def _complete(raw, choice: DataChoice):
-    """The net completed from its test images; digits when those cannot be loaded."""
-    from ...core.errors import ResvizError
-    from ...core.inspect.datasets import load_data_for
-
-    try:
-        loaded, dataset = load_data_for(raw, choice.spec, root=choice.root, size=choice.size)
-        return loaded, dataset, choice, []
-    except ResvizError as exc:
-        if choice.spec == "digits":
-            raise
-        digits = DataChoice("digits")
-        loaded, dataset = load_data_for(raw, "digits")
-        return loaded, dataset, digits, [f"{exc}; showing the digits test images instead"]
-
-
-def _gallery(dataset) -> Gallery:
-    images = dataset.test.images[:GALLERY_SIZE]
-    if images.shape[1] == 1:
-        images = images.expand(-1, 3, -1, -1)
-    return Gallery(
-        dataset.name,
-        images.permute(0, 2, 3, 1).contiguous().numpy(),
-        [int(v) for v in dataset.test.labels[:GALLERY_SIZE]],
-        list(dataset.classes),
-    )
-
-
-def _apply_switches(inspector, switches: list[tuple[bool, bool]]) -> None:
-    inspector.reset()
-    for i, (shortcut, residual) in enumerate(switches):
-        inspector.set_shortcut(i, shortcut)
-        inspector.set_residual(i, residual)
-
-
-def _leave_the_gui_a_core() -> None:
-    """Torch's CPU threads as a training run in the app gets them (``worker_threads``).
-
-    The setting is process-wide, and the same reason holds: on a small machine shared with
-    other work, two OpenMP threads that lose a core wait on each other. Measured here under
-    load (benchmarks' machine, 2 cores): Grad-CAM at three levels plus Saliency of resnet56
-    at 32 x 32 took 0.05 s with one thread and 12 s with two.
-    """
-    threads = worker_threads()
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-
-
-def _warm_display() -> None:
-    """Import matplotlib here, not on the GUI thread at the first overlay (~0.5 s)."""
-    import matplotlib.cm  # noqa: F401

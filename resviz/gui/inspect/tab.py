@@ -25,7 +25,8 @@ from .inputs import IMAGE_SUFFIXES, MODEL_SUFFIXES, clipboard_content, has_weigh
 from .lesion_view import LesionPanel
 from .model_box import ModelBox
 from .predictions import PredictionBars
-from .session import DataChoice, InspectSession
+from .session import InspectSession
+from .sources import DataChoice
 from .surgery_strip import BlockStrip
 
 if TYPE_CHECKING:
