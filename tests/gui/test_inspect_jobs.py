@@ -23,7 +23,7 @@ def test_jobs_run_in_order_and_a_cancelled_one_never_delivers(qapp, qtbot):
     first.on_cancelled = lambda: cancelled.append(True)
     assert worker.busy
     first.cancel()  # stale while queued: it must never run, and its result never arrive
-    with qtbot.waitSignal(worker.busy_changed, timeout=10_000, check_params_cb=lambda busy: not busy):
+    with qtbot.waitSignal(worker.busy_changed, timeout=30_000, check_params_cb=lambda busy: not busy):
         worker.start()
         gate.set()
     assert seen == [("partial", "half"), "done"] and cancelled == [True]
@@ -44,7 +44,7 @@ def test_a_failing_job_reports_and_the_worker_goes_on(qapp, qtbot, error, expect
         raise error
 
     worker.submit(boom, "boom", on_failed=failures.append)
-    with qtbot.waitSignal(worker.busy_changed, timeout=10_000, check_params_cb=lambda busy: not busy):
+    with qtbot.waitSignal(worker.busy_changed, timeout=30_000, check_params_cb=lambda busy: not busy):
         worker.submit(lambda job: 42, "after", on_done=results.append)
     assert len(failures) == 1 and failures[0].startswith(expected) and results == [42]
     assert ("Traceback" in caplog.text) == isinstance(error, ValueError)  # bugs keep their traceback

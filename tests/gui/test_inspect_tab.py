@@ -69,7 +69,7 @@ def test_paste_an_image_a_file_and_text(window, qtbot, tiny_run, digits, tmp_pat
     clipboard.setImage(qimage)
     # Ctrl+V right after clicking the tab: the focus is on the tab bar, outside the page
     qtbot.keyClick(window.tabs.tabBar(), QtCore.Qt.Key.Key_V, QtCore.Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: tab.session.image is not None and tab.session.image.name == "the pasted image", timeout=10_000)
+    qtbot.waitUntil(lambda: tab.session.image is not None and tab.session.image.name == "the pasted image", timeout=30_000)
     wait_for_view(tab, qtbot)
     # transparency flattened onto white, as for a dropped file
     assert tuple(tab.session.image.rgb[0, 0]) == (255, 255, 255)
@@ -79,7 +79,7 @@ def test_paste_an_image_a_file_and_text(window, qtbot, tiny_run, digits, tmp_pat
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(path))])
     clipboard.setMimeData(mime)
     tab.paste()
-    qtbot.waitUntil(lambda: tab.session.image.name == "copied.png", timeout=10_000)
+    qtbot.waitUntil(lambda: tab.session.image.name == "copied.png", timeout=30_000)
     wait_for_view(tab, qtbot)
 
     shown = tab.session.image
@@ -133,7 +133,7 @@ def test_choices_are_remembered(window, qtbot):
     tab.lesion.limit.setValue(300)
     from resviz.gui import settings
 
-    qtbot.waitUntil(lambda: settings.value("inspect/opacity", 0) == 70, timeout=5_000)  # written soon after
+    qtbot.waitUntil(lambda: settings.value("inspect/opacity", 0) == 70, timeout=15_000)  # written soon after
     window.save_settings()  # as closing does
     from resviz.gui.app import create_window
 
