@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pytest
 import torch
 from conftest import drop_paths, inspect_tab, load_into, wait_for_view
 from PIL import Image
@@ -128,21 +127,6 @@ def test_weights_that_do_not_fit_or_need_code(window, qtbot, tiny_run, tmp_path)
     assert tab.session.image.name.startswith("digits test image 4")
 
 
-@pytest.mark.parametrize("where", ["train", "inspect"])
-def test_a_run_folder_dropped_on_the_inspect_tab_loads_it(window, qtbot, tiny_run, where):
-    tab = window.files_tab()
-    if where == "inspect":
-        window.tabs.setCurrentWidget(tab)
-    drop_paths(window, [tiny_run])
-    run = window.runs.find(tiny_run)
-    assert run is not None  # followed in the runs list either way
-    if where == "train":  # on the Train tab a folder is a run to follow, as before
-        assert window.tabs.currentIndex() == 0 and tab.session.loaded is None
-        return
-    qtbot.waitUntil(lambda: tab.session.loaded is not None, timeout=30_000)
-    assert tab.session.loaded.source == str(RunReader(tiny_run).checkpoints()[-1])
-    assert tab.model_box.run.currentData() is run and tab.model_box.checkpoint.count() == 2
-
-
 class _NeedsCode:
     """Unpickling an instance needs this test module's code."""
+
