@@ -130,13 +130,16 @@ class InspectSession(QtCore.QObject):
             warm_display()
             return raw, loaded, dataset, choice, notes, inspector, inspector.blocks(), gallery_of(dataset)
 
-        self._cancel_view()
+        def failed(message: str) -> None:
+            self.problem.emit("Cannot load the model", message)
+            # The net shown stays: finish what the load's cancelling cut short (from the
+            # cache where it had got that far).
+            self._refresh()
+
+        self._cancel_view()  # the view of the net about to be replaced: not worth finishing
         waiting = "" if self.engine.is_ready else " (once torch has loaded)"
         self.message.emit(f"loading {name}{waiting} …")
-        return self.worker.submit(
-            job, f"loading {name}", on_done=self._on_loaded,
-            on_failed=lambda msg: self.problem.emit("Cannot load the model", msg),
-        )
+        return self.worker.submit(job, f"loading {name}", on_done=self._on_loaded, on_failed=failed)
 
     def _on_loaded(self, result) -> None:
         raw, loaded, dataset, choice, notes, inspector, blocks, gallery = result
