@@ -6,7 +6,10 @@ import csv
 import threading
 
 import numpy as np
+import pytest
 from conftest import inspect_tab, load_into, wait_for_view
+
+from resviz.core.errors import ResvizError
 
 
 def _snapshot(tab):
@@ -72,6 +75,8 @@ def test_lesion_study_shows_bars_and_exports(window, qtbot, tiny_run, tmp_path):
     for suffix in (".png", ".svg"):
         written = panel.export_to(tmp_path / f"lesion{suffix}")
         assert written.stat().st_size > 1000
+    with pytest.raises(ResvizError, match=r"as \.csv, \.png or \.svg, not \.txt"):
+        panel.export_to(tmp_path / "lesion.txt")
     assert "lesion_study" in window.plots()  # File > Export plots takes the chart too
 
     # a switch changed since: the chart says the result is of the net before

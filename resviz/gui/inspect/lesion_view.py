@@ -224,6 +224,8 @@ class LesionPanel(QtWidgets.QWidget):
         if result is None:
             raise ResvizError("run the lesion study first: there is nothing to export yet")
         path = Path(path)
+        if path.suffix.lower() not in (".csv", ".png", ".svg"):
+            raise ResvizError(f"export the lesion study as .csv, .png or .svg, not {path.suffix or 'a name without one'}")
         if path.suffix.lower() == ".csv":
             try:
                 path.write_text(result.to_csv())
