@@ -41,8 +41,8 @@ def add_data_options(p: argparse.ArgumentParser, *, required: bool) -> None:
 
 def load(args: argparse.Namespace):
     """The model, and the data set when ``--data`` was given (sized for the model)."""
-    from ..core.data import load_dataset
     from ..core.inspect import load_model
+    from ..core.inspect.datasets import load_data_for
 
     if args.threads is not None:
         import torch
@@ -55,12 +55,7 @@ def load(args: argparse.Namespace):
     loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
     data = None
     if getattr(args, "data", None):
-        spec = args.data
-        size = None
-        if spec != "cifar10" and (loaded.model.family == "cifar" or spec != "digits"):
-            size = loaded.preprocess.size  # decode at the net's input size: no second resize
-        data = load_dataset(spec, root=args.data_root, size=size)
-        loaded = loaded.with_data(data.classes, data.mean)
+        loaded, data = load_data_for(loaded, args.data, root=args.data_root)
     for note in loaded.notes + (data.notes if data else []):
         note_line(note)
     return loaded, data

@@ -1,4 +1,5 @@
-"""``resviz screenshot OUT.png``: the main window rendered offscreen, optionally mid-training.
+"""``resviz screenshot OUT.png``: the main window rendered offscreen, optionally mid-training,
+or on its Inspect tab with a model and an image (``--inspect``).
 
 For the README's images and for tests: the window is built with fresh settings (never
 the user's), the engine loads, an optional run trains for ``--seconds``, and the window
@@ -22,7 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="render the app's window offscreen (optionally while training) and save it as an image",
         description=(
             "Render the main window without a display and save it. With --train, a run starts and "
-            "trains for --seconds first; with --open, run folders are shown as they are on disk."
+            "trains for --seconds first; with --open, run folders are shown as they are on disk. "
+            "With --inspect, the Inspect tab shows a model (--checkpoint, else the trained or opened "
+            "run) looking at an image, optionally after a lesion study (--lesion N)."
         ),
     )
     p.add_argument("out", metavar="OUT.png", help="image file to write (.png or .jpg)")
@@ -32,6 +35,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="how long to train before the shot (default 20)")
     p.add_argument("--iters", type=int, default=400, help="iterations of the --train run (default 400)")
     p.add_argument("--open", metavar="RUN_DIR", nargs="+", default=[], help="run folders to show")
+    p.add_argument(
+        "--inspect", metavar="IMAGE", nargs="?", const="", default=None,
+        help="show the Inspect tab with this image (no IMAGE: a test image of the gallery, see --gallery)",
+    )
+    p.add_argument(
+        "--checkpoint", metavar="C",
+        help="the model for the Inspect tab: a checkpoint, weights file, run folder or torchvision weights "
+        "name (default: the --train run once trained, else the first --open folder)",
+    )
+    p.add_argument("--gallery", type=int, default=0, metavar="N", help="which gallery test image --inspect shows (default 0)")
+    p.add_argument("--method", default="gradcam", metavar="M", help="the attribution method shown (default gradcam)")
+    p.add_argument("--lesion", type=int, metavar="N", help="with --inspect, run the lesion study on N test images first")
     p.add_argument("--theme", choices=("dark", "light"), default="dark", help="palette (default dark)")
     p.add_argument("--size", default="1600x960", metavar="WxH", help="window size in pixels (default 1600x960)")
     p.set_defaults(run=run)
@@ -56,6 +71,25 @@ def _check_out(path: Path) -> None:
         raise ResvizError(f"cannot write {path}: the folder {path.parent} is not writable")
 
 
+def _check_inspect(args: argparse.Namespace, folders: list[Path]) -> None:
+    """Fail now, before torch loads, on Inspect options that cannot work."""
+    from ..core.inspect.methods import method_spec
+
+    method_spec(args.method)
+    if args.inspect is None and args.checkpoint is None and args.lesion is None:
+        return
+    if args.inspect is None:
+        args.inspect = ""  # --checkpoint or --lesion alone: show the tab with a gallery image
+    if args.checkpoint is None and not args.train and not folders:
+        raise ConfigError("--inspect needs a model: give --checkpoint C, or --train ARCH, or --open RUN_DIR")
+    if args.inspect and not Path(args.inspect).expanduser().is_file():
+        raise ResvizError(f"--inspect {args.inspect}: no such image file")
+    if args.gallery < 0:
+        raise ConfigError(f"--gallery must be 0 or more, not {args.gallery}")
+    if args.lesion is not None and args.lesion < 1:
+        raise ConfigError(f"--lesion must be at least 1 test image, not {args.lesion}")
+
+
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out).expanduser()
     _check_out(out)
@@ -70,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     for folder in folders:
         if not (folder / "config.json").is_file():
             raise ResvizError(f"{folder} is not a run folder (no config.json); pass folders made by resviz train")
+    _check_inspect(args, folders)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="resviz-shot-") as tmp:
         return _shoot(args, out, size, folders, Path(tmp))
@@ -102,7 +137,11 @@ def _shoot(args: argparse.Namespace, out: Path, size: tuple[int, int], folders: 
             twin = arch.replace("resnet", "plain") if arch.startswith("resnet") else arch.replace("plain", "resnet")
             configs.insert(0, controls.base_config(arch=twin))
         window.session.enqueue([replace(c, iters=args.iters) for c in configs])
-    _wait(app, lambda: False, args.seconds if args.train else 1.0)
+    # For an Inspect shot the run only has to end (or reach --seconds) to have a checkpoint.
+    inspecting = args.inspect is not None
+    _wait(app, lambda: inspecting and not window.session.busy, args.seconds if args.train else 1.0)
+    if inspecting:
+        _show_inspect(app, window, args, folders)
     from ..gui.plots.redraw import redraw_queue
 
     redraw_queue().flush_all()  # panels still waiting for their turn draw now
@@ -112,6 +151,41 @@ def _shoot(args: argparse.Namespace, out: Path, size: tuple[int, int], folders: 
     window.close()
     print(f"resviz: wrote {out} ({size[0]}x{size[1]})")
     return 0
+
+
+def _show_inspect(app, window, args: argparse.Namespace, folders: list[Path]) -> None:
+    """Bring up the Inspect tab with a model, an image and (optionally) a lesion study."""
+    source = args.checkpoint
+    if source is None and args.train:
+        window.session.stop()  # the run writes its final checkpoint as it stops
+        _wait(app, lambda: not window.session.busy, 120.0)
+        source = str(window.runs.runs[-1].run_dir)
+    elif source is None:
+        source = str(folders[0])
+    tab = window.files_tab()
+    window.tabs.setCurrentWidget(tab)
+    session = tab.session
+    window.last_error = None
+    session.set_method(args.method)
+    session.load_model(source)
+    _wait(app, lambda: session.loaded is not None or window.last_error is not None, 180.0)
+    _wait(app, lambda: not session.busy, 60.0)
+    if session.loaded is None:
+        raise ResvizError(window.last_error or f"could not load {source} in time")
+    if args.inspect:
+        session.open_image(Path(args.inspect).expanduser())
+        _wait(app, lambda: session.image is not None or window.last_error is not None, 60.0)
+        if session.image is None:
+            raise ResvizError(window.last_error or f"could not open {args.inspect}")
+    else:
+        tab.gallery.pick(min(args.gallery, tab.gallery.list.count() - 1))
+    _wait(app, lambda: session.look is not None and not session.busy, 180.0)
+    tab.activations.enlarge("mid", 0)  # a channel large, instead of "click a channel"
+    if args.lesion:
+        tab.lesion.limit.setValue(args.lesion)
+        session.run_lesion(args.lesion)
+        _wait(app, lambda: not session.lesion_running, 600.0)
+    _wait(app, lambda: False, 0.5)
 
 
 def _wait(app, done, seconds: float) -> None:

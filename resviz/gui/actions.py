@@ -31,6 +31,9 @@ class WindowActions:
         # File
         self.open_run = act("&Open run folder…", "Show a run folder and follow it while it is written",
                             Key.StandardKey.Open)
+        self.open_model = act("Open &model…", "Load a checkpoint or weights file into the Inspect tab",
+                              "Ctrl+Shift+O")
+        self.open_image = act("Open &image…", "Show an image file in the Inspect tab", "Ctrl+Shift+I")
         self.export_plots = act("&Export plots…", "Save every plot as PNG and SVG into a folder", "Ctrl+E")
         self.export_csv = act("Export &metrics (CSV)…",
                               "Save the selected run's metrics as CSV rows: step, metric, index, value",
@@ -68,7 +71,7 @@ class WindowActions:
     def build_menus(self, window: QtWidgets.QMainWindow, docks: list[QtWidgets.QDockWidget]) -> None:
         bar = window.menuBar()
         file = bar.addMenu("&File")
-        file.addActions([self.open_run, self.export_plots, self.export_csv])
+        file.addActions([self.open_run, self.open_model, self.open_image, self.export_plots, self.export_csv])
         file.addSeparator()
         file.addAction(self.runs_folder)
         file.addSeparator()

@@ -1,4 +1,4 @@
-"""The main window: tabs (Train now, Inspect later), the runs list, menus, status bar.
+"""The main window: tabs (Train, Inspect), the runs list, menus, status bar.
 
 The window owns the objects the views share: the :class:`~resviz.gui.runs.RunsModel`,
 the :class:`~resviz.gui.session.TrainingSession` and the
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 #: ``window.engine.ready``).
 TABS: tuple[tuple[str, str], ...] = (
     ("Train", "resviz.gui.train_tab:TrainTab"),
+    ("Inspect", "resviz.gui.inspect:InspectTab"),
 )
 
 
@@ -306,6 +307,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             s.setValue(f"window/splitter_{name}", splitter.saveState())
         s.setValue("view/log_scale", self.actions.log_scale.isChecked())
         self.train_tab.controls.save()
+        self._each_tab("save_state")
         s.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
@@ -316,7 +318,15 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             QtWidgets.QApplication.processEvents(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         if not self.session.shutdown(self.CLOSE_TIMEOUT):
             log.warning("closing while the training thread is still busy; its last checkpoint stays valid")
+        self._each_tab("shutdown")  # the Inspect tab's worker threads
         event.accept()
+
+    def _each_tab(self, method: str) -> None:
+        """Call ``method()`` on every tab that has it (saving state, stopping threads)."""
+        for i in range(self.tabs.count()):
+            call = getattr(self.tabs.widget(i), method, None)
+            if callable(call):
+                call()
 
 
 def _device_summary() -> str:

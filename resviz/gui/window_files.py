@@ -1,4 +1,4 @@
-"""The main window's file side: run folders in and out, exports, the runs list's menu.
+"""The main window's file side: run folders in and out, dropped files, exports, the runs list's menu.
 
 A mixin of :class:`~resviz.gui.main_window.MainWindow` (it uses the window's ``session``,
 ``runs``, ``runs_view``, ``actions``, ``status`` and ``show_error``), kept apart so each
@@ -50,6 +50,8 @@ class RunFilesMixin:
         menu.addSeparator()
         menu.addAction(self.actions.continue_run)
         menu.addAction(self.actions.export_csv)
+        if run.run_dir is not None and self.files_tab() is not None:
+            menu.addAction("Inspect its latest checkpoint", lambda: self._inspect_run(run))
         if run.run_dir is not None:
             menu.addAction("Open the run folder", lambda: QtGui.QDesktopServices.openUrl(
                 QtCore.QUrl.fromLocalFile(str(run.run_dir))))
@@ -68,18 +70,42 @@ class RunFilesMixin:
         except ResvizError as exc:
             self.show_error("Cannot remove the run", str(exc))
 
+    def files_tab(self) -> QtWidgets.QWidget | None:
+        """The tab that takes dropped files (the Inspect tab: images and weights)."""
+        for i in range(self.tabs.count()):
+            tab = self.tabs.widget(i)
+            if callable(getattr(tab, "open_paths", None)):
+                return tab
+        return None
+
+    def _takes(self, path: Path) -> bool:
+        tab = self.files_tab()
+        return path.is_dir() or (tab is not None and path.suffix.lower() in tab.FILE_SUFFIXES)
+
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:
-        if any(Path(u.toLocalFile()).is_dir() for u in event.mimeData().urls() if u.isLocalFile()):
+        if any(self._takes(p) for p in _local_paths(event.mimeData())):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        folders = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        folders = [f for f in folders if f.is_dir()]
-        for folder in folders:
-            self.open_run_folder(folder)
+        """Folders open as runs; images and weights files (and, on the Inspect tab, run
+        folders too) go to the Inspect tab, which comes to the front."""
+        paths = [p for p in _local_paths(event.mimeData()) if self._takes(p)]
+        tab = self.files_tab()
+        if tab is not None and (self.tabs.currentWidget() is tab or any(not p.is_dir() for p in paths)):
+            self.tabs.setCurrentWidget(tab)
+            tab.open_paths(paths)
+        else:
+            for folder in paths:
+                self.open_run_folder(folder)
         event.acceptProposedAction()
+
+    def _inspect_run(self, run: Run) -> None:
+        tab = self.files_tab()
+        if tab is not None:
+            self.tabs.setCurrentWidget(tab)
+            tab.inspect_run(run)
 
     # -- export ----------------------------------------------------------------------------
 
@@ -135,3 +161,7 @@ class RunFilesMixin:
         if folder:
             settings.settings().setValue("runs/root", folder)
             self.status.showMessage(f"new runs go to {folder}", 8000)
+
+
+def _local_paths(mime: QtCore.QMimeData) -> list[Path]:
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile()]

@@ -80,3 +80,63 @@ def curve_len(item) -> int:
     """How many points a pyqtgraph curve holds now."""
     x = item.getData()[0]
     return 0 if x is None else len(x)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, digits):
+    """A run folder for the Inspect tab: resnet8 trained 40 steps on digits, checkpoints at 20 and 40."""
+    from resviz.core.train import Trainer
+
+    run_dir = tmp_path_factory.mktemp("inspect") / "resnet8-run"
+    config = tiny_config(iters=40, checkpoint_every=20, eval_every=40, telemetry_every=10, device="cpu")
+    Trainer(config, run_dir=run_dir, dataset=digits).run()
+    return run_dir
+
+
+def inspect_tab(window):
+    """The window's Inspect tab, brought to the front."""
+    tab = window.files_tab()
+    window.tabs.setCurrentWidget(tab)
+    return tab
+
+
+def load_into(tab, qtbot, source, **kwargs):
+    """Load ``source`` in the Inspect tab and wait until the session holds it."""
+    before = tab.session.loaded
+    tab.session.load_model(source, **kwargs)
+    qtbot.waitUntil(lambda: tab.session.loaded is not before and tab.session.gallery is not None, timeout=30_000)
+    return tab.session.loaded
+
+
+def wait_for_view(tab, qtbot, timeout: int = 30_000) -> None:
+    """Wait until predictions and every attribution map of the current method are in."""
+    from resviz.core.inspect.methods import method_spec
+
+    keys = ("low", "mid", "high") if method_spec(tab.session.method).uses_level else ("input",)
+
+    def ready():
+        s = tab.session
+        return (
+            s.look is not None and s.prepared is not None and not s.busy
+            and all(tab.attributions.current_map(k) is not None for k in keys)
+        )
+
+    qtbot.waitUntil(ready, timeout=timeout)
+
+
+def drop_paths(window, paths) -> bool:
+    """Drag local ``paths`` over the window and drop them; True if the drag was accepted."""
+    from PySide6 import QtCore, QtGui
+
+    mime = QtCore.QMimeData()
+    mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
+    point = window.rect().center()
+    # Qt's signatures: QDragEnterEvent takes a QPoint, QDropEvent a QPointF.
+    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, mime,
+                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    window.dragEnterEvent(enter)
+    if enter.isAccepted():
+        drop = QtGui.QDropEvent(QtCore.QPointF(point), QtCore.Qt.DropAction.CopyAction, mime,
+                                QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+        window.dropEvent(drop)
+    return enter.isAccepted()

@@ -45,6 +45,7 @@ _EXPORTS = {
     "BlockInfo": "surgery",
     "Surgery": "surgery",
     "LESION_KINDS": "surgery",
+    "load_data_for": "datasets",
     "EvalResult": "evaluation",
     "evaluate": "evaluation",
     "LesionResult": "lesion",

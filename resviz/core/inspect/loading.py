@@ -45,6 +45,9 @@ class LoadedModel:
     source: str  # the path or weights name it came from
     layout: str  # resviz, state-dict, torchvision, pytorch_resnet_cifar10
     notes: list[str] = field(default_factory=list)
+    #: The training settings a resviz checkpoint records (its ``data``, ``data_root``,
+    #: ``image_size`` ...), so the app can open the test images the net was trained on.
+    config: dict[str, Any] | None = None
 
     def with_data(self, classes: list[str], mean: Tensor | None) -> "LoadedModel":
         """Fill in what the file did not record from the data set it is used with.
@@ -60,7 +63,7 @@ class LoadedModel:
         if self.layout in ("state-dict", "resviz") and preprocess.pixel_mean is None and preprocess.mean is None and mean is not None:
             preprocess = Preprocess.per_pixel_mean(mean)
             notes = [n for n in notes if "no input mean" not in n] + ["input mean taken from the data set"]
-        return LoadedModel(self.model, self.arch, names, preprocess, self.source, self.layout, notes)
+        return LoadedModel(self.model, self.arch, names, preprocess, self.source, self.layout, notes, self.config)
 
     def describe(self) -> str:
         """One line for the status bar and the CLI."""
@@ -269,7 +272,10 @@ def _load_ours(ckpt: dict[str, Any], path: Path, *, arch: str | None, classes: l
     names = ckpt.get("classes") or classes
     if ckpt.get("dataset"):
         notes.append(f"trained on {ckpt['dataset']} for {ckpt.get('step', 0)} steps")
-    return LoadedModel(model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), "resviz", notes)
+    config = ckpt.get("config") if isinstance(ckpt.get("config"), dict) else None
+    return LoadedModel(
+        model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), "resviz", notes, config
+    )
 
 
 def _load_hub(name: str, *, arch: str | None, download: bool) -> LoadedModel:

@@ -1,0 +1,49 @@
+"""The test images that go with a loaded net: the right data set at the right size.
+
+Shared by the CLI verbs (``--data``) and the app's Inspect tab (its gallery and lesion
+study), so both decode a data set at the size the net takes and complete a bare state
+dict from it (class names, the per-pixel mean) in the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..data import DataSet, load_dataset
+from .loading import LoadedModel
+
+__all__ = ["data_size_for", "load_data_for", "trained_data"]
+
+
+def data_size_for(loaded: LoadedModel, spec: str) -> int | None:
+    """The image side to decode ``spec`` at for this net (None: the data set's own).
+
+    CIFAR-family nets take the side their input mean or preprocessing says (16 for nets
+    trained on 16 x 16 digits); folders are decoded at the net's size so nothing is
+    resized twice. CIFAR-10 is always 32, and digits stay 16 for ImageNet nets, whose
+    preprocessing resizes anyway.
+    """
+    if spec == "cifar10":
+        return None
+    if loaded.model.family == "cifar" or spec != "digits":
+        return loaded.preprocess.size
+    return None
+
+
+def trained_data(loaded: LoadedModel) -> tuple[str, str | None, int | None] | None:
+    """(data, data_root, image_size) of the run that trained a resviz checkpoint, if recorded."""
+    config = loaded.config or {}
+    data = config.get("data")
+    if not data:
+        return None
+    return str(data), config.get("data_root"), config.get("image_size")
+
+
+def load_data_for(
+    loaded: LoadedModel, spec: str | Path, *, root: str | Path | None = None, size: int | None = None
+) -> tuple[LoadedModel, DataSet]:
+    """Load ``spec`` (digits, cifar10, a folder) sized for ``loaded``, and the net completed
+    from it: class names and input mean where the weights file recorded none."""
+    spec = str(spec)
+    data = load_dataset(spec, root=root, size=size or data_size_for(loaded, spec))
+    return loaded.with_data(data.classes, data.mean), data

@@ -1,0 +1,219 @@
+"""Attributions overlaid on the image: side by side across low / mid / high for layer
+methods (Grad-CAM), one map for input-space methods (Saliency, IG ...).
+
+The maps come from Captum through the session; here they are only normalised for
+display (:func:`resviz.core.inspect.display.heatmap`, numpy, once per map) and blended
+with the image at the chosen opacity and colour map, so the slider never waits on the net.
+"""
+
+from __future__ import annotations
+
+from PySide6 import QtCore, QtWidgets
+
+from ...core.archs import LEVELS
+from ...core.inspect.display import overlay
+from ...core.inspect.methods import METHODS, method_spec
+from .canvas import ImageCanvas
+from .session import INPUT_KEY, InspectSession
+
+__all__ = ["AttributionView", "COLOUR_MAPS"]
+
+#: Colour maps offered for heatmaps: perceptually uniform ones first, then the jet of
+#: the Grad-CAM paper (Selvaraju et al. 2017, arXiv:1610.02391), a diverging and grey.
+COLOUR_MAPS: tuple[str, ...] = ("inferno", "viridis", "magma", "turbo", "jet", "RdBu_r", "gray")
+
+_LEVEL_WORDS = {"low": "low level", "mid": "mid level", "high": "high level"}
+
+
+class AttributionView(QtWidgets.QWidget):
+    """Method, target class, colour map and opacity controls over one to three overlays."""
+
+    def __init__(self, session: InspectSession, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.setObjectName("attributions")
+        self.method = QtWidgets.QComboBox()
+        for spec in METHODS.values():
+            self.method.addItem(spec.label, spec.name)
+            self.method.setItemData(self.method.count() - 1, _method_tip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+        self.method.setToolTip("Attribution method (Captum). Grad-CAM methods are shown at each level; "
+                               "the others attribute to the input pixels")
+        self.target = QtWidgets.QComboBox()
+        self.target.setToolTip("The class whose evidence is shown: the top-1 prediction, or any class "
+                               "(also: click a prediction bar)")
+        self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.target.setMinimumContentsLength(8)
+        self.cmap = QtWidgets.QComboBox()
+        for name in COLOUR_MAPS:
+            self.cmap.addItem(name, name)
+        self.cmap.setToolTip("Colour map of the heatmaps")
+        for combo in (self.method, self.cmap):
+            combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
+        self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity.setMinimumWidth(60)
+        self.opacity.setToolTip("Heatmap opacity over the image: 0 shows the image only, 100 the heatmap only")
+        controls = QtWidgets.QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        for label, widget, stretch in (("Method", self.method, 0), ("Target", self.target, 1),
+                                       ("Colours", self.cmap, 0), ("Opacity", self.opacity, 1)):
+            text = QtWidgets.QLabel(label)
+            text.setBuddy(widget)
+            controls.addWidget(text)
+            controls.addWidget(widget, stretch)
+        self.panels: dict[str, ImageCanvas] = {}
+        row = QtWidgets.QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        for key in (*LEVELS, INPUT_KEY):
+            canvas = ImageCanvas("the attribution appears here", min_side=72)
+            canvas.setToolTip(_panel_tip(key))
+            self.panels[key] = canvas
+            row.addWidget(canvas)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addLayout(row, 1)
+        self._heat: dict[int, object] = {}  # id(map) -> (map, heatmap): normalised once per map
+
+        self.method.currentIndexChanged.connect(self._on_method)
+        self.target.activated.connect(self._on_target)
+        self.cmap.currentIndexChanged.connect(self.redraw)
+        self.opacity.valueChanged.connect(self.redraw)
+        session.attribution_changed.connect(self._on_map)
+        session.settings_changed.connect(self._on_settings)
+        session.look_changed.connect(self._fill_targets)
+        session.model_changed.connect(self._fill_targets)
+        session.image_changed.connect(self.redraw)
+        session.busy_changed.connect(lambda _busy: self._captions())
+        self._on_settings()
+
+    # -- controls --------------------------------------------------------------------------
+
+    def _on_method(self) -> None:
+        self.session.set_method(self.method.currentData())
+
+    def _on_target(self) -> None:
+        self.session.set_target(self.target.currentData())
+
+    def _fill_targets(self) -> None:
+        """Top-1 first, then the top-5, then every class by index."""
+        s = self.session
+        self.target.blockSignals(True)
+        try:
+            self.target.clear()
+            look = s.look
+            top = look.predictions[0].name if look is not None and look.predictions else None
+            self.target.addItem(f"top-1 prediction ({top})" if top else "top-1 prediction", None)
+            if look is not None:
+                for pr in look.predictions[1:]:
+                    self.target.addItem(f"{pr.name} ({100 * pr.probability:.0f} %)", pr.index)
+            if s.classes:
+                self.target.insertSeparator(self.target.count())
+                for i, name in enumerate(s.classes):
+                    self.target.addItem(f"{i} · {name}", i)
+            self._select_target()
+        finally:
+            self.target.blockSignals(False)
+
+    def _select_target(self) -> None:
+        wanted = self.session.target
+        for i in range(self.target.count()):
+            if self.target.itemData(i) == wanted and (wanted is not None or i == 0):
+                self.target.setCurrentIndex(i)
+                return
+
+    def _on_settings(self) -> None:
+        s = self.session
+        i = self.method.findData(s.method)
+        if i >= 0 and i != self.method.currentIndex():
+            self.method.blockSignals(True)
+            self.method.setCurrentIndex(i)
+            self.method.blockSignals(False)
+        self.target.blockSignals(True)
+        self._select_target()
+        self.target.blockSignals(False)
+        uses_level = method_spec(s.method).uses_level
+        for key, canvas in self.panels.items():
+            canvas.setVisible((key != INPUT_KEY) == uses_level)
+        self.redraw()
+
+    def set_colour_map(self, name: str) -> None:
+        i = self.cmap.findData(name)
+        if i >= 0:
+            self.cmap.setCurrentIndex(i)
+
+    def colour_map(self) -> str:
+        return self.cmap.currentData()
+
+    def alpha(self) -> float:
+        return self.opacity.value() / 100.0
+
+    # -- drawing ---------------------------------------------------------------------------
+
+    def _on_map(self, key: str) -> None:
+        if not key:
+            self._heat.clear()
+            self.redraw()
+        elif key in self.panels:
+            shown = {id(m) for m in self.session.maps.values()}
+            self._heat = {k: v for k, v in self._heat.items() if k in shown}
+            self._draw(key)
+            self._captions()
+
+    def redraw(self) -> None:
+        for key in self.panels:
+            self._draw(key)
+        self._captions()
+
+    def current_map(self, key: str):
+        """The map shown in panel ``key`` when it belongs to the current method."""
+        m = self.session.maps.get(key)
+        return m if m is not None and m.method == self.session.method else None
+
+    def _draw(self, key: str) -> None:
+        canvas = self.panels[key]
+        m, prepared = self.current_map(key), self.session.prepared
+        if m is None or prepared is None:
+            canvas.set_rgb(None)
+            return
+        entry = self._heat.get(id(m))
+        if entry is None or entry[0] is not m:
+            entry = self._heat[id(m)] = (m, m.heatmap())
+        if prepared.display.shape[:2] != entry[1].shape:
+            canvas.set_rgb(None)  # a map of the previous image, its replacement is on its way
+            return
+        signed = m.sign == "all"
+        canvas.set_rgb(overlay(prepared.display, entry[1], cmap=self.colour_map(), alpha=self.alpha(), signed=signed))
+
+    def _captions(self) -> None:
+        s = self.session
+        for key, canvas in self.panels.items():
+            m = self.current_map(key)
+            where = _LEVEL_WORDS.get(key, "input pixels")
+            if m is None:
+                canvas.set_caption(f"{where} …" if s.busy and s.image is not None else where)
+                continue
+            module = _level_module_name(s, key)
+            when = "cached" if m.cached else f"{m.seconds * 1000:.0f} ms"
+            canvas.set_caption(f"{where}{module} · for ‘{m.target_name}’ · {when}")
+
+
+def _level_module_name(session: InspectSession, key: str) -> str:
+    look = session.look
+    if look is None or key not in look.activations:
+        return ""
+    return f" ({look.activations[key].module})"
+
+
+def _method_tip(spec) -> str:
+    where = "at each level's output" if spec.uses_level else "to the input pixels"
+    return f"{spec.label}: Captum's {spec.captum}, attributing {where}"
+
+
+def _panel_tip(key: str) -> str:
+    if key == INPUT_KEY:
+        return "Attribution to the input pixels, over the image as the net sees it"
+    return (f"Attribution at the {_LEVEL_WORDS[key]} (the output of the stage that makes it), upsampled to "
+            "the image and laid over it")
