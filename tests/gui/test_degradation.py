@@ -18,16 +18,16 @@ def test_one_action_queues_plain_and_residual_at_two_depths_and_judges_them(wind
     assert sorted(r.name for r in runs) == ["plain14", "plain8", "resnet14", "resnet8"]
     assert all(r.group == GROUP for r in runs)
     assert window.degradation_dock.isVisible()
-    qtbot.waitUntil(lambda: "resnet14" in window.degradation.text.text(), timeout=5_000)  # its table
+    qtbot.waitUntil(lambda: "resnet14" in window.degradation.text.text(), timeout=30_000)  # its table
     qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=180_000)
     # one experiment folder holding the four runs, as `resviz experiment degradation` lays it out
     assert len({r.run_dir.parent for r in runs}) == 1 and all(r.run_dir.name == r.name for r in runs)
-    qtbot.waitUntil(lambda: "waiting" not in window.degradation.text.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "waiting" not in window.degradation.text.text(), timeout=30_000)
     text = window.degradation.text.text()
     assert "plain-14 trains worse than plain-8" in text
     assert text.count("seen here") + text.count("too close to call") == 4  # every claim has a verdict
     curves = window.train_tab.curves._items
-    qtbot.waitUntil(lambda: all(curve_len(curves[r].train) >= 3 for r in runs), timeout=5_000)
+    qtbot.waitUntil(lambda: all(curve_len(curves[r].train) >= 3 for r in runs), timeout=30_000)
 
 
 def _finished(name: str, plain: bool, depth: int, train_error: float, experiment: str = "one") -> Run:

@@ -22,7 +22,7 @@ def test_start_trains_plain_and_residual_and_the_curves_fill(window, qtbot):
     # panels redraw one per short tick (RedrawQueue): wait until the last records are drawn
     qtbot.waitUntil(lambda: all(
         curve_len(_items(window, r).train) == len(r.history.scalar("train_error")[0]) for r in runs
-    ), timeout=5_000)
+    ), timeout=30_000)
     for run in runs:
         x, y = _items(window, run).train.getData()
         assert x is not None and len(x) == len(run.history.scalar("train_error")[0]) >= 5
@@ -34,7 +34,7 @@ def test_start_trains_plain_and_residual_and_the_curves_fill(window, qtbot):
     assert runs[0].plain and not runs[1].plain
     # bars and heatmaps show the current run (the last one started)
     assert window.runs.current is runs[1]
-    qtbot.waitUntil(lambda: len(window.train_tab.residuals.bars.opts["height"]) == 3, timeout=5_000)
+    qtbot.waitUntil(lambda: len(window.train_tab.residuals.bars.opts["height"]) == 3, timeout=30_000)
     assert window.train_tab.gradients.heatmap.image.image is not None
 
 
@@ -66,7 +66,7 @@ def test_pause_resume_shortcuts_and_stop(window, qtbot):
     def labels():
         return [line.label.textItem.toPlainText() for line, _, has in _items(window, run).markers if has]
 
-    qtbot.waitUntil(lambda: {"paused", "shortcuts off"} <= set(labels()), timeout=5_000)
+    qtbot.waitUntil(lambda: {"paused", "shortcuts off"} <= set(labels()), timeout=30_000)
 
     window.actions.stop.trigger()
     # the status arrives first, then the thread ends and the session lets the run go

@@ -40,7 +40,7 @@ def test_tabs_and_a_hidden_run_leaves_the_plots(window, qtbot):
     plain, residual = window.runs.runs
     qtbot.waitUntil(lambda: residual.status == "finished", timeout=60_000)
     items = window.train_tab.curves._items
-    qtbot.waitUntil(lambda: curve_len(items[plain].train) > 0, timeout=5_000)
+    qtbot.waitUntil(lambda: curve_len(items[plain].train) > 0, timeout=30_000)
     table = window.runs_view.table
     from PySide6 import QtCore
 
