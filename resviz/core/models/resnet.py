@@ -117,14 +117,17 @@ class ResNet(nn.Module):
         """Every residual block, in depth order."""
         return [b for name in self.stages for b in getattr(self, name)]
 
-    def set_shortcuts(self, on: bool | Sequence[bool]) -> None:
-        """Switch every shortcut on or off, or each one from a sequence in depth order."""
+    def _set_per_block(self, attr: str, on: bool | Sequence[bool]) -> None:
         blocks = self.blocks()
         states = [bool(on)] * len(blocks) if isinstance(on, bool) else [bool(v) for v in on]
         if len(states) != len(blocks):
-            raise ValueError(f"{len(states)} shortcut states for {len(blocks)} blocks")
+            raise ValueError(f"{len(states)} {attr} states for {len(blocks)} blocks")
         for b, s in zip(blocks, states):
-            b.shortcut_on = s
+            setattr(b, attr, s)
+
+    def set_shortcuts(self, on: bool | Sequence[bool]) -> None:
+        """Switch every shortcut on or off, or each one from a sequence in depth order."""
+        self._set_per_block("shortcut_on", on)
 
     def shortcuts(self) -> list[bool]:
         """The shortcut switch of every block, in depth order."""
@@ -132,12 +135,7 @@ class ResNet(nn.Module):
 
     def set_residuals(self, on: bool | Sequence[bool]) -> None:
         """Keep (True) or delete (False) each block's residual branch (lesion study)."""
-        blocks = self.blocks()
-        states = [bool(on)] * len(blocks) if isinstance(on, bool) else [bool(v) for v in on]
-        if len(states) != len(blocks):
-            raise ValueError(f"{len(states)} residual states for {len(blocks)} blocks")
-        for b, s in zip(blocks, states):
-            b.residual_on = s
+        self._set_per_block("residual_on", on)
 
     def residuals(self) -> list[bool]:
         """Whether each block's residual branch is present, in depth order."""
