@@ -20,11 +20,26 @@ from typing import Callable, Sequence
 
 from .train.config import TrainConfig
 
-__all__ = ["Claim", "degradation_plan", "degradation_claims", "run_degradation", "DEFAULT_DEPTHS", "TIE_POINTS"]
+__all__ = ["Claim", "settled_mean", "SETTLE_TAIL", "degradation_plan", "degradation_claims", "run_degradation", "DEFAULT_DEPTHS", "TIE_POINTS"]
 
 DEFAULT_DEPTHS = (20, 56)
 #: Differences smaller than this (percentage points) are called a tie, not a win.
 TIE_POINTS = 0.25
+#: The share of a run's last records whose mean is its settled training error.
+SETTLE_TAIL = 0.05
+
+
+def settled_mean(values: Sequence[float], tail: float = SETTLE_TAIL) -> float | None:
+    """The mean of the last ``tail`` fraction of ``values`` (at least one); None when empty.
+
+    The per-interval training error is measured on augmented mini-batches and is noisy; the
+    mean of its final 5 % is what the curve settles to. ``resviz report``, ``resviz
+    experiment`` and the app's degradation panel all judge runs by this one number.
+    """
+    if not len(values):
+        return None
+    k = max(1, int(round(len(values) * tail)))
+    return float(sum(values[-k:]) / k)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .experiment import SETTLE_TAIL, settled_mean
 from .runs.reader import RunReader
 from .train.records import Event, Record
 
@@ -67,17 +68,12 @@ def _default_label(cfg: dict, name: str) -> str:
     return arch if arch == name else f"{arch} ({name})"
 
 
-def final_errors(history: RunHistory, tail: float = 0.05) -> dict[str, float | None]:
-    """Training error averaged over the last ``tail`` of its records, and the last test error.
-
-    The per-interval training error is measured on augmented mini-batches and is noisy; the
-    mean of its final 5 % is what the curves settle to.
-    """
+def final_errors(history: RunHistory, tail: float = SETTLE_TAIL) -> dict[str, float | None]:
+    """The settled training error (:func:`~resviz.core.experiment.settled_mean`) and the last test error."""
     _, train = history.series("train_error")
     _, test = history.series("test_error")
-    k = max(1, int(round(len(train) * tail)))
     return {
-        "train_error": float(np.mean(train[-k:])) if len(train) else None,
+        "train_error": settled_mean(train, tail),
         "test_error": float(test[-1]) if len(test) else None,
     }
 

@@ -12,6 +12,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..core.experiment import SETTLE_TAIL, settled_mean
 from ..core.train.records import Event, Record
 
 __all__ = ["RunHistory"]
@@ -114,18 +115,10 @@ class RunHistory:
         _, values = self.scalar(name)
         return float(values[-1]) if len(values) else None
 
-    def mean_of_tail(self, name: str, tail: float = 0.05) -> float | None:
-        """The mean of the last ``tail`` fraction of ``name``'s values (at least one).
-
-        The per-interval training error is measured on augmented mini-batches and is
-        noisy; its final 5 % is what the curve settles to, the same summary as
-        ``resviz report`` (``resviz.core.report.final_errors``).
-        """
-        _, values = self.scalar(name)
-        if not len(values):
-            return None
-        k = max(1, int(round(len(values) * tail)))
-        return float(np.mean(values[-k:]))
+    def mean_of_tail(self, name: str, tail: float = SETTLE_TAIL) -> float | None:
+        """The settled value of ``name`` (:func:`resviz.core.experiment.settled_mean`), as
+        ``resviz report`` and ``resviz experiment`` compute it."""
+        return settled_mean(self.scalar(name)[1], tail)
 
     def vector(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, matrix[record, index]) of the records carrying a per-block / per-layer metric."""
