@@ -341,7 +341,6 @@ class Trainer:
         self._set_status(status)
 
     def _fail(self, reason: str) -> None:
-        self.reason = reason
         self._emit_event("failed", reason=reason)
         self._set_status("failed", reason)
 
