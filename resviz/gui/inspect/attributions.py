@@ -14,7 +14,8 @@ from ...core.archs import LEVELS
 from ...core.inspect.display import overlay
 from ...core.inspect.methods import METHODS, method_spec
 from .canvas import ImageCanvas
-from .session import INPUT_KEY, InspectSession
+from .results import INPUT_KEY
+from .session import InspectSession
 
 __all__ = ["AttributionView", "COLOUR_MAPS"]
 
