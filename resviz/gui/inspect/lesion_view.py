@@ -12,6 +12,7 @@ result exports as CSV (the rows of ``resviz lesion``), PNG and SVG.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,6 +26,9 @@ from ..runs import RunsModel
 from ..theme import theme
 from .session import InspectSession
 from .surgery_strip import level_colour, short_name
+
+if TYPE_CHECKING:
+    from ...core.inspect import LesionResult
 
 __all__ = ["LesionChart", "LesionPanel", "DEFAULT_LIMIT"]
 
@@ -75,7 +79,7 @@ class LesionChart(PlotPanel):
     def _draw_current(self, _run) -> None:  # PlotPanel's hook: draw the session's result
         self.show_result(self.session.study.result, stale=self.session.study.stale)
 
-    def show_result(self, result, *, stale: bool = False) -> None:
+    def show_result(self, result: LesionResult | None, *, stale: bool = False) -> None:
         """Draw ``result`` (a LesionResult; None clears the chart)."""
         for item in (*self._separators, *self._level_labels):
             self.plot.removeItem(item)

@@ -6,6 +6,12 @@ when the job was submitted: no function here reads the session, whose state the 
 may change meanwhile. Each returns (or emits) a core object or a record of
 :mod:`resviz.gui.inspect.results`; the session's callbacks take it from there on the GUI
 thread. torch is imported inside the functions: the tab is built before torch has loaded.
+
+A new kind of job is three small pieces (CONTRIBUTING.md, "An inspect job"): its body here,
+a record of its result in ``results.py``, and in the session a method that submits
+``partial(tasks.<body>, ...)`` with an ``_on_*`` handler that stores the result and emits
+a signal. A result that belongs to the image shown (and goes stale with it) is rather one
+more partial of :func:`view`, with one more ``case`` in ``InspectSession._on_view``.
 """
 
 from __future__ import annotations
