@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-
 _CALLS = 20_000
 _PROBE = (
     "import sys, gc\n"
