@@ -195,11 +195,11 @@ def main() -> int:
     timer.setInterval(10)
     timer.timeout.connect(lambda: stamps.append(time.perf_counter()))
     timer.start()
-    seconds = _until(app, lambda: not tab.session.lesion_running, 1200, signals=(tab.session.lesion_changed,))
+    seconds = _until(app, lambda: not tab.session.study.running, 1200, signals=(tab.session.study.changed,))
     timer.stop()
     gaps = [1000 * (b - a) for a, b in zip(stamps, stamps[1:])]
     out["lesion_resnet56"] = {
-        "images": tab.session.lesion.n_images if tab.session.lesion else None,
+        "images": tab.session.study.result.n_images if tab.session.study.result else None,
         "seconds": round(seconds, 1),
         "tick_gaps_while_running": _summary(gaps),
         "tick_gaps_idle": _summary(idle),

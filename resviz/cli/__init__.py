@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from .. import PAPER, __version__
 
-__all__ = ["main", "gui_main", "build_parser", "VERBS"]
+__all__ = ["main", "gui_main", "app_dependency_problem", "build_parser", "VERBS", "APP_DEPENDENCIES"]
 
 #: Verb modules, in the order ``resviz --help`` lists them.
 VERBS: tuple[str, ...] = (
@@ -64,17 +64,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+#: The distribution that installs each of the app's dependencies, by import name (others:
+#: the import name itself).
+APP_DEPENDENCIES: dict[str, str] = {"PySide6": "PySide6-Essentials", "shiboken6": "PySide6-Essentials"}
+
+
 def gui_main() -> int:
     """Entry point of the ``resviz-gui`` launcher: open the main window."""
     try:
-        from ..gui.app import run_app
+        # The app's Qt stack first, so that a missing piece is one line rather than a
+        # traceback; resviz.gui before pyqtgraph: it keeps None alive before any Qt call.
+        for module in ("resviz.gui", "pyqtgraph"):
+            importlib.import_module(module)
     except ImportError as exc:
-        if exc.name and exc.name.startswith("resviz.gui"):
-            print(
-                "resviz: the app is not built yet; use the headless commands "
-                "(`resviz --help` lists them).",
-                file=sys.stderr,
-            )
-            return 1
-        raise
+        problem = app_dependency_problem(exc)
+        if problem is None:
+            raise  # an import inside resviz failed: a bug or a broken install; keep its traceback
+        print(f"resviz: error: {problem}", file=sys.stderr)
+        return 2
+    from ..gui.app import run_app
+
     return run_app()
+
+
+def app_dependency_problem(exc: ImportError) -> str | None:
+    """One line saying why the app cannot start when ``exc`` comes from a package it needs
+    (PySide6, pyqtgraph, ...); None when it comes from resviz itself (let that surface)."""
+    name = exc.name or ""
+    top = name.partition(".")[0]
+    if not top or top == "resviz":
+        return None
+    if isinstance(exc, ModuleNotFoundError):
+        return (
+            f"the app needs {name}, which is not installed: pip install {APP_DEPENDENCIES.get(top, top)} "
+            "(the headless commands work without it: resviz --help)"
+        )
+    # Installed but not loadable: a system library it links (libEGL, libxkbcommon) is
+    # missing, or a release too old for a name resviz imports. The message says which.
+    return f"the app cannot load {name}: {exc} (resviz doctor checks the installation)"

@@ -184,7 +184,7 @@ def _show_inspect(app, window, args: argparse.Namespace, folders: list[Path]) ->
     if args.lesion:
         tab.lesion.limit.setValue(args.lesion)
         session.run_lesion(args.lesion)
-        _wait(app, lambda: not session.lesion_running, 600.0)
+        _wait(app, lambda: not session.study.running, 600.0)
     _wait(app, lambda: False, 0.5)
 
 

@@ -58,21 +58,16 @@ def make_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
 def window_icon() -> QtGui.QIcon | None:
     """THE one place the app icon is set.
 
-    The icon files come from ``resviz.resources`` (``app_icon_png(size)``), added on the
-    packaging branch; until that module exists, or if its files are missing, the window
-    simply has Qt's default icon.
+    The icon files come from ``resviz.resources`` (``app_icon_png(size)``); if they are
+    missing (a broken install), the window simply has Qt's default icon.
     """
-    try:
-        from .. import resources  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    from .. import resources
+
     icon = QtGui.QIcon()
     try:
-        for size in getattr(resources, "ICON_SIZES", (16, 32, 48, 64, 128, 256)):
+        for size in resources.ICON_SIZES:
             icon.addFile(str(resources.app_icon_png(size)), QtCore.QSize(size, size))
-        app_id = getattr(resources, "APP_ID", None)
-        if app_id:
-            QtGui.QGuiApplication.setDesktopFileName(app_id)
+        QtGui.QGuiApplication.setDesktopFileName(resources.APP_ID)
     except Exception as exc:  # a broken install must not stop the app from opening
         log.warning("no app icon: %s", exc)
         return None

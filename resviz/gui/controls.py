@@ -9,6 +9,7 @@ sees. Choices are remembered between sessions (QSettings).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
@@ -19,28 +20,50 @@ from ..core.train.config import TrainConfig
 from . import settings
 from .actions import WindowActions
 
-__all__ = ["TrainControls", "DEFAULTS", "parse_depths"]
+__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS", "parse_depths"]
 
-#: The first-launch settings: the degradation of issue 3 shows within minutes on digits.
-DEFAULTS = {
-    "depth": 20,
-    "shortcuts": True,
-    "option": "A",
-    "compare": True,
-    "data": "digits",
-    "data_path": "",
-    "download": False,
+
+@dataclass(frozen=True)
+class Field:
+    """One setting of the form: the widget that holds it, its first-launch value, and the
+    :class:`TrainConfig` field it fills as it is (None: :meth:`TrainControls.base_config`
+    works that one out from several widgets)."""
+
+    name: str  # the widget's attribute on TrainControls
+    default: bool | int | float | str
+    config: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Where QSettings remembers it."""
+        return f"train/{self.name}"
+
+
+#: Every setting of the form, in the order it shows them. Restoring, saving and the
+#: first-launch values all come from here: a new setting is one row and one widget.
+#: The first-launch values: the degradation of issue 3 shows within minutes on digits.
+FIELDS: tuple[Field, ...] = (
+    Field("depth", 20),
+    Field("shortcuts", True),
+    Field("option", "A"),
+    Field("compare", True),
+    Field("data", "digits"),
+    Field("data_path", ""),
+    Field("download", False),
     # The budget of `resviz experiment degradation` (README): on digits, enough for the
     # degradation problem and the residual nets' advantage to show within minutes on a CPU.
-    "iters": 600,
-    "batch_size": 128,
-    "lr": 0.1,
-    "warmup": False,
-    "device": "auto",
-    "telemetry_every": 10,
-    "eval_every": 50,
-    "depths": "20, 56",
-}
+    Field("iters", 600, "iters"),
+    Field("batch_size", 128, "batch_size"),
+    Field("lr", 0.1, "lr"),
+    Field("warmup", False, "warmup"),
+    Field("device", "auto", "device"),
+    Field("telemetry_every", 10, "telemetry_every"),
+    Field("eval_every", 50, "eval_every"),
+    Field("depths", "20, 56"),
+)
+
+#: The first-launch settings by name.
+DEFAULTS = {f.name: f.default for f in FIELDS}
 
 _CIFAR_CHOICES = (8, 14) + tuple(d for d in CIFAR_DEPTHS if d <= 110)
 _DATA = (
@@ -175,7 +198,8 @@ class TrainControls(QtWidgets.QWidget):
         self.warmup.setToolTip("Train at lr 0.01 until the training error is below 80 % (at most 400 iterations)")
         form.addRow("", self.warmup)
         self.device = QtWidgets.QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        for name in ("auto", "cpu", "cuda", "mps"):
+            self.device.addItem(name, name)
         self.device.setToolTip("auto picks a CUDA GPU, then Apple's MPS, then the CPU")
         form.addRow("Device", self.device)
         self.telemetry_every = QtWidgets.QSpinBox()
@@ -265,13 +289,7 @@ class TrainControls(QtWidgets.QWidget):
             data=data,
             data_root=root,
             download=self.download.isChecked() and key == "cifar10",
-            iters=self.iters.value(),
-            batch_size=self.batch_size.value(),
-            lr=self.lr.value(),
-            warmup=self.warmup.isChecked(),
-            device=self.device.currentText(),
-            telemetry_every=self.telemetry_every.value(),
-            eval_every=self.eval_every.value(),
+            **{f.config: _read(getattr(self, f.name)) for f in FIELDS if f.config is not None},
         )
 
     def configs(self) -> list[TrainConfig]:
@@ -293,43 +311,40 @@ class TrainControls(QtWidgets.QWidget):
 
     def restore(self) -> None:
         """Fill the form from the saved settings (first launch: :data:`DEFAULTS`)."""
-        v = {k: settings.value(f"train/{k}", default) for k, default in DEFAULTS.items()}
-        _select(self.depth, v["depth"], DEFAULTS["depth"])
-        self.shortcuts.setChecked(v["shortcuts"])
-        _select(self.option, v["option"], DEFAULTS["option"])
-        self.compare.setChecked(v["compare"])
-        _select(self.data, v["data"], DEFAULTS["data"])
-        self.data_path.setText(v["data_path"])
-        self.download.setChecked(v["download"])
-        self.iters.setValue(v["iters"])
-        self.batch_size.setValue(v["batch_size"])
-        self.lr.setValue(v["lr"])
-        self.warmup.setChecked(v["warmup"])
-        self.device.setCurrentText(v["device"] if v["device"] in ("auto", "cpu", "cuda", "mps") else "auto")
-        self.telemetry_every.setValue(v["telemetry_every"])
-        self.eval_every.setValue(v["eval_every"])
-        self.depths.setText(v["depths"])
+        for f in FIELDS:
+            _write(getattr(self, f.name), settings.value(f.key, f.default), f.default)
 
     def save(self) -> None:
+        """Remember every setting of the form (the window calls this when it closes)."""
         s = settings.settings()
-        for key, value in (
-            ("depth", int(self.depth.currentData())),
-            ("shortcuts", self.shortcuts.isChecked()),
-            ("option", self.option.currentData()),
-            ("compare", self.compare.isChecked()),
-            ("data", self.data.currentData()),
-            ("data_path", self.data_path.text()),
-            ("download", self.download.isChecked()),
-            ("iters", self.iters.value()),
-            ("batch_size", self.batch_size.value()),
-            ("lr", self.lr.value()),
-            ("warmup", self.warmup.isChecked()),
-            ("device", self.device.currentText()),
-            ("telemetry_every", self.telemetry_every.value()),
-            ("eval_every", self.eval_every.value()),
-            ("depths", self.depths.text()),
-        ):
-            s.setValue(f"train/{key}", value)
+        for f in FIELDS:
+            s.setValue(f.key, _read(getattr(self, f.name)))
+
+
+_Input = QtWidgets.QComboBox | QtWidgets.QCheckBox | QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox | QtWidgets.QLineEdit
+
+
+def _read(widget: _Input) -> bool | int | float | str:
+    """The value a widget of the form holds (a combo's item data)."""
+    if isinstance(widget, QtWidgets.QComboBox):
+        return widget.currentData()
+    if isinstance(widget, QtWidgets.QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QtWidgets.QLineEdit):
+        return widget.text()
+    return widget.value()
+
+
+def _write(widget: _Input, value: bool | int | float | str, default: bool | int | float | str) -> None:
+    """Show ``value`` in a widget of the form (a combo without that item shows ``default``)."""
+    if isinstance(widget, QtWidgets.QComboBox):
+        _select(widget, value, default)
+    elif isinstance(widget, QtWidgets.QCheckBox):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QtWidgets.QLineEdit):
+        widget.setText(str(value))
+    else:
+        widget.setValue(value)
 
 
 def _select(combo: QtWidgets.QComboBox, data: object, fallback: object) -> None:

@@ -59,8 +59,8 @@ def test_lesion_study_shows_bars_and_exports(window, qtbot, tiny_run, tmp_path):
     assert panel.run.isEnabled() and not panel.export.isEnabled() and panel.limit.value() == 1000
     panel.limit.setValue(120)
     panel.run.click()
-    qtbot.waitUntil(lambda: tab.session.lesion is not None and not tab.session.lesion_running, timeout=60_000)
-    result = tab.session.lesion
+    qtbot.waitUntil(lambda: tab.session.study.result is not None and not tab.session.study.running, timeout=60_000)
+    result = tab.session.study.result
     assert result.n_images == 120 and len(result.blocks) == 3
     chart = panel.chart
     np.testing.assert_allclose(chart.residual_bars.opts["height"], result.residual_error)
@@ -81,7 +81,7 @@ def test_lesion_study_shows_bars_and_exports(window, qtbot, tiny_run, tmp_path):
 
     # a switch changed since: the chart says the result is of the net before
     tab.strip.cells[0].shortcut.click()
-    qtbot.waitUntil(lambda: tab.session.lesion_stale, timeout=30_000)
+    qtbot.waitUntil(lambda: tab.session.study.stale, timeout=30_000)
     assert "run it again" in chart.plot.titleLabel.text
 
 
@@ -90,11 +90,11 @@ def test_a_cancelled_lesion_study_leaves_the_panel_ready(window, qtbot, tiny_run
     load_into(tab, qtbot, tiny_run)
     gate = threading.Event()
     # Hold the lesion thread so the study is still queued when Cancel is pressed.
-    tab.session.lesion_worker.submit(lambda job: gate.wait(10), "hold")
+    tab.session.study.worker.submit(lambda job: gate.wait(10), "hold")
     tab.lesion.run.click()
-    assert tab.session.lesion_running and tab.lesion.cancel.isEnabled() and not tab.lesion.run.isEnabled()
+    assert tab.session.study.running and tab.lesion.cancel.isEnabled() and not tab.lesion.run.isEnabled()
     tab.lesion.cancel.click()
     gate.set()
-    qtbot.waitUntil(lambda: not tab.session.lesion_running, timeout=30_000)
-    assert tab.session.lesion is None and tab.lesion.run.isEnabled() and not tab.lesion.cancel.isEnabled()
+    qtbot.waitUntil(lambda: not tab.session.study.running, timeout=30_000)
+    assert tab.session.study.result is None and tab.lesion.run.isEnabled() and not tab.lesion.cancel.isEnabled()
     assert "cancelled" in window.status.currentMessage()

@@ -10,6 +10,7 @@ shows it large beside the grids.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -18,6 +19,9 @@ from ...core.archs import LEVELS
 from ..theme import theme
 from .canvas import ImageCanvas, apply_lut, colour_lut, qimage_from_rgb
 from .session import InspectSession
+
+if TYPE_CHECKING:
+    from ...core.inspect import LevelActivations
 
 __all__ = ["ActivationsView", "ChannelGrid", "channel_rgb"]
 
@@ -41,14 +45,14 @@ class ChannelGrid(QtWidgets.QWidget):
     def __init__(self, level: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.level = level
-        self.activations = None  # LevelActivations
+        self.activations: LevelActivations | None = None
         self._tiles: list[QtGui.QImage] = []
         self.selected: int | None = None
         self.setMinimumSize(80, 90)
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Expanding)
         theme().changed.connect(self.update)
 
-    def set_activations(self, activations) -> None:
+    def set_activations(self, activations: LevelActivations | None) -> None:
         self.activations = activations
         self._tiles = [] if activations is None else [qimage_from_rgb(channel_rgb(m)) for m in activations.maps]
         if self.selected is not None and self.selected >= len(self._tiles):

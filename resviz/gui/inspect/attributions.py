@@ -8,13 +8,19 @@ with the image at the chosen opacity and colour map, so the slider never waits o
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtWidgets
 
 from ...core.archs import LEVELS
 from ...core.inspect.display import overlay
 from ...core.inspect.methods import METHODS, method_spec
 from .canvas import ImageCanvas
-from .session import INPUT_KEY, InspectSession
+from .results import INPUT_KEY
+from .session import InspectSession
+
+if TYPE_CHECKING:
+    from ...core.inspect import AttributionMap
 
 __all__ = ["AttributionView", "COLOUR_MAPS"]
 
@@ -167,7 +173,7 @@ class AttributionView(QtWidgets.QWidget):
             self._draw(key)
         self._captions()
 
-    def current_map(self, key: str):
+    def current_map(self, key: str) -> AttributionMap | None:
         """The map shown in panel ``key`` when it belongs to the current method."""
         m = self.session.maps.get(key)
         return m if m is not None and m.method == self.session.method else None

@@ -12,6 +12,7 @@ result exports as CSV (the rows of ``resviz lesion``), PNG and SVG.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,6 +26,9 @@ from ..runs import RunsModel
 from ..theme import theme
 from .session import InspectSession
 from .surgery_strip import level_colour, short_name
+
+if TYPE_CHECKING:
+    from ...core.inspect import LesionResult
 
 __all__ = ["LesionChart", "LesionPanel", "DEFAULT_LIMIT"]
 
@@ -64,7 +68,7 @@ class LesionChart(PlotPanel):
         self.plot.addItem(self.hint, ignoreBounds=True)
         self._separators: list[pg.InfiniteLine] = []
         self.setMinimumSize(300, 150)
-        session.lesion_changed.connect(self.redraw)
+        session.study.changed.connect(self.redraw)
         self.attach_existing()
 
     def _on_theme_changed(self) -> None:
@@ -73,9 +77,9 @@ class LesionChart(PlotPanel):
         self.legend.setBrush(None)
 
     def _draw_current(self, _run) -> None:  # PlotPanel's hook: draw the session's result
-        self.show_result(self.session.lesion, stale=self.session.lesion_stale)
+        self.show_result(self.session.study.result, stale=self.session.study.stale)
 
-    def show_result(self, result, *, stale: bool = False) -> None:
+    def show_result(self, result: LesionResult | None, *, stale: bool = False) -> None:
         """Draw ``result`` (a LesionResult; None clears the chart)."""
         for item in (*self._separators, *self._level_labels):
             self.plot.removeItem(item)
@@ -176,11 +180,11 @@ class LesionPanel(QtWidgets.QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.chart, 1)
         self.run.clicked.connect(self._on_run)
-        self.cancel.clicked.connect(session.cancel_lesion)
+        self.cancel.clicked.connect(session.study.cancel)
         self.export.clicked.connect(self._on_export)
         self.limit.valueChanged.connect(lambda v: settings.settings().setValue("inspect/lesion_limit", v))
-        session.lesion_changed.connect(self._update)
-        session.lesion_progress.connect(self._on_progress)
+        session.study.changed.connect(self._update)
+        session.study.progress.connect(self._on_progress)
         session.model_changed.connect(self._update)
         session.data_changed.connect(self._update)
         self._update()
@@ -194,8 +198,8 @@ class LesionPanel(QtWidgets.QWidget):
         self.progress.setFormat(f"{100 * done / max(total, 1):.0f} %")
 
     def _update(self) -> None:
-        s = self.session
-        running = s.lesion_running
+        s, study = self.session, self.session.study
+        running = study.running
         ready = s.loaded is not None and s.data is not None
         fits = ready and len(s.loaded.classes) == len(s.data.classes)
         self.run.setEnabled(fits and not running)
@@ -208,11 +212,11 @@ class LesionPanel(QtWidgets.QWidget):
             self.run.setToolTip(self._run_tip)
         self.cancel.setEnabled(running)
         self.limit.setEnabled(not running)
-        self.export.setEnabled(s.lesion is not None)
-        self.progress.setVisible(running or s.lesion is not None)
-        if not running and s.lesion is not None:
+        self.export.setEnabled(study.result is not None)
+        self.progress.setVisible(running or study.result is not None)
+        if not running and study.result is not None:
             self.progress.setValue(1000)
-            self.progress.setFormat(f"{s.lesion.n_images:,} images, {s.lesion.seconds:.1f} s")
+            self.progress.setFormat(f"{study.result.n_images:,} images, {study.result.seconds:.1f} s")
         elif not running:
             self.progress.setValue(0)
         if s.data is not None:
@@ -220,7 +224,7 @@ class LesionPanel(QtWidgets.QWidget):
 
     def export_to(self, path: str | Path) -> Path:
         """Save the result: ``.csv`` (one row per block), ``.png`` or ``.svg`` (the chart)."""
-        result = self.session.lesion
+        result = self.session.study.result
         if result is None:
             raise ResvizError("run the lesion study first: there is nothing to export yet")
         path = Path(path)
@@ -235,7 +239,7 @@ class LesionPanel(QtWidgets.QWidget):
         return export_plot(self.chart.plot, path)
 
     def _on_export(self) -> None:
-        result = self.session.lesion
+        result = self.session.study.result
         if result is None:
             return
         start = Path(settings.value("paths/last_export", str(Path.home()))) / f"lesion-{result.arch}.csv"

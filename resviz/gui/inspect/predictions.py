@@ -6,10 +6,15 @@ evidence the heatmaps show (issue 5: "target class, default top-1").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..theme import theme
 from .session import InspectSession
+
+if TYPE_CHECKING:
+    from ...core.inspect import Prediction
 
 __all__ = ["PredictionBars"]
 
@@ -40,7 +45,7 @@ class PredictionBars(QtWidgets.QWidget):
     def _row_height(self) -> int:
         return self.fontMetrics().height() + 8
 
-    def predictions(self) -> list:
+    def predictions(self) -> list[Prediction]:
         look = self.session.look
         return [] if look is None else list(look.predictions[: self.ROWS])
 

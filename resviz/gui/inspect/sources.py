@@ -8,6 +8,7 @@ touches torch imports it inside the function (the tab is built before torch load
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,7 +91,7 @@ def gallery_of(dataset) -> Gallery:
     )
 
 
-def apply_switches(inspector, switches: list[tuple[bool, bool]]) -> None:
+def apply_switches(inspector, switches: Sequence[tuple[bool, bool]]) -> None:
     """Set every block's (shortcut, residual) switches of ``inspector`` as listed."""
     inspector.reset()
     for i, (shortcut, residual) in enumerate(switches):

@@ -10,11 +10,16 @@ every switch back as loaded.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.archs import LEVELS
 from ..theme import theme
 from .session import InspectSession
+
+if TYPE_CHECKING:
+    from ...core.inspect import BlockInfo
 
 __all__ = ["BlockStrip", "BlockCell", "level_colour", "short_name"]
 
@@ -35,7 +40,7 @@ def short_name(info) -> str:
 class BlockCell(QtWidgets.QFrame):
     """One block: its level band, its short name, the shortcut and residual switches."""
 
-    def __init__(self, info, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, info: BlockInfo, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.info = info
         self.setObjectName("block_cell")
@@ -66,7 +71,7 @@ class BlockCell(QtWidgets.QFrame):
         button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
         return button
 
-    def set_info(self, info) -> None:
+    def set_info(self, info: BlockInfo) -> None:
         """Show the switches as they are now (without emitting clicks)."""
         self.info = info
         for button, on in ((self.shortcut, info.shortcut_on), (self.residual, info.residual_on)):
