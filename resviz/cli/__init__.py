@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,6 +63,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("resviz: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+#: The exit status of a tool whose reader closed the pipe: 128 + SIGPIPE, what a shell
+#: reports for `cat` or `grep` cut short by `| head`, so `set -o pipefail` scripts see it.
+EXIT_BROKEN_PIPE = 141
+
+
+def _reader_went_away() -> int:
+    """``resviz export R | head``: the reader has what it wanted; end quietly (issue #9).
+
+    Standard output is pointed at /dev/null so that the interpreter's final flush of what
+    is still buffered does not print a second BrokenPipeError (Python docs, "Note on
+    SIGPIPE").
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 #: The distribution that installs each of the app's dependencies, by import name (others:

@@ -20,8 +20,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.outputs import check_output
     from ..core.runs import RunReader, write_csv, write_json
 
+    if args.out:  # never over the run's own files (issue #9: --out R/metrics.sqlite replaced its database)
+        check_output(args.out, inputs=[args.run_dir], what="export")
     reader = RunReader(args.run_dir)
     try:
         records, _ = reader.read_all()

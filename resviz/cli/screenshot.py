@@ -91,8 +91,13 @@ def _check_inspect(args: argparse.Namespace, folders: list[Path]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.outputs import check_output
+    from ..core.runs.reader import RunReader
+
     out = Path(args.out).expanduser()
     _check_out(out)
+    # Never into a run folder nor over the image, weights or folders shown (issue #9).
+    check_output(out, inputs=[args.inspect or None, args.checkpoint, *args.open], what="screenshot")
     size = _size(args.size)
     if args.seconds < 0:
         raise ConfigError(f"--seconds must be 0 or more, not {args.seconds}")
@@ -104,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     for folder in folders:
         if not (folder / "config.json").is_file():
             raise ResvizError(f"{folder} is not a run folder (no config.json); pass folders made by resviz train")
+        RunReader(folder).close()  # a broken config.json fails here in one line, not after the window opened
     _check_inspect(args, folders)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="resviz-shot-") as tmp:

@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         for note in trainer.dataset.notes:
             print(f"note: {note}", file=sys.stderr)
+    if dist.is_main:  # even with --quiet: what a resume had to give up is never silent (issue #9)
+        for note in trainer.notes:
+            print(f"note: {note}", file=sys.stderr)
 
     def _on_sigint(signum, frame):  # first Ctrl+C: stop cleanly; second: abort
         print("\nstopping after this step (Ctrl+C again to abort) ...", file=sys.stderr)

@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import torch
 
 from .errors import CheckpointError
 from .models import ResNet, build_model
+from .write_errors import write_error
 
-__all__ = ["CHECKPOINT_FORMAT", "checkpoint_dict", "save_checkpoint", "load_checkpoint", "model_from_checkpoint"]
+__all__ = ["CHECKPOINT_FORMAT", "checkpoint_dict", "save_checkpoint", "load_checkpoint", "model_from_checkpoint",
+           "all_finite", "check_finite_weights"]
 
 CHECKPOINT_FORMAT = "resviz-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -69,19 +71,60 @@ def checkpoint_dict(
 
 
 def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
-    """Write atomically: a temporary file in the same folder, then ``os.replace``."""
+    """Write atomically: a temporary file in the same folder, then ``os.replace``.
+
+    A failed write (a full disk) leaves no temporary file and raises a one-line
+    :class:`~resviz.core.errors.WriteError`. torch writes through the open file, so the
+    failure arrives as the OS's ``OSError`` (ENOSPC) rather than torch's opaque
+    "unexpected pos" of a write by file name (issue #9).
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        torch.save(checkpoint, tmp)
-        with open(tmp, "rb") as f:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            torch.save(checkpoint, f)
+            f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        raise write_error(exc, path) from None
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
     return path
+
+
+def all_finite(tensors: Iterable[torch.Tensor]) -> bool:
+    """True when no element of the floating-point ``tensors`` is NaN or infinite.
+
+    One fused reduction on the tensors' device and one host read, so the trainer can
+    afford it at every checkpoint (issue #9): the largest magnitude of each tensor in one
+    ``torch._foreach_norm(ord=inf)``, then their maximum. NaN and inf survive a maximum,
+    and unlike a sum of squares a large but finite weight cannot overflow into an alarm.
+    """
+    floats = [t.detach() for t in tensors if t.is_floating_point() and t.numel()]
+    if not floats:
+        return True
+    peaks = torch._foreach_norm(floats, float("inf"))
+    return bool(torch.isfinite(torch.stack([p.float() for p in peaks]).max()))
+
+
+def check_finite_weights(model_or_state: torch.nn.Module | Mapping[str, Any], label: str | None = None) -> None:
+    """Raise :class:`CheckpointError` when a weight or buffer of the model is NaN or infinite.
+
+    A net whose training diverged computes nonsense (``eval`` printed "test error 89.97 %"
+    for all-NaN weights): refuse it with a line that names the tensors (issue #9).
+    """
+    state = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) else model_or_state
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if all_finite(tensors.values()):
+        return
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    raise CheckpointError(
+        f"{label or 'the model'} holds weights that are not finite (NaN or infinite in {', '.join(bad[:3])}{more}): "
+        "its training diverged before they were saved; use an earlier checkpoint"
+    )
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

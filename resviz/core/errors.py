@@ -6,7 +6,7 @@ in a dialog or the status bar. A message says what went wrong and what to do abo
 
 from __future__ import annotations
 
-__all__ = ["ResvizError", "DataError", "ConfigError", "CheckpointError", "ImageError", "RunError"]
+__all__ = ["ResvizError", "DataError", "ConfigError", "CheckpointError", "ImageError", "RunError", "WriteError"]
 
 
 class ResvizError(Exception):
@@ -31,3 +31,7 @@ class ImageError(ResvizError):
 
 class RunError(ResvizError):
     """A run folder is missing, unreadable, or would be overwritten."""
+
+
+class WriteError(RunError):
+    """A run's file could not be written (a full disk, a read-only or vanished folder)."""

@@ -138,9 +138,15 @@ def run_degradation(
     from .runs.store import RunStore
     from .train.trainer import Trainer
 
+    from .outputs import check_output
+
     out = Path(out_dir).expanduser()
     plan = degradation_plan(base, depths)
-    for name, _ in plan:  # refuse up front rather than after an hour of training
+    # Refuse up front rather than after an hour of training: a report written into a run
+    # folder, or a live run replaced by --force (issue #9).
+    for name in ("report.png", "summary.json", "summary.md"):
+        check_output(out / name, what="experiment's output")
+    for name, _ in plan:
         RunStore.check_new(out / name, force=force)
     dataset = load_dataset(base.data, root=base.data_root, download=base.download, size=base.image_size)
     rows = []

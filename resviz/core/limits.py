@@ -11,7 +11,8 @@ import math
 
 from .errors import ConfigError
 
-__all__ = ["MAX_THREADS", "check_threads", "check_finite"]
+__all__ = ["MAX_THREADS", "check_threads", "check_finite", "MAX_ITERS", "MAX_BATCH_SIZE", "IMAGE_SIZE_RANGE",
+           "SEED_RANGE", "check_whole", "check_number"]
 
 #: More threads than any machine resviz runs on has cores; OpenMP crashes far above it.
 MAX_THREADS = 512
@@ -35,3 +36,40 @@ def check_finite(value: float, option: str) -> float:
     if not ok:
         raise ConfigError(f"{option} must be a finite number, not {value!r}")
     return float(value)
+
+
+# -- training settings (TrainConfig.validate) --------------------------------------------
+
+#: Iterations of one run: the paper's longest schedule is 64k (CIFAR) / 600k (ImageNet).
+MAX_ITERS = 1_000_000_000
+#: Images per mini-batch: the paper uses 128 (CIFAR) and 256 (ImageNet).
+MAX_BATCH_SIZE = 65_536
+#: Side of the square training images for digits and folders: the paper's nets see 32
+#: (CIFAR) and 224 (ImageNet); below 8 the CIFAR nets' two stride-2 stages leave nothing.
+IMAGE_SIZE_RANGE = (8, 512)
+#: Seeds torch's generators accept: any 64-bit integer, signed or unsigned.
+SEED_RANGE = (-(2**63), 2**64 - 1)
+
+
+def check_whole(value: object, option: str, low: int, high: int) -> int:
+    """``value`` when it is a whole number (not a bool) in [low, high]; else ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{option} must be a whole number from {low:,} to {high:,}, not {value!r}")
+    return value
+
+
+def check_number(value: object, option: str, *, low: float, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """``value`` when it is a finite number in the range; else ConfigError naming ``option``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{option} must be a finite number, not {value!r}")
+    number = check_finite(value, option)
+    too_low = number <= low if low_open else number < low
+    too_high = number >= high if high_open else number > high
+    if too_low or too_high:
+        if high == math.inf:
+            bound = f"greater than {low:g}" if low_open else f"{low:g} or more"
+        else:
+            bound = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ConfigError(f"{option} must be {bound}, not {value!r}")
+    return number

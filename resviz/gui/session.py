@@ -17,6 +17,7 @@ from typing import Callable
 from PySide6 import QtCore
 
 from ..core.errors import ResvizError, RunError
+from ..core.runs.writer import live_writer
 from ..core.train.config import TrainConfig
 from .engine import EngineLoader
 from .runs import DONE_STATUSES, Run, RunsModel
@@ -132,7 +133,16 @@ class TrainingSession(QtCore.QObject):
         return added
 
     def continue_run(self, run: Run) -> None:
-        """Resume a stopped or failed run from its last checkpoint (same schedule)."""
+        """Resume a stopped or failed run from its last checkpoint (same schedule).
+
+        A folder another process may still write (a ``resviz train`` in a terminal, a job
+        on another host) is refused here, before the run is queued: resuming it would
+        rewrite its history, and failing later would show the live run as failed (issue #9).
+        """
+        if run.run_dir is not None and run is not self._active and run not in self.queued:
+            writer = live_writer(run.run_dir)
+            if writer is not None:
+                raise RunError(f"cannot continue {run.name}: {writer}")
         if run.live or run.run_dir is None:
             raise RunError(f"{run.name} is still running; stop it before continuing it")
         follower = self._followers.pop(run, None)
@@ -286,6 +296,8 @@ class TrainingSession(QtCore.QObject):
         if worker.layout and not run.layout:
             run.device = worker.device
             run.set_layout(worker.layout)
+            for note in worker.notes:  # e.g. resumed from an older checkpoint: never silent (issue #9)
+                self.message.emit(f"{run.name}: {note}")
         before = run.status
         if run.apply(worker.poll()):
             self.progress.emit(run)

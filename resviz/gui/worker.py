@@ -60,6 +60,8 @@ class TrainWorker:
         #: Set by the thread once the trainer is built (read by the GUI thread).
         self.layout: dict[str, list[Any]] | None = None
         self.device: str | None = None
+        #: What the trainer had to give up to start (see Trainer.notes); set with ``layout``.
+        self.notes: list[str] = []
         #: A message when the run could not start or ended in an error.
         self.failure: str | None = None
         self.final_status: str | None = None
@@ -92,6 +94,7 @@ class TrainWorker:
                 trainer = Trainer.resume(self.run_dir, sinks=[self.sink], control=self.control)
             else:
                 trainer = Trainer(self.config, run_dir=self.run_dir, sinks=[self.sink], control=self.control)
+            self.notes = list(trainer.notes)
             self.layout = trainer.layout
             self.device = describe_device(trainer.device)
             self.final_status = trainer.run()

@@ -65,7 +65,7 @@ def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     [
         (["--arch", "resnet21"], "unknown architecture 'resnet21'"),
         (["--arch", "vgg16"], "unknown architecture 'vgg16'"),
-        (["--iters", "-5"], "iters must be a whole number of at least 1"),
+        (["--iters", "-5"], "iters must be a whole number from 1 to"),
         (["--lr", "0"], "learning rate must be greater than 0"),
         (["--data", "no-such-set"], "unknown data set 'no-such-set'"),
         (["--data", "/nonexistent/folder"], "does not exist"),

@@ -76,3 +76,38 @@ def test_dropping_a_folder_opens_it(window, qtbot, tmp_path):
                                   QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()  # files are for the Inspect tab, not the window
+
+
+def _finished_run(folder: Path) -> Path:
+    from conftest import tiny_config
+
+    from resviz.core.data import load_dataset
+    from resviz.core.train import Trainer
+
+    Trainer(tiny_config(iters=4), run_dir=folder, dataset=load_dataset("digits")).run()
+    return folder
+
+
+def test_a_run_written_on_another_host_is_never_continued(window, tmp_path):
+    """Issue #9: the app must not resume (and so rewrite) a folder another machine writes."""
+    import json
+
+    folder = _finished_run(tmp_path / "shared-run")
+    status = json.loads((folder / "status.json").read_text())
+    (folder / "status.json").write_text(json.dumps({**status, "status": "running", "host": "gpu-box.example"}))
+    run = window.open_run_folder(folder)
+    assert run is not None and run.status == "running"
+    before = (folder / "metrics.sqlite").read_bytes()
+    window.runs.set_current(run)
+    window._on_continue()
+    assert "gpu-box.example" in window.last_error
+    assert run.status == "running" and not window.session.busy  # not queued, not marked failed
+    assert (folder / "metrics.sqlite").read_bytes() == before
+
+
+def test_a_run_folder_with_a_broken_config_says_so(window, tmp_path):
+    folder = _finished_run(tmp_path / "broken")
+    (folder / "config.json").write_text("[1, 2, 3]")
+    assert window.open_run_folder(folder) is None
+    assert "config.json" in window.last_error and "not a JSON object" in window.last_error
+    assert len(window.runs) == 0

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from ..archs import parse_arch
-from ..checkpoint import CHECKPOINT_FORMAT
+from ..checkpoint import CHECKPOINT_FORMAT, check_finite_weights
 from ..errors import CheckpointError, ConfigError
 from ..models import ResNet, build_model
 from .hub import fetch_weights, imagenet_categories, is_weights_name, resolve_weights
@@ -252,6 +252,7 @@ def _build_and_fit(layout: StateLayout, state: dict[str, Tensor], *, arch: str |
         spec = parse_arch(name)  # another family: fit_state_dict names the mismatch
     model = build_model(spec.name, num_classes=layout.num_classes, shortcut=layout.shortcut, family=spec.family)
     fit_state_dict(model, state, arch=spec.name, label=label)
+    check_finite_weights(model, label)  # a diverged net must not be shown as if it worked (issue #9)
     return model.eval()
 
 

@@ -52,7 +52,13 @@ def write_json(records: Iterable[Record], out: TextIO, *, reader: RunReader | No
 
 
 def export_run(run_dir: str | Path, out: str | Path, fmt: str = "csv") -> int:
-    """Export a run folder's metrics to ``out`` as csv or json; returns the row count."""
+    """Export a run folder's metrics to ``out`` as csv or json; returns the row count.
+
+    ``out`` is refused inside a run folder or over an input (:func:`~resviz.core.outputs.check_output`).
+    """
+    from ..outputs import check_output
+
+    check_output(out, inputs=[run_dir], what="export")
     reader = RunReader(run_dir)
     try:
         records, _ = reader.read_all()

@@ -8,16 +8,17 @@ since the previous one, found by SQLite row id.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import RunError
+from ..errors import ConfigError, RunError
+from ..train.config import TrainConfig
 from ..train.records import Event, Record, StatusChange
-from .store import CHECKPOINT_DIR, connect, read_json
+from .database import connect
+from .files import CHECKPOINT_DIR, checkpoint_files, read_json
+from .writer import LIVE_STATUSES, live_writer, read_status
 
 __all__ = ["RunReader", "is_run_folder"]
 
@@ -26,16 +27,6 @@ def is_run_folder(path: str | Path) -> bool:
     """True when ``path`` looks like a run folder (it has a config.json and a layout)."""
     p = Path(path)
     return (p / "config.json").is_file() and (p / "layout.json").is_file()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 class RunReader:
@@ -48,6 +39,10 @@ class RunReader:
         if not (self.path / "config.json").is_file():
             raise RunError(f"{self.path} is not a run folder (no config.json); pick a folder made by resviz train")
         self.config: dict = read_json(self.path / "config.json")
+        try:  # wrong-typed fields fail here, in one line, not deep in a report or the app (issue #9)
+            TrainConfig.from_dict(self.config)
+        except ConfigError as exc:
+            raise RunError(f"{self.path / 'config.json'} is not a valid run config: {exc}") from None
         self.layout: dict = read_json(self.path / "layout.json")
         self._db: sqlite3.Connection | None = None
         self._last_metric = 0
@@ -64,22 +59,23 @@ class RunReader:
             return {}
 
     def status(self) -> StatusChange:
-        """The status the writer last recorded; a writer that died uncleanly reads as stopped."""
-        try:
-            data = json.loads((self.path / "status.json").read_text())
-        except (OSError, ValueError):
+        """The status the writer last recorded; a writer that died uncleanly reads as stopped.
+
+        Whether the writer is alive is judged by :func:`~resviz.core.runs.writer.live_writer`,
+        the same rule that keeps ``--force`` and ``--resume`` off a live run.
+        """
+        found = read_status(self.path)
+        if found is None:
             return StatusChange("running", "no status written yet")
-        change = StatusChange(data.get("status", "running"), data.get("reason"), int(data.get("step", 0)), data.get("time", 0.0))
-        if change.status in ("running", "paused") and data.get("host") == socket.gethostname():
-            pid = data.get("pid")
-            if isinstance(pid, int) and not _pid_alive(pid):
-                return StatusChange(
-                    "stopped",
-                    "the training process ended without closing the run (killed?); "
-                    "continue it with `resviz train --resume`",
-                    change.step,
-                    change.time,
-                )
+        change = found.change
+        if change.status in LIVE_STATUSES and live_writer(self.path) is None:
+            return StatusChange(
+                "stopped",
+                "the training process ended without closing the run (killed?); "
+                f"continue it with `resviz train --resume {self.path}`",
+                change.step,
+                change.time,
+            )
         return change
 
     def _connection(self) -> sqlite3.Connection | None:
@@ -124,9 +120,8 @@ class RunReader:
         return self.poll()
 
     def checkpoints(self) -> list[Path]:
-        """Checkpoint files, oldest first."""
-        folder = self.path / CHECKPOINT_DIR
-        return sorted(folder.glob("step_*.pt")) if folder.is_dir() else []
+        """Checkpoint files, oldest step first."""
+        return checkpoint_files(self.path / CHECKPOINT_DIR)
 
     def __enter__(self) -> "RunReader":
         return self

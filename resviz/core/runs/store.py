@@ -17,6 +17,9 @@ change and checkpoint, so a kill loses at most that much telemetry.
 
 Scalars are one row each; a vector metric is one row holding a little-endian float32 BLOB
 (a resnet56 record is 8 rows instead of ~140), expanded to long format on export.
+
+The folder's files are handled in :mod:`.files`, the database in :mod:`.database`, and
+whether a writer is alive (so that nothing replaces or resumes a live run) in :mod:`.writer`.
 """
 
 from __future__ import annotations
@@ -33,70 +36,38 @@ import numpy as np
 
 from ..errors import RunError
 from ..train.records import Event, Record, StatusChange
+from . import writer
+from .database import SCHEMA, connect, database_error
+from .files import (
+    CHECKPOINT_DIR,
+    RUN_FILES,
+    checkpoint_files,
+    read_json,
+    remove_leftovers,
+    write_json_atomic,
+)
 
 __all__ = ["RunStore", "write_json_atomic", "read_json", "SCHEMA", "CHECKPOINT_DIR"]
 
-CHECKPOINT_DIR = "checkpoints"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS metrics (
-    id INTEGER PRIMARY KEY,
-    step INTEGER NOT NULL,
-    time REAL NOT NULL,
-    metric TEXT NOT NULL,
-    value REAL,
-    vector BLOB
-);
-CREATE INDEX IF NOT EXISTS metrics_by_name ON metrics (metric, step);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    step INTEGER NOT NULL,
-    time REAL NOT NULL,
-    kind TEXT NOT NULL,
-    detail TEXT NOT NULL
-);
-"""
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary file and move it into place: readers never see half."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunError(f"{path.parent} is not a run folder: {path.name} is missing") from None
-    except (OSError, ValueError) as exc:
-        raise RunError(f"{path} is unreadable: {exc}") from exc
-
-
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """A connection to a run's metrics database (readers open it read-only)."""
-    if readonly:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0, check_same_thread=False)
-    else:
-        db = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL is durable against a killed process in WAL mode (only a power loss can
-        # roll back the last transactions), and avoids an fsync per commit.
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.executescript(SCHEMA)
-    return db
-
 
 class RunStore:
-    """Writes one run folder; a :class:`~resviz.core.train.records.Sink` for the trainer."""
+    """Writes one run folder; a :class:`~resviz.core.train.records.Sink` for the trainer.
+
+    Every write that fails raises a one-line :class:`~resviz.core.errors.RunError`
+    (a :class:`~resviz.core.errors.WriteError` for a full disk): the trainer ends the run
+    ``failed`` with it instead of a chain of tracebacks (issue #9).
+    """
 
     def __init__(self, path: Path, *, commit_interval: float = 0.5) -> None:
         self.path = Path(path)
         self.commit_interval = commit_interval
-        self._db = connect(self.path / "metrics.sqlite")
+        self._db_path = self.path / "metrics.sqlite"
+        self._db = connect(self._db_path)
+        writer.claim(self.path)
         self._last_commit = time.monotonic()
         self._status = StatusChange("running")
+        #: Temporary files of writes killed halfway, removed when the run was reopened.
+        self.removed_leftovers: list[Path] = []
 
     # -- creating and reopening --------------------------------------------------------
 
@@ -106,8 +77,12 @@ class RunStore:
         path = Path(path).expanduser()
         if path.exists() and not path.is_dir():
             raise RunError(f"{path} is a file, not a folder for a run")
-        if (path / "config.json").exists() and not force:
-            raise RunError(f"{path} already holds a run: use --resume to continue it or --force to replace it")
+        if (path / "config.json").exists():
+            if not force:
+                raise RunError(f"{path} already holds a run: use --resume to continue it or --force to replace it")
+            writer.refuse_live_writer(path, "replace")  # --force never replaces a live run (issue #9)
+        elif path.is_dir() and any(path.iterdir()):
+            _refuse_foreign(path, force)
         parent = next((p for p in [path, *path.parents] if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise RunError(f"cannot make the run folder {path}: {parent} is a file")
@@ -126,7 +101,7 @@ class RunStore:
         force: bool = False,
     ) -> "RunStore":
         """Make a new run folder; refuse an existing run unless ``force``."""
-        path = RunStore.check_new(path, force=force)
+        path = RunStore.check_new(path, force=force)  # again: another process may have started since
         try:
             path.mkdir(parents=True, exist_ok=True)
             probe = path / f".write-test-{os.getpid()}"
@@ -148,10 +123,16 @@ class RunStore:
         """Reopen for resuming: rows beyond the checkpoint's step are dropped (re-measured)."""
         path = Path(path).expanduser()
         read_json(path / "config.json")  # raises RunError if this is not a run
+        removed = remove_leftovers(path)
         store = cls(path)
-        store._db.execute("DELETE FROM metrics WHERE step > ?", (after_step,))
-        store._db.execute("DELETE FROM events WHERE step > ?", (after_step,))
-        store._db.commit()
+        store.removed_leftovers = removed
+        try:
+            store._db.execute("DELETE FROM metrics WHERE step > ?", (after_step,))
+            store._db.execute("DELETE FROM events WHERE step > ?", (after_step,))
+        except sqlite3.Error as exc:
+            store.close()
+            raise database_error(exc, store._db_path) from None
+        store.commit()
         store.status(StatusChange("running", step=after_step))
         return store
 
@@ -163,36 +144,48 @@ class RunStore:
             (record.step, record.time, k, None, np.asarray(v, dtype="<f4").tobytes())
             for k, v in record.vectors.items()
         ]
-        self._db.executemany("INSERT INTO metrics (step, time, metric, value, vector) VALUES (?,?,?,?,?)", rows)
+        try:
+            self._db.executemany("INSERT INTO metrics (step, time, metric, value, vector) VALUES (?,?,?,?,?)", rows)
+        except sqlite3.Error as exc:
+            raise database_error(exc, self._db_path) from None
         if time.monotonic() - self._last_commit >= self.commit_interval:
             self.commit()
 
     def event(self, event: Event) -> None:
-        self._db.execute(
-            "INSERT INTO events (step, time, kind, detail) VALUES (?,?,?,?)",
-            (event.step, event.time, event.kind, json.dumps(event.detail, default=str)),
-        )
+        try:
+            self._db.execute(
+                "INSERT INTO events (step, time, kind, detail) VALUES (?,?,?,?)",
+                (event.step, event.time, event.kind, json.dumps(event.detail, default=str)),
+            )
+        except sqlite3.Error as exc:
+            raise database_error(exc, self._db_path) from None
         self.commit()
 
     def status(self, change: StatusChange) -> None:
-        self.commit()
         self._status = change
-        write_json_atomic(
-            self.path / "status.json",
-            {
-                "status": change.status,
-                "reason": change.reason,
-                "step": change.step,
-                "time": change.time,
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-            },
-        )
+        try:
+            self.commit()
+        finally:  # status.json is written even when the database cannot be (a full disk)
+            write_json_atomic(
+                self.path / "status.json",
+                {
+                    "status": change.status,
+                    "reason": change.reason,
+                    "step": change.step,
+                    "time": change.time,
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                },
+                in_place_when_full=True,
+            )
 
     # -- the rest ----------------------------------------------------------------------
 
     def commit(self) -> None:
-        self._db.commit()
+        try:
+            self._db.commit()
+        except sqlite3.Error as exc:
+            raise database_error(exc, self._db_path) from None
         self._last_commit = time.monotonic()
 
     @property
@@ -204,16 +197,45 @@ class RunStore:
         try:
             self.commit()
             # Fold the WAL back into the main file so a copied run folder is complete alone.
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # Where that fails (a full disk) the rows stay safe in the WAL file.
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
         finally:
             self._db.close()
+            writer.release(self.path)
+
+
+def _refuse_foreign(path: Path, force: bool) -> None:
+    """Refuse a non-empty folder that is not a run (no config.json), unless ``force``.
+
+    Files a run writes (layout.json, status.json, metrics.sqlite, ``checkpoints/step_*.pt``)
+    found there are refused even with ``force`` (issue #9): they are not this run's, so
+    reading them would show another's history or resume another's weights (nothing
+    hidden), and deleting them would destroy files resviz did not write (nothing lost).
+    Other files are left alone beside the run, which never touches them.
+    """
+    foreign = [name for name in RUN_FILES if (path / name).exists()]
+    ckpts = path / CHECKPOINT_DIR
+    if ckpts.is_dir():
+        foreign += [f"{CHECKPOINT_DIR}/{p.name}" for p in sorted(ckpts.glob("step_*.pt"))[:3]]
+    if foreign:
+        raise RunError(
+            f"{path} holds {', '.join(foreign)} but no config.json, so they were not written by resviz for a run "
+            "here; resviz neither adopts nor deletes such files: choose a new or empty folder for --out"
+        )
+    if not force:
+        raise RunError(
+            f"{path} is not empty and is not a run folder: choose a new or empty folder, or add --force to "
+            "put the run beside the files already there (none of them is changed)"
+        )
 
 
 def _clear_run(path: Path) -> None:
     """Remove what a previous run left, for --force (only files a run writes)."""
-    for name in ("metrics.sqlite", "metrics.sqlite-wal", "metrics.sqlite-shm", "status.json"):
+    for name in RUN_FILES:
         (path / name).unlink(missing_ok=True)
-    ckpts = path / CHECKPOINT_DIR
-    if ckpts.is_dir():
-        for f in ckpts.glob("*.pt"):
-            f.unlink()
+    for f in checkpoint_files(path / CHECKPOINT_DIR):
+        f.unlink()
+    remove_leftovers(path)

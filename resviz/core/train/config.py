@@ -9,13 +9,26 @@ ResNet-110 until the training error falls below 80 % (about 400 iterations).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..archs import parse_arch
 from ..errors import ConfigError
+from ..limits import (
+    IMAGE_SIZE_RANGE,
+    MAX_BATCH_SIZE,
+    MAX_ITERS,
+    SEED_RANGE,
+    check_number,
+    check_threads,
+    check_whole,
+)
 
 __all__ = ["TrainConfig"]
+
+#: Data set names that are not folders (see resviz.core.data.load_dataset).
+_DATA_NAMES = ("digits", "cifar10")
 
 
 @dataclass
@@ -62,27 +75,58 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`ConfigError` naming the first bad setting."""
-        positive_ints = ("iters", "batch_size", "telemetry_every", "eval_every", "checkpoint_every")
-        for name in positive_ints:
+        """Raise :class:`ConfigError` naming the first bad setting.
+
+        Every field is checked for its type and a sane range, so a config.json edited by
+        hand, the app's form and the CLI all fail here in one line (issue #9: ``--threads
+        100000`` made OpenMP segfault, ``--weight-decay nan`` was blamed on the learning
+        rate later, ``--size 0`` was ignored).
+        """
+        for name in ("iters", "batch_size", "telemetry_every", "eval_every", "checkpoint_every"):
+            check_whole(getattr(self, name), name.replace("_", "-"), 1, MAX_BATCH_SIZE if name == "batch_size" else MAX_ITERS)
+        check_whole(self.warmup_max_iters, "warmup-max-iters", 0, MAX_ITERS)
+        check_whole(self.seed, "seed", *SEED_RANGE)
+        if self.image_size is not None:
+            check_whole(self.image_size, "image size", *IMAGE_SIZE_RANGE)
+        check_threads(self.threads, "threads")
+        check_number(self.lr, "learning rate", low=0.0, low_open=True)
+        check_number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
+        check_number(self.weight_decay, "weight decay", low=0.0)
+        check_number(self.lr_gamma, "lr-gamma", low=0.0, low_open=True)
+        check_number(self.warmup_lr, "warmup-lr", low=0.0, low_open=True)
+        check_number(self.warmup_until_error, "warmup-until-error", low=0.0)
+        milestones = self.lr_milestones
+        if not isinstance(milestones, list) or any(
+            isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m < 1 for m in milestones
+        ):
+            raise ConfigError(f"learning-rate milestones are fractions in (0, 1), not {milestones!r}")
+        for name in ("plain", "download", "warmup", "bf16", "channels_last"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name.replace('_', '-')} must be true or false, not {getattr(self, name)!r}")
+        for name, optional in (("arch", False), ("data", False), ("data_root", True)):
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name.replace('_', '-')} must be a whole number of at least 1, not {value!r}")
-        if not self.lr > 0:
-            raise ConfigError(f"learning rate must be greater than 0, not {self.lr!r}")
-        if not 0 <= self.momentum < 1:
-            raise ConfigError(f"momentum must be in [0, 1), not {self.momentum!r}")
-        if self.weight_decay < 0:
-            raise ConfigError(f"weight decay must be 0 or more, not {self.weight_decay!r}")
-        if any(not 0 < m < 1 for m in self.lr_milestones):
-            raise ConfigError(f"learning-rate milestones are fractions in (0, 1), not {self.lr_milestones!r}")
+            if not (isinstance(value, str) and value) and not (optional and value is None):
+                raise ConfigError(f"{name.replace('_', ' ')} must be a name or path, not {value!r}")
         if self.shortcut is not None and str(self.shortcut).upper() not in ("A", "B", "C"):
             raise ConfigError(f"shortcut option must be A, B or C, not {self.shortcut!r}")
-        if self.device not in ("auto", "cpu", "cuda", "mps") and not str(self.device).startswith("cuda:"):
+        if not isinstance(self.device, str) or (
+            self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:")
+        ):
             raise ConfigError(f"device must be auto, cpu, cuda or mps, not {self.device!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ConfigError(f"threads must be at least 1, not {self.threads!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
+
+    def with_absolute_paths(self) -> "TrainConfig":
+        """This config with a folder ``data`` (and ``data_root``) made absolute.
+
+        config.json must name the data so that ``--resume`` works from any working folder
+        (issue #9); a bare name that is no folder stays as given for load_dataset to judge.
+        """
+        data, root = self.data, self.data_root
+        if data not in _DATA_NAMES and (os.path.exists(os.path.expanduser(data)) or "/" in data or os.sep in data):
+            data = os.path.abspath(os.path.expanduser(data))
+        if root is not None:
+            root = os.path.abspath(os.path.expanduser(root))
+        return replace(self, data=data, data_root=root)
 
     def milestone_steps(self) -> list[int]:
         """The steps at which the learning rate drops (32k and 48k of 64k by default)."""
@@ -97,5 +141,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Build from a dict, ignoring keys this version does not know (newer run folders)."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a run config is a JSON object, not a {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})

@@ -20,7 +20,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from ..checkpoint import load_checkpoint
+from ..checkpoint import all_finite
 from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_dataset, normalise
 from ..device import describe_device, resolve_device
 from ..data import ImageSet
@@ -32,14 +32,14 @@ from .control import TrainControl
 from .distributed import SINGLE, DistContext
 from .records import Event, Record, Sink, StatusChange
 from .schedule import LearningRate
-from .snapshot import save_training_checkpoint, training_state, versions
+from .snapshot import newest_usable_checkpoint, save_training_checkpoint, training_state, versions
 from .telemetry import Telemetry
 
 __all__ = ["Trainer", "Diverged"]
 
 
 class Diverged(Exception):
-    """The loss became NaN or infinite."""
+    """The loss, the weights or the optimizer state became NaN or infinite."""
 
 
 class Trainer:
@@ -56,9 +56,14 @@ class Trainer:
         force: bool = False,
         dist: DistContext = SINGLE,
         _resume: dict | None = None,
+        _notes: Sequence[str] = (),
     ) -> None:
         config.validate()
+        if _resume is None:
+            config = config.with_absolute_paths()  # config.json must work from any folder (issue #9)
         self.dist = dist
+        #: What the user should know about how this run started (fallbacks taken on resume).
+        self.notes: list[str] = list(_notes)
         writes = run_dir is not None and dist.is_main  # only rank 0 writes the run folder
         if writes and _resume is None:
             RunStore.check_new(run_dir, force=force)  # fail before the slow work
@@ -129,6 +134,12 @@ class Trainer:
         if writes:
             if _resume is not None:
                 self.store = RunStore.reopen(run_dir, after_step=self.step)
+                if self.store.removed_leftovers:
+                    names = ", ".join(p.name for p in self.store.removed_leftovers)
+                    self.notes.append(
+                        f"removed {len(self.store.removed_leftovers)} leftover temporary file(s) of a write that "
+                        f"was cut short: {names}"
+                    )
             else:
                 self.store = RunStore.create(
                     run_dir, config=config.to_dict(), layout=self.layout, versions=self.versions(), force=force
@@ -163,26 +174,31 @@ class Trainer:
         overrides: dict | None = None,
         dist: DistContext = SINGLE,
     ) -> "Trainer":
-        """Continue a stopped, failed or killed run from its newest readable checkpoint."""
-        from ..runs.reader import RunReader
+        """Continue a stopped, failed or killed run from its newest usable checkpoint.
 
-        reader = RunReader(run_dir)
-        status = reader.status()
-        if status.status == "finished":
-            raise RunError(f"{reader.path} has finished its {reader.config.get('iters')} iterations; nothing to resume")
-        if status.status in ("running", "paused"):
-            raise RunError(f"{reader.path} is still being written by another process; stop it first")
-        config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
-        for path in reversed(reader.checkpoints()):
-            try:
-                state = load_checkpoint(path)
-                break
-            except CheckpointError:
-                continue  # a damaged newest checkpoint: fall back to the one before
-        else:
-            raise RunError(f"{reader.path} has no readable checkpoint to resume from; start it again instead")
-        reader.close()
-        return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, dist=dist, _resume=state)
+        Refuses a run another process may still be writing (the same rule as ``--force``),
+        and says what it had to give up (issue #9, "silent fallbacks"): a newest
+        checkpoint that is unreadable or not finite, a metrics database that is gone.
+        """
+        from ..runs.database import check_database
+        from ..runs.reader import RunReader
+        from ..runs.writer import refuse_live_writer
+
+        with RunReader(run_dir) as reader:
+            where = reader.path
+            refuse_live_writer(where, "continue")
+            if reader.status().status == "finished":
+                raise RunError(f"{where} has finished its {reader.config.get('iters')} iterations; nothing to resume")
+            config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
+            check_database(where / "metrics.sqlite")  # a damaged database fails now, not after loading data
+            state, notes = newest_usable_checkpoint(where, reader.checkpoints())
+        if not (where / "metrics.sqlite").exists():
+            notes.append(
+                f"{where / 'metrics.sqlite'} is missing: the run's history up to step {state['step']} is gone, "
+                "and its curves start again from there"
+            )
+        return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, dist=dist,
+                   _resume=state, _notes=notes)
 
     def _restore(self, ckpt: dict) -> None:
         try:
@@ -205,14 +221,14 @@ class Trainer:
     def run(self) -> str:
         """Train until the schedule ends, a stop request, or divergence; the final status."""
         cfg = self.config
-        self._set_status("running")
         kind = "resume" if self._resumed else "start"
-        self._emit_event(
-            kind, device=describe_device(self.device), arch=cfg.arch, from_checkpoint=self._resumed,
-            world_size=self.dist.world_size,
-        )
-        self._interval_start = time.perf_counter()
         try:
+            self._set_status("running")
+            self._emit_event(
+                kind, device=describe_device(self.device), arch=cfg.arch, from_checkpoint=self._resumed,
+                world_size=self.dist.world_size, notes=self.notes,
+            )
+            self._interval_start = time.perf_counter()
             while self.step < cfg.iters:
                 if self._obey_control():
                     self._finish("stopped")
@@ -221,12 +237,13 @@ class Trainer:
             self._finish("finished")
         except Diverged as exc:
             self._fail(str(exc))
+        except RunError as exc:  # the run folder cannot be written (a full disk): say what is safe
+            self._fail(f"{exc}; {self._last_checkpoint()}")
         except BaseException as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             raise
         finally:
-            if self.store is not None:
-                self.store.close()
+            self._close_store()
         return self.status
 
     def _obey_control(self) -> bool:
@@ -287,11 +304,9 @@ class Trainer:
         test_wrong = self._evaluate() if evaluate else None
         rec = self.telemetry.collect(self.step, lr, elapsed, test_wrong, len(self.test_data))
         if not math.isfinite(rec.scalars["loss"]):
-            where = f"by step {self.step}"
-            last = self.last_checkpoint_step
-            keep = f"the last good checkpoint is step {last}" if last else "no checkpoint was written before it"
             raise Diverged(
-                f"the loss became {rec.scalars['loss']} {where} (diverged); {keep}. "
+                f"the loss became {rec.scalars['loss']} by step {self.step} (diverged); "
+                f"{self._last_checkpoint(good=True)}. "
                 f"Lower the learning rate (now {lr:g}) or use --warmup"
             )
         for sink in self.sinks:
@@ -320,13 +335,38 @@ class Trainer:
     # -- checkpoints and endings -------------------------------------------------------
 
     def save_checkpoint(self) -> Path | None:
-        """Write a checkpoint of the current step (into the run folder, if there is one)."""
+        """Write a checkpoint of the current step (into the run folder, if there is one).
+
+        Only finite weights are written: a loss can still look finite on the step that
+        turned the weights to NaN, and ``--lr 1000 --checkpoint-every 1`` kept three NaN
+        checkpoints as "good" (issue #9). The check is one fused reduction on the device.
+        """
         if self.store is None or self.last_checkpoint_step == self.step:
             return None
+        if not self._state_is_finite():
+            raise Diverged(
+                f"the weights or the optimizer's momentum are not finite (NaN or infinite) at step {self.step} "
+                f"(diverged), so no checkpoint was written for it; {self._last_checkpoint(good=True)}. "
+                f"Lower the learning rate (now {self.lr.current:g}) or use --warmup"
+            )
         path = save_training_checkpoint(self.store.checkpoint_dir, training_state(self))
         self.last_checkpoint_step = self.step
         self._emit_event("checkpoint", path=str(path.relative_to(self.store.path)))
         return path
+
+    def _state_is_finite(self) -> bool:
+        """Weights, BN statistics and momentum buffers: all finite (one device reduction)."""
+        tensors = [*self.model.parameters(), *self.model.buffers()]
+        for state in self.optimizer.state.values():
+            tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
+        return all_finite(tensors)
+
+    def _last_checkpoint(self, good: bool = False) -> str:
+        """"the last checkpoint is step N" for failure messages (what a resume would start from)."""
+        last = self.last_checkpoint_step
+        if last is None:
+            return "no checkpoint was written before it"
+        return f"the last {'good ' if good else ''}checkpoint is step {last}"
 
     def _finish(self, status: str) -> None:
         self.dist.sync_buffers(self.model)  # replicas end identical, BN statistics included
@@ -341,19 +381,36 @@ class Trainer:
         self._set_status(status)
 
     def _fail(self, reason: str) -> None:
-        self._emit_event("failed", reason=reason)
-        self._set_status("failed", reason)
+        # Best effort: on a full disk the event or status.json may not be writable either,
+        # and a second error must not bury the first (issue #9).
+        self._emit_event("failed", best_effort=True, reason=reason)
+        self._set_status("failed", reason, best_effort=True)
 
-    def _emit_event(self, kind: str, **detail) -> None:
+    def _close_store(self) -> None:
+        if self.store is None:
+            return
+        try:
+            self.store.close()
+        except RunError as exc:
+            if self.status != "failed":
+                self.status, self.reason = "failed", f"{exc}; {self._last_checkpoint()}"
+
+    def _emit_event(self, kind: str, *, best_effort: bool = False, **detail) -> None:
         ev = Event(step=self.step, kind=kind, detail=detail)
-        for sink in self.sinks:
-            sink.event(ev)
+        self._deliver(lambda sink: sink.event(ev), best_effort)
 
-    def _set_status(self, status: str, reason: str | None = None) -> None:
+    def _set_status(self, status: str, reason: str | None = None, *, best_effort: bool = False) -> None:
         self.status, self.reason = status, reason
         change = StatusChange(status, reason, self.step)
+        self._deliver(lambda sink: sink.status(change), best_effort)
+
+    def _deliver(self, send, best_effort: bool) -> None:
         for sink in self.sinks:
-            sink.status(change)
+            try:
+                send(sink)
+            except RunError:
+                if not best_effort:
+                    raise
 
 
 def _shard(split: ImageSet, dist: DistContext) -> ImageSet:

@@ -1,0 +1,163 @@
+"""Who writes a run folder: its status.json, and whether that writer is still alive.
+
+Found by attack (issue #9): ``resviz train --out R --force`` beside a live run of R wiped
+its history and left one run's config with the other's checkpoints. Every path that
+could replace or continue a run (``train --force``, ``train --resume``, ``experiment
+--force``, the app's Continue) asks :func:`live_writer` first, and :class:`RunReader`
+uses the same judgement to show a killed writer's run as stopped.
+
+The writer records its pid and host in status.json at every status change. A status of
+``running`` or ``paused`` is live when
+
+* the host is this one and the pid exists; for this very process (the app trains runs
+  one after another in one process), only while one of its :class:`RunStore` has the
+  folder open (:func:`claim` / :func:`release`);
+* the host is another one: no process there can be looked at, so it counts as live and
+  the message names the host and the way out.
+
+A missing or unreadable status.json claims nothing: status.json is replaced atomically,
+so garbage in it was not left by a writer mid-write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import RunError
+from ..train.records import StatusChange
+
+__all__ = [
+    "LIVE_STATUSES",
+    "STATUS_FILE",
+    "StatusFile",
+    "claim",
+    "live_writer",
+    "read_status",
+    "refuse_live_writer",
+    "release",
+]
+
+STATUS_FILE = "status.json"
+#: Statuses in which a writer may still be at work.
+LIVE_STATUSES = ("running", "paused")
+_KNOWN = ("running", "paused", "finished", "stopped", "failed")
+
+_open_here: set[str] = set()  # run folders an open RunStore of this process writes
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class StatusFile:
+    """status.json as its writer left it (or as garbage, read as stopped with the reason)."""
+
+    change: StatusChange
+    pid: int | None = None
+    host: str | None = None
+
+
+def _key(path: str | Path) -> str:
+    return os.path.realpath(Path(path).expanduser())
+
+
+def claim(path: str | Path) -> None:
+    """Note that this process writes ``path`` (a RunStore opened it)."""
+    with _lock:
+        _open_here.add(_key(path))
+
+
+def release(path: str | Path) -> None:
+    """Note that this process no longer writes ``path``."""
+    with _lock:
+        _open_here.discard(_key(path))
+
+
+def read_status(run_dir: str | Path) -> StatusFile | None:
+    """The run's status file; None when there is none yet."""
+    path = Path(run_dir) / STATUS_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return _garbage(run_dir, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    if not isinstance(data, dict):
+        return _garbage(run_dir, f"a JSON {type(data).__name__}, not an object")
+    status, reason, step, when = data.get("status"), data.get("reason"), data.get("step", 0), data.get("time", 0.0)
+    pid, host = data.get("pid"), data.get("host")
+    bad = [
+        name
+        for name, ok in (
+            ("status", status in _KNOWN),
+            ("reason", reason is None or isinstance(reason, str)),
+            ("step", isinstance(step, int) and not isinstance(step, bool) and step >= 0),
+            ("time", isinstance(when, (int, float)) and not isinstance(when, bool)),
+            ("pid", pid is None or (isinstance(pid, int) and not isinstance(pid, bool) and pid > 0)),
+            ("host", host is None or isinstance(host, str)),
+        )
+        if not ok
+    ]
+    if bad:
+        return _garbage(run_dir, f"bad {', '.join(bad)}")
+    return StatusFile(StatusChange(status, reason, step, float(when)), pid, host)
+
+
+def _garbage(run_dir: str | Path, problem: str) -> StatusFile:
+    return StatusFile(
+        StatusChange(
+            "stopped",
+            f"{Path(run_dir) / STATUS_FILE} is unreadable ({problem}); "
+            f"if no process writes this run, continue it with `resviz train --resume {run_dir}`",
+        )
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OverflowError:
+        return False
+    try:  # a zombie has ended; only its parent has not read its exit status yet
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def live_writer(run_dir: str | Path) -> str | None:
+    """Why a process may still be writing ``run_dir`` (a clause naming it), or None."""
+    found = read_status(run_dir)
+    if found is None or found.change.status not in LIVE_STATUSES or found.pid is None:
+        return None
+    status = found.change.status
+    if found.host not in (None, socket.gethostname()):
+        return (
+            f"its status.json says pid {found.pid} on host {found.host} is writing it ({status}), and resviz "
+            f"cannot see processes on another host: stop it there, or, if it has ended, delete "
+            f"{Path(run_dir) / STATUS_FILE} and try again"
+        )
+    if found.pid == os.getpid():
+        with _lock:
+            mine = _key(run_dir) in _open_here
+        return "this process is still writing it (a run of this app is training into it); stop it first" if mine else None
+    if _pid_alive(found.pid):
+        return (
+            f"pid {found.pid} on this host is still writing it ({status}); stop that run first "
+            f"(Ctrl+C in its terminal, or Stop in the app), or, if pid {found.pid} is some other program, "
+            f"delete {Path(run_dir) / STATUS_FILE} and try again"
+        )
+    return None
+
+
+def refuse_live_writer(run_dir: str | Path, doing: str) -> None:
+    """Raise :class:`RunError` ("cannot ``doing`` RUN_DIR: ...") when a writer is alive."""
+    reason = live_writer(run_dir)
+    if reason is not None:
+        raise RunError(f"cannot {doing} {run_dir}: {reason}")

@@ -1,0 +1,52 @@
+"""One line for a write that failed: "no space left on DEVICE while writing FILE" (issue #9).
+
+Found by attack: a run on a 2 MB tmpfs ended in four chained tracebacks with status.json
+left ``running``. Every writer of a run folder (checkpoints, status and config JSON, the
+SQLite database) turns its ``OSError`` or ``sqlite3.Error`` into a :class:`WriteError`
+with this message, and the trainer ends the run ``failed`` with it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import sqlite3
+from pathlib import Path
+
+from .errors import WriteError
+
+__all__ = ["is_no_space", "mount_point", "write_error"]
+
+_NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+
+
+def is_no_space(exc: BaseException) -> bool:
+    """True for "no space left" and "quota exceeded", from the OS or from SQLite."""
+    if isinstance(exc, OSError):
+        return exc.errno in _NO_SPACE
+    if isinstance(exc, sqlite3.Error):
+        return getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(exc)
+    return False
+
+
+def mount_point(path: str | Path) -> Path:
+    """The mount point of the file system ``path`` (or its nearest existing parent) is on."""
+    p = Path(os.path.abspath(path))
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    try:
+        dev = p.stat().st_dev
+        while p != p.parent and p.parent.stat().st_dev == dev:
+            p = p.parent
+    except OSError:
+        pass
+    return p
+
+
+def write_error(exc: BaseException, path: str | Path) -> WriteError:
+    """A :class:`WriteError` that says in one line why ``path`` could not be written."""
+    if is_no_space(exc):
+        return WriteError(f"no space left on {mount_point(path)} while writing {path}")
+    text = str(exc).strip()
+    reason = getattr(exc, "strerror", None) or (text.splitlines()[0] if text else type(exc).__name__)
+    return WriteError(f"cannot write {path}: {reason}")
