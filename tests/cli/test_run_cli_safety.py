@@ -45,21 +45,33 @@ def set_status(run: Path, status: str, pid: int, host: str | None = None) -> Non
 
 @pytest.fixture
 def live_pid():
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    yield proc.pid
-    proc.kill()
-    proc.wait(10)
+    """Make a live writer of a folder: ``live_pid(folder)`` is the pid of a process that holds
+    the folder's writer lock for the test's duration."""
+    from live_writer import hold_writer_lock
+
+    procs = []
+
+    def hold(folder: Path) -> int:
+        procs.append(hold_writer_lock(folder))
+        return procs[-1].pid
+
+    yield hold
+    for proc in procs:
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
 
 
 # -- 1. --force never replaces a live run ----------------------------------------------
 
 
 def test_train_force_refuses_a_live_run(run, capsys, live_pid):
-    set_status(run, "running", live_pid)
+    pid = live_pid(run)
+    set_status(run, "running", pid)
     before = (run / "metrics.sqlite").read_bytes()
     assert main(["train", *TINY, "--out", str(run), "--force"]) == 2
     err = one_error_line(capsys)
-    assert f"pid {live_pid}" in err and "still writing it" in err
+    assert f"pid {pid}" in err and "still writing it" in err
     assert (run / "metrics.sqlite").read_bytes() == before
     set_status(run, "paused", 4242, host="elsewhere.example")
     assert main(["train", "--resume", str(run)]) == 2
@@ -70,11 +82,12 @@ def test_experiment_force_refuses_a_live_run(tmp_path, run, capsys, live_pid):
     out = tmp_path / "exp"
     out.mkdir()
     shutil.copytree(run, out / "resnet14")
-    set_status(out / "resnet14", "running", live_pid)
+    pid = live_pid(out / "resnet14")
+    set_status(out / "resnet14", "running", pid)
     code = main(["experiment", "degradation", "--depths", "8,14", "--iters", "5", "--batch-size", "16",
                  "--device", "cpu", "--out", str(out), "--force"])
     assert code == 2
-    assert f"pid {live_pid}" in one_error_line(capsys)
+    assert f"pid {pid}" in one_error_line(capsys)
     assert not (out / "plain8").exists()  # refused before any training
 
 

@@ -54,11 +54,21 @@ def files_of(folder: Path) -> dict[str, int]:
 
 @pytest.fixture
 def live_pid():
-    """The pid of a process that is alive for the test's duration."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-    yield proc.pid
-    proc.kill()
-    proc.wait(10)
+    """Make a live writer of a folder: ``live_pid(folder)`` is the pid of a process that holds
+    the folder's writer lock for the test's duration."""
+    from live_writer import hold_writer_lock
+
+    procs = []
+
+    def hold(folder: Path) -> int:
+        procs.append(hold_writer_lock(folder))
+        return procs[-1].pid
+
+    yield hold
+    for proc in procs:
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
 
 
 def resume(run: Path, digits, **kw) -> Trainer:
@@ -79,13 +89,14 @@ def dead_pid() -> int:
 
 @pytest.mark.parametrize("status", ["running", "paused"])
 def test_force_refuses_a_run_another_process_is_writing(run, digits, live_pid, status):
-    set_status(run, status, pid=live_pid)
+    pid = live_pid(run)
+    set_status(run, status, pid=pid)
     before = files_of(run)
-    with pytest.raises(RunError, match=rf"pid {live_pid}.*still writing it"):
+    with pytest.raises(RunError, match=rf"pid {pid}.*still writing it"):
         Trainer(tiny(iters=5), run_dir=run, dataset=digits, force=True)
-    with pytest.raises(RunError, match=rf"pid {live_pid}"):
+    with pytest.raises(RunError, match=rf"pid {pid}"):
         RunStore.create(run, config={}, layout={}, versions={}, force=True)  # the late check too
-    with pytest.raises(RunError, match=rf"pid {live_pid}"):
+    with pytest.raises(RunError, match=rf"pid {pid}"):
         Trainer.resume(run, dataset=digits)
     assert files_of(run) == before  # nothing touched
 
@@ -296,3 +307,48 @@ def test_a_relative_data_folder_is_stored_absolute(tmp_path, monkeypatch):
 def test_every_number_of_a_config_is_checked(field, value, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig(**{field: value})
+
+
+def test_two_writers_of_one_folder_cannot_both_write(tmp_path):
+    """Two --resume started at the same moment both pass the status check: the writer lock
+    refuses the second (issue #9: two processes on one run folder)."""
+    import subprocess
+    import sys
+
+    from resviz.core.runs import writer
+
+    run = tmp_path / "r"
+    run.mkdir()
+    fd = writer.lock(run)
+    try:
+        with pytest.raises(RunError, match="another process is writing it right now"):
+            writer.lock(run)
+        # The same from another process, which sees the lock held.
+        code = (
+            "import sys; from resviz.core.runs import writer; from resviz.core.errors import RunError\n"
+            f"try:\n    writer.lock({str(run)!r})\nexcept RunError:\n    sys.exit(3)\n"
+        )
+        assert subprocess.run([sys.executable, "-c", code]).returncode == 3
+        assert writer._lock_free(run) is False
+    finally:
+        writer.unlock(fd)
+    assert writer._lock_free(run) is True
+    writer.unlock(writer.lock(run))  # free again once released
+
+
+def test_a_released_lock_means_the_writer_ended_even_if_its_pid_lives(tmp_path):
+    """A status naming a live pid (here: this test's parent, surely alive) reads as ended
+    when the writer's lock is free: the pid was reused by another program."""
+    import json
+    import os
+    import socket
+
+    from resviz.core.runs import writer
+
+    run = tmp_path / "r"
+    run.mkdir()
+    writer.unlock(writer.lock(run))
+    (run / "status.json").write_text(json.dumps(
+        {"status": "running", "reason": None, "step": 3, "time": 0.0, "pid": os.getppid(), "host": socket.gethostname()}
+    ))
+    assert writer.live_writer(run) is None

@@ -58,11 +58,16 @@ class RunStore:
     ``failed`` with it instead of a chain of tracebacks (issue #9).
     """
 
-    def __init__(self, path: Path, *, commit_interval: float = 0.5) -> None:
+    def __init__(self, path: Path, *, commit_interval: float = 0.5, lock_fd: int | None = None) -> None:
         self.path = Path(path)
         self.commit_interval = commit_interval
         self._db_path = self.path / "metrics.sqlite"
-        self._db = connect(self._db_path)
+        self._lock_fd = writer.lock(self.path) if lock_fd is None else lock_fd
+        try:
+            self._db = connect(self._db_path)
+        except BaseException:
+            writer.unlock(self._lock_fd)
+            raise
         writer.claim(self.path)
         self._last_commit = time.monotonic()
         self._status = StatusChange("running")
@@ -72,7 +77,7 @@ class RunStore:
     # -- creating and reopening --------------------------------------------------------
 
     @staticmethod
-    def check_new(path: str | Path, *, force: bool = False) -> Path:
+    def check_new(path: str | Path, *, force: bool = False, _locked: bool = False) -> Path:
         """Refuse, before any work is done, a path where a new run cannot go."""
         path = Path(path).expanduser()
         if path.exists() and not path.is_dir():
@@ -80,8 +85,9 @@ class RunStore:
         if (path / "config.json").exists():
             if not force:
                 raise RunError(f"{path} already holds a run: use --resume to continue it or --force to replace it")
-            writer.refuse_live_writer(path, "replace")  # --force never replaces a live run (issue #9)
-        elif path.is_dir() and any(path.iterdir()):
+            writer.refuse_live_writer(path, "replace", locked=_locked)  # --force never replaces a live run (issue #9)
+        elif path.is_dir() and any(p.name != writer.LOCK_FILE for p in path.iterdir()):
+            # (a lone writer lock is what a run killed before its config.json leaves)
             _refuse_foreign(path, force)
         parent = next((p for p in [path, *path.parents] if p.exists()), None)
         if parent is not None and not parent.is_dir():
@@ -109,12 +115,20 @@ class RunStore:
             probe.unlink()
         except OSError as exc:
             raise RunError(f"cannot write the run folder {path}: {exc.strerror or exc}") from exc
-        if force:
-            _clear_run(path)
-        write_json_atomic(path / "config.json", config)
-        write_json_atomic(path / "versions.json", versions)
-        write_json_atomic(path / "layout.json", layout)
-        store = cls(path)
+        # The lock before anything is cleared or written, then the checks once more under it:
+        # a process that started writing since the first check is refused, not replaced.
+        lock_fd = writer.lock(path)
+        try:
+            RunStore.check_new(path, force=force, _locked=True)
+            if force:
+                _clear_run(path)
+            write_json_atomic(path / "config.json", config)
+            write_json_atomic(path / "versions.json", versions)
+            write_json_atomic(path / "layout.json", layout)
+        except BaseException:
+            writer.unlock(lock_fd)
+            raise
+        store = cls(path, lock_fd=lock_fd)
         store.status(StatusChange("running"))
         return store
 
@@ -123,8 +137,14 @@ class RunStore:
         """Reopen for resuming: rows beyond the checkpoint's step are dropped (re-measured)."""
         path = Path(path).expanduser()
         read_json(path / "config.json")  # raises RunError if this is not a run
-        removed = remove_leftovers(path)
-        store = cls(path)
+        lock_fd = writer.lock(path)  # before leftovers are removed: they may be a live writer's
+        try:
+            writer.refuse_live_writer(path, "continue", locked=True)
+            removed = remove_leftovers(path)
+        except BaseException:
+            writer.unlock(lock_fd)
+            raise
+        store = cls(path, lock_fd=lock_fd)
         store.removed_leftovers = removed
         try:
             store._db.execute("DELETE FROM metrics WHERE step > ?", (after_step,))
@@ -205,6 +225,7 @@ class RunStore:
         finally:
             self._db.close()
             writer.release(self.path)
+            writer.unlock(self._lock_fd)
 
 
 def _refuse_foreign(path: Path, force: bool) -> None:

@@ -17,10 +17,18 @@ The writer records its pid and host in status.json at every status change. A sta
 
 A missing or unreadable status.json claims nothing: status.json is replaced atomically,
 so garbage in it was not left by a writer mid-write.
+
+Beyond the judgement, a writer holds an exclusive ``flock`` on ``RUN_DIR/.writer.lock``
+from opening the folder until closing it (:func:`lock`): two processes that both passed
+the checks above at the same moment (two ``--resume`` started together) cannot both
+write, the second is refused. On this host the lock also settles the judgement: a lock
+nobody holds means the writer has ended, whatever pid has been reused since.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import socket
@@ -33,16 +41,21 @@ from ..train.records import StatusChange
 
 __all__ = [
     "LIVE_STATUSES",
+    "LOCK_FILE",
     "STATUS_FILE",
     "StatusFile",
     "claim",
     "live_writer",
+    "lock",
+    "unlock",
     "read_status",
     "refuse_live_writer",
     "release",
 ]
 
 STATUS_FILE = "status.json"
+#: Held with flock(LOCK_EX) by the one process writing the run.
+LOCK_FILE = ".writer.lock"
 #: Statuses in which a writer may still be at work.
 LIVE_STATUSES = ("running", "paused")
 _KNOWN = ("running", "paused", "finished", "stopped", "failed")
@@ -74,6 +87,57 @@ def release(path: str | Path) -> None:
     """Note that this process no longer writes ``path``."""
     with _lock:
         _open_here.discard(_key(path))
+
+
+def lock(run_dir: str | Path) -> int:
+    """Take the run's writer lock (a file descriptor to pass to :func:`unlock`), or RunError.
+
+    Non-blocking: a folder another process writes is refused at once, never waited for.
+    """
+    path = Path(run_dir) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise RunError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            raise RunError(
+                f"cannot write {run_dir}: another process is writing it right now (it holds {path}); "
+                "stop that run first"
+            ) from None
+        if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):  # a file system without locks
+            return _NO_LOCK
+        raise RunError(f"cannot lock the run folder {run_dir}: {exc.strerror or exc}") from None
+    return fd
+
+
+#: What :func:`lock` returns where the file system cannot lock (the status judgement stays).
+_NO_LOCK = -1
+
+
+def unlock(fd: int) -> None:
+    """Release a lock taken by :func:`lock` (closing the descriptor releases the flock)."""
+    if fd != _NO_LOCK:
+        os.close(fd)
+
+
+def _lock_free(run_dir: str | Path) -> bool | None:
+    """True when nobody holds the run's lock, False when somebody does, None: cannot tell."""
+    path = Path(run_dir) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None  # no lock file: a run written before locks existed
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError as exc:
+        return False if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES) else None
+    finally:
+        os.close(fd)  # releases the shared lock too
+    return True
 
 
 def read_status(run_dir: str | Path) -> StatusFile | None:
@@ -131,8 +195,12 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def live_writer(run_dir: str | Path) -> str | None:
-    """Why a process may still be writing ``run_dir`` (a clause naming it), or None."""
+def live_writer(run_dir: str | Path, *, locked: bool = False) -> str | None:
+    """Why a process may still be writing ``run_dir`` (a clause naming it), or None.
+
+    ``locked``: the caller holds the run's writer lock, so no other process of this host
+    can be writing it; only a writer on another host is still possible.
+    """
     found = read_status(run_dir)
     if found is None or found.change.status not in LIVE_STATUSES or found.pid is None:
         return None
@@ -147,7 +215,10 @@ def live_writer(run_dir: str | Path) -> str | None:
         with _lock:
             mine = _key(run_dir) in _open_here
         return "this process is still writing it (a run of this app is training into it); stop it first" if mine else None
-    if _pid_alive(found.pid):
+    free = True if locked else _lock_free(run_dir)
+    if free is True:
+        return None  # the writer's lock was released: it has ended, whatever runs under its pid now
+    if free is False or _pid_alive(found.pid):
         return (
             f"pid {found.pid} on this host is still writing it ({status}); stop that run first "
             f"(Ctrl+C in its terminal, or Stop in the app), or, if pid {found.pid} is some other program, "
@@ -156,8 +227,8 @@ def live_writer(run_dir: str | Path) -> str | None:
     return None
 
 
-def refuse_live_writer(run_dir: str | Path, doing: str) -> None:
+def refuse_live_writer(run_dir: str | Path, doing: str, *, locked: bool = False) -> None:
     """Raise :class:`RunError` ("cannot ``doing`` RUN_DIR: ...") when a writer is alive."""
-    reason = live_writer(run_dir)
+    reason = live_writer(run_dir, locked=locked)
     if reason is not None:
         raise RunError(f"cannot {doing} {run_dir}: {reason}")
