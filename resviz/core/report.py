@@ -18,7 +18,7 @@ import numpy as np
 
 from .experiment import SETTLE_TAIL, settled_mean
 from .runs.reader import RunReader
-from .train.records import Event, Record
+from .records import Event, Record
 
 __all__ = ["RunHistory", "load_history", "draw_report", "save_report", "final_errors"]
 

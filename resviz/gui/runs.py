@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from PySide6 import QtCore
 
-from ..core.train.records import Event, Record, StatusChange
+from ..core.records import Event, Record, StatusChange
 from .history import RunHistory
 
 __all__ = ["Run", "RunsModel", "LIVE_STATUSES", "DONE_STATUSES"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from resviz.core.train.records import Event, Record
+from resviz.core.records import Event, Record
 from resviz.gui.history import RunHistory
 from resviz.gui.plots.base import stage_ticks
 from resviz.gui.plots.curves import event_label

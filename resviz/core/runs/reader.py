@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RunError
-from ..train.records import Event, Record, StatusChange
+from ..records import Event, Record, StatusChange
 from .store import CHECKPOINT_DIR, connect, read_json
 
 __all__ = ["RunReader", "is_run_folder"]

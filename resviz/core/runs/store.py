@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RunError
-from ..train.records import Event, Record, StatusChange
+from ..records import Event, Record, StatusChange
 
 __all__ = ["RunStore", "write_json_atomic", "read_json", "SCHEMA", "CHECKPOINT_DIR"]
 
@@ -89,7 +89,7 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 class RunStore:
-    """Writes one run folder; a :class:`~resviz.core.train.records.Sink` for the trainer."""
+    """Writes one run folder; a :class:`~resviz.core.records.Sink` for the trainer."""
 
     def __init__(self, path: Path, *, commit_interval: float = 0.5) -> None:
         self.path = Path(path)

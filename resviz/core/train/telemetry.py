@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..models import Probe, ResNet, level_of_block
 from .distributed import SINGLE, DistContext
-from .records import Record
+from ..records import Record
 
 __all__ = ["Telemetry", "model_layout"]
 
