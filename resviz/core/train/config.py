@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from ..archs import parse_arch
+from ..archs import SHORTCUT_OPTIONS, ArchSpec, ShortcutOption, parse_arch
 from ..errors import ConfigError
 
 __all__ = ["TrainConfig"]
@@ -24,7 +24,7 @@ class TrainConfig:
 
     arch: str = "resnet20"
     #: "A", "B" or "C" (section 3.3); None takes the family's default (A for CIFAR nets).
-    shortcut: str | None = None
+    shortcut: ShortcutOption | None = None
     #: Every shortcut off from the start, whatever ``arch`` says (``--plain``).
     plain: bool = False
     data: str = "digits"  # "digits", "cifar10" or a folder path
@@ -76,13 +76,35 @@ class TrainConfig:
             raise ConfigError(f"weight decay must be 0 or more, not {self.weight_decay!r}")
         if any(not 0 < m < 1 for m in self.lr_milestones):
             raise ConfigError(f"learning-rate milestones are fractions in (0, 1), not {self.lr_milestones!r}")
-        if self.shortcut is not None and str(self.shortcut).upper() not in ("A", "B", "C"):
+        if self.shortcut is not None and str(self.shortcut).upper() not in SHORTCUT_OPTIONS:
             raise ConfigError(f"shortcut option must be A, B or C, not {self.shortcut!r}")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not str(self.device).startswith("cuda:"):
             raise ConfigError(f"device must be auto, cpu, cuda or mps, not {self.device!r}")
         if self.threads is not None and self.threads < 1:
             raise ConfigError(f"threads must be at least 1, not {self.threads!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
+
+    # -- what the run is (one answer for the app, the CLI, reports and experiments) ------
+
+    @property
+    def spec(self) -> ArchSpec:
+        """The net this run trains: ``arch``, with every shortcut off when ``plain``."""
+        return parse_arch(self.arch, plain=self.plain)
+
+    @property
+    def is_plain(self) -> bool:
+        """Trained without shortcuts (section 4.1): ``--plain`` or a ``plainN`` name."""
+        return self.spec.plain
+
+    @property
+    def depth(self) -> int:
+        """The number of weighted layers the paper names the net by (20 for resnet20)."""
+        return self.spec.depth
+
+    @property
+    def label(self) -> str:
+        """What the run is called in lists and legends: ``plain20``, ``resnet56``, ``resnet20-B``."""
+        return self.spec.label(self.shortcut)
 
     def milestone_steps(self) -> list[int]:
         """The steps at which the learning rate drops (32k and 48k of 64k by default)."""
@@ -99,3 +121,4 @@ class TrainConfig:
         """Build from a dict, ignoring keys this version does not know (newer run folders)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
