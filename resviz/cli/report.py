@@ -22,7 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import RunError
-    from ..core.report import load_history, save_report
+    from ..core.report import save_report
+    from ..core.runs.history import load_history
 
     histories = [load_history(d) for d in args.run_dirs]
     try:

@@ -19,13 +19,33 @@ from ..errors import RunError
 from ..records import Event, Record, StatusChange
 from .store import CHECKPOINT_DIR, connect, read_json
 
-__all__ = ["RunReader", "is_run_folder"]
+__all__ = ["RunReader", "check_run_folder", "is_run_folder"]
+
+#: What makes a folder a run: RunStore.create writes both before anything else.
+_RUN_FILES = ("config.json", "layout.json")
+
+
+def _missing_run_file(path: Path) -> str | None:
+    return next((name for name in _RUN_FILES if not (path / name).is_file()), None)
 
 
 def is_run_folder(path: str | Path) -> bool:
-    """True when ``path`` looks like a run folder (it has a config.json and a layout)."""
+    """True when ``path`` is a run folder (it has a config.json and a layout)."""
     p = Path(path)
-    return (p / "config.json").is_file() and (p / "layout.json").is_file()
+    return p.is_dir() and _missing_run_file(p) is None
+
+
+def check_run_folder(path: str | Path) -> Path:
+    """``path`` (expanded) when it is a run folder; a :class:`RunError` saying what to do otherwise."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise RunError(f"{p} is not a folder (it does not exist); open a run folder made by resviz train or the app")
+    if not p.is_dir():
+        raise RunError(f"{p} is a file, not a folder; open a run folder made by resviz train or the app")
+    missing = _missing_run_file(p)
+    if missing is not None:
+        raise RunError(f"{p} is not a run folder (no {missing}); pick a folder made by resviz train")
+    return p
 
 
 def _pid_alive(pid: int) -> bool:
@@ -42,11 +62,7 @@ class RunReader:
     """Reads config, layout, status, records, events and checkpoints of one run."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        if not self.path.is_dir():
-            raise RunError(f"run folder {self.path} does not exist")
-        if not (self.path / "config.json").is_file():
-            raise RunError(f"{self.path} is not a run folder (no config.json); pick a folder made by resviz train")
+        self.path = check_run_folder(path)
         self.config: dict = read_json(self.path / "config.json")
         self.layout: dict = read_json(self.path / "layout.json")
         self._db: sqlite3.Connection | None = None
