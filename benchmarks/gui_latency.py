@@ -85,7 +85,7 @@ def measure_curves(app, points: int = 100_000, repeats: int = 30) -> dict:
     """Time one curve update with 100k points, with and without downsampling/clip-to-view."""
     import numpy as np
 
-    from resviz.core.train.records import Record
+    from resviz.core.records import Record
     from resviz.gui.plots import CurvesPanel
     from resviz.gui.runs import Run, RunsModel
 

@@ -88,7 +88,7 @@ def main() -> None:
     reused = lesion_study(model, data, preprocess)
     out = {
         "benchmark": "lesion",
-        "arch": getattr(model, "arch_name", args.arch),
+        "arch": model.arch_name,
         "blocks": n_blocks,
         "images": len(data),
         "data": source,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-#: The default budget, chosen so the paper's claims can show on the digits set on a CPU
-#: in minutes (see the closing note of issue #3 and README for measured numbers).
-DEFAULT_ITERS = 600
+from ..core.experiment import DEGRADATION_ITERS, parse_depths
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default="digits", help="digits (default), cifar10, or a folder")
     p.add_argument("--data-root", help="where cifar10 lives")
     p.add_argument("--depths", default="20,56", help="comma-separated 6n+2 depths (default 20,56)")
-    p.add_argument("--iters", type=int, default=DEFAULT_ITERS, help=f"iterations per net (default {DEFAULT_ITERS})")
+    p.add_argument("--iters", type=int, default=DEGRADATION_ITERS, help=f"iterations per net (default {DEGRADATION_ITERS})")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--warmup", action="store_true", help="lr 0.01 until training error < 80%%")
@@ -34,23 +32,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.errors import ConfigError
     from ..core.train.config import TrainConfig
 
-    try:
-        depths = sorted({int(d) for d in args.depths.split(",") if d.strip()})
-    except ValueError:
-        raise ConfigError(f"--depths takes comma-separated numbers like 20,56, not {args.depths!r}") from None
-    if len(depths) < 2:
-        raise ConfigError("--depths needs at least two depths, e.g. 20,56")
+    depths = parse_depths(args.depths)  # unknown depths fail here, before any training
     eval_every = max(1, args.iters // 10)
     base = TrainConfig(
         data=args.data, data_root=args.data_root, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
         warmup=args.warmup, device=args.device, seed=args.seed, eval_every=eval_every,
         checkpoint_every=args.iters,
     )
-    for d in depths:
-        TrainConfig(arch=f"resnet{d}")  # unknown depths fail here, before any training
     from ..core.experiment import run_degradation, summary_markdown  # noqa: F401  (torch loads here)
     from .progress import ProgressSink
 

@@ -9,19 +9,9 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["ProgressSink", "format_duration"]
+from ..core.durations import format_duration
 
-
-def format_duration(seconds: float) -> str:
-    """``1h02m``, ``3m07s``, ``12s``."""
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f"{h}h{m:02d}m"
-    if m:
-        return f"{m}m{s:02d}s"
-    return f"{s}s"
+__all__ = ["ProgressSink"]
 
 
 class ProgressSink:
@@ -50,7 +40,7 @@ class ProgressSink:
         bar = "#" * int(done * width) + "-" * (width - int(done * width))
         line = (
             f"{self.label} [{bar}] {record.step}/{self.total} loss {s['loss']:.3f} "
-            f"train {s['train_error']:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left) if left == left else '?'}"
+            f"train {s['train_error']:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left)}"
         )
         if self.tty:
             self.out.write("\r" + line + "\x1b[K")

@@ -23,7 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import RunError
     from ..core.outputs import check_output
-    from ..core.report import load_history, save_report
+    from ..core.report import save_report
+    from ..core.runs.history import load_history
 
     check_output(args.out, inputs=args.run_dirs, what="figure")  # never into a run folder (issue #9)
     histories = [load_history(d) for d in args.run_dirs]

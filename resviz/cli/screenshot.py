@@ -105,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
         from ..core.archs import parse_arch
 
         parse_arch(args.train)  # a bad name fails now, not after torch has loaded
-    folders = [Path(f).expanduser() for f in args.open]
+    from ..core.runs.reader import check_run_folder
+
+    folders = [check_run_folder(f) for f in args.open]
     for folder in folders:
-        if not (folder / "config.json").is_file():
-            raise ResvizError(f"{folder} is not a run folder (no config.json); pass folders made by resviz train")
         RunReader(folder).close()  # a broken config.json fails here in one line, not after the window opened
     _check_inspect(args, folders)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -137,11 +137,12 @@ def _shoot(args: argparse.Namespace, out: Path, size: tuple[int, int], folders: 
         window.open_run_folder(folder)
     if args.train:
         controls = window.train_tab.controls
-        arch = args.train.strip().lower()
-        configs = [controls.base_config(arch=arch)]
+        from ..core.archs import parse_arch
+
+        spec = parse_arch(args.train)
+        configs = [controls.base_config(arch=spec.name)]
         if args.compare:
-            twin = arch.replace("resnet", "plain") if arch.startswith("resnet") else arch.replace("plain", "resnet")
-            configs.insert(0, controls.base_config(arch=twin))
+            configs.insert(0, controls.base_config(arch=spec.twin.name))
         window.session.enqueue([replace(c, iters=args.iters) for c in configs])
     # For an Inspect shot the run only has to end (or reach --seconds) to have a checkpoint.
     inspecting = args.inspect is not None

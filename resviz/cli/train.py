@@ -7,7 +7,8 @@ import signal
 import sys
 import time
 
-from .progress import ProgressSink, format_duration
+from ..core.durations import format_duration
+from .progress import ProgressSink
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         trainer = Trainer(config_from_args(args), run_dir=args.out, control=control, force=args.force, dist=dist)
     cfg: TrainConfig = trainer.config
-    label = cfg.arch if not cfg.plain else f"{cfg.arch} (plain)"
+    label = cfg.label
     if dist.distributed:
         label += f" x{dist.world_size} ranks"
     progress = ProgressSink(cfg.iters, cfg.batch_size, label, start_step=trainer.step)
@@ -138,7 +139,7 @@ def _resume_conflicts(args: argparse.Namespace) -> None:
 
 
 def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> None:
-    from ..core.report import final_errors, load_history
+    from ..core.runs.history import load_history
 
     out = sys.stdout
     where = trainer.run_dir
@@ -146,9 +147,9 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
         print(f"resviz: error: training failed at step {trainer.step}: {trainer.reason}", file=sys.stderr)
         print(f"run folder: {where}", file=sys.stderr)
         return
-    errs = final_errors(load_history(where)) if where else {}
-    parts = [f"{status} {trainer.step}/{trainer.config.iters} iterations of {trainer.config.arch}"
-             f"{' (plain)' if trainer.config.plain else ''} on {trainer.dataset.name} in {format_duration(seconds)}"]
+    errs = load_history(where).final_errors() if where else {}
+    parts = [f"{status} {trainer.step}/{trainer.config.iters} iterations of {trainer.config.label}"
+             f" on {trainer.dataset.name} in {format_duration(seconds)}"]
     if errs.get("train_error") is not None:
         parts.append(f"training error {errs['train_error']:.2f}%")
     if errs.get("test_error") is not None:

@@ -12,12 +12,14 @@ settings before the ~8 s import of torch has finished.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Mapping
 
 from .errors import ConfigError
 
 __all__ = [
     "ArchSpec",
+    "ShortcutOption",
     "ARCHITECTURES",
     "CIFAR_DEPTHS",
     "IMAGENET_DEPTHS",
@@ -25,7 +27,9 @@ __all__ = [
     "LEVELS",
     "LEVEL_STAGES",
     "SHORTCUT_OPTIONS",
+    "arch_name",
     "parse_arch",
+    "spec_of",
 ]
 
 CIFAR_DEPTHS = (20, 32, 44, 56, 110, 1202)
@@ -42,7 +46,8 @@ IMAGENET_DEPTHS = tuple(IMAGENET_BLOCKS)
 IMAGENET_PLAIN_DEPTHS = (18, 34)
 
 #: Section 3.3: A zero-padding identity, B projections where dimensions change, C all projections.
-SHORTCUT_OPTIONS: tuple[str, ...] = ("A", "B", "C")
+ShortcutOption = Literal["A", "B", "C"]
+SHORTCUT_OPTIONS: tuple[ShortcutOption, ...] = ("A", "B", "C")
 
 #: The level names used by activations, attributions and plots alike.
 LEVELS: tuple[str, ...] = ("low", "mid", "high")
@@ -63,9 +68,35 @@ class ArchSpec:
     family: str  # "cifar" or "imagenet"
     depth: int
     plain: bool
-    shortcut: str  # the default option: A for CIFAR (section 4.2), B for ImageNet (Table 3)
+    shortcut: ShortcutOption  # the family's default: A for CIFAR (section 4.2), B for ImageNet (Table 3)
     blocks: int
     block: str  # "basic" or "bottleneck"
+
+    @property
+    def kind(self) -> str:
+        """``plain`` (every shortcut off, section 4.1) or ``resnet``."""
+        return "plain" if self.plain else "resnet"
+
+    def with_plain(self, plain: bool) -> "ArchSpec":
+        """The same net with every shortcut off (``plain=True``) or on: ``resnet20`` <-> ``plain20``."""
+        if plain == self.plain:
+            return self
+        return replace(self, name=arch_name(self.depth, plain), plain=plain)
+
+    @property
+    def twin(self) -> "ArchSpec":
+        """The net of the same depth with the shortcuts the other way (plain vs residual)."""
+        return self.with_plain(not self.plain)
+
+    def label(self, shortcut: str | None = None) -> str:
+        """What a run of this net is called in lists, legends and reports.
+
+        ``plain20``, ``resnet56``; a residual net with an explicitly chosen shortcut option
+        carries it (``resnet20-B``), a plain net has no shortcuts to choose.
+        """
+        if shortcut and not self.plain:
+            return f"{self.name}-{shortcut.upper()}"
+        return self.name
 
     @property
     def stage_blocks(self) -> tuple[int, ...]:
@@ -76,12 +107,16 @@ class ArchSpec:
         return IMAGENET_BLOCKS[self.depth][1]
 
 
+def arch_name(depth: int, plain: bool = False) -> str:
+    """The paper's name for a net: ``resnet20``, ``plain56``."""
+    return f"{'plain' if plain else 'resnet'}{depth}"
+
+
 def _spec(family: str, depth: int, plain: bool) -> ArchSpec:
-    kind = "plain" if plain else "resnet"
     if family == "cifar":
-        return ArchSpec(f"{kind}{depth}", "cifar", depth, plain, "A", 3 * ((depth - 2) // 6), "basic")
+        return ArchSpec(arch_name(depth, plain), "cifar", depth, plain, "A", 3 * ((depth - 2) // 6), "basic")
     block, layers = IMAGENET_BLOCKS[depth]
-    return ArchSpec(f"{kind}{depth}", "imagenet", depth, plain, "B", sum(layers), block)
+    return ArchSpec(arch_name(depth, plain), "imagenet", depth, plain, "B", sum(layers), block)
 
 
 #: The architectures the paper names, in the order `resviz models` lists them.
@@ -98,8 +133,17 @@ ARCHITECTURES: dict[str, ArchSpec] = {
 _NAME = re.compile(r"^(resnet|plain)[-_]?(\d+)$")
 
 
-def parse_arch(name: str, family: str | None = None) -> ArchSpec:
-    """The spec for ``resnetN`` / ``plainN`` (any 6n+2 depth for CIFAR), or ConfigError."""
+def parse_arch(name: str, family: str | None = None, *, plain: bool = False) -> ArchSpec:
+    """The spec for ``resnetN`` / ``plainN`` (any 6n+2 depth for CIFAR), or ConfigError.
+
+    ``plain=True`` gives the net with every shortcut off whatever the name says
+    (``resnet20`` trained with ``--plain`` is ``plain20``).
+    """
+    spec = _parse(name, family)
+    return spec.with_plain(True) if plain else spec
+
+
+def _parse(name: str, family: str | None) -> ArchSpec:
     m = _NAME.match(str(name).strip().lower())
     if not m:
         raise ConfigError(
@@ -122,3 +166,15 @@ def parse_arch(name: str, family: str | None = None) -> ArchSpec:
             f"unknown architecture {name!r}: CIFAR ResNets have 6n+2 layers (8, 14, 20, 26, 32, ...)"
         )
     return _spec("cifar", depth, plain)
+
+
+def spec_of(config: Mapping[str, Any]) -> ArchSpec | None:
+    """The net a saved training config (a run folder's ``config.json``, a run's dict) names.
+
+    Only ``arch`` and ``plain`` are read, so a config a newer resviz wrote, with settings
+    this version would refuse, still says what the run is; None when it names no net.
+    """
+    try:
+        return parse_arch(str(config.get("arch", "")), plain=bool(config.get("plain")))
+    except ConfigError:
+        return None

@@ -53,7 +53,7 @@ def checkpoint_dict(
     return {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
-        "arch": getattr(model, "arch_name", None),
+        "arch": model.arch_name,
         "family": model.family,
         "shortcut": model.shortcut_option,
         "num_classes": model.num_classes,

@@ -8,7 +8,8 @@ the paper's three claims are checked against what happened:
 3. the deeper residual net trains better than the shallower one.
 
 Claims are judged on the training error (the paper's point is that degradation is an
-optimisation difficulty, not overfitting), averaged over the last 5 % of records.
+optimisation difficulty, not overfitting), averaged over the last 5 % of records
+(:func:`resviz.core.runs.history.settled_mean`, the rule the report and the app use too).
 """
 
 from __future__ import annotations
@@ -16,39 +17,66 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
+from .archs import arch_name, parse_arch
+from .errors import ConfigError
 from .train.config import TrainConfig
 
-__all__ = ["Claim", "settled_mean", "SETTLE_TAIL", "degradation_plan", "degradation_claims", "run_degradation", "DEFAULT_DEPTHS", "TIE_POINTS"]
+__all__ = [
+    "Claim",
+    "CLAIM_KINDS",
+    "DEFAULT_DEPTHS",
+    "DEGRADATION_ITERS",
+    "TIE_POINTS",
+    "claim_statements",
+    "degradation_claims",
+    "degradation_plan",
+    "parse_depths",
+    "run_degradation",
+    "summary_markdown",
+]
 
 DEFAULT_DEPTHS = (20, 56)
+#: The budget per net of ``resviz experiment degradation`` and of the app's experiment:
+#: on the digits set, enough for the degradation problem and the residual nets' advantage
+#: to show within minutes on a CPU (the closing note of issue #3, README).
+DEGRADATION_ITERS = 600
 #: Differences smaller than this (percentage points) are called a tie, not a win.
 TIE_POINTS = 0.25
-#: The share of a run's last records whose mean is its settled training error.
-SETTLE_TAIL = 0.05
 
-
-def settled_mean(values: Sequence[float], tail: float = SETTLE_TAIL) -> float | None:
-    """The mean of the last ``tail`` fraction of ``values`` (at least one); None when empty.
-
-    The per-interval training error is measured on augmented mini-batches and is noisy; the
-    mean of its final 5 % is what the curve settles to. ``resviz report``, ``resviz
-    experiment`` and the app's degradation panel all judge runs by this one number.
-    """
-    if not len(values):
-        return None
-    k = max(1, int(round(len(values) * tail)))
-    return float(sum(values[-k:]) / k)
+#: What each claim says: the deeper plain net trains worse (the degradation problem), the
+#: residual net of a depth trains better than its plain twin, the deeper residual net
+#: trains better than the shallower one.
+CLAIM_KINDS: tuple[str, ...] = ("degradation", "residual_beats_plain", "depth_helps")
 
 
 @dataclass
 class Claim:
     """One of the paper's statements and whether this experiment bears it out."""
 
+    kind: str  # one of CLAIM_KINDS
     statement: str
     holds: bool | None  # None: a tie, too close to call
     evidence: str
+
+
+def parse_depths(text: str) -> list[int]:
+    """``"20, 56"`` -> ``[20, 56]``: the experiment's depths, sorted, each a net the paper names.
+
+    Commas, semicolons or spaces separate them (the app's field and ``--depths`` alike);
+    ConfigError naming the problem otherwise.
+    """
+    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
+    try:
+        depths = sorted({int(p) for p in parts})
+    except ValueError:
+        raise ConfigError(f"depths must be whole numbers separated by commas, like 20, 56 — not {text!r}") from None
+    if len(depths) < 2:
+        raise ConfigError("the degradation experiment needs at least two depths, like 20, 56")
+    for d in depths:
+        parse_arch(arch_name(d))  # an unknown depth fails now, before any training
+    return depths
 
 
 def degradation_plan(base: TrainConfig, depths: Sequence[int] = DEFAULT_DEPTHS) -> list[tuple[str, TrainConfig]]:
@@ -56,43 +84,60 @@ def degradation_plan(base: TrainConfig, depths: Sequence[int] = DEFAULT_DEPTHS) 
     plan = []
     for plain in (True, False):
         for d in sorted(depths):
-            name = f"{'plain' if plain else 'resnet'}{d}"
-            plan.append((name, replace(base, arch=f"resnet{d}", plain=plain)))
+            cfg = replace(base, arch=arch_name(d), plain=plain)
+            plan.append((cfg.spec.name, cfg))
     return plan
 
 
 def _compare(a: float, b: float) -> bool | None:
+    """Whether ``a`` is the lower error; None (a tie) when they differ by less than TIE_POINTS."""
     if abs(a - b) < TIE_POINTS:
         return None
     return a < b
 
 
-def degradation_claims(train_error: dict[str, float], depths: Sequence[int] = DEFAULT_DEPTHS) -> list[Claim]:
-    """Judge the three claims from final training errors keyed by run name."""
+class _Expectation(NamedTuple):
+    """A claim before the numbers: run ``lower`` should have the lower training error."""
+
+    kind: str
+    statement: str
+    lower: str
+    higher: str
+    shown: tuple[str, str]  # the two runs in the order the evidence names them
+
+
+def _expectations(depths: Sequence[int]) -> list[_Expectation]:
     shallow, deep = min(depths), max(depths)
-    e = train_error
-    claims = [
-        Claim(
-            f"plain-{deep} trains worse than plain-{shallow} (the degradation problem)",
-            _compare(e[f"plain{shallow}"], e[f"plain{deep}"]),
-            f"training error plain-{shallow} {e[f'plain{shallow}']:.2f}%, plain-{deep} {e[f'plain{deep}']:.2f}%",
-        )
-    ]
+    plain_s, plain_d = arch_name(shallow, True), arch_name(deep, True)
+    res_s, res_d = arch_name(shallow), arch_name(deep)
+    out = [_Expectation("degradation", f"plain-{deep} trains worse than plain-{shallow} (the degradation problem)",
+                        plain_s, plain_d, (plain_s, plain_d))]
     for d in sorted(depths):
-        claims.append(
-            Claim(
-                f"resnet-{d} trains better than plain-{d}",
-                _compare(e[f"resnet{d}"], e[f"plain{d}"]),
-                f"training error resnet-{d} {e[f'resnet{d}']:.2f}%, plain-{d} {e[f'plain{d}']:.2f}%",
-            )
-        )
-    claims.append(
-        Claim(
-            f"resnet-{deep} trains better than resnet-{shallow} (depth helps once shortcuts are there)",
-            _compare(e[f"resnet{deep}"], e[f"resnet{shallow}"]),
-            f"training error resnet-{shallow} {e[f'resnet{shallow}']:.2f}%, resnet-{deep} {e[f'resnet{deep}']:.2f}%",
-        )
-    )
+        res, plain = arch_name(d), arch_name(d, True)
+        out.append(_Expectation("residual_beats_plain", f"resnet-{d} trains better than plain-{d}", res, plain, (res, plain)))
+    out.append(_Expectation("depth_helps",
+                            f"resnet-{deep} trains better than resnet-{shallow} (depth helps once shortcuts are there)",
+                            res_d, res_s, (res_s, res_d)))
+    return out
+
+
+def claim_statements(depths: Sequence[int] = DEFAULT_DEPTHS) -> list[tuple[str, str]]:
+    """(kind, statement) of every claim, in the order :func:`degradation_claims` judges them."""
+    return [(x.kind, x.statement) for x in _expectations(depths)]
+
+
+def _shown(name: str) -> str:
+    spec = parse_arch(name)
+    return f"{spec.kind}-{spec.depth}"
+
+
+def degradation_claims(train_error: dict[str, float], depths: Sequence[int] = DEFAULT_DEPTHS) -> list[Claim]:
+    """Judge the claims from final training errors keyed by run name (``plain20`` ...)."""
+    e = train_error
+    claims = []
+    for x in _expectations(depths):
+        evidence = "training error " + ", ".join(f"{_shown(n)} {e[n]:.2f}%" for n in x.shown)
+        claims.append(Claim(x.kind, x.statement, _compare(e[x.lower], e[x.higher]), evidence))
     return claims
 
 
@@ -134,7 +179,8 @@ def run_degradation(
     import time
 
     from .data import load_dataset
-    from .report import final_errors, load_history, save_report
+    from .report import save_report
+    from .runs.history import load_history
     from .runs.store import RunStore
     from .train.trainer import Trainer
 
@@ -156,7 +202,7 @@ def run_degradation(
             on_start(name, trainer)
         started = time.monotonic()
         status = trainer.run()
-        errs = final_errors(load_history(out / name))
+        errs = load_history(out / name).final_errors()
         rows.append({"name": name, "status": status, "seconds": time.monotonic() - started, **errs})
         if status != "finished":
             break

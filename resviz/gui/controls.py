@@ -14,13 +14,14 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.archs import CIFAR_DEPTHS, IMAGENET_DEPTHS
+from ..core.archs import CIFAR_DEPTHS, IMAGENET_DEPTHS, parse_arch
 from ..core.errors import ConfigError
+from ..core.experiment import DEGRADATION_ITERS, parse_depths
 from ..core.train.config import TrainConfig
 from . import settings
 from .actions import WindowActions
 
-__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS", "parse_depths"]
+__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ FIELDS: tuple[Field, ...] = (
     Field("download", False),
     # The budget of `resviz experiment degradation` (README): on digits, enough for the
     # degradation problem and the residual nets' advantage to show within minutes on a CPU.
-    Field("iters", 600, "iters"),
+    Field("iters", DEGRADATION_ITERS, "iters"),
     Field("batch_size", 128, "batch_size"),
     Field("lr", 0.1, "lr"),
     Field("warmup", False, "warmup"),
@@ -71,18 +72,6 @@ _DATA = (
     ("cifar10", "CIFAR-10"),
     ("folder", "image folder"),
 )
-
-
-def parse_depths(text: str) -> list[int]:
-    """"20, 56" -> [20, 56]; ConfigError naming the problem otherwise."""
-    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
-    try:
-        depths = [int(p) for p in parts]
-    except ValueError:
-        raise ConfigError(f"depths must be whole numbers separated by commas, like 20, 56 — not {text!r}") from None
-    if len(depths) < 2:
-        raise ConfigError("the degradation experiment needs at least two depths, like 20, 56")
-    return depths
 
 
 class TrainControls(QtWidgets.QWidget):
@@ -281,8 +270,9 @@ class TrainControls(QtWidgets.QWidget):
             data, root = str(Path(path).expanduser()), None
         else:
             data, root = key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
-        option = self.option.currentData() if not arch.startswith("plain") else None
-        family_default = "B" if depth in IMAGENET_DEPTHS and depth not in _CIFAR_CHOICES else "A"
+        spec = parse_arch(arch)
+        option = self.option.currentData() if not spec.plain else None
+        family_default = spec.shortcut
         return TrainConfig(
             arch=arch,
             shortcut=None if option == family_default else option,

@@ -12,19 +12,14 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from ..core.experiment import degradation_claims
+from ..core.experiment import claim_statements, degradation_claims
 from .runs import Run, RunsModel
 from .theme import theme
 
-__all__ = ["GROUP", "DegradationPanel", "experiment_key"]
+__all__ = ["GROUP", "DegradationPanel"]
 
 #: The Run.group of the experiment's runs.
 GROUP = "degradation"
-
-
-def experiment_key(run: Run) -> str:
-    """The engine's name for a run of the experiment: ``plain20``, ``resnet56``."""
-    return f"{'plain' if run.plain else 'resnet'}{run.depth}"
 
 
 class DegradationPanel(QtWidgets.QWidget):
@@ -82,10 +77,11 @@ class DegradationPanel(QtWidgets.QWidget):
         """Final training error per run (engine names), None while a run has not ended."""
         out: dict[str, float | None] = {}
         for run in self._experiment:
-            if run.depth is None:
+            if run.spec is None:
                 continue
             done = run.status in ("finished", "stopped")
-            out[experiment_key(run)] = run.history.mean_of_tail("train_error") if done else None
+            # Keyed by the engine's run names (plain20, resnet56), as `resviz experiment` keys them.
+            out[run.spec.name] = run.history.settled("train_error") if done else None
         return out
 
     def depths(self) -> list[int]:
@@ -103,7 +99,7 @@ class DegradationPanel(QtWidgets.QWidget):
             return
         rows = []
         for run in self._experiment:
-            err = run.history.mean_of_tail("train_error")
+            err = run.history.settled("train_error")
             test = run.history.last_scalar("test_error")
             rows.append(
                 f"<tr><td>{run.name}</td><td>{run.status}</td>"
@@ -123,11 +119,10 @@ class DegradationPanel(QtWidgets.QWidget):
         errors = self.errors()
         waiting = [k for k, v in errors.items() if v is None]
         if waiting or len(errors) < 2 * len(depths):
-            # The statements alone (placeholder numbers), each marked as waiting.
-            placeholder = {f"{k}{d}": 0.0 for k in ("plain", "resnet") for d in depths}
+            # The statements alone, each marked as waiting.
             return "".join(
-                f"<li>{claim.statement}<br><span style='color:{c.muted}'>… waiting for the runs to end</span></li>"
-                for claim in degradation_claims(placeholder, depths)
+                f"<li>{statement}<br><span style='color:{c.muted}'>… waiting for the runs to end</span></li>"
+                for _, statement in claim_statements(depths)
             )
         claims = degradation_claims(errors, depths)  # type: ignore[arg-type]
         items = []
@@ -142,8 +137,7 @@ class DegradationPanel(QtWidgets.QWidget):
                 f"<li>{claim.statement}<br><span style='color:{colour}'><b>{mark}</b></span> "
                 f"<span style='color:{c.muted}'>({claim.evidence})</span></li>"
             )
-        deeper_resnet = claims[-1]  # the engine lists "resnet-deep beats resnet-shallow" last
-        if deeper_resnet.holds is False and deeper_resnet.statement.startswith(f"resnet-{depths[-1]}"):
+        if any(claim.kind == "depth_helps" and claim.holds is False for claim in claims):
             items.append(
                 f"<li style='color:{c.muted}'>The paper's deeper-ResNet result is at convergence (64k "
                 "iterations); short budgets may not show it: train longer or use the 0.01 warm-up.</li>"

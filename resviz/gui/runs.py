@@ -13,8 +13,9 @@ from typing import Any, Iterable
 
 from PySide6 import QtCore
 
-from ..core.train.records import Event, Record, StatusChange
-from .history import RunHistory
+from ..core.archs import ArchSpec, spec_of
+from ..core.records import Event, Record, StatusChange
+from ..core.runs.history import RunHistory
 
 __all__ = ["Run", "RunsModel", "LIVE_STATUSES", "DONE_STATUSES"]
 
@@ -54,9 +55,10 @@ class Run(QtCore.QObject):
         self.status = status
         self.reason: str | None = None
         self.device: str | None = None
-        self.layout: dict[str, list[str]] = {}
         self.shortcuts: list[bool] | None = None
-        self.history = RunHistory()
+        #: The net the run trains (None when its config names none resviz knows).
+        self.spec: ArchSpec | None = spec_of(self.config)
+        self.history = RunHistory(name, plain=self.plain)
         self.group: str | None = None  # e.g. "degradation" for the experiment's four runs
         self.experiment: str | None = None  # which experiment of that group (its folder name)
 
@@ -66,18 +68,18 @@ class Run(QtCore.QObject):
     # -- what the run is -------------------------------------------------------------
 
     @property
-    def arch(self) -> str:
-        return str(self.config.get("arch", "?"))
-
-    @property
     def plain(self) -> bool:
         """Trained without shortcuts (a plain net, section 4.1), as configured."""
-        return bool(self.config.get("plain")) or self.arch.startswith("plain")
+        return self.spec is not None and self.spec.plain
 
     @property
     def depth(self) -> int | None:
-        digits = "".join(ch for ch in self.arch if ch.isdigit())
-        return int(digits) if digits else None
+        return self.spec.depth if self.spec is not None else None
+
+    @property
+    def layout(self) -> dict[str, list]:
+        """Block and layer names per vector metric (the trainer's ``layout``)."""
+        return self.history.layout
 
     @property
     def total_iters(self) -> int | None:
@@ -141,7 +143,7 @@ class Run(QtCore.QObject):
     def set_layout(self, layout: dict[str, list[str]] | None) -> None:
         """Block and layer names per vector metric (the trainer's ``layout``)."""
         if layout:
-            self.layout = {k: list(v) for k, v in layout.items()}
+            self.history.layout = {k: list(v) for k, v in layout.items()}
             self.changed.emit()
 
     def names(self, metric: str) -> list[str]:

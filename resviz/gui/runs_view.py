@@ -136,7 +136,7 @@ class RunsTableModel(QtCore.QAbstractTableModel):
         if col == 1:
             return f"{run.status} · {h.last_step:,}" if len(h) else run.status
         if col == 2:
-            value = h.mean_of_tail("train_error")
+            value = h.settled("train_error")
             return "" if value is None else f"{value:.1f}"
         if col == 3:
             value = h.last_scalar("test_error")

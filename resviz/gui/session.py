@@ -17,25 +17,16 @@ from typing import Callable
 from PySide6 import QtCore
 
 from ..core.errors import ResvizError, RunError
+from ..core.runs.reader import check_run_folder
 from ..core.runs.writer import live_writer
 from ..core.train.config import TrainConfig
 from .engine import EngineLoader
 from .runs import DONE_STATUSES, Run, RunsModel
 from .worker import RunFollower, TrainWorker, worker_threads
 
-__all__ = ["TrainingSession", "run_label"]
+__all__ = ["TrainingSession"]
 
 log = logging.getLogger(__name__)
-
-
-def run_label(config: TrainConfig) -> str:
-    """What a run is called in lists and legends: ``plain20``, ``resnet56``, ``resnet20-B``."""
-    arch = config.arch
-    if config.plain and arch.startswith("resnet"):
-        arch = "plain" + arch[len("resnet") :]
-    if config.shortcut and not arch.startswith("plain"):
-        arch += f"-{config.shortcut.upper()}"
-    return arch
 
 
 @dataclass
@@ -118,7 +109,7 @@ class TrainingSession(QtCore.QObject):
             if config.threads is None:
                 config = replace(config, threads=worker_threads())
             run = Run(
-                self._unique_name(run_label(config)),
+                self._unique_name(config.label),
                 config=config.to_dict(),
                 colour_index=self.runs.next_colour(),
                 status="queued",
@@ -244,11 +235,7 @@ class TrainingSession(QtCore.QObject):
         Raises :class:`~resviz.core.errors.RunError` when ``path`` is not a run folder.
         Before the engine has loaded, the folder is opened once it has.
         """
-        path = Path(path).expanduser()
-        if not path.is_dir():
-            raise RunError(f"{path} is not a folder; open a run folder made by resviz train or this app")
-        if not (path / "config.json").is_file():
-            raise RunError(f"{path} is not a run folder (no config.json); pick a folder made by resviz train")
+        path = check_run_folder(path)
         existing = self.runs.find(path)
         if existing is not None:
             self.runs.set_current(existing)
@@ -262,7 +249,7 @@ class TrainingSession(QtCore.QObject):
     def _open_folder(self, path: Path) -> Run:
         follower = RunFollower(path)
         config = TrainConfig.from_dict(follower.config) if follower.config else None
-        name = self._unique_name(run_label(config) if config else path.name)
+        name = self._unique_name(config.label if config else path.name)
         run = Run(name, config=follower.config, run_dir=path, origin="folder", colour_index=self.runs.next_colour())
         run.set_layout(follower.layout)
         run.apply(follower.poll())

@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
+from ..core.durations import format_duration
 from .runs import Run
 
-__all__ = ["StatusBar", "progress_text", "format_eta"]
-
-
-def format_eta(seconds: float | None) -> str:
-    """``0:32``, ``12:05``, ``2:03:00``; ``?`` when unknown."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "?"
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+__all__ = ["StatusBar", "progress_text"]
 
 
 def progress_text(run: Run) -> str:
@@ -40,7 +31,7 @@ def progress_text(run: Run) -> str:
         parts.append(f"{speed:,.0f} img/s")
         batch = run.config.get("batch_size")
         if total and batch:
-            parts.append(f"ETA {format_eta((total - h.last_step) * batch / speed)}")
+            parts.append(f"ETA {format_duration((total - h.last_step) * batch / speed, clock=True)}")
     if run.status == "paused":
         parts.append("paused")
     if run.device:

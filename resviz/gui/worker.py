@@ -21,7 +21,7 @@ from typing import Any
 
 from ..core.errors import ResvizError
 from ..core.train.config import TrainConfig
-from ..core.train.records import Event, Record, StatusChange
+from ..core.records import Event, Record, StatusChange
 
 __all__ = ["TrainWorker", "RunFollower", "worker_threads"]
 

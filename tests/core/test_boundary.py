@@ -27,7 +27,7 @@ def test_names_and_config_need_no_torch():
     """The app fills its menus and checks settings while torch is still loading."""
     code = (
         "import sys; from resviz.core.archs import ARCHITECTURES, parse_arch; "
-        "from resviz.core.train.config import TrainConfig; from resviz.core.train.records import Record; "
+        "from resviz.core.train.config import TrainConfig; from resviz.core.records import Record; "
         "TrainConfig(arch='plain56'); print('torch' in sys.modules)"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

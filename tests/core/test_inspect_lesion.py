@@ -11,7 +11,6 @@ import torch
 
 from resviz.core.errors import ConfigError, DataError
 from resviz.core.inspect import CancelToken, Cancelled, Surgery, evaluate, lesion_figure, lesion_study, save_figure
-from resviz.core.inspect.evaluation import head, stem
 from resviz.core.inspect.preprocess import Preprocess
 from resviz.core.models import build_model
 
@@ -30,11 +29,11 @@ def preprocess(digits):
 
 def test_block_by_block_equals_the_whole_net(trained):
     x = torch.randn(3, 3, 16, 16)
-    h = stem(trained, x)
+    h = trained.stem(x)
     for block in trained.blocks():
         h = block(h)
     with torch.no_grad():
-        assert torch.allclose(head(trained, h), trained(x), atol=1e-6)
+        assert torch.allclose(trained.head(h), trained(x), atol=1e-6)
 
 
 def test_surgery_switches_and_reset():

@@ -12,7 +12,9 @@ from resviz.core.models import (
     Probe,
     architecture_table,
     build_model,
+    cifar_resnet,
     count_parameters,
+    imagenet_resnet,
     level_module,
     level_of_block,
     parse_arch,
@@ -180,6 +182,30 @@ def test_probe_records_one_ratio_per_block_and_one_std_per_3x3_layer():
     model.attach_probe(None)
     model(torch.randn(4, 3, 16, 16))
     assert len(probe.residual_ratio) == 3  # detached: nothing more recorded
+
+
+def test_the_net_in_pieces_stem_blocks_head_is_the_net():
+    model = build_model("resnet14").eval()
+    x = torch.randn(2, 3, 16, 16)
+    probe = Probe()
+    model.attach_probe(probe)
+    with torch.no_grad():
+        h = model.stem(x)
+        assert len(probe.response_std) == 1  # the CIFAR stem is a 3x3 layer Fig. 7 counts
+        for block in model.blocks():
+            h = block(h)
+        logits = model.head(h)
+        model.attach_probe(None)
+        torch.testing.assert_close(logits, model(x))
+    assert len(probe.response_std) == len(model.conv3x3_layers())
+    assert model.block_names() == ["layer1.0", "layer1.1", "layer2.0", "layer2.1", "layer3.0", "layer3.1"]
+    assert build_model("resnet18").block_names()[-2:] == ["layer4.0", "layer4.1"]
+
+
+def test_a_net_knows_the_name_it_was_built_as():
+    assert build_model("resnet20").arch_name == "resnet20" and build_model("plain56").arch_name == "plain56"
+    assert build_model("resnet20", plain=True).arch_name == "resnet20"  # switches are not the name
+    assert cifar_resnet(8, plain=True).arch_name == "plain8" and imagenet_resnet(18).arch_name == "resnet18"
 
 
 def test_weighted_layers_in_depth_order():

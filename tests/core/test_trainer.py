@@ -10,7 +10,7 @@ import torch
 
 from resviz.core.runs import RunReader
 from resviz.core.train import QueueSink, TrainConfig, TrainControl, Trainer
-from resviz.core.train.records import Event, Record, StatusChange
+from resviz.core.records import Event, Record, StatusChange
 
 
 def tiny(**kw) -> TrainConfig:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import curve_len, set_tiny
 
-from resviz.core.train.records import Record, StatusChange
+from resviz.core.records import Record, StatusChange
 from resviz.gui.degradation import GROUP, DegradationPanel
 from resviz.gui.runs import Run, RunsModel
 

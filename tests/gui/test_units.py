@@ -1,35 +1,14 @@
-"""Small pieces: history buffers, event labels, stage ticks, ETA, worker threads."""
+"""Small pieces: event labels, stage ticks, heatmap binning, worker threads."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from resviz.core.train.records import Event, Record
-from resviz.gui.history import RunHistory
+from resviz.core.records import Event
 from resviz.gui.plots.base import stage_ticks
 from resviz.gui.plots.curves import event_label
 from resviz.gui.plots.heatmap import binned_columns, robust_levels
-from resviz.gui.status import format_eta
 from resviz.gui.worker import worker_threads
-
-
-def test_history_grows_and_keeps_vectors_apart_from_scalar_only_records():
-    h = RunHistory()
-    records = [
-        Record(step=s, scalars={"loss": 1.0 / s, "train_error": 50.0, **({"test_error": 40.0} if s % 100 == 0 else {})},
-               vectors={"residual_ratio": np.full(3, s, dtype=np.float32)})
-        for s in range(10, 5010, 10)
-    ]
-    assert h.extend(records) == 500 and len(h) == 500 and h.capacity >= 500
-    h.extend([Record(step=5005, scalars={"loss": 0.5})])  # a stop between telemetry steps: no vectors
-    steps, test = h.scalar("test_error")
-    assert list(steps[:2]) == [100, 200] and len(test) == 50
-    assert h.last_step == 5005 and h.last_scalar("loss") == 0.5
-    np.testing.assert_array_equal(h.latest_vector("residual_ratio"), [5000, 5000, 5000])
-    vsteps, matrix = h.vector("residual_ratio")
-    assert matrix.shape == (500, 3) and vsteps[-1] == 5000
-    assert h.mean_of_tail("train_error") == 50.0
-    assert h.latest_vector("grad_norm") is None and h.scalar("nothing")[0].size == 0
 
 
 def test_event_labels_name_what_changed():
@@ -60,8 +39,6 @@ def test_heatmap_binning_and_levels():
     assert robust_levels(np.full(3, np.nan)) == (0.0, 1.0)
 
 
-def test_eta_format_and_worker_threads():
-    assert format_eta(32) == "0:32" and format_eta(725) == "12:05" and format_eta(7380) == "2:03:00"
-    assert format_eta(None) == "?" and format_eta(float("nan")) == "?"
+def test_worker_threads():
     assert worker_threads(2) == 1 and worker_threads(1) == 1 and worker_threads(8) == 7
     assert worker_threads(32) is None

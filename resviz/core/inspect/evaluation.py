@@ -1,7 +1,4 @@
-"""Test error of a loaded net on a data set's test split (``resviz eval``).
-
-Also the net in pieces (stem, blocks, head), which the lesion study runs block by block.
-"""
+"""Test error of a loaded net on a data set's test split (``resviz eval``)."""
 
 from __future__ import annotations
 
@@ -18,19 +15,9 @@ from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
 from .preprocess import Preprocess
 
-__all__ = ["EvalResult", "evaluate", "evaluating", "input_batches", "stem", "head", "check_classes"]
+__all__ = ["EvalResult", "evaluate", "evaluating", "input_batches", "check_classes"]
 
 Progress = Callable[[int, int], None]
-
-
-def stem(model: ResNet, x: Tensor) -> Tensor:
-    """What enters the first block: conv1, BN, ReLU (and max pool for ImageNet nets)."""
-    return model.maxpool(model.relu(model.bn1(model.conv1(x))))
-
-
-def head(model: ResNet, x: Tensor) -> Tensor:
-    """The logits from the last block's output: global average pool, fully connected."""
-    return model.fc(torch.flatten(model.avgpool(x), 1))
 
 
 @contextmanager

@@ -85,8 +85,7 @@ class Inspector:
         Copy between optimizer steps (paused, or from a snapshot the trainer hands over):
         a copy taken mid-step may mix weights of two steps.
         """
-        arch = getattr(model, "arch_name", "resnet")
-        return cls(LoadedModel(model, arch, list(classes), preprocess, source, "live"))
+        return cls(LoadedModel(model, model.arch_name, list(classes), preprocess, source, "live"))
 
     # -- what the app shows ---------------------------------------------------------------
 

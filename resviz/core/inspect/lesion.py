@@ -27,7 +27,7 @@ from torch import Tensor
 from ..data import ImageSet
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
-from .evaluation import evaluating, head, input_batches, stem
+from .evaluation import evaluating, input_batches
 from .preprocess import Preprocess
 from .surgery import LESION_KINDS, BlockInfo, Surgery, block_table
 
@@ -130,7 +130,7 @@ def lesion_study(
             seen += len(y)
     pct = 100.0 / seen
     return LesionResult(
-        arch=getattr(model, "arch_name", "resnet"),
+        arch=model.arch_name,
         blocks=block_table(model),
         intact_error=wrong_intact * pct,
         residual_error=[w * pct for w in wrong["residual"]],
@@ -143,19 +143,19 @@ def lesion_study(
 
 def _intact_pass(model: ResNet, x: Tensor) -> tuple[list[Tensor], Tensor]:
     """The activation entering every block, and the logits, of the net as it is."""
-    h = stem(model, x)
+    h = model.stem(x)
     entering = []
     for block in model.blocks():
         entering.append(h)
         h = block(h)
-    return entering, head(model, h)
+    return entering, model.head(h)
 
 
 def _from_block(model: ResNet, blocks: list, i: int, h: Tensor) -> Tensor:
     """The logits when the net is run from block ``i`` on, given what enters it."""
     for block in blocks[i:]:
         h = block(h)
-    return head(model, h)
+    return model.head(h)
 
 
 def _wrong(logits: Tensor, labels: Tensor) -> int:

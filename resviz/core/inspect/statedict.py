@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from ..archs import IMAGENET_BLOCKS
+from ..archs import IMAGENET_BLOCKS, ShortcutOption, arch_name
 from ..errors import CheckpointError
 
 __all__ = ["StateLayout", "to_our_layout", "infer_layout", "describe_state", "fit_state_dict"]
@@ -36,14 +36,14 @@ class StateLayout:
     family: str  # cifar / imagenet
     depth: int
     block: str  # basic / bottleneck
-    shortcut: str  # A (no projections), B (where dimensions change), C (everywhere)
+    shortcut: ShortcutOption  # A (no projections), B (where dimensions change), C (everywhere)
     num_classes: int
     stage_blocks: tuple[int, ...]
 
     @property
     def arch(self) -> str:
         """The architecture name (``resnet56`` ...); shortcut switches are not in weights."""
-        return f"resnet{self.depth}"
+        return arch_name(self.depth)
 
     def describe(self) -> str:
         """``resnet56 (CIFAR, option A shortcuts, 10 classes)``."""
@@ -102,7 +102,7 @@ def infer_layout(state: dict[str, Tensor]) -> StateLayout | None:
     else:
         return None
     total = sum(counts)
-    shortcut = "A" if not projected else ("C" if len(projected) == total else "B")
+    shortcut: ShortcutOption = "A" if not projected else ("C" if len(projected) == total else "B")
     return StateLayout(family, depth, block, shortcut, int(fc.shape[0]), counts)
 
 

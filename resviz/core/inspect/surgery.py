@@ -37,10 +37,9 @@ class BlockInfo:
 
 def block_table(model: ResNet) -> list[BlockInfo]:
     """Every block of ``model`` in depth order, with its switches as they are now."""
-    names = [f"{stage}.{j}" for stage in model.stages for j in range(len(getattr(model, stage)))]
     return [
         BlockInfo(i, name, level, b.downsamples, b.shortcut_on, b.residual_on)
-        for i, (name, level, b) in enumerate(zip(names, level_of_block(model), model.blocks()))
+        for i, (name, level, b) in enumerate(zip(model.block_names(), level_of_block(model), model.blocks()))
     ]
 
 

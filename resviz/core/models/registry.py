@@ -10,7 +10,7 @@ from dataclasses import asdict
 
 from torch import nn
 
-from ..archs import ARCHITECTURES, LEVEL_STAGES, LEVELS, SHORTCUT_OPTIONS, ArchSpec, parse_arch
+from ..archs import ARCHITECTURES, LEVEL_STAGES, LEVELS, SHORTCUT_OPTIONS, ArchSpec, ShortcutOption, parse_arch
 from ..errors import ConfigError
 from .resnet import ResNet, cifar_resnet, imagenet_resnet
 
@@ -24,14 +24,15 @@ __all__ = [
 ]
 
 
-def build_from_spec(spec: ArchSpec, *, num_classes: int | None = None, shortcut: str | None = None) -> ResNet:
-    """A freshly initialised net of the architecture ``spec`` names."""
+def build_from_spec(
+    spec: ArchSpec, *, num_classes: int | None = None, shortcut: ShortcutOption | None = None
+) -> ResNet:
+    """A freshly initialised net of the architecture ``spec`` names (its ``arch_name``)."""
     option = (shortcut or spec.shortcut).upper()
     if spec.family == "cifar":
         model = cifar_resnet(spec.depth, num_classes=num_classes or 10, shortcut=option, plain=spec.plain)
     else:
         model = imagenet_resnet(spec.depth, num_classes=num_classes or 1000, shortcut=option, plain=spec.plain)
-    model.arch_name = spec.name  # recorded in checkpoints
     return model
 
 
@@ -39,7 +40,7 @@ def build_model(
     name: str,
     *,
     num_classes: int | None = None,
-    shortcut: str | None = None,
+    shortcut: ShortcutOption | None = None,
     plain: bool | None = None,
     family: str | None = None,
 ) -> ResNet:

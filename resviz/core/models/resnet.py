@@ -20,18 +20,16 @@ from typing import Iterator, Literal, Sequence
 import torch
 from torch import Tensor, nn
 
-from ..archs import IMAGENET_BLOCKS, SHORTCUT_OPTIONS
+from ..archs import IMAGENET_BLOCKS, SHORTCUT_OPTIONS, ShortcutOption, arch_name
 from .blocks import BasicBlock, Bottleneck, PadShortcut, Probe, ProbedBlock, conv1x1
 
-__all__ = ["ResNet", "ShortcutOption", "cifar_resnet", "imagenet_resnet", "SHORTCUT_OPTIONS"]
-
-ShortcutOption = Literal["A", "B", "C"]
+__all__ = ["ResNet", "cifar_resnet", "imagenet_resnet", "SHORTCUT_OPTIONS"]
 
 Family = Literal["cifar", "imagenet"]
 
 
 def _shortcut_modules(
-    option: str, inplanes: int, outplanes: int, stride: int
+    option: ShortcutOption, inplanes: int, outplanes: int, stride: int
 ) -> tuple[nn.Module | None, PadShortcut | None]:
     """The (downsample, pad_shortcut) pair a block gets for one shortcut option."""
     changes = stride != 1 or inplanes != outplanes
@@ -49,12 +47,14 @@ class ResNet(nn.Module):
     """A residual network whose shortcuts can be switched off, per block or all at once.
 
     ``plainN`` is this class with every shortcut off: the same parameters, the same
-    weights file (section 4.1).
+    weights file (section 4.1). ``arch_name`` is the name it was built as (``resnet20``,
+    ``plain56``), recorded in checkpoints and shown in reports.
     """
 
     def __init__(
         self,
         *,
+        arch_name: str,
         family: Family,
         block: type[BasicBlock] | type[Bottleneck],
         layers: Sequence[int],
@@ -62,12 +62,13 @@ class ResNet(nn.Module):
         stem: nn.Module,
         stem_width: int,
         num_classes: int,
-        shortcut: str,
+        shortcut: ShortcutOption,
         shortcuts_on: bool = True,
     ) -> None:
         super().__init__()
+        self.arch_name = arch_name
         self.family: Family = family
-        self.shortcut_option = shortcut
+        self.shortcut_option: ShortcutOption = shortcut
         self.num_classes = num_classes
         self.inplanes = stem_width
         self._probe: Probe | None = None
@@ -88,7 +89,7 @@ class ResNet(nn.Module):
         self.set_shortcuts(shortcuts_on)
 
     def _make_stage(
-        self, block: type[BasicBlock] | type[Bottleneck], planes: int, n: int, stride: int, option: str
+        self, block: type[BasicBlock] | type[Bottleneck], planes: int, n: int, stride: int, option: ShortcutOption
     ) -> nn.Sequential:
         blocks = []
         for j in range(n):
@@ -116,6 +117,10 @@ class ResNet(nn.Module):
     def blocks(self) -> list[ProbedBlock]:
         """Every residual block, in depth order."""
         return [b for name in self.stages for b in getattr(self, name)]
+
+    def block_names(self) -> list[str]:
+        """Every block's name in depth order, as torchvision's state dicts spell it: ``layer2.0``."""
+        return [f"{stage}.{i}" for stage in self.stages for i in range(len(getattr(self, stage)))]
 
     def _set_per_block(self, attr: str, on: bool | Sequence[bool]) -> None:
         blocks = self.blocks()
@@ -166,30 +171,34 @@ class ResNet(nn.Module):
 
     # -- forward ------------------------------------------------------------------------
 
+    def stem(self, x: Tensor) -> Tensor:
+        """What enters the first block: conv1, BN, ReLU (and the max pool of ImageNet nets)."""
+        out = self.bn1(self.conv1(x))
+        probe = self._probe
+        if probe is not None and self.conv1.kernel_size == (3, 3):
+            probe.response(out)  # the CIFAR stem is a 3x3 layer too (Fig. 7 counts it)
+        return self.maxpool(self.relu(out))
+
+    def head(self, x: Tensor) -> Tensor:
+        """The logits from the last block's output: global average pool, fully connected."""
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
     def features(self, x: Tensor) -> Iterator[tuple[str, Tensor]]:
         """The stem's and each stage's output in turn (activations by level)."""
-        x = self.relu(self._stem_response(x))
-        x = self.maxpool(x)
+        x = self.stem(x)
         yield "stem", x
         for name in self.stages:
             x = getattr(self, name)(x)
             yield name, x
 
-    def _stem_response(self, x: Tensor) -> Tensor:
-        out = self.bn1(self.conv1(x))
-        probe = self._probe
-        if probe is not None and self.conv1.kernel_size == (3, 3):
-            probe.response(out)  # the CIFAR stem is a 3x3 layer too (Fig. 7 counts it)
-        return out
-
     def forward(self, x: Tensor) -> Tensor:
         for _, x in self.features(x):
             pass
-        return self.fc(torch.flatten(self.avgpool(x), 1))
+        return self.head(x)
 
 
 def cifar_resnet(
-    depth: int, *, num_classes: int = 10, shortcut: str = "A", plain: bool = False, in_channels: int = 3
+    depth: int, *, num_classes: int = 10, shortcut: ShortcutOption = "A", plain: bool = False, in_channels: int = 3
 ) -> ResNet:
     """The paper's CIFAR-10 net with ``depth = 6n + 2`` layers (section 4.2)."""
     if depth < 8 or (depth - 2) % 6 != 0:
@@ -199,6 +208,7 @@ def cifar_resnet(
         nn.Conv2d(in_channels, 16, kernel_size=3, stride=1, padding=1, bias=False), nn.BatchNorm2d(16)
     )
     return ResNet(
+        arch_name=arch_name(depth, plain),
         family="cifar",
         block=BasicBlock,
         layers=[n, n, n],
@@ -211,10 +221,8 @@ def cifar_resnet(
     )
 
 
-
-
 def imagenet_resnet(
-    depth: int, *, num_classes: int = 1000, shortcut: str = "B", plain: bool = False
+    depth: int, *, num_classes: int = 1000, shortcut: ShortcutOption = "B", plain: bool = False
 ) -> ResNet:
     """The paper's ImageNet net of 18, 34, 50, 101 or 152 layers (Table 1)."""
     if depth not in IMAGENET_BLOCKS:
@@ -227,6 +235,7 @@ def imagenet_resnet(
         nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
     )
     return ResNet(
+        arch_name=arch_name(depth, plain),
         family="imagenet",
         block=block,
         layers=layers,

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from ..train.records import Record
+from ..records import Record
 from .reader import RunReader
 
 __all__ = ["long_rows", "write_csv", "write_json", "export_run"]

@@ -14,30 +14,46 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, RunError
+from ..records import Event, Record, StatusChange
 from ..train.config import TrainConfig
-from ..train.records import Event, Record, StatusChange
 from .database import connect
 from .files import CHECKPOINT_DIR, checkpoint_files, read_json
 from .writer import LIVE_STATUSES, live_writer, read_status
 
-__all__ = ["RunReader", "is_run_folder"]
+__all__ = ["RunReader", "check_run_folder", "is_run_folder"]
+
+#: What makes a folder a run: RunStore.create writes both before anything else.
+_RUN_FILES = ("config.json", "layout.json")
+
+
+def _missing_run_file(path: Path) -> str | None:
+    return next((name for name in _RUN_FILES if not (path / name).is_file()), None)
 
 
 def is_run_folder(path: str | Path) -> bool:
-    """True when ``path`` looks like a run folder (it has a config.json and a layout)."""
+    """True when ``path`` is a run folder (it has a config.json and a layout)."""
     p = Path(path)
-    return (p / "config.json").is_file() and (p / "layout.json").is_file()
+    return p.is_dir() and _missing_run_file(p) is None
+
+
+def check_run_folder(path: str | Path) -> Path:
+    """``path`` (expanded) when it is a run folder; a :class:`RunError` saying what to do otherwise."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise RunError(f"{p} is not a folder (it does not exist); open a run folder made by resviz train or the app")
+    if not p.is_dir():
+        raise RunError(f"{p} is a file, not a folder; open a run folder made by resviz train or the app")
+    missing = _missing_run_file(p)
+    if missing is not None:
+        raise RunError(f"{p} is not a run folder (no {missing}); pick a folder made by resviz train")
+    return p
 
 
 class RunReader:
     """Reads config, layout, status, records, events and checkpoints of one run."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path).expanduser()
-        if not self.path.is_dir():
-            raise RunError(f"run folder {self.path} does not exist")
-        if not (self.path / "config.json").is_file():
-            raise RunError(f"{self.path} is not a run folder (no config.json); pick a folder made by resviz train")
+        self.path = check_run_folder(path)
         self.config: dict = read_json(self.path / "config.json")
         try:  # wrong-typed fields fail here, in one line, not deep in a report or the app (issue #9)
             TrainConfig.from_dict(self.config)

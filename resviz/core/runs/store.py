@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RunError
-from ..train.records import Event, Record, StatusChange
+from ..records import Event, Record, StatusChange
 from . import writer
 from .database import SCHEMA, connect, database_error
 from .files import (
@@ -51,7 +51,7 @@ __all__ = ["RunStore", "write_json_atomic", "read_json", "SCHEMA", "CHECKPOINT_D
 
 
 class RunStore:
-    """Writes one run folder; a :class:`~resviz.core.train.records.Sink` for the trainer.
+    """Writes one run folder; a :class:`~resviz.core.records.Sink` for the trainer.
 
     Every write that fails raises a one-line :class:`~resviz.core.errors.RunError`
     (a :class:`~resviz.core.errors.WriteError` for a full disk): the trainer ends the run

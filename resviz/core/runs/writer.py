@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RunError
-from ..train.records import StatusChange
+from ..records import StatusChange
 
 __all__ = [
     "LIVE_STATUSES",

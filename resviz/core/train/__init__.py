@@ -1,7 +1,9 @@
 """The training engine: one loop for the app's worker thread, the CLI and torchrun.
 
-Exports resolve lazily (PEP 562) so that ``resviz.core.train.config`` and ``.records``
-can be imported without torch, which the app needs before torch has finished loading.
+Exports resolve lazily (PEP 562) so that ``resviz.core.train.config`` can be imported
+without torch, which the app needs before torch has finished loading. What the loop emits
+(records, events, sinks) is :mod:`resviz.core.records`, below both this package and
+:mod:`resviz.core.runs`.
 """
 
 from __future__ import annotations
@@ -10,12 +12,6 @@ from ..._lazy import lazy_exports
 
 _EXPORTS = {
     "TrainConfig": "config",
-    "Record": "records",
-    "Event": "records",
-    "StatusChange": "records",
-    "Sink": "records",
-    "SCALAR_METRICS": "records",
-    "VECTOR_METRICS": "records",
     "Trainer": "trainer",
     "TrainControl": "control",
     "QueueSink": "control",

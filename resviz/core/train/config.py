@@ -13,7 +13,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from ..archs import parse_arch
+from ..archs import SHORTCUT_OPTIONS, ArchSpec, ShortcutOption, parse_arch
 from ..errors import ConfigError
 from ..limits import (
     IMAGE_SIZE_RANGE,
@@ -37,7 +37,7 @@ class TrainConfig:
 
     arch: str = "resnet20"
     #: "A", "B" or "C" (section 3.3); None takes the family's default (A for CIFAR nets).
-    shortcut: str | None = None
+    shortcut: ShortcutOption | None = None
     #: Every shortcut off from the start, whatever ``arch`` says (``--plain``).
     plain: bool = False
     data: str = "digits"  # "digits", "cifar10" or a folder path
@@ -107,7 +107,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not (isinstance(value, str) and value) and not (optional and value is None):
                 raise ConfigError(f"{name.replace('_', ' ')} must be a name or path, not {value!r}")
-        if self.shortcut is not None and str(self.shortcut).upper() not in ("A", "B", "C"):
+        if self.shortcut is not None and str(self.shortcut).upper() not in SHORTCUT_OPTIONS:
             raise ConfigError(f"shortcut option must be A, B or C, not {self.shortcut!r}")
         if not isinstance(self.device, str) or (
             self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:")
@@ -128,6 +128,28 @@ class TrainConfig:
             root = os.path.abspath(os.path.expanduser(root))
         return replace(self, data=data, data_root=root)
 
+    # -- what the run is (one answer for the app, the CLI, reports and experiments) ------
+
+    @property
+    def spec(self) -> ArchSpec:
+        """The net this run trains: ``arch``, with every shortcut off when ``plain``."""
+        return parse_arch(self.arch, plain=self.plain)
+
+    @property
+    def is_plain(self) -> bool:
+        """Trained without shortcuts (section 4.1): ``--plain`` or a ``plainN`` name."""
+        return self.spec.plain
+
+    @property
+    def depth(self) -> int:
+        """The number of weighted layers the paper names the net by (20 for resnet20)."""
+        return self.spec.depth
+
+    @property
+    def label(self) -> str:
+        """What the run is called in lists and legends: ``plain20``, ``resnet56``, ``resnet20-B``."""
+        return self.spec.label(self.shortcut)
+
     def milestone_steps(self) -> list[int]:
         """The steps at which the learning rate drops (32k and 48k of 64k by default)."""
         return [int(round(m * self.iters)) for m in self.lr_milestones]
@@ -145,3 +167,4 @@ class TrainConfig:
             raise ConfigError(f"a run config is a JSON object, not a {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+

@@ -11,7 +11,7 @@ import collections
 import threading
 from typing import Sequence
 
-from .records import Event, Record, StatusChange
+from ..records import Event, Record, StatusChange
 
 __all__ = ["TrainControl", "QueueSink"]
 

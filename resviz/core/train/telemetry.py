@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..models import Probe, ResNet, level_of_block
 from .distributed import SINGLE, DistContext
-from .records import Record
+from ..records import Record
 
 __all__ = ["Telemetry", "model_layout"]
 
@@ -24,9 +24,8 @@ def model_layout(model: ResNet) -> dict[str, list]:
     """Names for every index of the vector metrics, plus block facts the plots use."""
     conv_names = {id(m): n for n, m in model.named_modules()}
     blocks = model.blocks()
-    block_names = [f"{stage}.{i}" for stage in model.stages for i in range(len(getattr(model, stage)))]
     return {
-        "residual_ratio": block_names,
+        "residual_ratio": model.block_names(),
         "response_std": [conv_names[id(m)] for m in model.conv3x3_layers()],
         "grad_norm": [n for n, _ in model.weighted_layers()],
         "block_levels": level_of_block(model),

@@ -30,7 +30,7 @@ from ..runs.store import RunStore
 from .config import TrainConfig
 from .control import TrainControl
 from .distributed import SINGLE, DistContext
-from .records import Event, Record, Sink, StatusChange
+from ..records import Event, Record, Sink, StatusChange
 from .schedule import LearningRate
 from .snapshot import newest_usable_checkpoint, save_training_checkpoint, training_state, versions
 from .telemetry import Telemetry

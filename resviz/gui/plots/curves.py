@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyqtgraph as pg
 from PySide6 import QtCore
 
-from ...core.train.records import Event
+from ...core.records import Event
 from ..runs import Run, RunsModel
 from ..theme import theme
 from .base import PlotPanel, pen_for

@@ -1,29 +1,56 @@
-"""A run's metrics so far, in growable numpy buffers the plots read without copying.
+"""A run's metrics so far, in growable numpy buffers: the one history of a run.
 
-The GUI's timer drains the trainer's queue ~25 times a second and appends here; the
-plots then hand slices of these buffers to ``setData`` / ``setImage``. Buffers grow by
-doubling, so appending is amortised O(1) and a 64k-iteration run (6,400 records at the
-default telemetry interval) costs a few megabytes.
+The app's timer drains the trainer's queue ~25 times a second and appends here, and the
+plots hand slices of these buffers to ``setData`` / ``setImage`` without copying;
+``resviz report`` and ``resviz experiment`` read a whole run folder into the same object
+(:func:`load_history`) and judge it by the same settled-error rule (:func:`settled_mean`).
+Buffers grow by doubling, so appending is amortised O(1) and a 64k-iteration run (6,400
+records at the default telemetry interval) costs a few megabytes.
 """
 
 from __future__ import annotations
 
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Sequence
 
 import numpy as np
 
-from ..core.experiment import SETTLE_TAIL, settled_mean
-from ..core.train.records import Event, Record
+from ..archs import spec_of
+from ..records import Event, Record
+from .reader import RunReader
 
-__all__ = ["RunHistory"]
+__all__ = ["RunHistory", "SETTLE_TAIL", "settled_mean", "load_history"]
+
+#: The share of a run's last records whose mean is its settled training error.
+SETTLE_TAIL = 0.05
 
 _START_CAPACITY = 256
 
 
-class RunHistory:
-    """Steps, scalar metrics, per-block/per-layer vectors and events of one run."""
+def settled_mean(values: Sequence[float], tail: float = SETTLE_TAIL) -> float | None:
+    """The mean of the last ``tail`` fraction of ``values`` (at least one); None when empty.
 
-    def __init__(self) -> None:
+    The per-interval training error is measured on augmented mini-batches and is noisy; the
+    mean of its final 5 % is what the curve settles to. ``resviz report``, ``resviz
+    experiment`` and the app's degradation panel all judge runs by this one number.
+    """
+    if not len(values):
+        return None
+    k = max(1, int(round(len(values) * tail)))
+    return float(sum(values[-k:]) / k)
+
+
+class RunHistory:
+    """Steps, scalar metrics, per-block/per-layer vectors and events of one run.
+
+    ``label`` and ``plain`` say what the run is for legends (the report draws plain nets
+    dashed); ``layout`` names every index of the vector metrics (the trainer's layout).
+    """
+
+    def __init__(self, label: str = "", *, plain: bool = False, layout: dict | None = None) -> None:
+        self.label = label
+        self.plain = plain
+        self.layout: dict[str, list] = dict(layout or {})
         self._n = 0
         self._steps = np.zeros(_START_CAPACITY, dtype=np.int64)
         self._times = np.zeros(_START_CAPACITY, dtype=np.float64)
@@ -115,10 +142,13 @@ class RunHistory:
         _, values = self.scalar(name)
         return float(values[-1]) if len(values) else None
 
-    def mean_of_tail(self, name: str, tail: float = SETTLE_TAIL) -> float | None:
-        """The settled value of ``name`` (:func:`resviz.core.experiment.settled_mean`), as
-        ``resviz report`` and ``resviz experiment`` compute it."""
+    def settled(self, name: str, tail: float = SETTLE_TAIL) -> float | None:
+        """The value ``name`` settled to (:func:`settled_mean` of its records), or None."""
         return settled_mean(self.scalar(name)[1], tail)
+
+    def final_errors(self, tail: float = SETTLE_TAIL) -> dict[str, float | None]:
+        """The settled training error and the last test error: what a run is judged by."""
+        return {"train_error": self.settled("train_error", tail), "test_error": self.last_scalar("test_error")}
 
     def vector(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, matrix[record, index]) of the records carrying a per-block / per-layer metric."""
@@ -133,6 +163,27 @@ class RunHistory:
         if series is None or not series.n:
             return None
         return series.values[series.n - 1]
+
+
+def load_history(run_dir: str | Path, label: str | None = None) -> RunHistory:
+    """Read a whole run folder into a :class:`RunHistory`.
+
+    Its label is the run's name (:attr:`~resviz.core.train.config.TrainConfig.label`),
+    followed by the folder's name where the two differ: ``resnet20 (20240101-run)``.
+    """
+    reader = RunReader(run_dir)
+    try:
+        records, events = reader.read_all()
+    finally:
+        reader.close()
+    spec = spec_of(reader.config)
+    if label is None:
+        name = spec.label(reader.config.get("shortcut")) if spec is not None else reader.name
+        label = name if name == reader.name else f"{name} ({reader.name})"
+    history = RunHistory(label, plain=spec is not None and spec.plain, layout=reader.layout)
+    history.extend(records)
+    history.add_events(events)
+    return history
 
 
 def _resized(arr: np.ndarray, capacity: int, fill: float) -> np.ndarray:

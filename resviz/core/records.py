@@ -2,7 +2,9 @@
 
 These names are the contract between the trainer, the run store, exports, plots and
 tests (issue #3). Records carry Python floats and numpy arrays only, never tensors, so
-any thread or process can hold them without touching the training device.
+any thread or process can hold them without touching the training device. The module
+sits below :mod:`resviz.core.train` (which produces records) and :mod:`resviz.core.runs`
+(which stores and reads them), so neither package imports the other for it (issue #10).
 """
 
 from __future__ import annotations
