@@ -55,6 +55,7 @@ class AttributionMap:
     sign: str  # the method's display sign (MethodSpec.sign)
     cached: bool = False
     seconds: float = 0.0
+    channel: int | None = None  # the channel a neuron method explained
 
     def heatmap(self, sign: str | None = None, outlier_perc: float = 2.0) -> np.ndarray:
         """H x W, normalised for display (numpy only; cheap enough for a slider)."""
@@ -142,26 +143,44 @@ class Inspector:
         *,
         token: CancelToken | None = None,
         n_steps: int = 50,
+        channel: int | None = None,
     ) -> AttributionMap:
-        """One attribution (cached). ``level`` is needed by Grad-CAM methods only."""
+        """One attribution (cached). ``level`` is needed by layer and neuron methods only;
+        ``channel`` by neuron methods (default: the level's most active channel here)."""
         spec = method_spec(method)
         if spec.uses_level and level is not None and level not in LEVELS:
             raise ConfigError(f"unknown level {level!r}: choose one of {', '.join(LEVELS)}")
         with self._lock:
             raise_if_cancelled(token)
             index = self.resolve_target(image, target)
-            attributor = Attribution(self.model, spec.name, level, n_steps=n_steps)
+            attributor = Attribution(self.model, spec.name, level, n_steps=n_steps, channel=channel)
+            if spec.uses_channel and attributor.channel is None:
+                attributor.channel = self._top_channel(image, attributor)
             key = AttributionCache.key(
-                self._fingerprint(), image.digest, spec.name, attributor.level, index, **attributor.options
+                self._fingerprint(), image.digest, spec.name, attributor.level, index if spec.uses_target else -1,
+                **attributor.options,
             )
             hit = self.cache.get(key)
             if hit is not None:
-                return AttributionMap(spec.name, attributor.level, index, self.classes[index], hit, spec.sign, True)
+                return AttributionMap(
+                    spec.name, attributor.level, index, self.classes[index], hit, spec.sign, True, channel=attributor.channel
+                )
             started = time.perf_counter()
             values = attributor.attribute(image.tensor, target=index)[0].float().cpu().numpy()
             self.cache.put(key, values)
             seconds = time.perf_counter() - started
-            return AttributionMap(spec.name, attributor.level, index, self.classes[index], values, spec.sign, False, seconds)
+            return AttributionMap(
+                spec.name, attributor.level, index, self.classes[index], values, spec.sign, False, seconds, attributor.channel
+            )
+
+    def _top_channel(self, image: PreparedImage, attributor: Attribution) -> int:
+        """The level's most active channel on ``image`` (cached like the top-1 class)."""
+        key = ("top-channel", self._fingerprint(), image.digest, attributor.level)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = np.array([attributor.default_channel(image.tensor)])
+            self.cache.put(key, hit)
+        return int(hit[0])
 
     def attribute_levels(
         self, image: PreparedImage, method: str, target: int | str | None = None, *, token: CancelToken | None = None
