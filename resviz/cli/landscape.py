@@ -64,11 +64,13 @@ def _check(args: argparse.Namespace) -> list[str | None]:
         archs = archs * len(args.checkpoint)
     if len(archs) != len(args.checkpoint):
         raise ConfigError(f"give --arch once for all nets or once per --checkpoint ({len(args.checkpoint)}), not {len(archs)} times")
-    inputs: list[str] = list(args.checkpoint) + ([args.data] if Path(args.data).exists() else [])
-    for option, path in (("figure", args.out), ("CSV", args.csv), ("JSON", args.json)):
-        if path is not None:
-            check_output(path, inputs=inputs, what=option)
-            inputs.append(path)  # the three outputs must differ too
+    inputs = list(args.checkpoint) + ([args.data] if Path(args.data).exists() else [])
+    outputs = [(o, p) for o, p in (("--out", args.out), ("--csv", args.csv), ("--json", args.json)) if p is not None]
+    for i, (option, path) in enumerate(outputs):
+        check_output(path, inputs=inputs, what=f"{option} file")
+        for other, earlier in outputs[:i]:
+            if Path(path).expanduser().resolve() == Path(earlier).expanduser().resolve():
+                raise ConfigError(f"{other} and {option} name the same file {path}; give each its own")
     return archs
 
 

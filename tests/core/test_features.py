@@ -151,3 +151,16 @@ def test_cached_per_model_state_and_images(net, digits, prep):
     assert other is not first and other.key != first.key
     assert not np.allclose(other["high"].values, first["high"].values)
     assert cache._bytes >= first.nbytes  # sized by its arrays, not a placeholder
+
+
+def test_the_inspector_caches_the_pass_per_state(net, digits, prep):
+    from resviz.core.inspect import Inspector
+
+    inspector = Inspector.from_model(net, digits.classes, prep)
+    first = inspector.top_activations(digits.test, limit=40, k=3)
+    assert inspector.top_activations(digits.test, limit=40, k=3) is first
+    inspector.set_residual(1, False)
+    changed = inspector.top_activations(digits.test, limit=40, k=3)
+    assert changed is not first and changed["mid"].field.size < first["mid"].field.size  # a shorter path sees less
+    inspector.reset()
+    assert inspector.top_activations(digits.test, limit=40, k=3) is first

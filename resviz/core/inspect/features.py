@@ -42,7 +42,7 @@ from .evaluation import evaluating
 from .preprocess import Preprocess
 from .receptive import ReceptiveField, level_geometry
 
-__all__ = ["LevelTopActivations", "TopActivations", "top_activations", "crop_field", "spread_indices"]
+__all__ = ["LevelTopActivations", "TopActivations", "top_activations", "crop_field", "spread_indices", "images_digest"]
 
 Progress = Callable[[int, int], None]
 
@@ -139,7 +139,8 @@ def spread_indices(n_total: int, limit: int | None) -> np.ndarray:
     return np.floor(np.arange(n) * (n_total / n)).astype(np.int64)
 
 
-def _images_digest(images: Tensor, indices: np.ndarray) -> str:
+def images_digest(images: Tensor, indices: np.ndarray) -> str:
+    """A hash of the chosen images (the images' part of cache keys)."""
     h = hashlib.blake2b(digest_size=12)
     h.update(str(tuple(images.shape)).encode())
     h.update(indices.tobytes())
@@ -213,7 +214,7 @@ def top_activations(
     key = ""
     if cache is not None:  # hashing 10,000 CIFAR images takes ~50 ms: only when caching
         state = state or ModelFingerprint(model)()
-        key = f"features|{state}|{_images_digest(split.images, indices)}|{preprocess.key}|{k}|{','.join(levels)}|{patch_bytes}"
+        key = f"features|{state}|{images_digest(split.images, indices)}|{preprocess.key}|{k}|{','.join(levels)}|{patch_bytes}"
         hit = cache.get(key)
         if hit is not None:
             return hit

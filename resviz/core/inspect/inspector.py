@@ -18,6 +18,7 @@ import copy
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -39,6 +40,10 @@ from .methods import method_spec
 from .predict import Look, look
 from .preprocess import PreparedImage, Preprocess
 from .surgery import BlockInfo, Surgery
+
+if TYPE_CHECKING:
+    from ..landscape import Landscape
+    from .features import TopActivations
 
 __all__ = ["Inspector", "AttributionMap"]
 
@@ -226,6 +231,57 @@ class Inspector:
         """Veit et al.'s single-block lesions of the net as it is now."""
         with self._lock:
             return lesion_study(self.model, data, self.preprocess, limit=limit, token=token, progress=progress)
+
+    def top_activations(
+        self,
+        data: ImageSet,
+        *,
+        k: int = 9,
+        limit: int | None = 10_000,
+        levels: tuple[str, ...] = LEVELS,
+        token: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> "TopActivations":
+        """What each channel sees (Zeiler & Fergus), cached per model state and images."""
+        from .features import top_activations
+
+        with self._lock:
+            return top_activations(
+                self.model, data, self.preprocess, levels=levels, k=k, limit=limit, token=token, progress=progress,
+                cache=self.cache, state=self._fingerprint(),
+            )
+
+    def landscape(
+        self,
+        data: ImageSet,
+        *,
+        dims: int = 2,
+        grid: int = 21,
+        span: float = 1.0,
+        n_images: int = 1000,
+        seed: int = 0,
+        token: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> "Landscape":
+        """The loss landscape of the net as it is now (Li et al. 2018) on ``data`` (training
+        images), cached; the weights are moved in place and restored exactly."""
+        from ..landscape import loss_landscape
+        from .features import images_digest, spread_indices
+
+        with self._lock:
+            indices = spread_indices(len(data), n_images)
+            key = ("landscape", self._fingerprint(), images_digest(data.images, indices), self.preprocess.key,
+                   dims, grid, float(span), seed)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+            arch = self.loaded.arch.replace("resnet", "plain", 1) if self.model.is_plain else self.loaded.arch
+            result = loss_landscape(
+                self.model, data, self.preprocess, dims=dims, grid=grid, span=span, n_images=n_images, seed=seed,
+                name=arch, token=token, progress=progress,
+            )
+            self.cache.put(key, result)
+            return result
 
 
 def _working_copy(model: ResNet) -> ResNet:

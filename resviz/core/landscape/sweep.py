@@ -90,7 +90,13 @@ class Landscape:
             for j, b in enumerate(self.betas) for i, a in enumerate(self.alphas)
         ]
 
+    @property
+    def nbytes(self) -> int:
+        """Its size for byte-bounded caches."""
+        return int(self.loss.nbytes + self.error.nbytes + self.alphas.nbytes)
+
     def to_dict(self) -> dict:
+        """JSON-friendly: the grid, loss and error as lists."""
         return {
             "net": self.name, "dims": self.dims, "seed": self.seed, "images": self.n_images, "bn": BN_NOTE,
             "alphas": self.alphas.tolist(), "betas": None if self.betas is None else self.betas.tolist(),
