@@ -61,13 +61,18 @@ def test_top_k_matches_brute_force(net, digits, prep):
     assert not result["low"].values.flags.writeable  # results are frozen, arrays included
 
 
-def test_patches_are_the_receptive_field_crops(net, digits, prep):
-    result = top_activations(net, digits.test, prep, k=3, limit=40)
+def test_patches_are_the_receptive_field_crops(net, digits, prep, monkeypatch):
+    import resviz.core.inspect.features as features
+
+    monkeypatch.setattr(features, "_IMAGE_CHUNK", 7)  # many chunk boundaries on a small set
+    monkeypatch.setattr(features, "_CROP_CHUNK", 5)
+    result = top_activations(net, digits.test, prep, k=6, limit=None)
     lv = result["mid"]
     field = level_field(net, "mid")
     assert lv.field == field and lv.patches.shape[2:] == (13, 13, 3)
+    assert np.unique(lv.images[lv.valid]).size > 3 * 7  # the crops span several chunks of images
     pictures = prep.geometry(digits.test.images).permute(0, 2, 3, 1).numpy()
-    for ch in lv.ranked(4):
+    for ch in range(lv.channels):
         for j in np.flatnonzero(lv.valid[ch]):
             r, c, img = lv.rows[ch, j], lv.cols[ch, j], lv.images[ch, j]
             assert np.array_equal(lv.patches[ch, j], crop_field(pictures[img], field, r, c))

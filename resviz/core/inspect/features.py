@@ -54,6 +54,8 @@ DEFAULT_LIMIT = 10_000
 #: any one at full size.
 PATCH_BYTES = 32 * 2**20
 PAD_VALUE = 128  # neutral grey: the off-image part of a field reads as "nothing there"
+_IMAGE_CHUNK = 256  # images put through the net's geometry at once, when cropping
+_CROP_CHUNK = 64  # full-size crops held at once before downscaling
 
 
 @dataclass(frozen=True, eq=False)
@@ -281,28 +283,44 @@ def _finish(level, geo, run: _Running, split, preprocess, indices, size, patch_b
     side = _patch_side(field.size, c * run.k, patch_bytes)
     boxes = np.zeros((c, run.k, 4), np.int32)
     patches = np.full((c, run.k, side, side, 3), PAD_VALUE, np.uint8)
-    wanted = np.unique(images[valid])
-    seen = {int(i): j for j, i in enumerate(wanted)}
-    pictures = _as_seen(split.images, wanted, preprocess)  # uint8 n x H x W x 3
     h_img, w_img = size
-    crops, where = [], []
-    for ch in range(c):
-        if ch % 64 == 0:
-            raise_if_cancelled(token)
-        for j in np.flatnonzero(valid[ch]):
-            r, q = int(rows[ch, j]), int(cols[ch, j])
-            boxes[ch, j] = field.box(r, q, h_img, w_img)
-            crops.append(crop_field(pictures[seen[int(images[ch, j])]], field, r, q))
-            where.append((ch, j))
-    for start in range(0, len(crops), 256):
-        chunk = np.stack(crops[start : start + 256])
-        if side != field.size:
-            chunk = _resize(chunk, side)
-        for (ch, j), patch in zip(where[start : start + 256], chunk):
-            patches[ch, j] = patch
+    chs, js = np.nonzero(valid)
+    for ch, j in zip(chs, js):
+        boxes[ch, j] = field.box(int(rows[ch, j]), int(cols[ch, j]), h_img, w_img)
+    _crop_into(patches, field, chs, js, images, rows, cols, split.images, preprocess, token)
     return LevelTopActivations(
         level, geo.name, field, geo.map_size, *map(_readonly, (values, images, rows, cols, mean, dead, boxes, patches))
     )
+
+
+def _crop_into(patches, field, chs, js, images, rows, cols, source: Tensor, preprocess: Preprocess, token) -> None:
+    """Cut every valid (channel, j) entry's field into ``patches``, downscaled if need be.
+
+    Images go through the net's geometry 256 at a time and crops are resized 64 at a time,
+    so a ResNet-50's 18,000 patches of 427 px never sit in memory at full size together.
+    """
+    side = patches.shape[2]
+    order = np.argsort(images[chs, js], kind="stable")
+    chs, js = chs[order], js[order]
+    img_of = images[chs, js]
+    wanted = np.unique(img_of)
+    for start in range(0, wanted.size, _IMAGE_CHUNK):
+        raise_if_cancelled(token)
+        group = wanted[start : start + _IMAGE_CHUNK]
+        pictures = _as_seen(source, group, preprocess)  # uint8 n x H x W x 3
+        where = {int(i): n for n, i in enumerate(group)}
+        lo = int(np.searchsorted(img_of, group[0], side="left"))
+        hi = int(np.searchsorted(img_of, group[-1], side="right"))
+        for first in range(lo, hi, _CROP_CHUNK):
+            sel = range(first, min(hi, first + _CROP_CHUNK))
+            crops = np.stack([
+                crop_field(pictures[where[int(img_of[e])]], field, int(rows[chs[e], js[e]]), int(cols[chs[e], js[e]]))
+                for e in sel
+            ])
+            if side != field.size:
+                crops = _resize(crops, side)
+            for e, patch in zip(sel, crops):
+                patches[chs[e], js[e]] = patch
 
 
 def _patch_side(field_size: int, n_patches: int, budget: int) -> int:
@@ -312,10 +330,8 @@ def _patch_side(field_size: int, n_patches: int, budget: int) -> int:
 
 def _as_seen(images: Tensor, wanted: np.ndarray, preprocess: Preprocess) -> np.ndarray:
     """The chosen images as the net sees them (resized and cropped, before normalising)."""
-    if wanted.size == 0:
-        return np.zeros((0, 1, 1, 3), np.uint8)
-    out = [preprocess.geometry(images[torch.from_numpy(wanted[i : i + 256])]) for i in range(0, wanted.size, 256)]
-    return torch.cat(out).permute(0, 2, 3, 1).contiguous().numpy()
+    seen = preprocess.geometry(images[torch.from_numpy(wanted)].cpu())
+    return seen.permute(0, 2, 3, 1).contiguous().numpy()
 
 
 def crop_field(picture: np.ndarray, field: ReceptiveField, row: int, col: int, pad_value: int = PAD_VALUE) -> np.ndarray:
