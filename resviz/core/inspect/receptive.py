@@ -167,17 +167,23 @@ def _input_size(image_size: int | tuple[int, int] | None) -> tuple[int, int]:
     return _pair(image_size)
 
 
+def _stem_modules(model: ResNet) -> list[nn.Module]:
+    # TODO(#10): model.stem() once ResNet has it; these are the modules its forward runs.
+    return [model.conv1, model.bn1, model.relu, model.maxpool]
+
+
 def geometry(model: ResNet, image_size: int | tuple[int, int] | None = None) -> list[LayerGeometry]:
     """The stem, every block and every stage in forward order, each with its field and map.
 
     ``image_size`` (side or (h, w)) only sets the map sizes; fields do not depend on it.
     """
     h, w = _input_size(image_size)
-    s = _walk(_State(1, 1, 0.0, model.conv1.in_channels, h, w), [model.conv1, model.bn1, model.relu, model.maxpool])
+    s = _walk(_State(1, 1, 0.0, model.conv1.in_channels, h, w), _stem_modules(model))
     out = [LayerGeometry("stem", s.field(), s.channels, (s.h, s.w))]
     for stage in model.stages:
         for j, block in enumerate(getattr(model, stage)):
             s = _block(s, block)
+            # TODO(#10): names from model.block_names() once ResNet has it (torchvision's "layer1.0").
             out.append(LayerGeometry(f"{stage}.{j}", s.field(), s.channels, (s.h, s.w)))
         out.append(LayerGeometry(stage, s.field(), s.channels, (s.h, s.w)))
     return out
