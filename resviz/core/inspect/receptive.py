@@ -168,7 +168,8 @@ def _input_size(image_size: int | tuple[int, int] | None) -> tuple[int, int]:
 
 
 def _stem_modules(model: ResNet) -> list[nn.Module]:
-    # TODO(#10): model.stem() once ResNet has it; these are the modules its forward runs.
+    """The modules :meth:`ResNet.stem` runs, in its order (the walk needs the modules, not
+    the function)."""
     return [model.conv1, model.bn1, model.relu, model.maxpool]
 
 
@@ -180,11 +181,11 @@ def geometry(model: ResNet, image_size: int | tuple[int, int] | None = None) -> 
     h, w = _input_size(image_size)
     s = _walk(_State(1, 1, 0.0, model.conv1.in_channels, h, w), _stem_modules(model))
     out = [LayerGeometry("stem", s.field(), s.channels, (s.h, s.w))]
+    names = iter(model.block_names())
     for stage in model.stages:
-        for j, block in enumerate(getattr(model, stage)):
+        for block in getattr(model, stage):
             s = _block(s, block)
-            # TODO(#10): names from model.block_names() once ResNet has it (torchvision's "layer1.0").
-            out.append(LayerGeometry(f"{stage}.{j}", s.field(), s.channels, (s.h, s.w)))
+            out.append(LayerGeometry(next(names), s.field(), s.channels, (s.h, s.w)))
         out.append(LayerGeometry(stage, s.field(), s.channels, (s.h, s.w)))
     return out
 
