@@ -17,43 +17,10 @@ import argparse
 import json
 import os
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import add_common_options, apply_threads, machine  # noqa: E402  (benchmarks/ is on sys.path)
-
-_SHARED = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
-
-def _test_images(n: int):
-    """(uint8 N x 3 x 32 x 32, labels, where they came from)."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    archive = _SHARED / "cifar10-jpg.tar.gz"
-    if archive.is_file():
-        classes = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-        per_class = -(-n // len(classes))
-        images, labels = [], []
-        with tempfile.TemporaryDirectory() as tmp, tarfile.open(archive) as tar:
-            wanted = [
-                m
-                for m in tar.getmembers()
-                if "/test/" in m.name and m.isfile() and int(Path(m.name).stem) < per_class
-            ]
-            tar.extractall(tmp, members=wanted, filter="data")
-            for m in sorted(wanted, key=lambda m: m.name):
-                with Image.open(Path(tmp) / m.name) as im:
-                    images.append(np.asarray(im.convert("RGB")))
-                labels.append(classes.index(Path(m.name).parent.name))
-        x = torch.from_numpy(np.stack(images[:n])).permute(0, 3, 1, 2).contiguous()
-        return x, torch.tensor(labels[:n]), f"CIFAR-10 test images from {archive}"
-    g = torch.Generator().manual_seed(0)
-    x = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
-    return x, torch.randint(0, 10, (n,), generator=g), "random images (no shared CIFAR-10 archive)"
+from _common import add_common_options, apply_threads, cifar_images, machine  # noqa: E402  (benchmarks/ is on sys.path)
 
 
 def main() -> None:
@@ -80,7 +47,7 @@ def main() -> None:
     else:
         model = build_model(args.arch).eval()
         preprocess, weights = Preprocess.normalized(32), "random init (He)"
-    images, labels, source = _test_images(args.images)
+    images, labels, source = cifar_images(args.images)
     data = ImageSet(images, labels)
     n_blocks = len(model.blocks())
 

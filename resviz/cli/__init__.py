@@ -27,6 +27,8 @@ VERBS: tuple[str, ...] = (
     "eval",
     "attribute",
     "lesion",
+    "features",
+    "landscape",
     "screenshot",
     "doctor",
 )

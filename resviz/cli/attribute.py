@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..core.inspect.methods import METHODS
 from ._inspect import add_data_options, add_model_options, load, note_line
 
-_METHOD_NAMES = ("gradcam", "guided-gradcam", "ig", "saliency", "inputxgrad", "guided-backprop", "occlusion")
+_METHOD_NAMES = tuple(METHODS)  # torch-free: resviz --help stays fast
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +22,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_options(p)
     p.add_argument("--image", required=True, metavar="I", help="an image file (PNG, JPEG, BMP, WebP, TIFF, GIF)")
     # Checked in run(), not by argparse choices, so a typo gets resviz's one-line error.
-    p.add_argument("--method", required=True, metavar="|".join(_METHOD_NAMES), help="the attribution method")
-    p.add_argument("--level", metavar="low|mid|high", help="the level for gradcam / guided-gradcam (default: all three)")
+    p.add_argument("--method", required=True, metavar="M", help="the attribution method: " + ", ".join(_METHOD_NAMES))
+    p.add_argument(
+        "--level", metavar="low|mid|high",
+        help="the level for layer and neuron methods (gradcam, conductance ...; default: all three)",
+    )
+    p.add_argument(
+        "--channel", type=int, metavar="N",
+        help="neuron methods (neuron-gradient, neuron-ig): the channel of --level to explain "
+        "(default: the level's most active channel on this image)",
+    )
     p.add_argument("--target", metavar="K", help="class index or name to explain (default: the top-1 prediction)")
     p.add_argument("--out", required=True, metavar="FIG.png", help="where to write the figure (PNG, SVG or PDF)")
     p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps (default 50)")
@@ -44,6 +53,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--alpha must be between 0 and 1, not {args.alpha}")
     if args.steps < 1:
         raise ConfigError(f"--steps must be at least 1, not {args.steps}")
+    if args.channel is not None and not spec.uses_channel:
+        raise ConfigError(f"--channel is for neuron methods (neuron-gradient, neuron-ig), not {spec.name}")
+    if args.channel is not None and args.level is None:
+        raise ConfigError("--channel needs --level: channel numbers differ from level to level")
     image = decode_image(args.image)  # before loading the net: a bad image fails fast
     for note in image.notes:
         note_line(f"{image.name}: {note}")
@@ -59,11 +72,26 @@ def run(args: argparse.Namespace) -> int:
         if args.level:
             note_line(f"{spec.label} attributes to the input pixels; --level is not used")
         levels = [None]
-    maps = [inspector.attribute(prepared, spec.name, lvl, args.target, n_steps=args.steps) for lvl in levels]
+    maps = [
+        inspector.attribute(prepared, spec.name, lvl, args.target, n_steps=args.steps, channel=args.channel)
+        for lvl in levels
+    ]
     target = maps[0]
-    panels = [(f"{spec.label}" + (f", {m.level} level" if m.level else ""), m.heatmap()) for m in maps]
-    title = f"{loaded.arch}: {spec.label} for class {target.target} ({target.target_name})"
+    panels = [(_caption(spec.label, m), m.heatmap()) for m in maps]
+    what = f" for class {target.target} ({target.target_name})" if spec.uses_target else ""
+    title = f"{loaded.arch}: {spec.label}{what}"
     fig = attribution_figure(prepared.display, panels, title=title, cmap=args.cmap, alpha=args.alpha)
     save_figure(fig, args.out)
-    print(f"explained class {target.target} ({target.target_name}); wrote {args.out}")
+    if spec.uses_channel:
+        print("explained " + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps) + f"; wrote {args.out}")
+    elif spec.uses_target:
+        print(f"explained class {target.target} ({target.target_name}); wrote {args.out}")
+    else:
+        print(f"wrote {args.out}")
     return 0
+
+
+def _caption(label: str, m) -> str:
+    level = f", {m.level} level" if m.level else ""
+    channel = f", channel {m.channel}" if m.channel is not None else ""
+    return label + level + channel

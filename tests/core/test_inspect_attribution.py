@@ -58,7 +58,7 @@ def test_every_method_gives_input_sized_attributions(net, method):
     levels = ["low", "mid", "high"] if spec.uses_level else [None]
     for level in levels:
         out = Attribution(net, method, level, n_steps=8).attribute(_x(), target=3)
-        channels = 1 if method == "gradcam" else 3
+        channels = 1 if spec.layer_map else 3
         assert out.shape == (1, channels, SIZE, SIZE), (method, level, out.shape)
         assert torch.isfinite(out).all() and out.abs().sum() > 0
         assert not out.requires_grad

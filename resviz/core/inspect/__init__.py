@@ -7,7 +7,9 @@
   attributions (:meth:`Inspector.attribute`, cached, cancellable), shortcut surgery, the
   lesion study and the test error, all on its own copy of the weights;
 * :class:`Attribution`, :func:`heatmap`, :func:`overlay`: the Captum wrapper and display
-  helpers for use without a session.
+  helpers for use without a session;
+* :func:`receptive_fields`, :func:`top_activations` -> :class:`TopActivations`: what each
+  channel of each level sees (issue 13), and :func:`features_figure` to draw it.
 
 Exports resolve lazily (PEP 562): ``methods``, ``cancel`` and ``images`` import no torch,
 so the app can fill its menus and decode a dropped image while torch is still loading.
@@ -54,6 +56,13 @@ _EXPORTS = {
     "save_figure": "figures",
     "Inspector": "inspector",
     "AttributionMap": "inspector",
+    "ReceptiveField": "receptive",
+    "receptive_fields": "receptive",
+    "level_field": "receptive",
+    "TopActivations": "features",
+    "LevelTopActivations": "features",
+    "top_activations": "features",
+    "features_figure": "feature_figures",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -110,6 +110,6 @@ class AttributionCache:
 
 
 def _nbytes(value: Any) -> int:
-    if isinstance(value, np.ndarray):
-        return int(value.nbytes)
+    if isinstance(value, np.ndarray) or isinstance(getattr(value, "nbytes", None), int):
+        return int(value.nbytes)  # arrays, and results that say their size (features.TopActivations)
     return sum(int(getattr(v, "nbytes", 0)) for v in getattr(value, "__dict__", {}).values()) or 64

@@ -18,6 +18,7 @@ import copy
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -40,6 +41,10 @@ from .predict import Look, look
 from .preprocess import PreparedImage, Preprocess
 from .surgery import BlockInfo, Surgery
 
+if TYPE_CHECKING:
+    from ..landscape import Landscape
+    from .features import TopActivations
+
 __all__ = ["Inspector", "AttributionMap"]
 
 
@@ -55,6 +60,7 @@ class AttributionMap:
     sign: str  # the method's display sign (MethodSpec.sign)
     cached: bool = False
     seconds: float = 0.0
+    channel: int | None = None  # the channel a neuron method explained
 
     def heatmap(self, sign: str | None = None, outlier_perc: float = 2.0) -> np.ndarray:
         """H x W, normalised for display (numpy only; cheap enough for a slider)."""
@@ -142,26 +148,44 @@ class Inspector:
         *,
         token: CancelToken | None = None,
         n_steps: int = 50,
+        channel: int | None = None,
     ) -> AttributionMap:
-        """One attribution (cached). ``level`` is needed by Grad-CAM methods only."""
+        """One attribution (cached). ``level`` is needed by layer and neuron methods only;
+        ``channel`` by neuron methods (default: the level's most active channel here)."""
         spec = method_spec(method)
         if spec.uses_level and level is not None and level not in LEVELS:
             raise ConfigError(f"unknown level {level!r}: choose one of {', '.join(LEVELS)}")
         with self._lock:
             raise_if_cancelled(token)
             index = self.resolve_target(image, target)
-            attributor = Attribution(self.model, spec.name, level, n_steps=n_steps)
+            attributor = Attribution(self.model, spec.name, level, n_steps=n_steps, channel=channel)
+            if spec.uses_channel and attributor.channel is None:
+                attributor.channel = self._top_channel(image, attributor)
             key = AttributionCache.key(
-                self._fingerprint(), image.digest, spec.name, attributor.level, index, **attributor.options
+                self._fingerprint(), image.digest, spec.name, attributor.level, index if spec.uses_target else -1,
+                **attributor.options,
             )
             hit = self.cache.get(key)
             if hit is not None:
-                return AttributionMap(spec.name, attributor.level, index, self.classes[index], hit, spec.sign, True)
+                return AttributionMap(
+                    spec.name, attributor.level, index, self.classes[index], hit, spec.sign, True, channel=attributor.channel
+                )
             started = time.perf_counter()
             values = attributor.attribute(image.tensor, target=index)[0].float().cpu().numpy()
             self.cache.put(key, values)
             seconds = time.perf_counter() - started
-            return AttributionMap(spec.name, attributor.level, index, self.classes[index], values, spec.sign, False, seconds)
+            return AttributionMap(
+                spec.name, attributor.level, index, self.classes[index], values, spec.sign, False, seconds, attributor.channel
+            )
+
+    def _top_channel(self, image: PreparedImage, attributor: Attribution) -> int:
+        """The level's most active channel on ``image`` (cached like the top-1 class)."""
+        key = ("top-channel", self._fingerprint(), image.digest, attributor.level)
+        hit = self.cache.get(key)
+        if hit is None:
+            hit = np.array([attributor.default_channel(image.tensor)])
+            self.cache.put(key, hit)
+        return int(hit[0])
 
     def attribute_levels(
         self, image: PreparedImage, method: str, target: int | str | None = None, *, token: CancelToken | None = None
@@ -207,6 +231,57 @@ class Inspector:
         """Veit et al.'s single-block lesions of the net as it is now."""
         with self._lock:
             return lesion_study(self.model, data, self.preprocess, limit=limit, token=token, progress=progress)
+
+    def top_activations(
+        self,
+        data: ImageSet,
+        *,
+        k: int = 9,
+        limit: int | None = 10_000,
+        levels: tuple[str, ...] = LEVELS,
+        token: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> "TopActivations":
+        """What each channel sees (Zeiler & Fergus), cached per model state and images."""
+        from .features import top_activations
+
+        with self._lock:
+            return top_activations(
+                self.model, data, self.preprocess, levels=levels, k=k, limit=limit, token=token, progress=progress,
+                cache=self.cache, state=self._fingerprint(),
+            )
+
+    def landscape(
+        self,
+        data: ImageSet,
+        *,
+        dims: int = 2,
+        grid: int = 21,
+        span: float = 1.0,
+        n_images: int = 1000,
+        seed: int = 0,
+        token: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> "Landscape":
+        """The loss landscape of the net as it is now (Li et al. 2018) on ``data`` (training
+        images), cached; the weights are moved in place and restored exactly."""
+        from ..landscape import loss_landscape
+        from .features import images_digest, spread_indices
+
+        with self._lock:
+            indices = spread_indices(len(data), n_images)
+            key = ("landscape", self._fingerprint(), images_digest(data.images, indices), self.preprocess.key,
+                   dims, grid, float(span), seed)
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit
+            arch = self.loaded.arch.replace("resnet", "plain", 1) if self.model.is_plain else self.loaded.arch
+            result = loss_landscape(
+                self.model, data, self.preprocess, dims=dims, grid=grid, span=span, n_images=n_images, seed=seed,
+                name=arch, token=token, progress=progress,
+            )
+            self.cache.put(key, result)
+            return result
 
 
 def _working_copy(model: ResNet) -> ResNet:
