@@ -25,12 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ImageError
+from ..inputs import IMAGE_FORMATS, describe_size, read_input_file
+from ..limits import MAX_IMAGE_BYTES
 
 __all__ = ["DecodedImage", "decode_image", "IMAGE_FORMATS"]
-
-#: The formats we open. Pillow is told to try only these, so a file can never reach a
-#: plugin that runs an external program (EPS goes through Ghostscript).
-IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF", "PPM")
 
 _TRANSPARENT_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -73,8 +71,10 @@ class DecodedImage:
 def decode_image(source: str | os.PathLike | bytes, name: str | None = None) -> DecodedImage:
     """Decode a file path or the bytes of an image (the clipboard) into 8-bit RGB."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
         label = name or "the pasted image"
+        if len(source) > MAX_IMAGE_BYTES:
+            raise ImageError(f"{label} holds more than the {describe_size(MAX_IMAGE_BYTES)} resviz reads from an image")
+        data = bytes(source)
     else:
         path = Path(source).expanduser()
         label = name or path.name or str(path)
@@ -85,14 +85,13 @@ def decode_image(source: str | os.PathLike | bytes, name: str | None = None) -> 
 
 
 def _read_file(path: Path) -> bytes:
-    if path.is_dir():
-        raise ImageError(f"{path} is a folder, not an image: drop or choose an image file")
-    if not path.exists():
-        raise ImageError(f"{path} does not exist")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return read_input_file(
+        path,
+        limit=MAX_IMAGE_BYTES,
+        what="an image",
+        error=ImageError,
+        folder_hint="not an image: drop or choose an image file",
+    )
 
 
 def _decode_bytes(data: bytes, label: str) -> DecodedImage:
