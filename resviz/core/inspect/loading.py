@@ -52,6 +52,12 @@ class LoadedModel:
     #: ``image_size`` ...), so the app can open the test images the net was trained on.
     config: dict[str, Any] | None = None
 
+    @property
+    def needs_data_mean(self) -> bool:
+        """Whether :meth:`with_data` would take the data set's per-pixel mean (the file has none)."""
+        p = self.preprocess
+        return self.layout in ("state-dict", "resviz") and p.pixel_mean is None and p.mean is None
+
     def with_data(self, classes: list[str], mean: Tensor | None) -> "LoadedModel":
         """Fill in what the file did not record from the data set it is used with.
 
@@ -63,7 +69,7 @@ class LoadedModel:
         if all(c == f"class {i}" for i, c in enumerate(names)) and len(classes) == len(names):
             names = list(classes)
         preprocess = self.preprocess
-        if self.layout in ("state-dict", "resviz") and preprocess.pixel_mean is None and preprocess.mean is None and mean is not None:
+        if self.needs_data_mean and mean is not None:
             preprocess = Preprocess.per_pixel_mean(mean)
             notes = [n for n in notes if "no input mean" not in n] + ["input mean taken from the data set"]
         return LoadedModel(self.model, self.arch, names, preprocess, self.source, self.layout, notes, self.config)
