@@ -13,7 +13,7 @@ from .errors import ConfigError
 
 __all__ = ["MAX_THREADS", "check_threads", "check_finite", "MAX_ITERS", "MAX_BATCH_SIZE", "IMAGE_SIZE_RANGE",
            "SEED_RANGE", "check_whole", "check_number", "MAX_IG_STEPS", "MAX_IMAGE_BYTES", "MAX_CHECKPOINT_BYTES",
-           "check_ig_steps"]
+           "check_ig_steps", "MAX_CIFAR_DEPTH"]
 
 #: More threads than any machine resviz runs on has cores; OpenMP crashes far above it.
 MAX_THREADS = 512
@@ -93,6 +93,11 @@ MAX_IMAGE_BYTES = 256 * 2**20
 #: float32; with Adam's two moments 0.7 GB); a zip that inflates to 2 GiB peaked at 2.7 GB
 #: of memory before this check existed.
 MAX_CHECKPOINT_BYTES = 1536 * 2**20
+
+
+#: The deepest CIFAR net built from a file: the paper's deepest, 1202 layers (section 4.2).
+#: A weights file naming block layer1.3000 would otherwise build an 18,008-layer net.
+MAX_CIFAR_DEPTH = 1202
 
 
 def check_ig_steps(value: int, option: str = "--steps") -> int:

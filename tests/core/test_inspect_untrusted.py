@@ -198,6 +198,27 @@ def test_every_wording_of_a_refused_global_is_recognised(tmp_path, monkeypatch, 
     _needs_code(_refusal(lambda: load_model(tmp_path / "w.pt")))
 
 
+def test_torch_s_advice_never_reaches_the_user(tmp_path, monkeypatch, good):
+    # What torch 2.14 says about a damaged legacy file: its advice first, the reason last.
+    text = (
+        "Weights only load failed. In PyTorch 2.6, we changed the default value of the `weights_only` argument "
+        "in `torch.load` from `False` to `True`. Re-running `torch.load` with `weights_only` set to `False` will "
+        "likely succeed, but it can result in arbitrary code execution. Do it only if you got the file from a "
+        "trusted source.\nPlease file an issue with the following so that we can make `weights_only=True` "
+        "compatible with your use case: WeightsUnpickler error: \n\nUnsupported operand 149\n\nCheck the "
+        "documentation of torch.load to learn more about types accepted by default with weights_only "
+        "https://pytorch.org/docs/stable/generated/torch.load.html."
+    )
+    torch.save(good, tmp_path / "w.pt")
+
+    def refuse(*a, **k):
+        raise pickle.UnpicklingError(text)
+
+    monkeypatch.setattr(torch, "load", refuse)
+    msg = _refusal(lambda: load_model(tmp_path / "w.pt"))
+    assert "(Unsupported operand 149)" in msg and "PyTorch 2.6" not in msg
+
+
 # -- item 4: fields of the wrong type or shape, weights that do not fit ------------------------
 
 
@@ -211,15 +232,15 @@ def test_every_wording_of_a_refused_global_is_recognised(tmp_path, monkeypatch, 
         ("shortcuts", [True, False], "'shortcuts' has 2 entries for 3 blocks"),
         ("shortcuts", [1, 2, 3], "'shortcuts' must be true/false values"),
         ("residuals", {}, "'residuals' is a dict"),
-        ("classes", 5, "'classes' is a int"),
+        ("classes", 5, "'classes' is an int"),
         ("classes", {"a": 1}, "'classes' is a dict"),
         ("classes", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "'classes' must be names (strings)"),
         ("num_classes", "x", "'num_classes' is a str"),
         ("num_classes", 7, "'num_classes' says 7 but its head has 10"),
-        ("arch", 5, "'arch' is a int"),
+        ("arch", 5, "'arch' is an int"),
         ("arch", "resnet999", "records the architecture 'resnet999'"),
         ("step", "x", "'step' is a str"),
-        ("dataset", 5, "'dataset' is a int"),
+        ("dataset", 5, "'dataset' is an int"),
         ("config", [1, 2], "'config' is a list"),
         ("model", {}, "its weights are an empty dict"),
         ("model", "x", "without weights"),
@@ -262,3 +283,30 @@ def test_a_state_dict_that_does_not_fit_names_the_keys(tmp_path, resnet8):
     msg = _refusal(lambda: load_model(tmp_path / "w.pt"))
     assert "layer2.0.conv1.weight is (32, 16, 5, 5) in the file but (32, 16, 3, 3)" in msg
     assert "missing layer3.0.*" in msg and "unexpected layer1.0.*" in msg
+
+
+def test_a_file_cannot_make_resviz_build_an_enormous_net(tmp_path, resnet8, good):
+    # Blocks numbered up to 3,000 in every stage would be an 18,008-layer net.
+    sd = dict(resnet8.state_dict())
+    for stage in (1, 2, 3):
+        sd[f"layer{stage}.3000.bn1.weight"] = torch.ones(1)
+    torch.save(sd, tmp_path / "deep.pt")
+    assert "up to 1202 layers" in _refusal(lambda: load_model(tmp_path / "deep.pt"))
+    torch.save({**good, "arch": "resnet600002"}, tmp_path / "arch.pt")
+    assert "up to 1202 layers" in _refusal(lambda: load_model(tmp_path / "arch.pt"))
+    torch.save(resnet8.state_dict(), tmp_path / "w.pt")
+    assert "up to 1202 layers" in _refusal(lambda: load_model(tmp_path / "w.pt", arch="resnet600002"))
+
+
+def test_weights_named_by_something_else_than_strings(tmp_path, resnet8, good):
+    torch.save({**good, "model": {**resnet8.state_dict(), 7: torch.zeros(1)}}, tmp_path / "ours.pt")
+    assert "named by an int (7)" in _refusal(lambda: load_model(tmp_path / "ours.pt"))
+    torch.save({**resnet8.state_dict(), 7: torch.zeros(1)}, tmp_path / "bare.pt")
+    assert load_model(tmp_path / "bare.pt").arch == "resnet8"  # a bare dict: the odd entry is left out
+
+
+def test_a_head_without_classes_is_refused(tmp_path, resnet8):
+    sd = dict(resnet8.state_dict())
+    sd["fc.weight"], sd["fc.bias"] = torch.zeros(0, 64), torch.zeros(0)
+    torch.save(sd, tmp_path / "w.pt")
+    assert "no ResNet" in _refusal(lambda: load_model(tmp_path / "w.pt"))

@@ -59,11 +59,13 @@ class CheckpointFields:
 
 
 def _kind(value: Any) -> str:
-    return type(value).__name__
+    """``a str``, ``an int``: the type of ``value`` for a message."""
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 def _wrong(label: str, name: str, value: Any, wanted: str) -> CheckpointError:
-    return CheckpointError(f"{label} is damaged: its {name!r} is a {_kind(value)}, not {wanted}")
+    return CheckpointError(f"{label} is damaged: its {name!r} is {_kind(value)}, not {wanted}")
 
 
 def _switches(label: str, name: str, value: Any) -> Switches:
@@ -124,10 +126,12 @@ def checkpoint_fields(ckpt: dict[str, Any], label: str) -> CheckpointFields:
 def check_tensors(state: dict, label: str) -> dict[str, Tensor]:
     """``state`` when it is a non-empty dict of tensors; CheckpointError naming what is not."""
     if not isinstance(state, dict):
-        raise CheckpointError(f"{label} is a resviz checkpoint without weights (its 'model' is a {_kind(state)})")
+        raise CheckpointError(f"{label} is a resviz checkpoint without weights (its 'model' is {_kind(state)})")
     if not state:
         raise CheckpointError(f"{label} holds no weights: its weights are an empty dict")
     for key, value in state.items():
+        if not isinstance(key, str):
+            raise CheckpointError(f"{label} is damaged: its weights are named by {_kind(key)} ({key!r}), not a string")
         if not isinstance(value, Tensor):
-            raise CheckpointError(f"{label} is damaged: its weight {key} is a {_kind(value)}, not a tensor")
+            raise CheckpointError(f"{label} is damaged: its weight {key} is {_kind(value)}, not a tensor")
     return state

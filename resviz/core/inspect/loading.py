@@ -23,6 +23,7 @@ from torch import Tensor
 from ..archs import parse_arch
 from ..checkpoint import CHECKPOINT_FORMAT, check_finite_weights
 from ..errors import CheckpointError, ConfigError
+from ..limits import MAX_CIFAR_DEPTH
 from ..models import ResNet, build_model
 from .fields import check_tensors, checkpoint_fields
 from .hub import fetch_weights, imagenet_categories, is_weights_name, resolve_weights
@@ -163,7 +164,7 @@ def _state_dict_of(obj: Any, label: str) -> dict[str, Tensor]:
         raise CheckpointError(f"{label} holds no state dict: it is an empty dict")
     if not isinstance(obj, dict):
         raise CheckpointError(f"{label} holds no state dict (found a {type(obj).__name__})")
-    tensors = {k: v for k, v in obj.items() if isinstance(v, Tensor)}
+    tensors = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, Tensor)}
     if not tensors:
         raise CheckpointError(f"{label} holds no weights (a dict of {', '.join(map(str, list(obj)[:4]))} ...)")
     return tensors
@@ -184,6 +185,11 @@ def _build_and_fit(layout: StateLayout, state: dict[str, Tensor], *, arch: str |
         spec = parse_arch(name, layout.family)
     except ConfigError:
         spec = parse_arch(name)  # another family: fit_state_dict names the mismatch
+    if spec.family == "cifar" and spec.depth > MAX_CIFAR_DEPTH:
+        raise CheckpointError(
+            f"cannot load {label} as {spec.name}: resviz builds CIFAR ResNets of up to {MAX_CIFAR_DEPTH} layers, "
+            "the paper's deepest"
+        )
     model = build_model(spec.name, num_classes=layout.num_classes, shortcut=layout.shortcut, family=spec.family)
     fit_state_dict(model, state, arch=spec.name, label=label)
     check_finite_weights(model, label)  # a diverged net must not be shown as if it worked (issue #9)

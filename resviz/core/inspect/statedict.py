@@ -104,6 +104,8 @@ def infer_layout(state: dict[str, Tensor]) -> StateLayout | None:
         return None
     total = sum(counts)
     shortcut: ShortcutOption = "A" if not projected else ("C" if len(projected) == total else "B")
+    if int(fc.shape[0]) < 1:
+        return None  # a head without classes
     return StateLayout(family, depth, block, shortcut, int(fc.shape[0]), counts)
 
 
