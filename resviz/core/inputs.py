@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .errors import ResvizError
 
-__all__ = ["IMAGE_FORMATS", "check_input_file", "read_input_file", "describe_size"]
+__all__ = ["IMAGE_FORMATS", "check_input_file", "read_input_file", "describe_size", "why_unreadable"]
 
 #: The image formats resviz opens, for the Inspect tab's decoder and data folders alike.
 #: Pillow is told to try only these, so a file never reaches a plugin that runs an external
@@ -50,6 +50,11 @@ def _not_a_file(path: Path, mode: int) -> str | None:
     if stat.S_ISSOCK(mode):
         return f"{path} is a socket, not a file"
     return f"{path} is not a regular file"
+
+
+def why_unreadable(path: str | os.PathLike, exc: OSError) -> str:
+    """The accurate words for a path ``os.stat`` failed on: 'does not exist' only when it does not."""
+    return _stat_failure(Path(path), exc)
 
 
 def _stat_failure(path: Path, exc: OSError) -> str:

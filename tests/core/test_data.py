@@ -261,3 +261,12 @@ def test_folder_skips_a_decompression_bomb(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 1,600 pixels: Pillow only warns (<2x)
     ds = load_dataset(root, size=8)
     assert len(ds.test) == 6 and any("bomb.png" in n for n in ds.notes)
+
+
+def test_a_data_folder_that_is_a_link_loop_is_not_said_to_be_missing(tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(DataError, match="symbolic link loop") as e:
+        load_dataset(tmp_path / "loop")
+    assert "does not exist" not in str(e.value)
+    with pytest.raises(DataError, match="does not exist"):
+        load_dataset(tmp_path / "gone" / "data")

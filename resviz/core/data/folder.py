@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..inputs import IMAGE_FORMATS
+from ..inputs import IMAGE_FORMATS, why_unreadable
 from ..paths import cache_dir
 from .base import Augment, DataSet, ImageSet
 
@@ -124,8 +124,10 @@ def load_folder(
     split, :attr:`DataSet.mean` is None.
     """
     root = Path(root).expanduser()
-    if not root.exists():
-        raise DataError(f"data folder {root} does not exist")
+    try:
+        os.stat(root)
+    except OSError as exc:  # missing, a link loop, unreadable: each in its own words
+        raise DataError(f"data folder {why_unreadable(root, exc)}") from None
     if not root.is_dir():
         raise DataError(f"{root} is a file, not a folder with train/ and test/ subfolders")
     unknown = [s for s in splits if s not in SPLITS]
