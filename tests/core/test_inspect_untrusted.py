@@ -15,7 +15,6 @@ import torch
 from resviz.core.checkpoint import checkpoint_dict
 from resviz.core.errors import CheckpointError
 from resviz.core.inspect import load_model
-from resviz.core.inspect import weightsfile
 from resviz.core.models import build_model
 
 
@@ -81,6 +80,8 @@ def test_a_symlink_loop_is_not_said_to_be_missing(tmp_path):
 
 
 def test_a_file_larger_than_the_limit_is_refused_before_torch_reads_it(tmp_path, monkeypatch, good):
+    from resviz.core.inspect import weightsfile
+
     torch.save(good, tmp_path / "w.pt")
     monkeypatch.setattr(weightsfile, "MAX_CHECKPOINT_BYTES", 1000)
 
@@ -104,6 +105,8 @@ def _inflating_zip(path, good, extra_bytes: int) -> None:
 
 
 def test_a_zip_that_would_inflate_past_the_limit_is_refused_unread(tmp_path, monkeypatch, good):
+    from resviz.core.inspect import weightsfile
+
     path = tmp_path / "bomb.pt"
     _inflating_zip(path, good, 8 * 2**20)
     assert path.stat().st_size < 2**20  # small on disk: only the declared size tells
