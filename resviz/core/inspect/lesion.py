@@ -21,7 +21,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-import torch
 from torch import Tensor
 
 from ..data import ImageSet
