@@ -11,17 +11,24 @@ Torch-free: the trainer's telemetry, the inspector and the CLI all use it.
 
 from __future__ import annotations
 
+import numpy as np
+
 __all__ = ["error_percent", "display_percent", "DISPLAY_DECIMALS"]
 
 #: Decimals of a percentage written to JSON and CSV (0.01 % is one image in 10,000).
 DISPLAY_DECIMALS = 2
 
 
-def error_percent(wrong: float, n: float) -> float:
+def error_percent(wrong, n: float):
     """``100 * wrong / n``: the share of ``n`` that is wrong, in percent (0 when ``n`` is 0).
 
-    ``wrong`` may be a float (a count summed on a device and copied back as one).
+    ``wrong`` may be a float (a count summed on a device and copied back as one), or an
+    array of counts (a loss landscape's grid), which gives a float64 array computed in the
+    same order, so each element equals the scalar result.
     """
+    if np.ndim(wrong):
+        counts = np.asarray(wrong, dtype=np.float64)
+        return np.zeros_like(counts) if n <= 0 else 100.0 * counts / float(n)
     if n <= 0:
         return 0.0
     return 100.0 * float(wrong) / float(n)

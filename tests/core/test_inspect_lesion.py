@@ -166,6 +166,11 @@ def test_error_percent_is_the_one_formula():
 
     assert error_percent(50, 120) == 100 * 50 / 120
     assert error_percent(0, 0) == 0.0 and error_percent(3, 3) == 100.0
+    import numpy as np
+
+    grid = error_percent(np.array([[50, 0], [120, 7]]), 120)  # a loss landscape's counts
+    assert grid.dtype == np.float64 and grid.shape == (2, 2)
+    assert [float(v) for v in grid.ravel()] == [error_percent(w, 120) for w in (50, 0, 120, 7)]
     assert display_percent(249 * (100 / 1000)) == 24.9  # 24.900000000000002 on screen before
     assert display_percent(None) is None
 
