@@ -66,13 +66,14 @@ def main() -> None:
         "meets_target": reused.seconds < 120,
         # In block evaluations per image: L + L(L+1) with reuse, L(2L+1) without.
         "work_ratio_expected": round((n_blocks * (2 * n_blocks + 1)) / (n_blocks + n_blocks * (n_blocks + 1)), 3),
-        "intact_error": reused.intact_error,
+        "intact_error": round(reused.intact_error, 2),
+        "intact_wrong": reused.intact_wrong,
     }
     if not args.skip_naive:
         naive = lesion_study(model, data, preprocess, reuse_prefix=False)
         out["without_prefix_reuse_s"] = round(naive.seconds, 1)
         out["speedup"] = round(naive.seconds / reused.seconds, 3)
-        out["same_errors"] = (naive.residual_error, naive.shortcut_error) == (reused.residual_error, reused.shortcut_error)
+        out["same_errors"] = (naive.residual_wrong, naive.shortcut_wrong) == (reused.residual_wrong, reused.shortcut_wrong)
     out["load_average_1min_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(out, indent=2))
 

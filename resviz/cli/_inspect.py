@@ -6,6 +6,7 @@ Imports torch only inside functions, like every verb module (``resviz --help`` s
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -39,18 +40,33 @@ def add_data_options(p: argparse.ArgumentParser, *, required: bool) -> None:
     p.add_argument("--data-root", metavar="DIR", help="where cifar10 lives (default: resviz's cache folder)")
 
 
+def check_common(args: argparse.Namespace) -> None:
+    """The options every inspector verb shares, checked before torch is imported."""
+    from ..core.limits import check_threads
+
+    check_threads(args.threads)
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        from ..core.errors import ConfigError
+
+        raise ConfigError(f"--limit must be at least 1, not {args.limit}")
+
+
+def inputs_of(args: argparse.Namespace) -> list[str | None]:
+    """The files a verb reads (for :func:`~resviz.core.outputs.check_output`); a data set
+    given by name (digits, cifar10) is no file."""
+    data = getattr(args, "data", None)
+    return [args.checkpoint, getattr(args, "image", None), data if data and os.path.exists(data) else None]
+
+
 def load(args: argparse.Namespace):
     """The model, and the data set when ``--data`` was given (sized for the model)."""
     from ..core.inspect import load_model
     from ..core.inspect.datasets import load_data_for
 
+    check_common(args)
     if args.threads is not None:
         import torch
 
-        from ..core.errors import ConfigError
-
-        if args.threads < 1:
-            raise ConfigError(f"--threads must be at least 1, not {args.threads}")
         torch.set_num_threads(args.threads)
     loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
     data = None
@@ -62,16 +78,20 @@ def load(args: argparse.Namespace):
 
 
 def load_with_test_split(args: argparse.Namespace):
-    """For eval and lesion: check ``--limit``, load model and data, check they match."""
-    from ..core.errors import ConfigError
+    """For eval and lesion: load model and data (only the test split), check they match."""
     from ..core.inspect.evaluation import check_classes
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be at least 1, not {args.limit}")
     loaded, data = load(args)
     for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
         note_line(note)
     return loaded, data
+
+
+def subset_line(result, data_name: str) -> str:
+    """``50 test images of digits (5 of each of the 10 classes)``: what a result was measured on."""
+    from ..core.inspect.subset import describe_class_counts
+
+    return f"{result.n_images:,} test images of {data_name} ({describe_class_counts(result.class_counts)})"
 
 
 def note_line(text: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.inspect.methods import METHODS
-from ._inspect import add_data_options, add_model_options, load, note_line
+from ._inspect import add_data_options, add_model_options, check_common, inputs_of, load, note_line
 
 _METHOD_NAMES = tuple(METHODS)  # torch-free: resviz --help stays fast
 
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--target", metavar="K", help="class index or name to explain (default: the top-1 prediction)")
     p.add_argument("--out", required=True, metavar="FIG.png", help="where to write the figure (PNG, SVG or PDF)")
-    p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps (default 50)")
+    p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps, 1 to 1000 (default 50)")
     p.add_argument("--cmap", help="matplotlib colour map (default: inferno, or RdBu_r for signed maps)")
     p.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity from 0 to 1 (default 0.5)")
     add_data_options(p, required=False)
@@ -44,19 +44,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.archs import LEVELS
     from ..core.errors import ConfigError
+    from ..core.limits import check_ig_steps
+    from ..core.outputs import check_output
+
+    # Every option before any work: a bad one costs nothing, and nothing is written.
+    check_common(args)
     from ..core.inspect import Inspector, attribution_figure, decode_image, method_spec, save_figure
 
     spec = method_spec(args.method)
     if args.level is not None and args.level not in LEVELS:
         raise ConfigError(f"unknown level {args.level!r}: choose one of {', '.join(LEVELS)}")
-    if not 0.0 <= args.alpha <= 1.0:
+    if not 0.0 <= args.alpha <= 1.0:  # NaN fails this too
         raise ConfigError(f"--alpha must be between 0 and 1, not {args.alpha}")
-    if args.steps < 1:
-        raise ConfigError(f"--steps must be at least 1, not {args.steps}")
     if args.channel is not None and not spec.uses_channel:
         raise ConfigError(f"--channel is for neuron methods (neuron-gradient, neuron-ig), not {spec.name}")
     if args.channel is not None and args.level is None:
         raise ConfigError("--channel needs --level: channel numbers differ from level to level")
+    check_ig_steps(args.steps)
+    check_output(args.out, inputs=inputs_of(args), what="figure")
     image = decode_image(args.image)  # before loading the net: a bad image fails fast
     for note in image.notes:
         note_line(f"{image.name}: {note}")

@@ -4,6 +4,11 @@ Meant for the first minute after installing (a wheel, a distribution package or 
 PyInstaller bundle, where no ``python -c`` is at hand) and for bug reports: it loads the
 embedded digits set, runs one training step of the smallest CIFAR net on it, and finds the
 app's icon and draws it with Qt, printing one line per check. Exit status 0 when every check passes.
+
+A check that works but found something to fix says ``warn``: a torch or Pillow older than
+the floors pyproject.toml sets for security (torch 2.10: CVE-2025-32434 and CVE-2026-24747
+in ``torch.load(weights_only=True)``; Pillow 12.3: decompression bombs and decoder bugs),
+as a distribution package or an old environment may hold. Warnings leave the status 0.
 """
 
 from __future__ import annotations
@@ -12,8 +17,38 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 from typing import Callable
+
+#: (package, minimum version, why): what resviz's floors protect against.
+SECURITY_FLOORS = {
+    "torch": (
+        (2, 10),
+        "torch.load(weights_only=True), how resviz reads every weights file, runs code before 2.6 "
+        "(CVE-2025-32434) and corrupts the heap before 2.10 (CVE-2026-24747)",
+    ),
+    "torchvision": ((0, 25), "torchvision 0.25 is the pair of torch 2.10"),
+    "pillow": ((12, 3), "Pillow fixed decompression bombs and decoder bugs up to 12.3 (FITS CVE-2026-40192, PDF, EPS, McIdas)"),
+}
+
+
+class DoctorWarning(Exception):
+    """Raised by a check that works but found something to fix; its text is the whole detail."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``2.14.1+cpu`` -> (2, 14, 1)."""
+    return tuple(int(x) for x in re.findall(r"\d+", text.split("+")[0])[:3])
+
+
+def _below_floor(package: str, version: str) -> str:
+    """A warning when ``version`` of ``package`` is older than its security floor, else ""."""
+    floor, why = SECURITY_FLOORS[package]
+    if _version(version) >= floor:
+        return ""
+    wanted = ".".join(map(str, floor))
+    return f"WARNING: {package} {version} is older than {wanted}: {why}; upgrade it (pip install '{package}>={wanted}')"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,14 +79,23 @@ def _torch() -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         names.append("mps")
     build = f"CUDA {torch.version.cuda} build" if torch.version.cuda else "CPU-only build"
-    return f"{torch.__version__} ({build}); devices: {', '.join(names)}; training picks {resolve_device('auto')}"
+    detail = f"{torch.__version__} ({build}); devices: {', '.join(names)}; training picks {resolve_device('auto')}"
+    warning = _below_floor("torch", str(torch.__version__))
+    if warning:
+        raise DoctorWarning(f"{detail}; {warning}")
+    return detail
 
 
 def _libraries() -> str:
     import captum
+    import PIL
     import torchvision
 
-    return f"torchvision {torchvision.__version__}, captum {captum.__version__}"
+    detail = f"torchvision {torchvision.__version__}, captum {captum.__version__}, Pillow {PIL.__version__}"
+    warnings = [w for w in (_below_floor("torchvision", torchvision.__version__), _below_floor("pillow", PIL.__version__)) if w]
+    if warnings:
+        raise DoctorWarning("; ".join([detail, *warnings]))
+    return detail
 
 
 def _digits() -> str:
@@ -149,14 +193,16 @@ CHECKS: dict[str, Callable[[], str]] = {
 
 
 def run_checks() -> list[dict]:
-    """Run every check; one ``{"check", "ok", "detail"}`` dict each, failures included."""
+    """Run every check; one ``{"check", "ok", "warning", "detail"}`` dict each, failures included."""
     results = []
     for name, check in CHECKS.items():
         try:
-            results.append({"check": name, "ok": True, "detail": check()})
+            results.append({"check": name, "ok": True, "warning": False, "detail": check()})
+        except DoctorWarning as warning:
+            results.append({"check": name, "ok": True, "warning": True, "detail": str(warning)})
         except Exception as exc:  # a doctor reports every failure rather than stopping at one
             detail = str(exc) or type(exc).__name__
-            results.append({"check": name, "ok": False, "detail": f"{type(exc).__name__}: {detail}"})
+            results.append({"check": name, "ok": False, "warning": False, "detail": f"{type(exc).__name__}: {detail}"})
     return results
 
 
@@ -170,8 +216,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"resviz {__version__}")
         for r in results:
-            print(f"  {'ok  ' if r['ok'] else 'FAIL'}  {r['check']:<10} {r['detail']}")
+            mark = "FAIL" if not r["ok"] else "warn" if r["warning"] else "ok  "
+            print(f"  {mark}  {r['check']:<10} {r['detail']}")
         if not healthy:
             failed = sum(not r["ok"] for r in results)
             print(f"resviz: {failed} of {len(results)} checks failed (FAIL above)", file=sys.stderr)
+        warned = sum(r["warning"] for r in results)
+        if warned:
+            print(f"resviz: {warned} check(s) found something to fix (warn above)", file=sys.stderr)
     return 0 if healthy else 1

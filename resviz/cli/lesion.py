@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from ._inspect import add_data_options, add_model_options, load_with_test_split, note_line, progress_printer
+from ._inspect import (
+    add_data_options,
+    add_model_options,
+    check_common,
+    inputs_of,
+    load_with_test_split,
+    note_line,
+    progress_printer,
+    subset_line,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -20,7 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     add_model_options(p)
     add_data_options(p, required=True)
-    p.add_argument("--limit", type=int, metavar="N", help="only the first N test images (faster)")
+    p.add_argument(
+        "--limit", type=int, metavar="N", help="only N test images (faster): a fixed subset with each class in its share"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", metavar="FIG.png", help="also write the bar chart (PNG, SVG or PDF)")
     p.add_argument("--csv", metavar="FILE.csv", help="also write the per-block errors as CSV")
@@ -28,11 +40,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.errors import ResvizError
+    from ..core.errors import ConfigError, ResvizError
+    from ..core.outputs import check_output
+
+    # Every option and output before any work: a refused file costs no lesion study.
+    check_common(args)
+    if args.out and args.csv and os.path.realpath(args.out) == os.path.realpath(args.csv):
+        raise ConfigError(f"--out and --csv both name {args.csv}: give each its own file")
+    for path, what in ((args.out, "figure"), (args.csv, "CSV file")):
+        if path:
+            check_output(path, inputs=inputs_of(args), what=what)
     from ..core.inspect import Inspector, lesion_figure, save_figure
 
     loaded, data = load_with_test_split(args)
-    result = Inspector(loaded).lesion_study(data.test, limit=args.limit, progress=progress_printer("lesion study"))
+    result = Inspector(loaded).lesion_study(
+        data.test, limit=args.limit, classes=data.classes, progress=progress_printer("lesion study")
+    )
     if args.out:
         save_figure(lesion_figure(result), args.out)
         note_line(f"wrote {args.out}")
@@ -45,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(result.to_json())
         return 0
-    print(f"{loaded.describe()}\n{result.n_images} test images of {data.name}; intact test error {result.intact_error:.2f}%")
+    print(f"{loaded.describe()}\n{subset_line(result, data.name)}")
+    print(f"intact test error {result.intact_error:.2f}% ({result.intact_wrong:,} wrong)")
     print(f"{'block':>5}  {'name':<10} {'level':<5} {'down':<4} {'residual deleted':>16} {'shortcut removed':>16}")
     for row in result.rows():
         down = "yes" if row["downsamples"] else ""

@@ -12,7 +12,8 @@ import math
 from .errors import ConfigError
 
 __all__ = ["MAX_THREADS", "check_threads", "check_finite", "MAX_ITERS", "MAX_BATCH_SIZE", "IMAGE_SIZE_RANGE",
-           "SEED_RANGE", "check_whole", "check_number"]
+           "SEED_RANGE", "check_whole", "check_number", "MAX_IG_STEPS", "MAX_IMAGE_BYTES", "MAX_CHECKPOINT_BYTES",
+           "check_ig_steps", "MAX_CIFAR_DEPTH"]
 
 #: More threads than any machine resviz runs on has cores; OpenMP crashes far above it.
 MAX_THREADS = 512
@@ -73,3 +74,32 @@ def check_number(value: object, option: str, *, low: float, high: float = math.i
             bound = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ConfigError(f"{option} must be {bound}, not {value!r}")
     return number
+
+
+# -- the inspector: attributions and the files it reads ------------------------------------
+
+#: Integrated Gradients steps. Sundararajan et al. 2017 (arXiv:1703.01365, section 4) find
+#: 20 to 300 enough; Captum's Gauss-Legendre weights for n steps build an n x n matrix, so
+#: ``--steps 100000000`` asked for 71 PiB. 1,000 costs 8 MB and a fifth of a second.
+MAX_IG_STEPS = 1000
+
+#: Bytes read from an image file before decoding: far above any real image (a 100-megapixel
+#: photo is tens of MB; Pillow refuses more than 179 megapixels anyway), far below what a
+#: device such as /dev/zero would feed a reader until memory runs out.
+MAX_IMAGE_BYTES = 256 * 2**20
+
+#: Bytes of a weights file, on disk and as its zip archive declares them uncompressed.
+#: ResNet-152 with SGD momentum is about 0.5 GB (60 M parameters, weights and momentum in
+#: float32; with Adam's two moments 0.7 GB); a zip that inflates to 2 GiB peaked at 2.7 GB
+#: of memory before this check existed.
+MAX_CHECKPOINT_BYTES = 1536 * 2**20
+
+
+#: The deepest CIFAR net built from a file: the paper's deepest, 1202 layers (section 4.2).
+#: A weights file naming block layer1.3000 would otherwise build an 18,008-layer net.
+MAX_CIFAR_DEPTH = 1202
+
+
+def check_ig_steps(value: int, option: str = "--steps") -> int:
+    """Integrated Gradients steps in [1, MAX_IG_STEPS]; else ConfigError."""
+    return check_whole(value, option, 1, MAX_IG_STEPS)

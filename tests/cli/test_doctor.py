@@ -35,3 +35,31 @@ def test_doctor_reports_a_failed_check_and_goes_on(capsys, monkeypatch):
     assert lines["assets"].lstrip().startswith("FAIL") and "missing from the installed package" in lines["assets"]
     assert lines["qt"].lstrip().startswith("ok"), "checks after a failure still run"
     assert "1 of 7 checks failed" in captured.err and "Traceback" not in captured.err
+
+
+def test_doctor_warns_on_a_torch_or_pillow_below_the_security_floors(capsys, monkeypatch):
+    import PIL
+    import torch
+
+    monkeypatch.setattr(torch, "__version__", "2.9.1+cpu")
+    monkeypatch.setattr(PIL, "__version__", "12.2.0")
+    assert main(["doctor", "--json"]) == 0  # a warning, not a failure
+    checks = {c["check"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks["torch"]["ok"] and checks["torch"]["warning"]
+    assert "torch 2.9.1+cpu is older than 2.10" in checks["torch"]["detail"] and "CVE-2026-24747" in checks["torch"]["detail"]
+    assert checks["libraries"]["warning"] and "Pillow 12.2.0" in checks["libraries"]["detail"]
+    assert "pillow 12.2.0 is older than 12.3" in checks["libraries"]["detail"]
+    assert not checks["digits"]["warning"]
+    assert main(["doctor"]) == 0
+    captured = capsys.readouterr()
+    lines = {line.split()[1]: line for line in captured.out.splitlines()[1:]}
+    assert lines["torch"].lstrip().startswith("warn") and lines["digits"].lstrip().startswith("ok")
+    assert "2 check(s) found something to fix" in captured.err
+
+
+def test_doctor_does_not_warn_at_the_floors(monkeypatch):
+    from resviz.cli.doctor import _below_floor
+
+    assert _below_floor("torch", "2.10.0") == "" and _below_floor("torch", "2.14.1+cu128") == ""
+    assert _below_floor("pillow", "12.3.0") == "" and _below_floor("torchvision", "0.25.0") == ""
+    assert "older than 0.25" in _below_floor("torchvision", "0.24.1")

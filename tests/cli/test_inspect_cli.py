@@ -133,3 +133,70 @@ def test_every_bad_input_is_one_line_and_exit_2(ckpt, digit_png, bad_files, tmp_
         assert main(argv) == 2, argv
         line = _error_line(capsys)
         assert expected in line, (argv, line)
+
+
+# -- issue #9: nothing the verbs read is overwritten; numbers checked up front; honest counts --
+
+
+def test_outputs_never_overwrite_an_input(ckpt, digit_png, tmp_path, capsys):
+    image = tmp_path / "x.png"
+    from pathlib import Path
+
+    image.write_bytes(Path(digit_png).read_bytes())
+    before, ckpt_before = image.read_bytes(), Path(ckpt).read_bytes()
+    link = tmp_path / "same.png"
+    link.symlink_to(image)
+    attribute = ["attribute", "--checkpoint", ckpt, "--method", "saliency", "--image", str(image)]
+    for out in (str(image), str(link), ckpt):
+        assert main(attribute + ["--out", out]) == 2, out
+        assert "also an input" in _error_line(capsys)
+    lesion = ["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "20"]
+    for option in ("--out", "--csv"):
+        assert main(lesion + [option, ckpt]) == 2
+        assert "also an input" in _error_line(capsys)
+    assert main(lesion + ["--csv", str(tmp_path)]) == 2
+    assert "is a folder" in _error_line(capsys)
+    assert main(lesion + ["--out", str(tmp_path / "a.png"), "--csv", str(tmp_path / "a.png")]) == 2
+    assert "both" in _error_line(capsys)
+    assert image.read_bytes() == before and Path(ckpt).read_bytes() == ckpt_before
+
+
+def test_numeric_options_are_checked_before_any_work(ckpt, digit_png, tmp_path, capsys, monkeypatch):
+    from resviz.core.inspect import loading
+
+    def never(*a, **k):
+        raise AssertionError("the model was loaded before the options were checked")
+
+    monkeypatch.setattr(loading, "load_model", never)
+    out = str(tmp_path / "f.png")
+    attribute = ["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "ig", "--out", out]
+    cases = [
+        (attribute + ["--steps", "100000000"], "--steps must be a whole number from 1 to 1,000"),
+        (attribute + ["--steps", "0"], "--steps must be a whole number from 1 to 1,000"),
+        (attribute + ["--alpha", "nan"], "--alpha"),
+        (attribute + ["--threads", "100000"], "--threads must be a whole number from 1 to 512"),
+        (["eval", "--checkpoint", ckpt, "--data", "digits", "--threads", "100000"], "--threads"),
+        (["lesion", "--checkpoint", ckpt, "--data", "digits", "--threads", "-1"], "--threads"),
+        (["eval", "--checkpoint", ckpt, "--data", "digits", "--limit", "0"], "--limit"),
+    ]
+    for argv, expected in cases:
+        assert main(argv) == 2, argv
+        assert expected in _error_line(capsys), argv
+    assert not (tmp_path / "f.png").exists()
+
+
+def test_limit_is_stratified_and_reported(ckpt, tmp_path, capsys):
+    assert main(["eval", "--checkpoint", ckpt, "--data", "digits", "--limit", "50", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["class_counts"] == {str(d): 5 for d in range(10)} and result["n_images"] == 50
+    assert result["error"] == round(100 * result["wrong"] / 50, 2)
+    assert main(["eval", "--checkpoint", ckpt, "--data", "digits", "--limit", "50"]) == 0
+    assert "5 of each of the 10 classes" in capsys.readouterr().out
+    table = tmp_path / "l.csv"
+    assert main(["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "30", "--json", "--csv", str(table)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["class_counts"] == {str(d): 3 for d in range(10)}
+    assert all(e == round(100 * w / 30, 2) for e, w in zip(result["residual_error"], result["residual_wrong"]))
+    assert "residual_deleted_wrong" in table.read_text().splitlines()[0]
+    assert main(["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "30"]) == 0
+    assert "3 of each of the 10 classes" in capsys.readouterr().out

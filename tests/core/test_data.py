@@ -175,3 +175,98 @@ def test_shared_cifar10_folder(cifar10_folder):
     assert len(ds.train) == 50_000 and len(ds.test) == 10_000
     assert ds.image_shape == (3, 32, 32)
     assert torch.bincount(ds.test.labels).tolist() == [1000] * 10
+
+
+# -- issue #9: read only the split that is used; open only the allowed formats ---------------
+
+
+def _counting_decoder(monkeypatch):
+    """Patch the folder decoder to record which files it decodes."""
+    import resviz.core.data.folder as folder
+
+    decoded, real = [], folder._decode
+
+    def decode(path, size):
+        decoded.append(path)
+        return real(path, size)
+
+    monkeypatch.setattr(folder, "_decode", decode)
+    return decoded
+
+
+def test_folder_test_split_alone_never_decodes_the_train_split(tmp_path, monkeypatch):
+    root = _write_folder(tmp_path / "data")
+    whole = load_dataset(root, size=8, splits=("train", "test"))
+    decoded = _counting_decoder(monkeypatch)
+    monkeypatch.setenv("RESVIZ_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    test_only = load_dataset(root, size=8, splits=("test",), mean=False)
+    assert decoded and all("/test/" in p.replace("\\", "/") for p in decoded)
+    assert len(test_only.train) == 0 and test_only.mean is None and "test split only" in test_only.describe()
+    assert torch.equal(test_only.test.images, whole.test.images) and test_only.classes == whole.classes
+
+
+def test_folder_training_mean_is_decoded_once_then_cached_on_its_own(tmp_path, monkeypatch):
+    root = _write_folder(tmp_path / "data")
+    Image.new("RGB", (10, 12), (250, 0, 0)).save(root / "train" / "cat" / "9.png")  # 7 train images, 6 test
+    monkeypatch.setenv("RESVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    decoded = _counting_decoder(monkeypatch)
+    first = load_dataset(root, size=8, splits=("test",), mean=True)
+    assert any("/train/" in p.replace("\\", "/") for p in decoded)  # no mean cached yet: decoded once
+    full = load_dataset(root, size=8)
+    assert torch.equal(first.mean, full.mean)  # the same mean the paper's recipe gives
+    # Next time: the mean comes from its own small entry; neither split's pixels are needed.
+    folders = tmp_path / "cache" / "folders"
+    gone = 0
+    for big in folders.glob("*.pt"):
+        if not big.name.endswith(".mean.pt") and len(torch.load(big, weights_only=True)["images"]) == 7:
+            big.unlink()  # the train split's cache entry is gone
+            gone += 1
+    assert gone == 1
+    decoded.clear()
+    again = load_dataset(root, size=8, splits=("test",), mean=True)
+    assert decoded == [] and torch.equal(again.mean, full.mean) and len(again.train) == 0
+
+
+def test_inspector_data_reads_the_train_split_only_for_a_net_without_a_mean(tmp_path, monkeypatch):
+    from resviz.core.checkpoint import checkpoint_dict, save_checkpoint
+    from resviz.core.inspect import load_model
+    from resviz.core.inspect.datasets import load_data_for
+    from resviz.core.models import build_model
+
+    root = _write_folder(tmp_path / "data", size=(8, 8))
+    monkeypatch.setenv("RESVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    net = build_model("resnet8", num_classes=2)
+    ckpt = save_checkpoint(tmp_path / "c.pt", checkpoint_dict(net, classes=["cat", "dog"], mean=torch.full((3, 8, 8), 0.5), dataset="d"))
+    torch.save(net.state_dict(), tmp_path / "bare.pt")
+    decoded = _counting_decoder(monkeypatch)
+    loaded, data = load_data_for(load_model(ckpt), root, size=8)
+    assert not any("/train/" in p.replace("\\", "/") for p in decoded) and len(data.test) == 6
+    loaded, data = load_data_for(load_model(tmp_path / "bare.pt"), root, size=8)
+    assert any("/train/" in p.replace("\\", "/") for p in decoded)  # the bare net needs the mean
+    assert "input mean taken from the data set" in loaded.notes
+
+
+def test_folder_opens_only_the_allowed_formats(tmp_path):
+    root = _write_folder(tmp_path / "data")
+    # An EPS (Ghostscript) and an ICO named .png: Pillow could open both; resviz must not.
+    (root / "train" / "cat" / "x.png").write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 8 8\n")
+    Image.new("RGB", (8, 8)).save(root / "train" / "dog" / "y.png", format="ICO")
+    ds = load_dataset(root, size=8)
+    assert len(ds.train) == 6 and any("skipped 2 unreadable" in n for n in ds.notes)
+
+
+def test_folder_skips_a_decompression_bomb(tmp_path, monkeypatch):
+    root = _write_folder(tmp_path / "data", size=(10, 12))
+    Image.new("RGB", (40, 40)).save(root / "test" / "cat" / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # 1,600 pixels: Pillow only warns (<2x)
+    ds = load_dataset(root, size=8)
+    assert len(ds.test) == 6 and any("bomb.png" in n for n in ds.notes)
+
+
+def test_a_data_folder_that_is_a_link_loop_is_not_said_to_be_missing(tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    with pytest.raises(DataError, match="symbolic link loop") as e:
+        load_dataset(tmp_path / "loop")
+    assert "does not exist" not in str(e.value)
+    with pytest.raises(DataError, match="does not exist"):
+        load_dataset(tmp_path / "gone" / "data")

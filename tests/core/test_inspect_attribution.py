@@ -94,6 +94,16 @@ def test_ig_memory_is_bounded_by_internal_batches(net):
     assert torch.allclose(chunked, whole, atol=1e-5)
 
 
+def test_ig_steps_are_bounded(net):
+    # 10**8 steps asked Captum's Gauss-Legendre rule for a 10**8 x 10**8 matrix (71 PiB).
+    from resviz.core.limits import MAX_IG_STEPS
+
+    for bad in (0, MAX_IG_STEPS + 1, 10**8):
+        with pytest.raises(ConfigError, match="Integrated Gradients steps must be a whole number from 1 to 1,000"):
+            Attribution(net, "ig", n_steps=bad)
+    assert Attribution(net, "ig", n_steps=MAX_IG_STEPS).n_steps == MAX_IG_STEPS
+
+
 def test_default_target_is_the_top1_class(net):
     x = _x(3)
     top = int(net(x).argmax())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -155,3 +156,100 @@ def test_preprocess_shows_what_the_net_sees():
     assert float(prep.tensor.max()) <= 1.0
     imagenet = Preprocess.normalized(224, resize=256).prepare(DecodedImage.from_array(rgb))
     assert imagenet.tensor.shape == (1, 3, 224, 224) and imagenet.digest != prep.digest
+
+
+# -- issue #9: only regular files, of bounded size, with accurate words ---------------------
+
+
+def _in_thread(fn, timeout=20.0, unblock=None):
+    """``fn()``'s exception (or None), failing the test if it hangs instead of refusing
+    (after ``unblock()``, which lets the stuck thread end)."""
+    import threading
+
+    box = {}
+
+    def target():
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001  the test inspects it
+            box["exc"] = exc
+
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(timeout)
+    if t.is_alive() and unblock is not None:
+        unblock()
+    assert not t.is_alive(), "hung instead of refusing"
+    return box.get("exc")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+
+    def unblock():  # a writer that opens and closes lets a reader stuck in open() go on
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    exc = _in_thread(lambda: decode_image(fifo), timeout=10.0, unblock=unblock)
+    assert isinstance(exc, ImageError) and "named pipe (FIFO)" in str(exc) and "pipe.png" in str(exc)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_device_is_refused_before_it_is_read(tmp_path):
+    link = tmp_path / "zero.png"
+    link.symlink_to("/dev/zero")
+    for path in ("/dev/zero", link):
+        exc = _in_thread(lambda: decode_image(path))
+        assert isinstance(exc, ImageError) and "is a device, not a file" in str(exc)
+
+
+def test_an_oversized_file_is_refused_unread(tmp_path, monkeypatch):
+    from resviz.core.inspect import images
+
+    path = tmp_path / "big.png"
+    path.write_bytes(_png_bytes())
+    monkeypatch.setattr(images, "MAX_IMAGE_BYTES", 1000)
+    with pytest.raises(ImageError, match=r"big.png is [\d.]+ KiB, more than the 1000 bytes resviz reads from an image"):
+        decode_image(path)
+    with pytest.raises(ImageError, match="more than the 1000 bytes"):
+        decode_image(_png_bytes())  # the clipboard too
+
+
+def test_read_input_file_never_reads_past_its_limit(tmp_path):
+    from resviz.core.errors import ResvizError
+    from resviz.core.inputs import read_input_file
+
+    path = tmp_path / "f"
+    path.write_bytes(b"x" * 100)
+    assert read_input_file(path, limit=100, what="a file") == b"x" * 100
+    with pytest.raises(ResvizError, match="100 bytes, more than the 99 bytes"):
+        read_input_file(path, limit=99, what="a file")
+
+
+def test_paths_that_are_not_files_are_named_for_what_they_are(tmp_path):
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    dangling = tmp_path / "dangling.png"
+    dangling.symlink_to(tmp_path / "nowhere.png")
+    afile = tmp_path / "file.png"
+    afile.write_bytes(_png_bytes())
+    cases = [
+        (loop, "is a symbolic link loop"),
+        (dangling, "is a symbolic link to"),
+        (afile / "inside.png", "a part of the path is a file"),
+        (tmp_path / "gone.png", "does not exist"),
+    ]
+    for path, words in cases:
+        with pytest.raises(ImageError) as e:
+            decode_image(path)
+        assert words in str(e.value), (path, str(e.value))
+    with pytest.raises(ImageError) as e:
+        decode_image(loop)
+    assert "does not exist" not in str(e.value)
+    if os.geteuid() != 0:  # root reads anything
+        locked = tmp_path / "locked.png"
+        locked.write_bytes(_png_bytes())
+        locked.chmod(0)
+        with pytest.raises(ImageError, match="permission denied"):
+            decode_image(locked)

@@ -9,6 +9,7 @@ to unpickle, are refused with a message that says why.
 from __future__ import annotations
 
 import io
+import os
 
 import numpy as np
 import torch
@@ -49,7 +50,11 @@ def _undecodable(folder):
     (folder / "cut.png").write_bytes(_png_bytes()[:300])
     (folder / "notes.jpg").write_text("Dear diary, this is not a picture.\n")
     (folder / "not-an-image-folder").mkdir()
-    return {
+    out = {}
+    if hasattr(os, "mkfifo"):  # issue #9: a FIFO froze the app, waiting for a writer
+        os.mkfifo(folder / "pipe.png")
+        out["pipe.png"] = (folder / "pipe.png", "named pipe (FIFO)")
+    return out | {
         "empty.png": (folder / "empty.png", "empty (0 bytes)"),
         "cut.png": (folder / "cut.png", "truncated or corrupt"),
         "notes.jpg": (folder / "notes.jpg", "holds text, not an image"),

@@ -71,7 +71,8 @@ def test_lesion_study_shows_bars_and_exports(window, qtbot, tiny_run, tmp_path):
 
     rows = list(csv.DictReader(panel.export_to(tmp_path / "lesion.csv").read_text().splitlines()))
     assert [r["name"] for r in rows] == ["layer1.0", "layer2.0", "layer3.0"]
-    assert [float(r["residual_deleted_error"]) for r in rows] == result.residual_error
+    assert [int(r["residual_deleted_wrong"]) for r in rows] == result.residual_wrong
+    assert "120 test images (12 per class)" in chart.plot.titleLabel.text  # 120 digits, stratified
     for suffix in (".png", ".svg"):
         written = panel.export_to(tmp_path / f"lesion{suffix}")
         assert written.stat().st_size > 1000

@@ -31,11 +31,16 @@ def load_dataset(
     root: str | Path | None = None,
     download: bool = False,
     size: int | None = None,
+    splits: tuple[str, ...] = ("train", "test"),
+    mean: bool = True,
 ) -> DataSet:
     """Load ``digits``, ``cifar10`` (from ``root``) or an ImageFolder-layout folder path.
 
     ``size`` sets the side of the square images for digits (default 16) and folders
-    (default 32); CIFAR-10 is always 32.
+    (default 32); CIFAR-10 is always 32. ``splits=("test",)`` reads only the test split of
+    CIFAR-10 and folders (the inspector's eval and lesion study), and ``mean=False`` then
+    spares reading the train split for its per-pixel mean too (``DataSet.mean`` is None).
+    Digits are embedded and always whole.
     """
     name = str(spec)
     if name == "digits":
@@ -45,7 +50,7 @@ def load_dataset(
     if name == "cifar10":
         from .cifar10 import load_cifar10
 
-        return load_cifar10(root or cache_dir() / "cifar10", download=download)
+        return load_cifar10(root or cache_dir() / "cifar10", download=download, train="train" in splits or mean)
     from .folder import load_folder
 
     if not Path(name).expanduser().exists() and "/" not in name and "\\" not in name:
@@ -53,4 +58,4 @@ def load_dataset(
             f"unknown data set {name!r}: use digits, cifar10, or the path of a folder "
             "with train/ and test/ class subfolders"
         )
-    return load_folder(name, size=size or 32)
+    return load_folder(name, size=size or 32, splits=splits, mean=mean)

@@ -60,13 +60,17 @@ class DataSet:
     augment: Augment = field(default_factory=Augment)
     #: Things the loader wants the user to know (skipped files, resized images ...).
     notes: list[str] = field(default_factory=list)
-    mean: Tensor = field(init=False)
+    #: The per-pixel mean of the training images, C x H x W in [0, 1]: computed from the
+    #: train split unless given (a loader that read only the test split may know it from a
+    #: cache, or leave it None when nothing needs it).
+    mean: Tensor | None = None
 
     def __post_init__(self) -> None:
         if self.train.images.shape[1:] != self.test.images.shape[1:]:
             raise ValueError("train and test images differ in shape")
         # The paper subtracts the per-pixel mean of the training images (section 4.2).
-        self.mean = self.train.images.float().mean(dim=0).div_(255.0)
+        if self.mean is None and len(self.train):
+            self.mean = self.train.images.float().mean(dim=0).div_(255.0)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -81,7 +85,5 @@ class DataSet:
     def describe(self) -> str:
         """One line for status bars and logs."""
         c, h, w = self.image_shape
-        return (
-            f"{self.name}: {len(self.train)} train / {len(self.test)} test images, "
-            f"{self.num_classes} classes, {c}x{h}x{w}"
-        )
+        train = f"{len(self.train)} train" if len(self.train) else "no train (test split only)"
+        return f"{self.name}: {train} / {len(self.test)} test images, {self.num_classes} classes, {c}x{h}x{w}"

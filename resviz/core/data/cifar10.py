@@ -24,16 +24,20 @@ def _split(root: Path, train: bool, download: bool) -> tuple[ImageSet, list[str]
     return ImageSet(images, labels), list(ds.classes)
 
 
-def load_cifar10(root: str | Path, download: bool = False) -> DataSet:
+def load_cifar10(root: str | Path, download: bool = False, train: bool = True) -> DataSet:
     """CIFAR-10's 50,000 training and 10,000 test images from ``root``.
 
     With ``download`` torchvision fetches the archive; without it, or offline, the error
-    says where the files must be.
+    says where the files must be. ``train=False`` reads the test batch only (the train
+    split is then empty and the data set has no mean).
     """
     root = Path(root).expanduser()
     try:
-        train, classes = _split(root, True, download)
-        test, _ = _split(root, False, download)
+        test, classes = _split(root, False, download)
+        if train:
+            train_split, _ = _split(root, True, download)
+        else:
+            train_split = ImageSet(torch.zeros((0, *test.images.shape[1:]), dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
     except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...
         what = "could not download CIFAR-10" if download else "CIFAR-10 is not in"
         raise DataError(
@@ -42,4 +46,4 @@ def load_cifar10(root: str | Path, download: bool = False) -> DataSet:
             f"cifar-10-batches-py/ folder in {root}"
             + ("" if download else ", or allow downloading")
         ) from exc
-    return DataSet("cifar10", train, test, classes, augment=Augment(pad=4, flip=True))
+    return DataSet("cifar10", train_split, test, classes, augment=Augment(pad=4, flip=True))

@@ -1,15 +1,24 @@
 """A folder of images in ImageFolder layout: ``train/<class>/*`` and ``test/<class>/*``.
 
 Images are decoded once, resized to ``size`` x ``size`` RGB, and kept as one uint8 tensor;
-the decoded tensors are also cached on disk (keyed by every file's path, size and mtime),
-so the next launch skips decoding altogether. Unreadable images are **skipped and
-counted**: the count and the first names land in :attr:`DataSet.notes`.
+the decoded tensors are also cached on disk, one file per split (keyed by every file's
+path, size and mtime), so the next launch skips decoding altogether. Only the splits asked
+for are read: ``resviz eval`` and ``lesion`` need the test split alone, and decoding (or
+loading from cache) the 50,000 training images of CIFAR-10 to read its 10,000 test images
+took most of their time (issue #9). The per-pixel training mean, which a bare state dict
+needs, has its own small cache entry, so it is decoded at most once.
+
+Only the formats of :data:`~resviz.core.inputs.IMAGE_FORMATS` are opened (Pillow's rarely
+used decoders have a history of bombs and bugs), and an image that claims more pixels than
+Pillow's bomb limit is skipped. Unreadable images are **skipped and counted**: the count and
+the first names land in :attr:`DataSet.notes`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,13 +26,15 @@ import numpy as np
 import torch
 
 from ..errors import DataError
+from ..inputs import IMAGE_FORMATS, why_unreadable
 from ..paths import cache_dir
 from .base import Augment, DataSet, ImageSet
 
-__all__ = ["load_folder", "IMAGE_EXTENSIONS"]
+__all__ = ["load_folder", "IMAGE_EXTENSIONS", "SPLITS"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
-_CACHE_VERSION = 1
+SPLITS = ("train", "test")
+_CACHE_VERSION = 2  # 2: one file per split, and the training mean on its own
 
 
 def _list_split(split_dir: Path) -> dict[str, list[os.DirEntry]]:
@@ -47,7 +58,10 @@ def _decode(path: str, size: int) -> np.ndarray | None:
     from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=IMAGE_FORMATS) as im:
+            w, h = im.size
+            if w * h > Image.MAX_IMAGE_PIXELS:  # a decompression bomb: Pillow only warns up to 2x
+                return None
             im = im.convert("RGB")
             if im.size != (size, size):
                 im = im.resize((size, size), Image.BILINEAR)
@@ -64,9 +78,15 @@ def _decode_split(
         for f in files[name]:
             paths.append(f.path)
             labels.append(label)
-    # Pillow releases the GIL while decoding, so threads decode in parallel.
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        arrays = list(pool.map(lambda p: _decode(p, size), paths, chunksize=256))
+    # Pillow releases the GIL while decoding, so threads decode in parallel. Its bomb
+    # warning (between 1x and 2x the pixel limit) is an error while they run: the image is
+    # skipped and counted, rather than decoded with a warning on the terminal.
+    with warnings.catch_warnings():
+        from PIL import Image
+
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+            arrays = list(pool.map(lambda p: _decode(p, size), paths, chunksize=256))
     keep = [i for i, a in enumerate(arrays) if a is not None]
     skipped = [os.path.relpath(paths[i], root) for i, a in enumerate(arrays) if a is None]
     if not keep:
@@ -79,31 +99,49 @@ def _decode_split(
     return ImageSet(images, kept_labels), skipped
 
 
-def _cache_key(root: Path, listing: dict[str, dict[str, list[os.DirEntry]]], size: int) -> str:
-    h = hashlib.sha256(f"{_CACHE_VERSION}|{root.resolve()}|{size}".encode())
-    for split, classes in listing.items():
-        for name, files in classes.items():
-            for f in files:
-                st = f.stat()
-                h.update(f"{split}/{name}/{f.name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+def _cache_key(root: Path, split: str, classes: dict[str, list[os.DirEntry]], size: int) -> str:
+    h = hashlib.sha256(f"{_CACHE_VERSION}|{root.resolve()}|{size}|{split}".encode())
+    for name, files in classes.items():
+        for f in files:
+            st = f.stat()
+            h.update(f"{name}/{f.name}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:32]
 
 
-def load_folder(root: str | Path, size: int = 32, use_cache: bool = True) -> DataSet:
-    """The images under ``root/train`` and ``root/test`` as a :class:`DataSet`."""
+def _class_names(split_dir: Path) -> list[str]:
+    """The class subfolders of a split, by name (no file listed yet)."""
+    return sorted(e.name for e in os.scandir(split_dir) if e.is_dir() and not e.name.startswith("."))
+
+
+def load_folder(
+    root: str | Path, size: int = 32, use_cache: bool = True, *, splits: tuple[str, ...] = SPLITS, mean: bool = True
+) -> DataSet:
+    """The images under ``root/train`` and ``root/test`` as a :class:`DataSet`.
+
+    ``splits`` names the splits to read; one left out is an empty :class:`ImageSet`.
+    ``mean`` asks for the training mean even when the train split is not read (from its
+    cache entry, else by decoding the train split once); without it, and without the train
+    split, :attr:`DataSet.mean` is None.
+    """
     root = Path(root).expanduser()
-    if not root.exists():
-        raise DataError(f"data folder {root} does not exist")
+    try:
+        os.stat(root)
+    except OSError as exc:  # missing, a link loop, unreadable: each in its own words
+        raise DataError(f"data folder {why_unreadable(root, exc)}") from None
     if not root.is_dir():
         raise DataError(f"{root} is a file, not a folder with train/ and test/ subfolders")
-    for split in ("train", "test"):
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown or not splits:
+        raise ValueError(f"splits must be some of {SPLITS}, not {splits}")
+    for split in SPLITS:
         if not (root / split).is_dir():
             raise DataError(
                 f"{root / split} is missing: a data folder needs train/ and test/ subfolders, "
                 "each with one subfolder of images per class"
             )
-    listing = {split: _list_split(root / split) for split in ("train", "test")}
-    train_classes, test_classes = list(listing["train"]), list(listing["test"])
+    wanted = [s for s in SPLITS if s in splits or (s == "train" and mean)]
+    listing = {split: _list_split(root / split) for split in wanted}
+    train_classes, test_classes = (list(listing[s]) if s in listing else _class_names(root / s) for s in SPLITS)
     if train_classes != test_classes:
         only_train = sorted(set(train_classes) - set(test_classes))
         only_test = sorted(set(test_classes) - set(train_classes))
@@ -111,20 +149,43 @@ def load_folder(root: str | Path, size: int = 32, use_cache: bool = True) -> Dat
             f"train/ and test/ under {root} have different classes "
             f"(only in train: {only_train or 'none'}; only in test: {only_test or 'none'})"
         )
-    cache_file = cache_dir() / "folders" / f"{_cache_key(root, listing, size)}.pt"
-    if use_cache and cache_file.is_file():
-        try:
-            blob = torch.load(cache_file, weights_only=True)
-            return _assemble(root, train_classes, blob)
-        except Exception:
-            pass  # a stale or broken cache is rebuilt below
+    keys = {split: _cache_key(root, split, listing[split], size) for split in wanted}
+    folder_cache = cache_dir() / "folders"
+    train_mean = None
+    if "train" in wanted:
+        cached = _read_cache(folder_cache / f"{keys['train']}.mean.pt", use_cache)
+        train_mean = cached.get("mean") if cached is not None else None
+        if not isinstance(train_mean, torch.Tensor):
+            train_mean = None
+            splits = tuple(dict.fromkeys((*splits, "train")))  # no mean cached: read the train split this once
     blob: dict = {}
-    for split in ("train", "test"):
-        images, skipped = _decode_split(root, train_classes, listing[split], size)
-        blob[split] = {"images": images.images, "labels": images.labels, "skipped": skipped}
-    if use_cache:
-        _write_cache(cache_file, blob)
-    return _assemble(root, train_classes, blob)
+    for split in (s for s in SPLITS if s in splits):
+        blob[split] = _read_cache(folder_cache / f"{keys[split]}.pt", use_cache)
+        if blob[split] is None:
+            images, skipped = _decode_split(root, train_classes, listing[split], size)
+            blob[split] = {"images": images.images, "labels": images.labels, "skipped": skipped}
+            if use_cache:
+                _write_cache(folder_cache / f"{keys[split]}.pt", blob[split])
+        if split == "train" and train_mean is None:
+            train_mean = _training_mean(blob[split]["images"])
+            if use_cache:
+                _write_cache(folder_cache / f"{keys[split]}.mean.pt", {"mean": train_mean})
+    return _assemble(root, train_classes, blob, train_mean, size)
+
+
+def _training_mean(images: torch.Tensor) -> torch.Tensor:
+    """The per-pixel mean of the training images in [0, 1] (the paper, section 4.2)."""
+    return images.float().mean(dim=0).div_(255.0)
+
+
+def _read_cache(path: Path, use_cache: bool) -> dict | None:
+    if not use_cache or not path.is_file():
+        return None
+    try:
+        blob = torch.load(path, weights_only=True)
+        return blob if isinstance(blob, dict) else None
+    except Exception:
+        return None  # a stale or broken cache is rebuilt
 
 
 def _write_cache(path: Path, blob: dict) -> None:
@@ -137,17 +198,24 @@ def _write_cache(path: Path, blob: dict) -> None:
         pass  # an unwritable cache only costs decoding again next time
 
 
-def _assemble(root: Path, classes: list[str], blob: dict) -> DataSet:
+def _assemble(root: Path, classes: list[str], blob: dict, mean: torch.Tensor | None, size: int) -> DataSet:
     notes = []
-    skipped = blob["train"]["skipped"] + blob["test"]["skipped"]
+    skipped = [name for split in SPLITS if split in blob for name in blob[split]["skipped"]]
     if skipped:
         shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
         notes.append(f"skipped {len(skipped)} unreadable image(s): {shown}")
+    splits = {}
+    for split in SPLITS:
+        if split in blob:
+            splits[split] = ImageSet(blob[split]["images"], blob[split]["labels"])
+        else:
+            splits[split] = ImageSet(torch.zeros(0, 3, size, size, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
     return DataSet(
         root.name or str(root),
-        ImageSet(blob["train"]["images"], blob["train"]["labels"]),
-        ImageSet(blob["test"]["images"], blob["test"]["labels"]),
+        splits["train"],
+        splits["test"],
         classes,
         augment=Augment(pad=4, flip=True),
         notes=notes,
+        mean=mean,
     )

@@ -42,6 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from ..errors import ConfigError
+from ..limits import check_ig_steps
 from ..models import level_module
 from .methods import STEP_METHODS, MethodSpec, method_spec
 
@@ -134,9 +135,7 @@ class Attribution:
         if self.spec.uses_level and level is None:
             raise ConfigError(f"{self.spec.label} attributes to a level: choose low, mid or high")
         self.level = level if self.spec.uses_level else None
-        if n_steps < 1:
-            raise ConfigError(f"Integrated Gradients needs at least 1 step, not {n_steps}")
-        self.n_steps = int(n_steps)
+        self.n_steps = check_ig_steps(int(n_steps), "Integrated Gradients steps")
         self.internal_batch_size = internal_batch_size
         self.perturbations_per_eval = int(perturbations_per_eval)
         self.seed = int(seed)

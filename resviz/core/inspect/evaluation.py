@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import torch
@@ -11,11 +11,13 @@ from torch import Tensor
 
 from ..data import ImageSet
 from ..errors import DataError
+from ..metrics import display_percent, error_percent
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
 from .preprocess import Preprocess
+from .subset import class_counts, stratified_subset
 
-__all__ = ["EvalResult", "evaluate", "evaluating", "input_batches", "check_classes"]
+__all__ = ["EvalResult", "evaluate", "evaluating", "evaluation_images", "input_batches", "check_classes"]
 
 Progress = Callable[[int, int], None]
 
@@ -36,11 +38,26 @@ def evaluating(model: ResNet) -> Iterator[None]:
         model.train(was_training)
 
 
+def evaluation_images(data: ImageSet, limit: int | None = None) -> ImageSet:
+    """The test images a ``limit`` means: all, or a fixed class-stratified subset of that many.
+
+    See :mod:`resviz.core.inspect.subset`: the first ``limit`` of a folder would be one class.
+    """
+    if limit is not None and int(limit) < 1:
+        raise DataError("no test images to evaluate on (the split is empty or --limit is 0)")
+    idx = stratified_subset(data.labels, limit)
+    subset = data if idx is None else ImageSet(data.images[idx], data.labels[idx])
+    if len(subset) < 1:
+        raise DataError("no test images to evaluate on (the split is empty or --limit is 0)")
+    return subset
+
+
 def input_batches(
-    data: ImageSet, preprocess: Preprocess, *, batch_size: int = 250, limit: int | None = None, device=None
+    data: ImageSet, preprocess: Preprocess, *, batch_size: int = 250, device=None
 ) -> Iterator[tuple[Tensor, Tensor]]:
-    """The first ``limit`` test images, preprocessed for the net, in order, in chunks."""
-    n = len(data) if limit is None else min(len(data), int(limit))
+    """All of ``data``, preprocessed for the net, in order, in chunks (pick a subset first
+    with :func:`evaluation_images`)."""
+    n = len(data)
     if n < 1:
         raise DataError("no test images to evaluate on (the split is empty or --limit is 0)")
     for i in range(0, n, batch_size):
@@ -64,14 +81,34 @@ def check_classes(model: ResNet, classes: list[str], data_classes: list[str], da
 
 @dataclass
 class EvalResult:
-    """Top-1 (and top-5) test error in percent."""
+    """Top-1 (and top-5) errors as exact counts; the percentages derive from them."""
 
-    error: float
-    top5_error: float | None  # None when the net has 5 classes or fewer
+    wrong: int
+    wrong5: int | None  # None when the net has 5 classes or fewer
     n_images: int
+    #: Test images per class (by name) in what was evaluated: a limit's subset is stratified.
+    class_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def error(self) -> float:
+        """Top-1 test error in percent."""
+        return error_percent(self.wrong, self.n_images)
+
+    @property
+    def top5_error(self) -> float | None:
+        """Top-5 test error in percent (None for nets of 5 classes or fewer)."""
+        return None if self.wrong5 is None else error_percent(self.wrong5, self.n_images)
 
     def to_dict(self) -> dict:
-        return {"error": self.error, "top5_error": self.top5_error, "n_images": self.n_images}
+        """Counts exact, percentages rounded for display."""
+        return {
+            "error": display_percent(self.error),
+            "top5_error": display_percent(self.top5_error),
+            "wrong": self.wrong,
+            "top5_wrong": self.wrong5,
+            "n_images": self.n_images,
+            "class_counts": dict(self.class_counts),
+        }
 
 
 def evaluate(
@@ -81,16 +118,22 @@ def evaluate(
     *,
     batch_size: int = 250,
     limit: int | None = None,
+    classes: list[str] | None = None,
     progress: Progress | None = None,
     token: CancelToken | None = None,
 ) -> EvalResult:
-    """The test error of ``model`` as it is now (switches included) on ``data``."""
+    """The test error of ``model`` as it is now (switches included) on ``data``.
+
+    ``limit`` takes a fixed class-stratified subset (:func:`evaluation_images`); ``classes`` name
+    the labels in :attr:`EvalResult.class_counts`.
+    """
     device = next(model.parameters()).device
+    data = evaluation_images(data, limit)
     wrong = wrong5 = seen = 0
-    total = len(data) if limit is None else min(len(data), limit)
+    total = len(data)
     top5 = model.num_classes > 5
     with evaluating(model):
-        for x, y in input_batches(data, preprocess, batch_size=batch_size, limit=limit, device=device):
+        for x, y in input_batches(data, preprocess, batch_size=batch_size, device=device):
             raise_if_cancelled(token)
             logits = model(x)
             wrong += int((logits.argmax(1) != y).sum())
@@ -100,4 +143,4 @@ def evaluate(
             seen += len(y)
             if progress:
                 progress(seen, total)
-    return EvalResult(100.0 * wrong / seen, 100.0 * wrong5 / seen if top5 else None, seen)
+    return EvalResult(wrong, wrong5 if top5 else None, seen, class_counts(data.labels, classes))

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ResvizError
 from .lesion import LesionResult
+from .subset import describe_class_counts
 
 __all__ = ["attribution_figure", "lesion_figure", "save_figure"]
 
@@ -81,7 +82,10 @@ def lesion_figure(result: LesionResult):
     highest = max([result.intact_error, *result.residual_error, *result.shortcut_error])
     ax.set_ylim(0, min(100.0, max(5.0, 1.15 * highest)))
     ax.set_title(
-        f"Lesion study of {result.arch} on {result.n_images} test images (↓ downsampling block)", fontsize=9, pad=24
+        f"Lesion study of {result.arch} on {result.n_images:,} test images "
+        f"({describe_class_counts(result.class_counts, short=True)}; ↓ downsampling block)",
+        fontsize=9,
+        pad=24,
     )
     ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
     fig.tight_layout()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -25,12 +26,15 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ImageError
+from ..inputs import IMAGE_FORMATS, describe_size, read_input_file
+from ..limits import MAX_IMAGE_BYTES
 
 __all__ = ["DecodedImage", "decode_image", "IMAGE_FORMATS"]
 
-#: The formats we open. Pillow is told to try only these, so a file can never reach a
-#: plugin that runs an external program (EPS goes through Ghostscript).
-IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF", "PPM")
+# Pillow logs some refusals (a TIFF with 65,535 samples per pixel) at ERROR before raising;
+# with no handler Python prints them to stderr beside resviz's own one-line message. A
+# library's NullHandler (the logging HOWTO's advice) keeps them for an app that logs.
+logging.getLogger("PIL").addHandler(logging.NullHandler())
 
 _TRANSPARENT_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
@@ -73,8 +77,10 @@ class DecodedImage:
 def decode_image(source: str | os.PathLike | bytes, name: str | None = None) -> DecodedImage:
     """Decode a file path or the bytes of an image (the clipboard) into 8-bit RGB."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
         label = name or "the pasted image"
+        if len(source) > MAX_IMAGE_BYTES:
+            raise ImageError(f"{label} holds more than the {describe_size(MAX_IMAGE_BYTES)} resviz reads from an image")
+        data = bytes(source)
     else:
         path = Path(source).expanduser()
         label = name or path.name or str(path)
@@ -85,29 +91,42 @@ def decode_image(source: str | os.PathLike | bytes, name: str | None = None) -> 
 
 
 def _read_file(path: Path) -> bytes:
-    if path.is_dir():
-        raise ImageError(f"{path} is a folder, not an image: drop or choose an image file")
-    if not path.exists():
-        raise ImageError(f"{path} does not exist")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ImageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return read_input_file(
+        path,
+        limit=MAX_IMAGE_BYTES,
+        what="an image",
+        error=ImageError,
+        folder_hint="not an image: drop or choose an image file",
+    )
 
 
 def _decode_bytes(data: bytes, label: str) -> DecodedImage:
     from PIL import Image, UnidentifiedImageError
 
+    notes: list[str] = []
     try:
-        # A file whose header promises more pixels than Image.MAX_IMAGE_PIXELS is a
-        # decompression bomb; Pillow only warns between 1x and 2x that limit, and we
-        # refuse it there too.
-        with warnings.catch_warnings():
+        # Pillow's warnings about a damaged file (corrupt EXIF, a truncated chunk) become
+        # notes, the same under any warnings filter. A file whose header promises more
+        # pixels than Image.MAX_IMAGE_PIXELS is a decompression bomb; Pillow only warns
+        # between 1x and 2x that limit, and we refuse it there too.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data), formats=list(IMAGE_FORMATS))
             w, h = im.size
             im.seek(0)
             im.load()
+            if w * h == 0:
+                raise ImageError(f"{label} has no pixels ({w} x {h})")
+            frames = int(getattr(im, "n_frames", 1) or 1)
+            if frames > 1:
+                notes.append(f"{im.format} with {frames} frames: using the first")
+            fmt, mode = im.format or "", im.mode
+            im = _apply_orientation(im, notes)
+            rgb = _to_rgb(im, notes)
+        notes += sorted({f"Pillow: {str(c.message).strip()}"[:200] for c in caught})
+    except ImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(
             f"{label} is too large to decode safely ({exc}); a file that claims this many "
@@ -115,19 +134,12 @@ def _decode_bytes(data: bytes, label: str) -> DecodedImage:
         ) from None
     except UnidentifiedImageError:
         raise ImageError(_unidentified_message(data, label)) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError) as exc:
-        # Pillow's decoders signal a cut-off or damaged file with any of these.
+    except Exception as exc:  # noqa: BLE001  Pillow's decoders of untrusted bytes fail in many types
+        # OSError, SyntaxError, ValueError, EOFError, IndexError, MemoryError, and from
+        # fuzzing (issue #9) TypeError ("Missing dimensions" of a damaged TIFF) and more:
+        # every one means the file is cut off or damaged.
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ImageError(f"{label} is truncated or corrupt ({reason}): save or export it again") from None
-    if w * h == 0:
-        raise ImageError(f"{label} has no pixels ({w} x {h})")
-    frames = int(getattr(im, "n_frames", 1) or 1)
-    notes = []
-    if frames > 1:
-        notes.append(f"{im.format} with {frames} frames: using the first")
-    fmt, mode = im.format or "", im.mode
-    im = _apply_orientation(im, notes)
-    rgb = _to_rgb(im, notes)
+        raise ImageError(f"{label} is truncated or corrupt ({reason[:200]}): save or export it again") from None
     return DecodedImage(rgb, name=label, format=fmt, mode=mode, frames=frames, notes=notes)
 
 

@@ -222,15 +222,36 @@ class Inspector:
 
     # -- whole test sets ----------------------------------------------------------------
 
-    def evaluate(self, data: ImageSet, *, limit: int | None = None, token: CancelToken | None = None, progress: Progress | None = None) -> EvalResult:
-        """Test error of the net as it is now (switches included)."""
+    def evaluate(
+        self,
+        data: ImageSet,
+        *,
+        limit: int | None = None,
+        classes: list[str] | None = None,
+        token: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> EvalResult:
+        """Test error of the net as it is now (switches included); ``limit`` takes a fixed
+        class-stratified subset, counted per class under ``classes`` (default: the net's)."""
         with self._lock:
-            return evaluate(self.model, data, self.preprocess, limit=limit, token=token, progress=progress)
+            return evaluate(
+                self.model, data, self.preprocess, limit=limit, classes=classes or self.classes, token=token, progress=progress
+            )
 
-    def lesion_study(self, data: ImageSet, *, limit: int | None = None, token: CancelToken | None = None, progress: Progress | None = None) -> LesionResult:
-        """Veit et al.'s single-block lesions of the net as it is now."""
+    def lesion_study(
+        self,
+        data: ImageSet,
+        *,
+        limit: int | None = None,
+        classes: list[str] | None = None,
+        token: CancelToken | None = None,
+        progress: Progress | None = None,
+    ) -> LesionResult:
+        """Veit et al.'s single-block lesions of the net as it is now (``limit`` as in :meth:`evaluate`)."""
         with self._lock:
-            return lesion_study(self.model, data, self.preprocess, limit=limit, token=token, progress=progress)
+            return lesion_study(
+                self.model, data, self.preprocess, limit=limit, classes=classes or self.classes, token=token, progress=progress
+            )
 
     def top_activations(
         self,

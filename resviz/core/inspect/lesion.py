@@ -21,14 +21,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-import torch
 from torch import Tensor
 
 from ..data import ImageSet
+from ..metrics import display_percent, error_percent
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
-from .evaluation import evaluating, input_batches
+from .evaluation import evaluating, evaluation_images, input_batches
 from .preprocess import Preprocess
+from .subset import class_counts
 from .surgery import LESION_KINDS, BlockInfo, Surgery, block_table
 
 __all__ = ["LesionResult", "lesion_study"]
@@ -38,35 +39,62 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class LesionResult:
-    """Test errors (percent) of the intact net and of each single lesion, depth order."""
+    """Wrong counts of the intact net and of each single lesion, depth order.
+
+    The counts are exact; the test errors in percent derive from them through
+    :func:`~resviz.core.metrics.error_percent`, and exports round them for display.
+    """
 
     arch: str
     blocks: list[BlockInfo]
-    intact_error: float
-    residual_error: list[float]  # block i's residual branch deleted
-    shortcut_error: list[float]  # block i's shortcut removed
+    intact_wrong: int
+    residual_wrong: list[int]  # block i's residual branch deleted
+    shortcut_wrong: list[int]  # block i's shortcut removed
     n_images: int
+    #: Test images per class (by name) in the study: a limit's subset is stratified.
+    class_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     reuse_prefix: bool = True
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def intact_error(self) -> float:
+        """The intact net's test error in percent."""
+        return error_percent(self.intact_wrong, self.n_images)
+
+    @property
+    def residual_error(self) -> list[float]:
+        """Test error in percent with block i's residual branch deleted."""
+        return [error_percent(w, self.n_images) for w in self.residual_wrong]
+
+    @property
+    def shortcut_error(self) -> list[float]:
+        """Test error in percent with block i's shortcut removed."""
+        return [error_percent(w, self.n_images) for w in self.shortcut_wrong]
+
     def rows(self) -> list[dict]:
-        """One row per block: its name, level, whether it downsamples, both errors."""
+        """One row per block: its name, level, whether it downsamples, both errors
+        (percent, rounded for display) and the exact counts behind them."""
+        intact = display_percent(self.intact_error)
         return [
             {
                 "block": b.index,
                 "name": b.name,
                 "level": b.level,
                 "downsamples": b.downsamples,
-                "residual_deleted_error": r,
-                "shortcut_removed_error": s,
-                "intact_error": self.intact_error,
+                "residual_deleted_error": display_percent(error_percent(r, self.n_images)),
+                "shortcut_removed_error": display_percent(error_percent(s, self.n_images)),
+                "intact_error": intact,
+                "residual_deleted_wrong": r,
+                "shortcut_removed_wrong": s,
+                "intact_wrong": self.intact_wrong,
+                "n_images": self.n_images,
             }
-            for b, r, s in zip(self.blocks, self.residual_error, self.shortcut_error)
+            for b, r, s in zip(self.blocks, self.residual_wrong, self.shortcut_wrong)
         ]
 
     def to_csv(self) -> str:
-        """The rows as CSV text (errors in percent)."""
+        """The rows as CSV text (errors in percent, rounded; counts exact)."""
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(self.rows()[0]) if self.blocks else ["block"])
         writer.writeheader()
@@ -74,9 +102,22 @@ class LesionResult:
         return out.getvalue()
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d["blocks"] = [asdict(b) for b in self.blocks]
-        return d
+        """Counts exact, percentages rounded for display."""
+        return {
+            "arch": self.arch,
+            "blocks": [asdict(b) for b in self.blocks],
+            "n_images": self.n_images,
+            "class_counts": dict(self.class_counts),
+            "intact_error": display_percent(self.intact_error),
+            "residual_error": [display_percent(e) for e in self.residual_error],
+            "shortcut_error": [display_percent(e) for e in self.shortcut_error],
+            "intact_wrong": self.intact_wrong,
+            "residual_wrong": list(self.residual_wrong),
+            "shortcut_wrong": list(self.shortcut_wrong),
+            "seconds": round(self.seconds, 3),
+            "reuse_prefix": self.reuse_prefix,
+            "notes": list(self.notes),
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
@@ -88,6 +129,7 @@ def lesion_study(
     preprocess: Preprocess,
     *,
     limit: int | None = None,
+    classes: list[str] | None = None,
     batch_size: int = 200,
     reuse_prefix: bool = True,
     progress: Progress | None = None,
@@ -97,20 +139,23 @@ def lesion_study(
 
     ``progress(done, total)`` is called after every lesion of every chunk; ``token`` is
     checked as often. ``reuse_prefix=False`` runs every lesion through the whole net (the
-    reference the benchmark and tests compare with).
+    reference the benchmark and tests compare with). ``limit`` takes a fixed
+    class-stratified subset (:func:`~resviz.core.inspect.evaluation.evaluation_images`);
+    ``classes`` name the labels in :attr:`LesionResult.class_counts`.
     """
     started = time.perf_counter()
     blocks = model.blocks()
     n_blocks = len(blocks)
     surgery = Surgery(model)
     device = next(model.parameters()).device
-    n = len(data) if limit is None else min(len(data), int(limit))
+    data = evaluation_images(data, limit)
+    n = len(data)
     chunks = -(-n // batch_size)
     per_chunk = 1 + len(LESION_KINDS) * n_blocks
     wrong = {kind: [0] * n_blocks for kind in LESION_KINDS}
     wrong_intact = seen = done = 0
     with evaluating(model):
-        for x, y in input_batches(data, preprocess, batch_size=batch_size, limit=limit, device=device):
+        for x, y in input_batches(data, preprocess, batch_size=batch_size, device=device):
             raise_if_cancelled(token)
             entering, logits = _intact_pass(model, x)
             wrong_intact += _wrong(logits, y)
@@ -128,14 +173,14 @@ def lesion_study(
                     if progress:
                         progress(done, chunks * per_chunk)
             seen += len(y)
-    pct = 100.0 / seen
     return LesionResult(
         arch=model.arch_name,
         blocks=block_table(model),
-        intact_error=wrong_intact * pct,
-        residual_error=[w * pct for w in wrong["residual"]],
-        shortcut_error=[w * pct for w in wrong["shortcut"]],
+        intact_wrong=wrong_intact,
+        residual_wrong=wrong["residual"],
+        shortcut_wrong=wrong["shortcut"],
         n_images=seen,
+        class_counts=class_counts(data.labels, classes),
         seconds=time.perf_counter() - started,
         reuse_prefix=reuse_prefix,
     )

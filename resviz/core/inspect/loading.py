@@ -7,7 +7,9 @@ The architecture is inferred from the weights unless given; the class names come
 checkpoint, the caller (a data set) or torchvision's weight meta; and each loaded model
 carries the :class:`Preprocess` its inputs need.
 
-Loading never runs code from the file: ``torch.load(weights_only=True)`` or safetensors.
+Loading never runs code from the file: ``torch.load(weights_only=True)`` or safetensors,
+after the file's sizes are checked (:mod:`.weightsfile`); a resviz checkpoint's fields are
+checked for type and against the net (:mod:`.fields`).
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from ..archs import parse_arch
 from ..checkpoint import CHECKPOINT_FORMAT, check_finite_weights
 from ..errors import CheckpointError, ConfigError
+from ..limits import MAX_CIFAR_DEPTH
 from ..models import ResNet, build_model
+from .fields import check_tensors, checkpoint_fields
 from .hub import fetch_weights, imagenet_categories, is_weights_name, resolve_weights
 from .preprocess import Preprocess
 from .statedict import StateLayout, describe_state, fit_state_dict, infer_layout, to_our_layout
+from .weightsfile import read_weights_file
 
 __all__ = ["LoadedModel", "load_model", "read_weights_file", "CIFAR10_CLASSES"]
 
@@ -49,6 +53,12 @@ class LoadedModel:
     #: ``image_size`` ...), so the app can open the test images the net was trained on.
     config: dict[str, Any] | None = None
 
+    @property
+    def needs_data_mean(self) -> bool:
+        """Whether :meth:`with_data` would take the data set's per-pixel mean (the file has none)."""
+        p = self.preprocess
+        return self.layout in ("state-dict", "resviz") and p.pixel_mean is None and p.mean is None
+
     def with_data(self, classes: list[str], mean: Tensor | None) -> "LoadedModel":
         """Fill in what the file did not record from the data set it is used with.
 
@@ -60,7 +70,7 @@ class LoadedModel:
         if all(c == f"class {i}" for i, c in enumerate(names)) and len(classes) == len(names):
             names = list(classes)
         preprocess = self.preprocess
-        if self.layout in ("state-dict", "resviz") and preprocess.pixel_mean is None and preprocess.mean is None and mean is not None:
+        if self.needs_data_mean and mean is not None:
             preprocess = Preprocess.per_pixel_mean(mean)
             notes = [n for n in notes if "no input mean" not in n] + ["input mean taken from the data set"]
         return LoadedModel(self.model, self.arch, names, preprocess, self.source, self.layout, notes, self.config)
@@ -118,83 +128,6 @@ def load_model(
     return LoadedModel(model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), kind, notes)
 
 
-def read_weights_file(path: Path) -> Any:
-    """The object in a weights file, read without running code, or CheckpointError."""
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder: choose a checkpoint file")
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
-    if path.stat().st_size == 0:
-        raise CheckpointError(f"{path} is empty (0 bytes): it was not saved completely")
-    if path.suffix.lower() == ".safetensors" or _looks_like_safetensors(path):
-        return _read_safetensors(path)
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        text = str(exc)
-        if "Unsupported global" in text:
-            raise CheckpointError(_needs_code_message(path, text)) from None
-        first = _sniff(path) or _reason(text) or type(exc).__name__
-        raise CheckpointError(
-            f"{path} is not a PyTorch weights file resviz can read ({first}): "
-            "use a .pt/.pth state dict, a .safetensors file or a resviz checkpoint"
-        ) from None
-
-
-def _sniff(path: Path) -> str:
-    """What a file that torch cannot read seems to be, when its first bytes tell."""
-    with open(path, "rb") as f:
-        head = f.read(512)
-    if head.startswith(b"PK") or head.startswith(b"\x80"):
-        return ""  # a torch zip archive or a pickle: torch's own reason says more
-    if b"\x00" not in head:
-        try:
-            head.decode("utf-8")
-            return "it holds text"
-        except UnicodeDecodeError:
-            pass
-    return "it is neither a torch zip archive nor a pickle"
-
-
-def _reason(text: str) -> str:
-    """The informative line of a torch.load error (its weights-only preamble skipped)."""
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    for i, line in enumerate(lines):
-        if line.startswith("WeightsUnpickler error:"):
-            rest = line[len("WeightsUnpickler error:"):].strip()
-            return rest or (lines[i + 1] if i + 1 < len(lines) else "")
-    return lines[0] if lines else ""
-
-
-def _needs_code_message(path: Path, text: str) -> str:
-    import re
-
-    m = re.search(r"GLOBAL ([\w.]+)", text)
-    what = f" ({m.group(1)})" if m else ""
-    return (
-        f"{path} holds pickled Python objects{what} that would need code to load; resviz loads "
-        "weights only and never runs code from a file. Save the weights alone: "
-        "torch.save(model.state_dict(), path), or use safetensors"
-    )
-
-
-def _looks_like_safetensors(path: Path) -> bool:
-    # safetensors: an 8-byte little-endian header length, then a JSON header.
-    with open(path, "rb") as f:
-        head = f.read(9)
-    return len(head) == 9 and head[8:9] == b"{"
-
-
-def _read_safetensors(path: Path) -> dict[str, Tensor]:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    try:
-        return load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not a readable safetensors file: {exc}") from None
-
-
 def _weights_path(path: Path) -> Path:
     """A file as given; for a run folder its latest checkpoint; for another folder its newest weights file."""
     if not path.is_dir():
@@ -227,9 +160,11 @@ def _state_dict_of(obj: Any, label: str) -> dict[str, Tensor]:
             if isinstance(obj.get(key), dict):
                 obj = obj[key]
                 break
-    if not isinstance(obj, dict) or not obj:
-        raise CheckpointError(f"{label} holds no state dict (found {type(obj).__name__})")
-    tensors = {k: v for k, v in obj.items() if isinstance(v, Tensor)}
+    if isinstance(obj, dict) and not obj:
+        raise CheckpointError(f"{label} holds no state dict: it is an empty dict")
+    if not isinstance(obj, dict):
+        raise CheckpointError(f"{label} holds no state dict (found a {type(obj).__name__})")
+    tensors = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, Tensor)}
     if not tensors:
         raise CheckpointError(f"{label} holds no weights (a dict of {', '.join(map(str, list(obj)[:4]))} ...)")
     return tensors
@@ -250,6 +185,11 @@ def _build_and_fit(layout: StateLayout, state: dict[str, Tensor], *, arch: str |
         spec = parse_arch(name, layout.family)
     except ConfigError:
         spec = parse_arch(name)  # another family: fit_state_dict names the mismatch
+    if spec.family == "cifar" and spec.depth > MAX_CIFAR_DEPTH:
+        raise CheckpointError(
+            f"cannot load {label} as {spec.name}: resviz builds CIFAR ResNets of up to {MAX_CIFAR_DEPTH} layers, "
+            "the paper's deepest"
+        )
     model = build_model(spec.name, num_classes=layout.num_classes, shortcut=layout.shortcut, family=spec.family)
     fit_state_dict(model, state, arch=spec.name, label=label)
     check_finite_weights(model, label)  # a diverged net must not be shown as if it worked (issue #9)
@@ -257,23 +197,29 @@ def _build_and_fit(layout: StateLayout, state: dict[str, Tensor], *, arch: str |
 
 
 def _load_ours(ckpt: dict[str, Any], path: Path, *, arch: str | None, classes: list[str] | None) -> LoadedModel:
-    state = ckpt.get("model")
-    if not isinstance(state, dict):
-        raise CheckpointError(f"{path.name} is a resviz checkpoint without weights")
-    layout = _layout_or_fail(state, path.name, arch)
-    model = _build_and_fit(layout, state, arch=arch or ckpt.get("arch"), label=path.name)
+    label = path.name
+    fields = checkpoint_fields(ckpt, label)
+    state = check_tensors(ckpt.get("model"), label)
+    layout = _layout_or_fail(state, label, arch)
+    if arch is None and fields.arch is not None:
+        try:
+            parse_arch(fields.arch)
+        except ConfigError as exc:
+            raise CheckpointError(f"{label} records the architecture {fields.arch!r}, which resviz does not know ({exc})") from None
+    model = _build_and_fit(layout, state, arch=arch or fields.arch, label=label)
+    fields.check_against(model)
     if arch is None:  # the switches as trained; an explicit --arch decides them itself
-        model.set_shortcuts(ckpt.get("shortcuts") or True)
-        model.set_residuals(ckpt.get("residuals") or True)
+        model.set_shortcuts(True if fields.shortcuts is None else fields.shortcuts)
+        model.set_residuals(True if fields.residuals is None else fields.residuals)
     notes: list[str] = []
-    mean = ckpt.get("mean")
-    preprocess = Preprocess.per_pixel_mean(mean) if isinstance(mean, Tensor) else Preprocess.unit(32)
-    if not isinstance(mean, Tensor):
+    mean = fields.mean
+    preprocess = Preprocess.per_pixel_mean(mean) if mean is not None else Preprocess.unit(32)
+    if mean is None:
         notes.append("the checkpoint records no input mean: images are only scaled to [0, 1]")
-    names = ckpt.get("classes") or classes
-    if ckpt.get("dataset"):
-        notes.append(f"trained on {ckpt['dataset']} for {ckpt.get('step', 0)} steps")
-    config = ckpt.get("config") if isinstance(ckpt.get("config"), dict) else None
+    names = fields.classes or classes
+    if fields.dataset:
+        notes.append(f"trained on {fields.dataset} for {fields.step} steps")
+    config = fields.config
     return LoadedModel(
         model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), "resviz", notes, config
     )

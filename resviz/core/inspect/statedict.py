@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from ..archs import IMAGENET_BLOCKS, ShortcutOption, arch_name
@@ -103,6 +104,8 @@ def infer_layout(state: dict[str, Tensor]) -> StateLayout | None:
         return None
     total = sum(counts)
     shortcut: ShortcutOption = "A" if not projected else ("C" if len(projected) == total else "B")
+    if int(fc.shape[0]) < 1:
+        return None  # a head without classes
     return StateLayout(family, depth, block, shortcut, int(fc.shape[0]), counts)
 
 
@@ -139,11 +142,15 @@ def fit_state_dict(model: nn.Module, state: dict[str, Tensor], *, arch: str, lab
     expected = model.state_dict()
     missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
+    kinds = [f"{k} {problem}" for k in expected if k in state for problem in [_unusable(state[k], expected[k])] if problem]
     shapes = [
         f"{k} is {tuple(state[k].shape)} in the file but {tuple(expected[k].shape)} in {arch}"
         for k in expected
         if k in state and tuple(state[k].shape) != tuple(expected[k].shape)
     ]
+    if kinds:
+        shown = "; ".join(kinds[:2]) + ("; ..." if len(kinds) > 2 else "")
+        raise CheckpointError(f"{label} holds weights resviz cannot use: {shown}")
     if missing or unexpected or shapes:
         parts = []
         if shapes:
@@ -157,4 +164,22 @@ def fit_state_dict(model: nn.Module, state: dict[str, Tensor], *, arch: str, lab
             f"first mismatching keys: {' | '.join(parts)}. Choose the architecture it was trained "
             "as (--arch), or let resviz infer it from the file"
         )
-    model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
+    try:
+        model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)
+    except RuntimeError as exc:  # torch's first line is only "Error(s) in loading state_dict for ResNet:"
+        lines = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()]
+        raise CheckpointError(f"{label} does not fit {arch}: {' '.join(lines[:2])[:300] or exc}") from None
+
+
+def _unusable(value, wanted: Tensor) -> str:
+    """Why a tensor of the file cannot stand in for ``wanted`` ("" when it can)."""
+    if not isinstance(value, Tensor):
+        return f"is a {type(value).__name__}, not a tensor"
+    if value.device.type == "meta":
+        return "is on meta, a tensor without data"
+    if value.layout != torch.strided:
+        return f"is a {value.layout} tensor, not a dense one"
+    if value.is_complex() or value.dtype == torch.bool or value.is_floating_point() != wanted.is_floating_point():
+        kind = "floating-point" if wanted.is_floating_point() else "integer"
+        return f"is {str(value.dtype).removeprefix('torch.')}, not {kind}"
+    return ""

@@ -39,6 +39,7 @@ from ..errors import ConfigError
 from ..inspect.cancel import CancelToken, raise_if_cancelled
 from ..inspect.features import spread_indices
 from ..inspect.preprocess import Preprocess
+from ..metrics import error_percent
 from ..models import ResNet
 from .directions import Directions, make_directions, moved_parameters
 
@@ -206,6 +207,6 @@ def loss_landscape(
         model.train(was_training)
     shape = (len(alphas),) if betas is None else (len(betas), len(alphas))
     loss_np = (loss / n).cpu().numpy().reshape(shape)
-    error_np = (wrong.double() * (100.0 / n)).cpu().numpy().reshape(shape)
+    error_np = error_percent(wrong.double().cpu().numpy(), n).reshape(shape)  # the one formula (issue #9)
     return Landscape(name or getattr(model, "arch_name", "net"), alphas, betas, loss_np, error_np, int(seed), n,
                      time.perf_counter() - started)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ..metrics import error_percent
 from ..models import Probe, ResNet, level_of_block
 from .distributed import SINGLE, DistContext
 from ..records import Record
@@ -111,10 +112,10 @@ class Telemetry:
             "lr": float(lr),
             "images_per_s": float(self._seen * world / max(host[2], 1e-9)),
             "loss": float(host[0] / max(self._steps * world, 1)),
-            "train_error": float(100.0 * host[1] / max(self._seen * world, 1)),
+            "train_error": error_percent(host[1], self._seen * world),
         }
         if test_wrong is not None:
-            out["test_error"] = float(100.0 * host[3] / max(test_count, 1))
+            out["test_error"] = error_percent(host[3], test_count)
         vectors = {}
         if probe is not None and probe.residual_ratio:
             n_blocks, n_convs = len(probe.residual_ratio), len(probe.response_std)

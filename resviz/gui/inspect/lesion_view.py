@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.errors import ResvizError
+from ...core.inspect.subset import describe_class_counts
 from .. import settings
 from ..export import export_plot
 from ..plots.base import PlotPanel, stage_ticks
@@ -140,7 +141,8 @@ class LesionChart(PlotPanel):
         note = " — the switches changed since: run it again" if stale else ""
         self.set_title(
             "lesion_study",
-            f"Test error of {result.arch} with one block lesioned, {result.n_images:,} test images{note}",
+            f"Test error of {result.arch} with one block lesioned, {result.n_images:,} test images "
+            f"({describe_class_counts(result.class_counts, short=True)}){note}",
         )
 
 
@@ -164,7 +166,7 @@ class LesionPanel(QtWidgets.QWidget):
         self.limit.setSingleStep(100)
         self.limit.setValue(settings.value("inspect/lesion_limit", DEFAULT_LIMIT))
         self.limit.setSuffix(" images")
-        self.limit.setToolTip("How many test images the study uses (the first ones of the test split)")
+        self.limit.setToolTip("How many test images the study uses: a fixed subset with each class in its share")
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
