@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal, Mapping
 
 from .errors import ConfigError
+from .limits import MAX_CIFAR_DEPTH
 
 __all__ = [
     "ArchSpec",
@@ -164,6 +165,11 @@ def _parse(name: str, family: str | None) -> ArchSpec:
     if depth < 8 or (depth - 2) % 6:
         raise ConfigError(
             f"unknown architecture {name!r}: CIFAR ResNets have 6n+2 layers (8, 14, 20, 26, 32, ...)"
+        )
+    if depth > MAX_CIFAR_DEPTH:  # resnet600002 would take all memory building itself (issue #9)
+        raise ConfigError(
+            f"unknown architecture {name!r}: resviz builds CIFAR ResNets of up to {MAX_CIFAR_DEPTH} layers "
+            "(the paper's deepest, section 4.2)"
         )
     return _spec("cifar", depth, plain)
 

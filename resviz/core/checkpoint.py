@@ -28,10 +28,10 @@ from typing import Any, Iterable, Mapping
 import torch
 
 from .errors import CheckpointError
-from .models import ResNet, build_model
+from .models import ResNet
 from .write_errors import write_error
 
-__all__ = ["CHECKPOINT_FORMAT", "checkpoint_dict", "save_checkpoint", "load_checkpoint", "model_from_checkpoint",
+__all__ = ["CHECKPOINT_FORMAT", "checkpoint_dict", "save_checkpoint", "load_checkpoint",
            "all_finite", "check_finite_weights"]
 
 CHECKPOINT_FORMAT = "resviz-checkpoint"
@@ -139,17 +139,3 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a resviz checkpoint")
     return ckpt
-
-
-def model_from_checkpoint(ckpt: dict[str, Any]) -> ResNet:
-    """Rebuild the net a resviz checkpoint describes, with its weights and switches."""
-    model = build_model(
-        ckpt["arch"], num_classes=ckpt["num_classes"], shortcut=ckpt["shortcut"], family=ckpt["family"]
-    )
-    try:
-        model.load_state_dict(ckpt["model"], strict=True)
-    except RuntimeError as exc:
-        raise CheckpointError(f"checkpoint weights do not fit {ckpt['arch']}: {str(exc).splitlines()[0]}") from exc
-    model.set_shortcuts(ckpt.get("shortcuts") or True)
-    model.set_residuals(ckpt.get("residuals") or True)
-    return model

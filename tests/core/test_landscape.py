@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from resviz.core.errors import ConfigError
 from resviz.core.inspect import CancelToken, Cancelled
-from resviz.core.inspect.features import spread_indices
+from resviz.core.inspect.subset import limit_indices
 from resviz.core.inspect.preprocess import Preprocess
 from resviz.core.landscape import (
     contour_levels,
@@ -73,7 +73,7 @@ def test_the_same_seed_gives_twins_the_same_directions():
 
 def test_the_centre_is_the_nets_own_loss(net, digits, prep):
     result = loss_landscape(net, digits.train, prep, dims=2, grid=3, n_images=96, batch_size=40)
-    idx = torch.from_numpy(spread_indices(len(digits.train), 96))
+    idx = torch.from_numpy(limit_indices(digits.train.labels, 96))
     with torch.no_grad():
         logits = net.eval()(prep.batch(digits.train.images[idx]))
     labels = digits.train.labels[idx]

@@ -215,3 +215,41 @@ def test_disk_full_in_the_cli_is_one_line(tmp_path, monkeypatch, capsys):
     first = err.splitlines()[0]
     assert first.startswith("resviz: error: training failed at step 10: no space left on ")
     assert "no checkpoint was written" in first
+
+
+def test_resume_names_the_weights_that_do_not_fit(digits, tmp_path):
+    """A checkpoint whose weights do not fit the run's net is reported by name, not as torch's
+    truncated "Error(s) in loading state_dict for ResNet:" (issue #9)."""
+    from resviz.core.train.snapshot import save_training_checkpoint
+
+    run = tmp_path / "r"
+    trainer = Trainer(tiny(iters=10, checkpoint_every=5), run_dir=run, dataset=digits)
+    assert trainer.run() == "finished"
+    newest = sorted((run / "checkpoints").glob("step_*.pt"))[-1]
+    state = load_checkpoint(newest)
+    state["model"]["fc.weight"] = torch.zeros(3, 64)  # a 3-class head in a 10-class run
+    del state["model"]["layer3.0.conv1.weight"]
+    state["step"] = 7
+    newest.unlink()
+    save_training_checkpoint(run / "checkpoints", state)
+    # The run is finished; make it resumable as a killed one would be.
+    status = (run / "status.json").read_text().replace('"finished"', '"stopped"')
+    (run / "status.json").write_text(status)
+    with pytest.raises(CheckpointError) as info:
+        Trainer.resume(run, dataset=digits)
+    message = str(info.value)
+    assert "fc.weight is (3, 64) in the file but (10, 64) in resnet8" in message
+    assert "missing layer3.0." in message and "not written for this run's net" in message
+    assert "Error(s) in loading" not in message and "--arch" not in message
+
+
+def test_a_cifar_net_deeper_than_the_papers_deepest_is_refused_up_front():
+    from resviz.core.archs import parse_arch
+    from resviz.core.errors import ConfigError
+    from resviz.core.limits import MAX_CIFAR_DEPTH
+
+    assert parse_arch(f"resnet{MAX_CIFAR_DEPTH}").depth == 1202
+    with pytest.raises(ConfigError, match="up to 1202 layers"):
+        TrainConfig(arch="resnet600002")
+    with pytest.raises(ConfigError, match="up to 1202 layers"):
+        parse_arch("plain1208")

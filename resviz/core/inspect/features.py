@@ -41,8 +41,9 @@ from .cancel import CancelToken, raise_if_cancelled
 from .evaluation import evaluating
 from .preprocess import Preprocess
 from .receptive import ReceptiveField, level_geometry
+from .subset import limit_indices
 
-__all__ = ["LevelTopActivations", "TopActivations", "top_activations", "crop_field", "spread_indices", "images_digest"]
+__all__ = ["LevelTopActivations", "TopActivations", "top_activations", "crop_field", "images_digest"]
 
 Progress = Callable[[int, int], None]
 
@@ -127,20 +128,6 @@ class TopActivations:
         return sum(lv.nbytes for lv in self.levels) + int(self.indices.nbytes)
 
 
-def spread_indices(n_total: int, limit: int | None) -> np.ndarray:
-    """``limit`` image indices spread evenly over ``n_total`` (all of them when it fits).
-
-    Evenly spaced rather than the first ``limit``: a folder's split is sorted by class, and
-    the first thousand CIFAR-10 test images would all be aeroplanes.
-    """
-    n = n_total if limit is None else min(n_total, int(limit))
-    if n < 1:
-        raise ConfigError("no images to look at (the split is empty or the limit is 0)")
-    if n == n_total:
-        return np.arange(n_total, dtype=np.int64)
-    return np.floor(np.arange(n) * (n_total / n)).astype(np.int64)
-
-
 def images_digest(images: Tensor, indices: np.ndarray) -> str:
     """A hash of the chosen images (the images' part of cache keys)."""
     h = hashlib.blake2b(digest_size=12)
@@ -212,7 +199,7 @@ def top_activations(
         if level not in LEVELS:
             raise ConfigError(f"unknown level {level!r}: choose one of {', '.join(LEVELS)}")
     started = time.perf_counter()
-    indices = spread_indices(len(split), limit)
+    indices = limit_indices(split.labels, limit)  # the stratified subset of --limit (issue #9)
     key = ""
     if cache is not None:  # hashing 10,000 CIFAR images takes ~50 ms: only when caching
         state = state or ModelFingerprint(model)()

@@ -287,10 +287,11 @@ class Inspector:
         """The loss landscape of the net as it is now (Li et al. 2018) on ``data`` (training
         images), cached; the weights are moved in place and restored exactly."""
         from ..landscape import loss_landscape
-        from .features import images_digest, spread_indices
+        from .features import images_digest
+        from .subset import limit_indices
 
         with self._lock:
-            indices = spread_indices(len(data), n_images)
+            indices = limit_indices(data.labels, n_images)
             key = ("landscape", self._fingerprint(), images_digest(data.images, indices), self.preprocess.key,
                    dims, grid, float(span), seed)
             hit = self.cache.get(key)

@@ -133,7 +133,13 @@ def _key_groups(keys: list[str]) -> str:
     return shown + (", ..." if len(groups) > _SHOWN_KEYS else "")
 
 
-def fit_state_dict(model: nn.Module, state: dict[str, Tensor], *, arch: str, label: str) -> None:
+#: What to do about weights that do not fit, where a person chose the architecture.
+CHOOSE_ARCH = "Choose the architecture it was trained as (--arch), or let resviz infer it from the file"
+
+
+def fit_state_dict(
+    model: nn.Module, state: dict[str, Tensor], *, arch: str, label: str, hint: str = CHOOSE_ARCH
+) -> None:
     """Load ``state`` into ``model`` or raise CheckpointError naming the first mismatches.
 
     BatchNorm's ``num_batches_tracked`` may be missing (files from torch < 0.4.1, such as
@@ -161,8 +167,7 @@ def fit_state_dict(model: nn.Module, state: dict[str, Tensor], *, arch: str, lab
             parts.append("unexpected " + _key_groups(unexpected))
         raise CheckpointError(
             f"{label} does not fit {arch}: it looks like {describe_state(state)}; "
-            f"first mismatching keys: {' | '.join(parts)}. Choose the architecture it was trained "
-            "as (--arch), or let resviz infer it from the file"
+            f"first mismatching keys: {' | '.join(parts)}. {hint}"
         )
     try:
         model.load_state_dict({k: v for k, v in state.items() if k in expected}, strict=False)

@@ -19,7 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     from torch import Tensor
 
-__all__ = ["SUBSET_SEED", "stratified_subset", "class_counts", "describe_class_counts"]
+__all__ = ["SUBSET_SEED", "stratified_subset", "limit_indices", "class_counts", "describe_class_counts"]
 
 #: The seed of the subset's hash; fixed, so a limit means the same images everywhere.
 SUBSET_SEED = 0
@@ -65,6 +65,18 @@ def stratified_subset(labels: Tensor, limit: int | None, *, seed: int = SUBSET_S
 
     picked = np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=np.int64)
     return torch.from_numpy(picked)
+
+
+def limit_indices(labels: Tensor, limit: int | None) -> np.ndarray:
+    """The image indices ``--limit`` means for a split with ``labels``: all of them, or the
+    stratified subset; one rule for eval, lesion, features and landscapes alike."""
+    from ..errors import ConfigError
+
+    n = int(labels.shape[0])
+    if n < 1 or (limit is not None and int(limit) < 1):
+        raise ConfigError("no images to look at (the split is empty or the limit is 0)")
+    picked = stratified_subset(labels, limit)
+    return np.arange(n, dtype=np.int64) if picked is None else picked.numpy().astype(np.int64)
 
 
 def class_counts(labels: Tensor, classes: list[str] | None = None) -> dict[str, int]:

@@ -37,7 +37,7 @@ from torch import Tensor
 from ..data import ImageSet
 from ..errors import ConfigError
 from ..inspect.cancel import CancelToken, raise_if_cancelled
-from ..inspect.features import spread_indices
+from ..inspect.subset import limit_indices
 from ..inspect.preprocess import Preprocess
 from ..metrics import error_percent
 from ..models import ResNet
@@ -133,7 +133,7 @@ def grid_axis(grid: int, span: float) -> np.ndarray:
 
 
 def _inputs(split: ImageSet, preprocess: Preprocess, n_images: int, batch_size: int, device) -> list[tuple[Tensor, Tensor]]:
-    idx = torch.from_numpy(spread_indices(len(split), n_images))
+    idx = torch.from_numpy(limit_indices(split.labels, n_images))
     out = []
     for i in range(0, len(idx), batch_size):
         j = idx[i : i + batch_size]

@@ -201,10 +201,14 @@ class Trainer:
                    _resume=state, _notes=notes)
 
     def _restore(self, ckpt: dict) -> None:
-        try:
-            self.model.load_state_dict(ckpt["model"])
-        except RuntimeError as exc:
-            raise CheckpointError(f"the checkpoint does not fit {self.config.arch}: {str(exc).splitlines()[0]}") from exc
+        from ..inspect.statedict import fit_state_dict
+
+        # The mismatches by name, not torch's truncated "Error(s) in loading state_dict" (issue #9).
+        fit_state_dict(
+            self.model, ckpt["model"], arch=self.config.arch, label=f"the checkpoint of step {ckpt.get('step')}",
+            hint="It was not written for this run's net (copied from another run?); move it out of "
+            "checkpoints/ to resume from the one before, or start the run again with --force",
+        )
         self.model.set_shortcuts(ckpt["shortcuts"])
         state = ckpt["trainer"]
         self.optimizer.load_state_dict(state["optimizer"])

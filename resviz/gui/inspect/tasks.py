@@ -62,7 +62,8 @@ def open_data(
     if raw is None or current is None:
         from ...core.data import load_dataset
 
-        dataset = load_dataset(choice.spec, root=choice.root, size=choice.size)
+        # Only the test images the gallery shows (issue #9: no train split decoded for nothing).
+        dataset = load_dataset(choice.spec, root=choice.root, size=choice.size, splits=("test",), mean=False)
         return DataReady(dataset, gallery_of(dataset))
     from ...core.inspect.datasets import load_data_for
 
