@@ -23,7 +23,6 @@ from torch import Tensor
 from ..archs import parse_arch
 from ..checkpoint import CHECKPOINT_FORMAT, check_finite_weights
 from ..errors import CheckpointError, ConfigError
-from ..limits import MAX_CIFAR_DEPTH
 from ..models import ResNet, build_model
 from .fields import check_tensors, checkpoint_fields
 from .hub import fetch_weights, imagenet_categories, is_weights_name, resolve_weights
@@ -184,12 +183,10 @@ def _build_and_fit(layout: StateLayout, state: dict[str, Tensor], *, arch: str |
     try:  # 50 and 152 are depths of both families: read the name in the file's family
         spec = parse_arch(name, layout.family)
     except ConfigError:
-        spec = parse_arch(name)  # another family: fit_state_dict names the mismatch
-    if spec.family == "cifar" and spec.depth > MAX_CIFAR_DEPTH:
-        raise CheckpointError(
-            f"cannot load {label} as {spec.name}: resviz builds CIFAR ResNets of up to {MAX_CIFAR_DEPTH} layers, "
-            "the paper's deepest"
-        )
+        try:
+            spec = parse_arch(name)  # another family: fit_state_dict names the mismatch
+        except ConfigError as exc:  # e.g. deeper than resnet1202 (parse_arch's bound, issue #9)
+            raise CheckpointError(f"cannot load {label} as {name}: {exc}") from None
     model = build_model(spec.name, num_classes=layout.num_classes, shortcut=layout.shortcut, family=spec.family)
     fit_state_dict(model, state, arch=spec.name, label=label)
     check_finite_weights(model, label)  # a diverged net must not be shown as if it worked (issue #9)
