@@ -190,12 +190,15 @@ class LockstepGroup:
         return self.statuses
 
     def advance(self) -> bool:
-        """One round: every live net obeys its requests, the ones furthest behind step; False once all ended."""
+        """One round: every live net obeys its requests, then the ones furthest behind train one step.
+
+        False once every net has ended.
+        """
         live = [i for i, t in enumerate(self.trainers) if not t.ended]
         if not live:
             return False
-        for i in live:
-            self._call(i, lambda t=self.trainers[i]: t.advance(wait=False, train=False))
+        for i in live:  # requests take effect here, between rounds: a group stop leaves every net at one step
+            self._call(i, lambda t=self.trainers[i]: t.obey(wait=False))
         ready = [i for i in live if not self.trainers[i].ended and self.trainers[i].status != "paused"]
         if not ready:
             paused = [i for i in live if not self.trainers[i].ended]
@@ -206,7 +209,7 @@ class LockstepGroup:
         for i in ready:
             trainer = self.trainers[i]
             if trainer.step == behind:
-                self._call(i, lambda t=trainer: t.advance(wait=False))
+                self._call(i, trainer.advance)
         return True
 
     def _call(self, i: int, fn: Callable[[], object]) -> None:
@@ -223,7 +226,7 @@ class LockstepGroup:
                 continue
             trainer.control.stop()
             try:
-                self._call(i, lambda t=trainer: t.advance(wait=False))
+                self._call(i, lambda t=trainer: t.obey(wait=False))
             except Exception:  # the first exception is the one to report
                 log.exception("could not stop %s cleanly", trainer.config.label)
                 trainer.close()

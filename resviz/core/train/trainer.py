@@ -208,6 +208,7 @@ class Trainer:
         """Train until the schedule ends, a stop request, or divergence; the final status."""
         self.start()
         while not self.ended:
+            self.obey()
             self.advance()
         return self.status
 
@@ -224,28 +225,29 @@ class Trainer:
 
         self._guarded(body)
 
-    def advance(self, *, wait: bool = True, train: bool = True) -> bool:
-        """One turn of the loop; True if it trained a step.
-
-        Ends the run when its schedule is done or a stop was asked for; applies pending
-        shortcut switches and pauses before the step (only them, with ``train=False``). A
-        pause blocks here while ``wait`` (the one-net loop); without it (a group, whose other
-        nets go on) the run is only marked paused. Divergence and an unwritable run folder
-        end the run ``failed`` here; anything else (a bug, Ctrl+C) fails it and is raised.
-        """
-        def body() -> bool:
+    def obey(self, *, wait: bool = True) -> None:
+        """Between two steps: end the run if its schedule is done or a stop was asked for,
+        else apply pending shortcut switches and pauses. A pause blocks here while ``wait``
+        (the one-net loop); without it (a group, whose other nets go on) the run is only
+        marked paused and :meth:`advance` trains nothing until it is resumed."""
+        def body() -> None:
             if self.step >= self.config.iters:
                 self._finish("finished")
-                return False
-            if self._obey_control(wait):
+            elif self._obey_control(wait):
                 self._finish("stopped")
-                return False
-            if self.status == "paused" or not train:
-                return False
-            self._train_step()
-            return True
 
-        return self._guarded(body) is True
+        if not self.ended:
+            self._guarded(body)
+
+    def advance(self) -> bool:
+        """Train one step unless the run has ended or is paused; True if it did.
+
+        Divergence and an unwritable run folder end the run ``failed`` here; anything else
+        (a bug, Ctrl+C) fails it and is raised.
+        """
+        if self.ended or self.status == "paused" or self.step >= self.config.iters:
+            return False
+        return self._guarded(lambda: self._train_step() or True) is True
 
     def _guarded(self, body: Callable[[], bool | None]) -> bool | None:
         """``body()``, with a failure ending the run ``failed``; the store closes once the run has ended."""
