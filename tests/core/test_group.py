@@ -14,6 +14,7 @@ from resviz.core.records import Event, Record
 from resviz.core.runs import RunReader
 from resviz.core.train import LockstepGroup, QueueSink, TrainConfig, TrainControl, Trainer
 from resviz.core.train.group import unfinished_runs
+from test_trainer_faults import Poison  # a sink that turns one weight NaN at a record
 
 
 def tiny(arch: str = "resnet8", **kw) -> TrainConfig:
@@ -127,28 +128,10 @@ def test_a_stop_of_one_net_leaves_the_others_training(digits, tmp_path):
     assert max(s for i, s, _ in log if i == 1 and isinstance(s, int)) == 40
 
 
-class PoisonAt:
-    """A sink that turns one weight NaN at the record of ``step`` (the checkpoint right after refuses it)."""
-
-    def __init__(self, tensor_of, step: int) -> None:
-        self.tensor_of, self.step = tensor_of, step
-
-    def record(self, r):
-        if r.step == self.step:
-            with torch.no_grad():
-                self.tensor_of().view(-1)[0] = float("nan")
-
-    def event(self, e):
-        pass
-
-    def status(self, s):
-        pass
-
-
 @pytest.mark.parametrize("poison", ["loss", "weights"])
 def test_a_diverging_net_fails_alone_and_the_other_finishes(digits, tmp_path, poison):
     holder = {}
-    sinks = [[PoisonAt(lambda: holder["bad"].model.conv1.weight, 20)] if poison == "weights" else [], []]
+    sinks = [[Poison(lambda: holder["bad"].model.conv1.weight, 20)] if poison == "weights" else [], []]
     group = LockstepGroup([tiny("plain8", checkpoint_every=10), tiny("resnet8", checkpoint_every=10)], dataset=digits,
                           run_dirs=[tmp_path / "plain8", tmp_path / "resnet8"], sinks=sinks)
     bad = holder["bad"] = group.trainers[0]
