@@ -33,3 +33,14 @@ def test_names_and_config_need_no_torch():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "False"
+
+
+def test_a_lockstep_group_needs_neither_plots_nor_captum():
+    """benchmarks/gpu_check.sh runs a group on a GPU box with only torch (issue #11)."""
+    code = (
+        "import sys; from resviz.core.train.group import LockstepGroup; import resviz.core.experiment\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'captum', 'PySide6', 'pyqtgraph')]\n"
+        "print(bad); sys.exit(1 if bad else 0)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr

@@ -22,7 +22,14 @@ at the same iteration (or have ended) and their curves grow together.
   each launch returns at once and the kernels of small nets overlap on the GPU.
 
 Only :mod:`resviz.core` is imported (no matplotlib, Captum or Qt): the group runs headless
-on a GPU box from a checkout (``benchmarks/gpu_check.sh``).
+on a GPU box from a checkout (``benchmarks/gpu_check.sh``)::
+
+    data = load_dataset(folder)                    # e.g. the unpacked CIFAR-10 JPEG folder
+    configs = [TrainConfig(arch=a, data=folder, iters=2000, device="cuda")
+               for a in ("plain20", "plain56", "resnet20", "resnet56")]
+    group = LockstepGroup(configs, dataset=data)   # run_dirs=[...] to keep run folders
+    statuses = group.run()                         # ["finished", "finished", ...]
+    group.seconds                                  # each net's share of the wall time
 """
 
 from __future__ import annotations
