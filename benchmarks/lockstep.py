@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -28,19 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from _common import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run)
+
 from resviz.core.data import load_dataset  # noqa: E402
 from resviz.core.train import LockstepGroup, TrainConfig, Trainer  # noqa: E402
-
-
-def cpu_model() -> str:
-    """The CPU's name as /proc/cpuinfo gives it (else platform's guess)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _sync(device: torch.device) -> None:
