@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
+from pathlib import Path
 import tarfile
 import tempfile
 from pathlib import Path
@@ -66,3 +68,14 @@ def cifar_images(n: int, split: str = "test"):
     g = torch.Generator().manual_seed(0)
     x = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
     return x, torch.randint(0, 10, (n,), generator=g), "random images (no shared CIFAR-10 archive)"
+
+
+def cpu_model() -> str:
+    """The CPU's name as /proc/cpuinfo gives it (else platform's guess): printed beside every number."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

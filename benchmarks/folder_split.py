@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tarfile
 import tempfile
@@ -23,17 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from _common import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run)
+
 _SHARED = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _timed(folder: Path, splits: tuple[str, ...]) -> float:
@@ -73,7 +64,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "folder_split",
-                "cpu": _cpu(),
+                "cpu": cpu_model(),
                 "cpus": os.cpu_count(),
                 "load_average_1min": round(os.getloadavg()[0], 2),
                 "seconds_best": best,

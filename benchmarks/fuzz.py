@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
 import sys
@@ -29,16 +28,7 @@ sys.path.insert(0, str(_ROOT))
 sys.path.insert(0, str(_ROOT / "tests"))
 
 import fuzz_cases  # noqa: E402  (tests/ is on sys.path)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from _common import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run)
 
 
 class _Tally:
@@ -143,7 +133,7 @@ def main() -> None:
                 "checkpoint_loader": checkpoints,
                 "seconds": round(time.perf_counter() - started, 1),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                "cpu": _cpu(),
+                "cpu": cpu_model(),
                 "load_average_1min": round(os.getloadavg()[0], 2),
             },
             indent=2,

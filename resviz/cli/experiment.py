@@ -1,53 +1,106 @@
-"""``resviz experiment degradation``: plain vs residual nets at two depths, and the report."""
+"""``resviz experiment degradation``: plain vs residual nets at two depths, trained together, and the report."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from pathlib import Path
 
 from ..core.experiment import DEGRADATION_ITERS, parse_depths
+
+#: The options that make a new experiment (a resumed one keeps its own), with their defaults.
+_NEW_ONLY = {"data": "digits", "data_root": None, "depths": "20,56", "iters": DEGRADATION_ITERS,
+             "batch_size": 128, "lr": 0.1, "warmup": False, "device": "auto", "seed": 0, "force": False}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "experiment",
         help="run a paper experiment: degradation (plain vs residual nets at two depths)",
-        description="Train plain and residual nets at each depth with the same recipe, then write "
-        "report.png (the paper's Fig. 6 shape), summary.md and summary.json, and say whether the "
-        "paper's claims held.",
+        description="Train plain and residual nets at each depth with the same recipe, together step by step, "
+        "then write report.png (the paper's Fig. 6 shape), summary.md and summary.json, and say whether the "
+        "paper's claims held. Ctrl+C stops every net after its current step (each writes a checkpoint); "
+        "--resume DIR continues them.",
     )
     p.add_argument("name", choices=("degradation",))
-    p.add_argument("--data", default="digits", help="digits (default), cifar10, or a folder")
+    p.add_argument("--data", help="digits (default), cifar10, or a folder")
     p.add_argument("--data-root", help="where cifar10 lives")
-    p.add_argument("--depths", default="20,56", help="comma-separated 6n+2 depths (default 20,56)")
-    p.add_argument("--iters", type=int, default=DEGRADATION_ITERS, help=f"iterations per net (default {DEGRADATION_ITERS})")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--warmup", action="store_true", help="lr 0.01 until training error < 80%%")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the runs and the report")
-    p.add_argument("--force", action="store_true", help="replace runs already in DIR")
+    p.add_argument("--depths", help="comma-separated 6n+2 depths (default 20,56)")
+    p.add_argument("--iters", type=int, help=f"iterations per net (default {DEGRADATION_ITERS})")
+    p.add_argument("--batch-size", type=int, help="default 128")
+    p.add_argument("--lr", type=float, help="default 0.1")
+    p.add_argument("--warmup", action="store_true", default=None, help="lr 0.01 until training error < 80%%")
+    p.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    p.add_argument("--seed", type=int)
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", metavar="DIR", help="folder for the runs and the report")
+    where.add_argument("--resume", metavar="DIR", help="continue a stopped experiment: every unfinished net")
+    p.add_argument("--force", action="store_true", default=None, help="replace runs already in DIR")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.errors import ConfigError
     from ..core.train.config import TrainConfig
 
-    depths = parse_depths(args.depths)  # unknown depths fail here, before any training
-    eval_every = max(1, args.iters // 10)
-    base = TrainConfig(
-        data=args.data, data_root=args.data_root, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
-        warmup=args.warmup, device=args.device, seed=args.seed, eval_every=eval_every,
-        checkpoint_every=args.iters,
-    )
-    from ..core.experiment import run_degradation, summary_markdown  # noqa: F401  (torch loads here)
-    from .progress import ProgressSink
+    given = [k for k in _NEW_ONLY if getattr(args, k) is not None]
+    if args.resume:
+        if given:
+            raise ConfigError("--resume continues an experiment with its own settings; drop "
+                              + ", ".join("--" + k.replace("_", "-") for k in given))
+        out = Path(args.resume)
+    else:
+        for key, default in _NEW_ONLY.items():
+            if getattr(args, key) is None:
+                setattr(args, key, default)
+        depths = parse_depths(args.depths)  # unknown depths fail here, before any training
+        base = TrainConfig(
+            data=args.data, data_root=args.data_root, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
+            warmup=args.warmup, device=args.device, seed=args.seed, eval_every=max(1, args.iters // 10),
+            checkpoint_every=args.iters,
+        )
+        out = Path(args.out)
+    from ..core.experiment import resume_degradation, run_degradation  # torch loads here
 
-    def on_start(name, trainer):
-        trainer.sinks.append(ProgressSink(trainer.config.iters, trainer.config.batch_size, f"{name:>9}"))
+    groups = []
 
-    summary = run_degradation(args.out, base, depths, force=args.force, on_start=on_start)
-    print((__import__("pathlib").Path(args.out) / "summary.md").read_text(), end="")
-    print(f"figure: {args.out}/report.png", file=sys.stderr)
+    def on_group(group) -> None:
+        _show_progress(group)
+        groups.append(group)
+
+    def on_sigint(signum, frame):  # first Ctrl+C: stop every net cleanly; second: abort
+        print("\nstopping every net after its current step (Ctrl+C again to abort) ...", file=sys.stderr)
+        for group in groups:
+            group.control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        if args.resume:
+            summary = resume_degradation(out, on_group=on_group)
+        else:
+            summary = run_degradation(out, base, depths, force=args.force, on_group=on_group)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print((out / "summary.md").read_text(), end="")
+    print(f"figure: {out}/report.png", file=sys.stderr)
+    if not summary["complete"] and any(r["status"] == "stopped" for r in summary["runs"]):
+        print(f"continue with: resviz experiment degradation --resume {out}", file=sys.stderr)
     return 0 if summary["complete"] else 1
+
+
+def _show_progress(group) -> None:
+    """One progress line per net, and where they train."""
+    from .progress import GroupProgress
+
+    trainers = group.trainers
+    progress = GroupProgress([t.config.label for t in trainers], [t.config.iters for t in trainers],
+                             trainers[0].config.batch_size, start_steps=group.steps)
+    for i, trainer in enumerate(trainers):
+        trainer.sinks.append(progress.sink(i))
+    print(f"{', '.join(group.names)} together on {group.dataset.describe()}; device {trainers[0].versions()['device']}",
+          file=sys.stderr)
+    for trainer in trainers:
+        for note in trainer.notes:
+            print(f"note: {trainer.config.label}: {note}", file=sys.stderr)

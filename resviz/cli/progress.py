@@ -1,21 +1,48 @@
-"""A terminal progress bar fed by training records (a Sink), with no dependency.
+"""Terminal progress fed by training records (sinks), with no dependency.
 
-On a terminal the bar redraws in place; in a pipe or a log it prints a line every 10 %.
+:class:`ProgressSink` follows one net: on a terminal its bar redraws in place; in a pipe or
+a log it prints a line every 10 %. :class:`GroupProgress` follows the nets of a lockstep
+group together (issue #11): one line per net, the block redrawn in place on a terminal,
+so the nets' errors can be read side by side as they train.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
+from collections.abc import Sequence
 from typing import TextIO
 
 from ..core.durations import format_duration
 
-__all__ = ["ProgressSink"]
+__all__ = ["GroupProgress", "ProgressSink", "progress_line"]
+
+_ENDED = ("finished", "stopped", "failed")
+
+
+def progress_line(label: str, step: int, total: int, batch_size: int, scalars: dict, test_error: float | None) -> str:
+    """``resnet20 [######---] 300/600 loss 0.123 train 4.1% test 5.0% 812 img/s ETA 0:12``."""
+    done = min(step / total, 1.0) if total else 0.0
+    ips = scalars.get("images_per_s", 0.0)
+    left = (total - step) * batch_size / ips if ips > 0 else float("nan")
+    test = f" test {test_error:5.1f}%" if test_error is not None else ""
+    width = 24
+    bar = "#" * int(done * width) + "-" * (width - int(done * width))
+    loss, train = scalars.get("loss"), scalars.get("train_error")
+    numbers = "" if loss is None else f" loss {loss:.3f} train {train:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left)}"
+    return f"{label} [{bar}] {step}/{total}{numbers}"
+
+
+def _event_note(event) -> str | None:
+    if event.kind not in ("lr_drop", "warmup_end", "shortcuts", "failed"):
+        return None
+    detail = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.detail.items())
+    return f"step {event.step}: {event.kind.replace('_', ' ')} {detail}"
 
 
 class ProgressSink:
-    """Shows iterations, loss, errors, images/s and the time left."""
+    """Shows iterations, loss, errors, images/s and the time left of one net."""
 
     def __init__(self, total: int, batch_size: int, label: str, out: TextIO | None = None, start_step: int = 0) -> None:
         self.total = total
@@ -33,15 +60,7 @@ class ProgressSink:
         if "test_error" in s:
             self.last_test_error = s["test_error"]
         done = record.step / self.total
-        ips = s.get("images_per_s", 0.0)
-        left = (self.total - record.step) * self.batch_size / ips if ips > 0 else float("nan")
-        test = f" test {self.last_test_error:5.1f}%" if self.last_test_error is not None else ""
-        width = 24
-        bar = "#" * int(done * width) + "-" * (width - int(done * width))
-        line = (
-            f"{self.label} [{bar}] {record.step}/{self.total} loss {s['loss']:.3f} "
-            f"train {s['train_error']:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left)}"
-        )
+        line = progress_line(self.label, record.step, self.total, self.batch_size, s, self.last_test_error)
         if self.tty:
             self.out.write("\r" + line + "\x1b[K")
             self.out.flush()
@@ -50,12 +69,134 @@ class ProgressSink:
             self._next_line_at = done + 0.1
 
     def event(self, event) -> None:
-        if event.kind in ("lr_drop", "warmup_end", "shortcuts", "failed"):
-            self._note(f"step {event.step}: {event.kind.replace('_', ' ')} " + ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in event.detail.items()))
+        note = _event_note(event)
+        if note:
+            self._note(note)
 
     def status(self, change) -> None:
-        if change.status in ("finished", "stopped", "failed") and self.tty:
+        if change.status in _ENDED and self.tty:
             self.out.write("\n")
 
     def _note(self, text: str) -> None:
         self.out.write(("\r\x1b[K" if self.tty else "") + text + "\n")
+
+
+class _Net:
+    """What the group display knows of one net."""
+
+    def __init__(self, label: str, total: int, batch_size: int, step: int) -> None:
+        self.label, self.total, self.batch_size, self.step = label, total, batch_size, step
+        self.scalars: dict = {}
+        self.test_error: float | None = None
+        self.status = ""
+        self.next_line_at = 0.0
+
+    def line(self) -> str:
+        text = progress_line(self.label, self.step, self.total, self.batch_size, self.scalars, self.test_error)
+        return text + (f" {self.status}" if self.status in _ENDED or self.status == "paused" else "")
+
+
+class GroupProgress:
+    """One line per net of a lockstep group; ``sink(i)`` is net i's sink.
+
+    On a terminal the block of lines is redrawn in place (at most ``REDRAW_S`` apart, and
+    at every status change); notes (learning-rate drops, failures) print above it. In a
+    pipe each net prints a line every 10 % of its schedule, labelled, so a log stays short.
+    """
+
+    REDRAW_S = 0.1
+
+    def __init__(
+        self,
+        labels: Sequence[str],
+        totals: Sequence[int],
+        batch_size: int,
+        out: TextIO | None = None,
+        start_steps: Sequence[int] | None = None,
+    ) -> None:
+        width = max(len(label) for label in labels)
+        steps = list(start_steps) if start_steps is not None else [0] * len(labels)
+        self.nets = [_Net(f"{label:>{width}}", total, batch_size, step)
+                     for label, total, step in zip(labels, totals, steps)]
+        self.out = out or sys.stderr
+        self.tty = hasattr(self.out, "isatty") and self.out.isatty()
+        self._drawn = 0  # lines of the block on screen
+        self._last_draw = 0.0
+        self._shared_notes: set[str] = set()
+
+    def sink(self, index: int) -> _NetSink:
+        return _NetSink(self, index)
+
+    def lines(self) -> list[str]:
+        """The block as it stands: one line per net."""
+        return [net.line() for net in self.nets]
+
+    def _on_record(self, index: int, record) -> None:
+        net = self.nets[index]
+        net.step, net.scalars = record.step, record.scalars
+        if "test_error" in record.scalars:
+            net.test_error = record.scalars["test_error"]
+        if self.tty:
+            self._draw()
+        elif record.step / net.total >= net.next_line_at or record.step == net.total:
+            self.out.write(net.line() + "\n")
+            net.next_line_at = record.step / net.total + 0.1
+
+    def _on_status(self, index: int, status: str, step: int | None) -> None:
+        net = self.nets[index]
+        net.status = status
+        if step is not None:
+            net.step = step
+        if self.tty:
+            self._draw(force=True)
+        elif status in _ENDED:
+            self.out.write(net.line() + "\n")
+
+    def _note(self, index: int, text: str, shared: bool = False) -> None:
+        if shared:  # the same schedule for every net: one line for the group, not one per net
+            if text in self._shared_notes:
+                return
+            self._shared_notes.add(text)
+        else:
+            text = f"{self.nets[index].label.strip()}: {text}"
+        if self.tty:
+            self._erase()
+            self.out.write(text + "\n")
+            self._draw(force=True)
+        else:
+            self.out.write(text + "\n")
+
+    def _draw(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_draw < self.REDRAW_S:
+            return
+        self._last_draw = now
+        up = f"\x1b[{self._drawn}F" if self._drawn else ""
+        # A line wider than the terminal wraps and the cursor-up count no longer holds.
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        self.out.write(up + "".join(line[:width] + "\x1b[K\n" for line in self.lines()))
+        self.out.flush()
+        self._drawn = len(self.nets)
+
+    def _erase(self) -> None:
+        if self._drawn:
+            self.out.write(f"\x1b[{self._drawn}F\x1b[J")
+            self._drawn = 0
+
+
+class _NetSink:
+    """Net ``index``'s view of a :class:`GroupProgress` (a Sink)."""
+
+    def __init__(self, group: GroupProgress, index: int) -> None:
+        self.group, self.index = group, index
+
+    def record(self, record) -> None:
+        self.group._on_record(self.index, record)
+
+    def event(self, event) -> None:
+        note = _event_note(event)
+        if note:
+            self.group._note(self.index, note, shared=event.kind == "lr_drop")
+
+    def status(self, change) -> None:
+        self.group._on_status(self.index, change.status, change.step)

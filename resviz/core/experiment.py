@@ -17,11 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from .archs import arch_name, parse_arch
 from .errors import ConfigError
 from .train.config import TrainConfig
+
+if TYPE_CHECKING:
+    from .train.group import LockstepGroup
 
 __all__ = [
     "Claim",
@@ -33,6 +36,7 @@ __all__ = [
     "degradation_claims",
     "degradation_plan",
     "parse_depths",
+    "resume_degradation",
     "run_degradation",
     "summary_markdown",
 ]
@@ -141,6 +145,11 @@ def degradation_claims(train_error: dict[str, float], depths: Sequence[int] = DE
     return claims
 
 
+def _percent(value: float | None) -> str:
+    """An error for the table; n/a for a net that recorded none (it failed at once)."""
+    return "n/a" if value is None else f"{value:.2f}"
+
+
 def _verdict(holds: bool | None) -> str:
     return {True: "holds", False: "does not hold", None: "too close to call"}[holds]
 
@@ -155,11 +164,17 @@ def summary_markdown(rows: list[dict], claims: list[Claim], base: TrainConfig) -
         "|---|---:|---:|---:|",
     ]
     for r in rows:
-        test = "n/a" if r["test_error"] is None else f"{r['test_error']:.2f}"
-        lines.append(f"| {r['name']} | {r['train_error']:.2f} | {test} | {r['seconds']:.0f} |")
+        train, test = (_percent(r[k]) for k in ("train_error", "test_error"))
+        lines.append(f"| {r['name']} | {train} | {test} | {r['seconds']:.0f} |")
     lines += ["", "What the paper expects, and what happened:", ""]
     lines += [f"- {c.statement}: **{_verdict(c.holds)}** ({c.evidence})" for c in claims]
     return "\n".join(lines) + "\n"
+
+
+#: What an experiment folder holds besides its runs: the plan (written first, so a stopped
+#: or killed experiment can be resumed) and the report.
+PLAN_FILE = "experiment.json"
+REPORT_FILES = ("report.png", "summary.json", "summary.md")
 
 
 def run_degradation(
@@ -168,47 +183,88 @@ def run_degradation(
     depths: Sequence[int] = DEFAULT_DEPTHS,
     *,
     force: bool = False,
-    on_start: Callable[[str, "object"], None] | None = None,
-    control=None,
+    on_group: Callable[["LockstepGroup"], None] | None = None,
 ) -> dict:
-    """Train every net of the plan into ``out_dir/<name>``, then write the report.
+    """Train every net of the plan into ``out_dir/<name>`` as one lockstep group, then report.
 
-    Writes ``report.png``, ``summary.json`` and ``summary.md`` into ``out_dir`` and returns
-    the summary. ``on_start(name, trainer)`` lets a caller attach sinks (a progress bar).
+    The nets train together, step by step (issue #11): their curves grow side by side and
+    one net failing does not end the others. Writes ``experiment.json`` first, then
+    ``report.png``, ``summary.json`` and ``summary.md`` into ``out_dir``, and returns the
+    summary. ``on_group(group)`` lets a caller attach sinks (a progress display) or keep
+    ``group.control`` (stop on Ctrl+C) before training starts.
     """
-    import time
-
-    from .data import load_dataset
-    from .report import save_report
-    from .runs.history import load_history
-    from .runs.store import RunStore
-    from .train.trainer import Trainer
-
     from .outputs import check_output
+    from .runs.files import write_json_atomic
+    from .runs.store import RunStore
+    from .train.group import LockstepGroup
 
     out = Path(out_dir).expanduser()
     plan = degradation_plan(base, depths)
     # Refuse up front rather than after an hour of training: a report written into a run
     # folder, or a live run replaced by --force (issue #9).
-    for name in ("report.png", "summary.json", "summary.md"):
+    for name in (*REPORT_FILES, PLAN_FILE):
         check_output(out / name, what="experiment's output")
     for name, _ in plan:
         RunStore.check_new(out / name, force=force)
-    dataset = load_dataset(base.data, root=base.data_root, download=base.download, size=base.image_size)
+    group = LockstepGroup([cfg for _, cfg in plan], run_dirs=[out / name for name, _ in plan], force=force)
+    write_json_atomic(out / PLAN_FILE, {"experiment": "degradation", "config": base.to_dict(), "depths": list(depths)})
+    return _train_and_report(out, base, depths, group, on_group)
+
+
+def resume_degradation(out_dir: str | Path, *, on_group: Callable[["LockstepGroup"], None] | None = None) -> dict:
+    """Continue a stopped or killed experiment: every unfinished net from its checkpoint, in lockstep.
+
+    The nets behind catch up first (see :mod:`resviz.core.train.group`); the report is
+    written again over every net once they have ended.
+    """
+    from .errors import RunError
+    from .outputs import check_output
+    from .runs.files import read_json
+    from .train.group import LockstepGroup, unfinished_runs
+
+    out = Path(out_dir).expanduser()
+    if not (out / PLAN_FILE).is_file():
+        raise RunError(f"{out} holds no {PLAN_FILE}: it is not the folder of a degradation experiment")
+    plan_file = read_json(out / PLAN_FILE)
+    try:
+        base, depths = TrainConfig.from_dict(plan_file["config"]), [int(d) for d in plan_file["depths"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RunError(f"{out / PLAN_FILE} is damaged ({exc!r}); start the experiment again with --force") from None
+    for name in REPORT_FILES:
+        check_output(out / name, what="experiment's output")
+    missing = [name for name, _ in degradation_plan(base, depths) if not (out / name / "config.json").is_file()]
+    if missing:
+        raise RunError(f"{out} lacks the run folder(s) {', '.join(missing)}; start the experiment again with --force")
+    todo = unfinished_runs([out / name for name, _ in degradation_plan(base, depths)])
+    if not todo:
+        raise RunError(f"every net of {out} has finished; nothing to resume")
+    return _train_and_report(out, base, depths, LockstepGroup.resume(todo), on_group)
+
+
+def _train_and_report(out: Path, base: TrainConfig, depths: Sequence[int], group, on_group) -> dict:
+    import time
+
+    from .report import save_report
+    from .runs.history import load_history
+
+    if on_group:
+        on_group(group)
+    started = time.monotonic()
+    group.run()
+    wall = time.monotonic() - started
+    # Seconds per net: its own steps' share of the wall time, added to an earlier part's (a resume).
+    earlier = _earlier_seconds(out / "summary.json")
+    spent = {t.run_dir.name: s for t, s in zip(group.trainers, group.seconds)}
+    trained = {t.run_dir.name: t.status for t in group.trainers}
     rows = []
-    for name, cfg in plan:
-        trainer = Trainer(cfg, run_dir=out / name, dataset=dataset, force=force, control=control)
-        if on_start:
-            on_start(name, trainer)
-        started = time.monotonic()
-        status = trainer.run()
-        errs = load_history(out / name).final_errors()
-        rows.append({"name": name, "status": status, "seconds": time.monotonic() - started, **errs})
-        if status != "finished":
-            break
+    for name, _ in degradation_plan(base, depths):
+        history = load_history(out / name)
+        status = trained.get(name) or _status_on_disk(out / name)
+        seconds = earlier.get(name, 0.0) + spent.get(name, 0.0)
+        rows.append({"name": name, "status": status, "seconds": seconds, **history.final_errors()})
     histories = [load_history(out / r["name"], label=r["name"]) for r in rows]
     save_report(histories, out / "report.png", title=f"plain vs residual nets on {base.data}")
-    complete = len(rows) == len(plan) and all(r["status"] == "finished" for r in rows)
+    complete = all(r["status"] == "finished" for r in rows)
     claims = degradation_claims({r["name"]: r["train_error"] for r in rows}, depths) if complete else []
     summary = {
         "config": base.to_dict(),
@@ -216,7 +272,26 @@ def run_degradation(
         "runs": rows,
         "claims": [asdict(c) for c in claims],
         "complete": complete,
+        "wall_seconds": earlier.get("", 0.0) + wall,  # the nets trained together: one clock for all
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     (out / "summary.md").write_text(summary_markdown(rows, claims, base))
     return summary
+
+
+def _status_on_disk(run_dir: Path) -> str:
+    from .runs.reader import RunReader
+
+    with RunReader(run_dir) as reader:
+        return reader.status().status
+
+
+def _earlier_seconds(path: Path) -> dict[str, float]:
+    """Seconds per net (and the wall time, under "") of an earlier part of this experiment."""
+    try:
+        summary = json.loads(path.read_text())
+        out = {r["name"]: float(r["seconds"]) for r in summary["runs"]}
+        out[""] = float(summary.get("wall_seconds", 0.0))
+        return out
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}

@@ -51,7 +51,7 @@ class WindowActions:
         )
         self.degradation = act(
             "&Degradation experiment",
-            "Train plain and residual nets at two depths, one after another, and compare with the paper",
+            "Train plain and residual nets at two depths together, step by step, and compare with the paper",
             "Ctrl+D",
         )
         self.continue_run = act("&Continue selected run", "Resume the selected stopped run from its last checkpoint")

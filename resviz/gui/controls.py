@@ -61,6 +61,8 @@ FIELDS: tuple[Field, ...] = (
     Field("telemetry_every", 10, "telemetry_every"),
     Field("eval_every", 50, "eval_every"),
     Field("depths", "20, 56"),
+    # What Pause, Stop and Shortcuts act on while a group trains (issue #11).
+    Field("scope", "group"),
 )
 
 #: The first-launch settings by name.
@@ -131,7 +133,8 @@ class TrainControls(QtWidgets.QWidget):
         form.addRow("Shortcuts", row)
         self.compare = QtWidgets.QCheckBox("plain and residual")
         self.compare.setToolTip(
-            "Queue both nets of this depth, with and without shortcuts, so their curves overlay"
+            "Train both nets of this depth, with and without shortcuts, together step by step, so their "
+            "curves grow side by side (they see the same images in the same order)"
         )
         self.compare.toggled.connect(self._on_compare_toggled)
         form.addRow("Compare", self.compare)
@@ -211,6 +214,21 @@ class TrainControls(QtWidgets.QWidget):
             button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
             row.addWidget(button, i // 2, i % 2)
+        label = QtWidgets.QLabel("Acts on")
+        self.scope = QtWidgets.QComboBox()
+        self.scope.addItem("whole group", "group")
+        self.scope.addItem("selected run", "run")
+        self.scope.setToolTip(
+            "What Pause, Stop and Shortcuts act on while a comparison or an experiment trains: every net "
+            "of the group together, or only the run selected in the Runs list (the others go on; a run "
+            "resumed alone catches up with them first). The buttons say which."
+        )
+        label.setToolTip(self.scope.toolTip())
+        label.setBuddy(self.scope)
+        scope_row = QtWidgets.QHBoxLayout()
+        scope_row.addWidget(label)
+        scope_row.addWidget(self.scope, 1)
+        row.addLayout(scope_row, 2, 0, 1, 2)
         return w
 
     def _degradation_box(self, actions: WindowActions) -> QtWidgets.QGroupBox:

@@ -24,6 +24,7 @@ from .runs import Run, RunsModel
 from .runs_view import RunsView
 from .session import TrainingSession
 from .status import StatusBar
+from .steering import Steering
 from .theme import theme
 from .window_files import RunFilesMixin
 
@@ -71,6 +72,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         for title, spec in TABS:
             self.add_tab(_tab_factory(spec)(self), title)
         self.train_tab = self.tabs.widget(0)
+        self.steering = Steering(self.actions, self.session, self.runs, self.train_tab.controls.scope)
 
         self.runs_view = RunsView(self.runs)
         self.runs_view.customContextMenuRequested.connect(self._on_runs_menu)
@@ -113,8 +115,8 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         a.runs_folder.triggered.connect(self._on_runs_folder)
         a.quit.triggered.connect(self.close)
         a.start.triggered.connect(self._on_start)
-        a.pause.triggered.connect(self._on_pause)
-        a.stop.triggered.connect(self.session.stop)
+        a.pause.triggered.connect(self.steering.pause)
+        a.stop.triggered.connect(self.steering.stop)
         a.shortcuts.triggered.connect(self._on_shortcuts)
         a.degradation.triggered.connect(self._on_degradation)
         a.continue_run.triggered.connect(self._on_continue)
@@ -131,6 +133,8 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.session.message.connect(self._on_message)
         self.session.error.connect(self.show_error)
         self.runs.current_changed.connect(self._update_actions)
+        self.runs.current_changed.connect(lambda _run: self.status.show_progress(self.session.active))
+        self.train_tab.controls.scope.currentIndexChanged.connect(self._update_actions)
 
     # -- engine ----------------------------------------------------------------------------
 
@@ -154,23 +158,12 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
     # -- actions -------------------------------------------------------------------------
 
     def _update_actions(self, *_args) -> None:
-        a, s = self.actions, self.session
+        a = self.actions
         ready = self.engine.is_ready
-        active = s.active
         a.start.setEnabled(ready)
         a.degradation.setEnabled(ready)
-        a.pause.setEnabled(active is not None and active.status in ("running", "paused"))
-        a.pause.setChecked(s.paused)
-        a.pause.setText("Resume" if s.paused else "Pause")
-        a.stop.setEnabled(s.busy)
-        a.shortcuts.setEnabled(active is not None and active.status in ("running", "paused"))
-        a.shortcuts.setChecked(active.shortcuts_on if active is not None else True)
-        a.shortcuts.setText("Shortcuts on" if a.shortcuts.isChecked() else "Shortcuts off")
+        self.steering.update()  # pause, stop, shortcuts, continue: the run or the group they act on
         current = self.runs.current
-        a.continue_run.setEnabled(
-            ready and current is not None and current.run_dir is not None
-            and current.status in ("stopped", "failed") and current is not active
-        )
         a.export_csv.setEnabled(current is not None and current.run_dir is not None)
         if not ready:
             a.start.setToolTip("Start is enabled once torch has loaded (a few seconds after the window opens)")
@@ -204,25 +197,18 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.train_tab.controls.show_problem(message)
         self.status.showMessage(f"Cannot start: {message}", 10_000)
 
-    def _on_pause(self, checked: bool) -> None:
-        self.session.pause() if checked else self.session.resume()
-
     def _on_shortcuts(self, checked: bool) -> None:
-        self.session.set_shortcuts(checked)
-        self.status.showMessage(f"switching shortcuts {'on' if checked else 'off'} before the next step", 5000)
+        self.status.showMessage(self.steering.set_shortcuts(checked), 5000)
 
     def _on_continue(self) -> None:
-        run = self.runs.current
-        if run is None:
-            return
         try:
-            self.session.continue_run(run)
+            self.steering.continue_selected()
         except ResvizError as exc:
             self.show_error("Cannot continue the run", str(exc))
 
     def _on_progress(self, run: Run) -> None:
         self.status.show_progress(run)
-        if run is self.session.active and self.actions.shortcuts.isChecked() != run.shortcuts_on:
+        if self.steering.shortcuts_stale():
             self._update_actions()
 
     def _on_message(self, text: str) -> None:
@@ -311,7 +297,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        """Stop training, let the trainer write its final checkpoint, then close."""
+        """Stop training, let every net of the group write its final checkpoint, then close."""
         self.save_settings()
         if self.session.busy:
             self.status.showMessage("Stopping training and saving a checkpoint …")

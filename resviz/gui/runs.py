@@ -61,6 +61,9 @@ class Run(QtCore.QObject):
         self.history = RunHistory(name, plain=self.plain)
         self.group: str | None = None  # e.g. "degradation" for the experiment's four runs
         self.experiment: str | None = None  # which experiment of that group (its folder name)
+        #: The runs trained together with this one in a lockstep group, itself included
+        #: (issue #11): what "the whole group" means to Pause, Stop, Shortcuts and Continue.
+        self.peers: list[Run] = [self]
 
     def __repr__(self) -> str:
         return f"<Run {self.name} {self.status} step={self.history.last_step}>"

@@ -1,9 +1,13 @@
-"""The app's training session: a queue of runs, one trainer at a time, folders followed.
+"""The app's training session: a queue of jobs, one training thread at a time, folders followed.
 
-One timer on the GUI thread (25 Hz) pulls what the training thread produced into the
+A job is a lockstep group (issue #11): one net, a comparison (plain and residual) or the
+degradation experiment's nets, trained together step by step in one worker thread, so
+their curves grow together in every panel. One job trains at a time (on a small machine
+two threads would only share the same cores); a job started while one trains is queued.
+One timer on the GUI thread (25 Hz) drains one queue per net into the
 :class:`~resviz.gui.runs.Run` objects, which tell their views; folders opened from disk
-are polled less often. One run trains at a time: on a small machine two trainers would
-only share the same cores, and the degradation experiment's four runs are queued.
+are polled less often. Pause, stop and shortcut switches act on one net of the group or
+on all of them (``run=None``).
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from typing import Callable
 
 from PySide6 import QtCore
 
-from ..core.errors import ResvizError, RunError
-from ..core.runs.reader import check_run_folder
+from ..core.errors import RunError
 from ..core.runs.writer import live_writer
 from ..core.train.config import TrainConfig
 from .engine import EngineLoader
 from .runs import DONE_STATUSES, Run, RunsModel
+from .following import FollowingMixin
 from .worker import RunFollower, TrainWorker, worker_threads
 
 __all__ = ["TrainingSession"]
@@ -30,19 +34,21 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class _Queued:
-    run: Run
-    config: TrainConfig
+class _Job:
+    """Runs to train together: new ones, or stopped ones to continue (``resume``)."""
+
+    runs: list[Run]
+    configs: list[TrainConfig]
     resume: bool = False
-    folder: str | None = None  # a subfolder of the runs root shared by an experiment's runs
+    folder: str | None = None  # a subfolder of the runs root holding the group's runs
 
 
-class TrainingSession(QtCore.QObject):
+class TrainingSession(FollowingMixin, QtCore.QObject):
     """Starts, steers and feeds runs; views learn everything through the runs' signals."""
 
-    #: The active run started, paused, resumed or ended (controls refresh their state).
+    #: The active runs started, paused, resumed or ended (controls refresh their state).
     active_changed = QtCore.Signal()
-    #: New data for the active run (the status bar's progress line).
+    #: New data for the active runs (the status bar's progress line): the run it is about.
     progress = QtCore.Signal(object)
     #: One line of news for the status bar.
     message = QtCore.Signal(str)
@@ -63,11 +69,11 @@ class TrainingSession(QtCore.QObject):
         self.runs = runs
         self.engine = engine
         self._runs_root = runs_root
-        self._queue: list[_Queued] = []
+        self._queue: list[_Job] = []
         self._worker: TrainWorker | None = None
-        self._active: Run | None = None
+        self._active: list[Run] = []
         self._followers: dict[Run, RunFollower] = {}
-        self._pending_folders: list[Path] = []
+        self._pending_folders: list[Path] = []  # opened before the engine had loaded
         self._ticks = 0
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(self.TICK_MS)
@@ -78,71 +84,96 @@ class TrainingSession(QtCore.QObject):
     # -- state -----------------------------------------------------------------------
 
     @property
+    def active_runs(self) -> list[Run]:
+        """The runs of the group training now (or starting, or paused)."""
+        return list(self._active)
+
+    @property
     def active(self) -> Run | None:
-        """The run training now (or starting, or paused)."""
-        return self._active
+        """The training run the status bar speaks of: the selected one if it trains, else
+        the first of the group still training; None when nothing trains."""
+        if not self._active:
+            return None
+        live = [r for r in self._active if r.live] or self._active  # a net stopped alone is no focus
+        current = self.runs.current
+        return current if current in live else live[0]
 
     @property
     def queued(self) -> list[Run]:
-        return [q.run for q in self._queue]
+        return [run for job in self._queue for run in job.runs]
 
     @property
     def busy(self) -> bool:
-        return self._active is not None or bool(self._queue)
+        return bool(self._active) or bool(self._queue)
 
     @property
     def paused(self) -> bool:
-        return self._active is not None and self._active.status == "paused"
+        """Every live run of the active group is paused."""
+        live = [r for r in self._active if r.status not in DONE_STATUSES]
+        return bool(live) and all(r.status == "paused" for r in live)
 
     # -- starting runs ---------------------------------------------------------------
 
     def enqueue(self, configs: list[TrainConfig], *, group: str | None = None) -> list[Run]:
-        """Queue new runs (trained one after another); returns their Run objects at once.
+        """Queue new runs, trained together as one lockstep group; returns their Run objects at once.
 
-        Runs of a ``group`` (an experiment) are written into one folder under the runs
-        root, ``<time>-<group>/<run name>``, the layout ``resviz experiment`` uses.
+        The runs of a group are written into one folder under the runs root,
+        ``<time>-<group>/<run name>`` (``<group>`` defaults to the runs' names joined),
+        the layout ``resviz experiment`` uses; a single run gets ``<time>-<run name>``.
         """
-        folder = f"{time.strftime('%Y%m%d-%H%M%S')}-{group}" if group else None
-        added = []
         for config in configs:
             config.validate()
+        names: list[str] = []
+        for config in configs:  # unique among the runs shown and among each other
+            name, n = config.label, 2
+            while name in names or name in {r.name for r in self.runs}:
+                name, n = f"{config.label} #{n}", n + 1
+            names.append(name)
+        label = group or "-".join(name.replace(" #", "-") for name in names)
+        folder = f"{time.strftime('%Y%m%d-%H%M%S')}-{label}" if len(configs) > 1 or group else None
+        added: list[Run] = []
+        for config, name in zip(configs, names):
             if config.threads is None:
                 config = replace(config, threads=worker_threads())
-            run = Run(
-                self._unique_name(config.label),
-                config=config.to_dict(),
-                colour_index=self.runs.next_colour(),
-                status="queued",
-            )
-            run.group, run.experiment = group, folder
-            self._queue.append(_Queued(run, config, folder=folder))
-            self.runs.add(run, make_current=not added and self._active is None)
+            run = Run(name, config=config.to_dict(), colour_index=self.runs.next_colour(), status="queued")
+            run.group, run.experiment, run.peers = group, folder, added  # peers: filled as the loop goes
+            self.runs.add(run, make_current=not added and not self._active)
             added.append(run)
-        if self._active is not None and added:
-            self.message.emit(f"queued {', '.join(r.name for r in added)} after {self._active.name}")
+        self._queue.append(_Job(added, [TrainConfig.from_dict(r.config) for r in added], folder=folder))
+        if self._active and added:
+            self.message.emit(f"queued {', '.join(r.name for r in added)} after {self._names(self._active)}")
         self._start_next()
         return added
 
-    def continue_run(self, run: Run) -> None:
-        """Resume a stopped or failed run from its last checkpoint (same schedule).
+    def continue_run(self, run: Run, *, group: bool = False) -> list[Run]:
+        """Resume a stopped or failed run from its last checkpoint (same schedule); with
+        ``group``, every stopped or failed run of its group, together in lockstep again.
 
         A folder another process may still write (a ``resviz train`` in a terminal, a job
-        on another host) is refused here, before the run is queued: resuming it would
+        on another host) is refused here, before anything is queued: resuming it would
         rewrite its history, and failing later would show the live run as failed (issue #9).
         """
-        if run.run_dir is not None and run is not self._active and run not in self.queued:
-            writer = live_writer(run.run_dir)
-            if writer is not None:
-                raise RunError(f"cannot continue {run.name}: {writer}")
-        if run.live or run.run_dir is None:
-            raise RunError(f"{run.name} is still running; stop it before continuing it")
-        follower = self._followers.pop(run, None)
-        if follower is not None:
-            follower.close()
-        config = TrainConfig.from_dict(run.config)
-        run.set_status("queued")
-        self._queue.append(_Queued(run, config, resume=True))
+        runs = [r for r in run.peers if self.can_continue(r)] if group else [run]
+        if run not in runs:
+            runs.insert(0, run)
+        for r in runs:
+            if r.run_dir is not None and r not in self._active and r not in self.queued:
+                writer = live_writer(r.run_dir)
+                if writer is not None:
+                    raise RunError(f"cannot continue {r.name}: {writer}")
+            if r.live or r.run_dir is None:
+                raise RunError(f"{r.name} is still running; stop it before continuing it")
+        for r in runs:
+            self._unfollow(r)
+            r.set_status("queued")
+        self._queue.append(_Job(runs, [TrainConfig.from_dict(r.config) for r in runs], resume=True))
         self._start_next()
+        return runs
+
+    def can_continue(self, run: Run) -> bool:
+        """A stopped or failed run with a folder, not training or queued here."""
+        return (run.run_dir is not None and run.status in ("stopped", "failed")
+                and run not in self._active and run not in self.queued)
 
     def _unique_name(self, name: str) -> str:
         taken = {r.name for r in self.runs}
@@ -166,17 +197,18 @@ class TrainingSession(QtCore.QObject):
         return path
 
     def _start_next(self) -> None:
-        if self._active is not None or not self._queue or not self.engine.is_ready:
+        if self._active or not self._queue or not self.engine.is_ready:
             return
         job = self._queue.pop(0)
-        run, resume = job.run, job.resume
         try:
-            if not resume:
-                run.run_dir = self._new_run_dir(run, job.folder)
-                run.run_dir.parent.mkdir(parents=True, exist_ok=True)
-            worker = TrainWorker(job.config, run.run_dir, resume=resume)
+            if not job.resume:
+                for run in job.runs:
+                    run.run_dir = self._new_run_dir(run, job.folder)
+                    run.run_dir.parent.mkdir(parents=True, exist_ok=True)
+            worker = TrainWorker(job.configs, [r.run_dir for r in job.runs], resume=job.resume)
         except OSError as exc:
-            run.set_status("failed", f"cannot create the run folder: {exc}")
+            for run in job.runs:
+                run.set_status("failed", f"cannot create the run folder: {exc}")
             self.error.emit(
                 "Cannot start training",
                 f"The runs folder {self._runs_root()} cannot be written ({exc.strerror or exc}). "
@@ -184,12 +216,18 @@ class TrainingSession(QtCore.QObject):
             )
             self._start_next()
             return
-        self._worker, self._active = worker, run
-        run.set_status("starting")
+        self._worker, self._active = worker, list(job.runs)
+        for run in job.runs:
+            run.set_status("starting")
         worker.start()
-        self.runs.set_current(run)
-        self.message.emit(f"{'continuing' if resume else 'starting'} {run.name}")
+        self.runs.set_current(job.runs[-1])  # the residual net of a comparison
+        together = " together" if len(job.runs) > 1 else ""
+        self.message.emit(f"{'continuing' if job.resume else 'starting'} {self._names(job.runs)}{together}")
         self.active_changed.emit()
+
+    @staticmethod
+    def _names(runs: list[Run]) -> str:
+        return ", ".join(r.name for r in runs)
 
     def _on_engine_ready(self) -> None:
         for path in self._pending_folders:
@@ -197,75 +235,64 @@ class TrainingSession(QtCore.QObject):
         self._pending_folders.clear()
         self._start_next()
 
-    # -- steering the active run -----------------------------------------------------
+    # -- steering the active runs: one of them, or the whole group (run=None) ----------
 
-    def pause(self) -> None:
-        if self._worker is not None:
-            self._worker.control.pause()
+    def _control(self, run: Run | None):
+        if self._worker is None:
+            return None
+        if run is None:
+            return self._worker.control
+        if run not in self._active:
+            raise RunError(f"{run.name} is not training")
+        return self._worker.controls[self._active.index(run)]
 
-    def resume(self) -> None:
-        if self._worker is not None:
-            self._worker.control.resume()
+    def pause(self, run: Run | None = None) -> None:
+        """Hold one run (the others of its group go on) or the whole group before the next step."""
+        control = self._control(run)
+        if control is not None:
+            control.pause()
+
+    def resume(self, run: Run | None = None) -> None:
+        """Let paused runs go on; a run resumed alone catches up with its group first."""
+        control = self._control(run)
+        if control is not None:
+            control.resume()
 
     def toggle_pause(self) -> None:
         self.resume() if self.paused else self.pause()
 
-    def stop(self) -> None:
-        """Stop the active run after its current step (it writes a checkpoint) and drop the queue."""
-        self._cancel_queue()
-        if self._worker is not None:
-            self._worker.control.stop()
-            self.message.emit(f"stopping {self._active.name} after this step ...")
+    def stop(self, run: Run | None = None) -> None:
+        """Stop one run, or the whole group and the queue, after the current step (each
+        stopped run writes a checkpoint)."""
+        if run is None:
+            self._cancel_queue()
+        control = self._control(run)
+        if control is not None:
+            control.stop()
+            self.message.emit(f"stopping {run.name if run else self._names(self._active)} after this step ...")
 
-    def set_shortcuts(self, on: bool) -> None:
-        """Switch every shortcut of the training net on or off before its next step."""
-        if self._worker is not None:
-            self._worker.control.set_shortcuts(on)
+    def set_shortcuts(self, on: bool, run: Run | None = None) -> None:
+        """Switch every shortcut of one net, or of every net of the group, before its next step."""
+        control = self._control(run)
+        if control is not None:
+            control.set_shortcuts(on)
 
     def _cancel_queue(self) -> None:
         for job in self._queue:
-            job.run.set_status("stopped" if job.resume else "cancelled")
+            for run in job.runs:
+                run.set_status("stopped" if job.resume else "cancelled")
         self._queue.clear()
-
-    # -- following folders -----------------------------------------------------------
-
-    def follow(self, path: str | Path) -> Run | None:
-        """Show a run folder and keep it updated while another process writes it.
-
-        Raises :class:`~resviz.core.errors.RunError` when ``path`` is not a run folder.
-        Before the engine has loaded, the folder is opened once it has.
-        """
-        path = check_run_folder(path)
-        existing = self.runs.find(path)
-        if existing is not None:
-            self.runs.set_current(existing)
-            return existing
-        if not self.engine.is_ready:
-            self._pending_folders.append(path)
-            self.message.emit(f"{path.name} opens once the engine has loaded")
-            return None
-        return self._open_folder(path)
-
-    def _open_folder(self, path: Path) -> Run:
-        follower = RunFollower(path)
-        config = TrainConfig.from_dict(follower.config) if follower.config else None
-        name = self._unique_name(config.label if config else path.name)
-        run = Run(name, config=follower.config, run_dir=path, origin="folder", colour_index=self.runs.next_colour())
-        run.set_layout(follower.layout)
-        run.apply(follower.poll())
-        self._followers[run] = follower
-        self.runs.add(run)
-        self.message.emit(f"opened {path}")
-        return run
 
     def forget(self, run: Run) -> None:
         """Remove a run from the app (its folder stays on disk)."""
-        if run is self._active:
+        if run in self._active:
             raise RunError(f"{run.name} is training; stop it before removing it from the list")
-        self._queue = [q for q in self._queue if q.run is not run]
-        follower = self._followers.pop(run, None)
-        if follower is not None:
-            follower.close()
+        for job in self._queue:
+            if run in job.runs:
+                index = job.runs.index(run)
+                del job.runs[index], job.configs[index]
+        self._queue = [job for job in self._queue if job.runs]
+        self._unfollow(run)
         self.runs.remove(run)
 
     # -- the timer -------------------------------------------------------------------
@@ -278,49 +305,53 @@ class TrainingSession(QtCore.QObject):
             self._pump_followers()
 
     def _pump_worker(self) -> None:
-        worker, run = self._worker, self._active
+        """Drain every net's queue: the group's curves grow together, tick by tick."""
+        worker = self._worker
         done = not worker.alive  # read before draining: nothing can follow the thread's end
-        if worker.layout and not run.layout:
-            run.device = worker.device
-            run.set_layout(worker.layout)
-            for note in worker.notes:  # e.g. resumed from an older checkpoint: never silent (issue #9)
-                self.message.emit(f"{run.name}: {note}")
-        before = run.status
-        if run.apply(worker.poll()):
-            self.progress.emit(run)
-        if run.status != before:
+        grew = ended = False
+        for i, run in enumerate(self._active):
+            if worker.layouts[i] and not run.layout:
+                run.device = worker.devices[i]
+                run.set_layout(worker.layouts[i])
+                for note in worker.notes[i]:  # e.g. resumed from an older checkpoint: never silent (issue #9)
+                    self.message.emit(f"{run.name}: {note}")
+            before = run.status
+            grew |= run.apply(worker.poll(i))
+            if run.status != before:
+                ended = True
+                if run.status in DONE_STATUSES:
+                    self._say_ended(run)
+        if grew:
+            self.progress.emit(self.active)
+        if ended:
             self.active_changed.emit()
         if done:
-            self._finish_active(worker, run)
+            self._finish_active(worker)
 
-    def _finish_active(self, worker: TrainWorker, run: Run) -> None:
-        self._worker, self._active = None, None
-        if worker.failure is not None:
-            run.set_status("failed", worker.failure)
-        elif run.status not in DONE_STATUSES:
-            run.set_status(worker.final_status or "stopped")
+    def _say_ended(self, run: Run) -> None:
+        """A run of the group ended (the others may go on): a line, or a dialog when it failed."""
         if run.status == "failed":
             # A bad setting or a diverging loss: the reason says what to change.
             self.error.emit(f"{run.name} failed", run.reason or "the training thread ended with an error")
         self.message.emit(f"{run.name} {run.status} at iteration {run.history.last_step}")
+
+    def _finish_active(self, worker: TrainWorker) -> None:
+        runs, self._worker, self._active = self._active, None, []
+        for i, run in enumerate(runs):
+            if run.status in DONE_STATUSES:
+                continue
+            if worker.failure is not None and worker.final_statuses[i] in (None, "failed"):
+                run.set_status("failed", worker.failure)
+            else:
+                run.set_status(worker.final_statuses[i] or "stopped")
+            self._say_ended(run)
         self.active_changed.emit()
         self._start_next()
-
-    def _pump_followers(self) -> None:
-        for run, follower in list(self._followers.items()):
-            try:
-                run.apply(follower.poll())
-            except ResvizError as exc:
-                # The folder went away or its database broke: say so once, stop following.
-                run.set_status("failed", str(exc))
-                follower.close()
-                del self._followers[run]
-                self.error.emit(f"Stopped following {run.name}", str(exc))
 
     # -- closing ---------------------------------------------------------------------
 
     def shutdown(self, timeout: float = 10.0) -> bool:
-        """Stop training (the trainer writes its final checkpoint), wait up to ``timeout``
+        """Stop training (every net writes its final checkpoint), wait up to ``timeout``
         seconds for the thread, close the folders; True if everything ended in time.
 
         Like napari's ``wait_for_workers_to_quit``: the window closes only after the
@@ -329,16 +360,15 @@ class TrainingSession(QtCore.QObject):
         self._timer.stop()
         self._cancel_queue()
         ok = True
-        worker, run = self._worker, self._active
+        worker, runs = self._worker, list(self._active)
         if worker is not None:
             worker.control.stop()
             ok = worker.join(timeout)
-            run.apply(worker.poll())
+            for i, run in enumerate(runs):
+                run.apply(worker.poll(i))
             if ok:
-                self._finish_active(worker, run)
+                self._finish_active(worker)
             else:
-                log.warning("the training thread of %s did not end within %.0f s", run.name, timeout)
-        for follower in self._followers.values():
-            follower.close()
-        self._followers.clear()
+                log.warning("the training thread of %s did not end within %.0f s", self._names(runs), timeout)
+        self._close_followers()
         return ok

@@ -34,6 +34,9 @@ def progress_text(run: Run) -> str:
             parts.append(f"ETA {format_duration((total - h.last_step) * batch / speed, clock=True)}")
     if run.status == "paused":
         parts.append("paused")
+    together = [r for r in run.peers if r.live]
+    if len(together) > 1 and run.live:
+        parts.append(f"{len(together)} nets in lockstep")
     if run.device:
         parts.append(run.device)
     return " · ".join(parts)

@@ -57,7 +57,7 @@ class RunFilesMixin:
                 QtCore.QUrl.fromLocalFile(str(run.run_dir))))
         menu.addSeparator()
         remove = menu.addAction("Remove from the list", lambda: self._forget(run))
-        remove.setEnabled(run is not self.session.active)
+        remove.setEnabled(run not in self.session.active_runs)
         menu.popup(self.runs_view.viewport().mapToGlobal(pos))
 
     def _show_only(self, only: Run | None) -> None:

@@ -1,7 +1,7 @@
 """Where the app's runs come from: a trainer in a background thread, or a folder on disk.
 
-Both expose ``poll() -> list[Record | Event | StatusChange]`` and never block, so the
-session's timer treats them alike. The training thread never waits on the GUI and the
+Both expose ``poll() -> list[Record | Event | StatusChange]`` (a worker: one list per net
+of its group) and never block, so the session's timer treats them alike. The training thread never waits on the GUI and the
 GUI never gets a signal per step (DESIGN.md, hot path): the trainer appends to a
 :class:`~resviz.core.train.control.QueueSink` and the timer drains it.
 
@@ -17,7 +17,7 @@ import sys
 import threading
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..core.errors import ResvizError
 from ..core.train.config import TrainConfig
@@ -47,25 +47,35 @@ def worker_threads(cpus: int | None = None) -> int | None:
 
 
 class TrainWorker:
-    """Runs one :class:`~resviz.core.train.Trainer` (new or resumed) in a daemon thread."""
+    """Trains the nets of one job together, as a lockstep group, in one daemon thread.
 
-    def __init__(self, config: TrainConfig, run_dir: Path, *, resume: bool = False) -> None:
-        from ..core.train.control import QueueSink, TrainControl
+    A comparison (plain and residual) and the degradation experiment are one job: their
+    nets advance one step each in turn, so their curves grow together (issue #11); a job
+    of one net is a group of one. Each net has its own :class:`QueueSink` (``poll(i)``)
+    and :class:`TrainControl` (``controls[i]``); :attr:`control` steers the whole group.
+    """
 
-        self.config = config
-        self.run_dir = Path(run_dir)
+    def __init__(self, configs: Sequence[TrainConfig], run_dirs: Sequence[Path], *, resume: bool = False) -> None:
+        from ..core.train.control import GroupControl, QueueSink, TrainControl
+
+        self.configs = list(configs)
+        self.run_dirs = [Path(d) for d in run_dirs]
         self.resume = resume
-        self.control = TrainControl()
-        self.sink = QueueSink()
-        #: Set by the thread once the trainer is built (read by the GUI thread).
-        self.layout: dict[str, list[Any]] | None = None
-        self.device: str | None = None
-        #: What the trainer had to give up to start (see Trainer.notes); set with ``layout``.
-        self.notes: list[str] = []
-        #: A message when the run could not start or ended in an error.
+        n = len(self.run_dirs)
+        self.controls = [TrainControl() for _ in range(n)]
+        self.control = GroupControl(self.controls)
+        self.sinks = [QueueSink() for _ in range(n)]
+        #: Set by the thread once the group is built (read by the GUI thread): per net.
+        self.layouts: list[dict[str, list[Any]] | None] = [None] * n
+        self.devices: list[str | None] = [None] * n
+        #: What each trainer had to give up to start (see Trainer.notes); set with ``layouts``.
+        self.notes: list[list[str]] = [[] for _ in range(n)]
+        #: A message when the job could not start or ended in an error.
         self.failure: str | None = None
-        self.final_status: str | None = None
-        self._thread = threading.Thread(target=self._main, name=f"resviz-train-{self.run_dir.name}", daemon=True)
+        self.final_statuses: list[str | None] = [None] * n
+        self._group = None
+        name = "+".join(d.name for d in self.run_dirs)
+        self._thread = threading.Thread(target=self._main, name=f"resviz-train-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -80,24 +90,27 @@ class TrainWorker:
             self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def poll(self) -> list[Item]:
-        """Everything the trainer emitted since the last call; never blocks."""
-        return self.sink.drain()
+    def poll(self, index: int = 0) -> list[Item]:
+        """Everything net ``index`` emitted since the last call; never blocks."""
+        return self.sinks[index].drain()
 
     def _main(self) -> None:
         from ..core.device import describe_device
-        from ..core.train.trainer import Trainer
+        from ..core.train.group import LockstepGroup
 
         _lower_thread_priority()
+        sinks = [[sink] for sink in self.sinks]
         try:
             if self.resume:
-                trainer = Trainer.resume(self.run_dir, sinks=[self.sink], control=self.control)
+                group = LockstepGroup.resume(self.run_dirs, sinks=sinks, controls=self.controls)
             else:
-                trainer = Trainer(self.config, run_dir=self.run_dir, sinks=[self.sink], control=self.control)
-            self.notes = list(trainer.notes)
-            self.layout = trainer.layout
-            self.device = describe_device(trainer.device)
-            self.final_status = trainer.run()
+                group = LockstepGroup(self.configs, run_dirs=self.run_dirs, sinks=sinks, controls=self.controls)
+            self._group = group
+            for i, trainer in enumerate(group.trainers):
+                self.notes[i] = list(trainer.notes)
+                self.devices[i] = describe_device(trainer.device)
+                self.layouts[i] = trainer.layout
+            self.final_statuses = list(group.run())
         except ResvizError as exc:  # bad data path, existing folder ...: the user can fix it
             self._failed(str(exc))
         except Exception as exc:  # a bug: keep the app alive, log the traceback, tell the user
@@ -105,9 +118,16 @@ class TrainWorker:
             self._failed(f"{type(exc).__name__}: {exc}")
 
     def _failed(self, reason: str) -> None:
+        """The job ended in an error: every net that had not ended fails with it (the
+        others keep their own ending: a group stops its other nets cleanly)."""
         self.failure = reason
-        self.final_status = "failed"
-        self.sink.status(StatusChange("failed", reason))
+        trainers = self._group.trainers if self._group is not None else [None] * len(self.sinks)
+        for i, trainer in enumerate(trainers):
+            if trainer is not None and trainer.ended:
+                self.final_statuses[i] = trainer.status
+            else:
+                self.final_statuses[i] = "failed"
+                self.sinks[i].status(StatusChange("failed", reason))
 
 
 #: Niceness of the training thread: below the GUI thread, so painting wins the CPU when

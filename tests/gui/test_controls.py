@@ -23,6 +23,7 @@ CHANGED = {
     "telemetry_every": 7,
     "eval_every": 33,
     "depths": "20, 32, 44",
+    "scope": "run",
 }
 
 

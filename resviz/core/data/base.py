@@ -7,6 +7,7 @@ cut, converted and augmented there (see :mod:`resviz.core.data.augment`).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -71,6 +72,19 @@ class DataSet:
         # The paper subtracts the per-pixel mean of the training images (section 4.2).
         if self.mean is None and len(self.train):
             self.mean = self.train.images.float().mean(dim=0).div_(255.0)
+
+    def to(self, device: torch.device | str) -> "DataSet":
+        """This data set with its images, labels and mean on ``device`` (itself where they are).
+
+        A lockstep group moves its data set once and hands the same object to every net
+        (issue #11): one copy on the device, however many nets read it.
+        """
+        device = torch.empty(0, device=device).device  # "cuda" -> "cuda:0", as tensors report it
+        if self.train.images.device == device and self.mean.device == device:
+            return self
+        moved = copy.copy(self)
+        moved.train, moved.test, moved.mean = self.train.to(device), self.test.to(device), self.mean.to(device)
+        return moved
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

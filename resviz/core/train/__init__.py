@@ -15,6 +15,8 @@ _EXPORTS = {
     "Trainer": "trainer",
     "TrainControl": "control",
     "QueueSink": "control",
+    "GroupControl": "control",
+    "LockstepGroup": "group",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 from ..records import Event, Record, StatusChange
 
-__all__ = ["TrainControl", "QueueSink"]
+__all__ = ["TrainControl", "GroupControl", "QueueSink"]
 
 
 class TrainControl:
@@ -61,6 +61,43 @@ class TrainControl:
     def wait_while_paused(self, timeout: float = 0.1) -> bool:
         """Block up to ``timeout`` seconds while paused; True once running (or stopping)."""
         return self._running.wait(timeout)
+
+
+class GroupControl:
+    """The same requests as :class:`TrainControl`, sent to every net of a lockstep group.
+
+    It holds no state of its own: each call goes to every net's control, so "stop the
+    group" and "stop plain20" are the same mechanism, and a net paused on its own is
+    resumed by resuming the group (issue #11, "act on the selected run or the whole group").
+    """
+
+    def __init__(self, controls: Sequence[TrainControl]) -> None:
+        self.controls = list(controls)
+
+    def pause(self) -> None:
+        for c in self.controls:
+            c.pause()
+
+    def resume(self) -> None:
+        for c in self.controls:
+            c.resume()
+
+    def stop(self) -> None:
+        for c in self.controls:
+            c.stop()
+
+    def set_shortcuts(self, on: bool | Sequence[bool]) -> None:
+        """Switch every net's shortcuts (a per-block list fits only nets of one depth)."""
+        for c in self.controls:
+            c.set_shortcuts(on)
+
+    @property
+    def stop_requested(self) -> bool:
+        return all(c.stop_requested for c in self.controls)
+
+    @property
+    def pause_requested(self) -> bool:
+        return all(c.pause_requested for c in self.controls)
 
 
 class QueueSink:

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.distributed as dist
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:
+    from ..data import ImageSet
 
 __all__ = ["DistContext", "init_distributed", "SINGLE"]
 
@@ -38,6 +42,14 @@ class DistContext:
     def is_main(self) -> bool:
         """Rank 0: the process that writes the run folder and prints progress."""
         return self.rank == 0
+
+    def shard(self, split: "ImageSet") -> "ImageSet":
+        """This rank's share of a split (every world_size-th image): its part of the test error."""
+        if not self.distributed:
+            return split
+        from ..data import ImageSet
+
+        return ImageSet(split.images[self.rank :: self.world_size], split.labels[self.rank :: self.world_size])
 
     @property
     def distributed(self) -> bool:

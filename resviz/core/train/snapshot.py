@@ -20,9 +20,20 @@ from ..errors import CheckpointError, RunError
 from ..runs.files import checkpoint_files
 
 if TYPE_CHECKING:
+    from .config import TrainConfig
     from .trainer import Trainer
 
-__all__ = ["training_state", "save_training_checkpoint", "newest_usable_checkpoint", "versions", "KEEP_CHECKPOINTS"]
+__all__ = [
+    "KEEP_CHECKPOINTS",
+    "augment_seed",
+    "newest_usable_checkpoint",
+    "restore_training_state",
+    "resume_point",
+    "save_training_checkpoint",
+    "training_state",
+    "training_state_is_finite",
+    "versions",
+]
 
 #: Checkpoints kept per run (older ones are deleted): enough to fall back from a damaged
 #: newest file, few enough that a long run does not fill the disk.
@@ -46,6 +57,42 @@ def training_state(trainer: "Trainer") -> dict:
             "world_size": trainer.dist.world_size,
         },
     )
+
+
+def restore_training_state(trainer: "Trainer", ckpt: dict) -> None:
+    """Put a :func:`training_state` back into a freshly built trainer: the inverse of saving."""
+    from ..inspect.statedict import fit_state_dict
+
+    # The mismatches by name, not torch's truncated "Error(s) in loading state_dict" (issue #9).
+    fit_state_dict(
+        trainer.model, ckpt["model"], arch=trainer.config.arch, label=f"the checkpoint of step {ckpt.get('step')}",
+        hint="It was not written for this run's net (copied from another run?); move it out of "
+        "checkpoints/ to resume from the one before, or start the run again with --force",
+    )
+    trainer.model.set_shortcuts(ckpt["shortcuts"])
+    state = ckpt["trainer"]
+    trainer.optimizer.load_state_dict(state["optimizer"])
+    trainer.stream.load_state_dict(state["stream"])
+    trainer.lr.load_state_dict(state["lr"])
+    trainer.step = trainer.last_checkpoint_step = int(ckpt["step"])
+    rank = trainer.dist.rank
+    if state.get("world_size", 1) == trainer.dist.world_size == 1 and "augment_generator" in state:
+        trainer.aug_generator.set_state(state["augment_generator"])  # exactly where it was
+    else:  # another world size: fresh, but reproducible, augmentation streams
+        trainer.aug_generator.manual_seed(augment_seed(trainer.config.seed, trainer.step, rank))
+
+
+def augment_seed(seed: int, step: int, rank: int) -> int:
+    """A seed for the augmentation stream of one rank, from a given step on."""
+    return (seed * 1_000_003 + step * 10_007 + rank + 1) % (2**63)
+
+
+def training_state_is_finite(trainer: "Trainer") -> bool:
+    """Weights, BN statistics and momentum buffers: all finite (one device reduction)."""
+    tensors = [*trainer.model.parameters(), *trainer.model.buffers()]
+    for state in trainer.optimizer.state.values():
+        tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
+    return all_finite(tensors)
 
 
 def save_training_checkpoint(folder: Path, state: dict, keep: int = KEEP_CHECKPOINTS) -> Path:
@@ -83,6 +130,35 @@ def newest_usable_checkpoint(run_dir: Path, checkpoints: list[Path]) -> tuple[di
         f"{run_dir} has no readable checkpoint to resume from{why}; start it again with "
         f"`resviz train --out {run_dir} --force` (this replaces the run)"
     )
+
+
+def resume_point(run_dir: str | Path, overrides: dict | None = None) -> tuple["TrainConfig", dict, list[str]]:
+    """The config, the newest usable checkpoint and the notes for continuing ``run_dir``.
+
+    Refuses a run another process may still be writing (the same rule as ``--force``) and
+    a finished one; a damaged database fails here, before any data is loaded. Every
+    fallback taken is a note (issue #9, "silent fallbacks"): a newest checkpoint that is
+    unreadable or not finite, a metrics database that is gone.
+    """
+    from ..runs.database import check_database
+    from ..runs.reader import RunReader
+    from ..runs.writer import refuse_live_writer
+    from .config import TrainConfig
+
+    with RunReader(run_dir) as reader:
+        where = reader.path
+        refuse_live_writer(where, "continue")
+        if reader.status().status == "finished":
+            raise RunError(f"{where} has finished its {reader.config.get('iters')} iterations; nothing to resume")
+        config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
+        check_database(where / "metrics.sqlite")
+        state, notes = newest_usable_checkpoint(where, reader.checkpoints())
+    if not (where / "metrics.sqlite").exists():
+        notes.append(
+            f"{where / 'metrics.sqlite'} is missing: the run's history up to step {state['step']} is gone, "
+            "and its curves start again from there"
+        )
+    return config, state, notes
 
 
 def versions(device: str) -> dict[str, str]:

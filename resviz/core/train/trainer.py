@@ -15,16 +15,14 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 
-from ..checkpoint import all_finite
 from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_dataset, normalise
 from ..device import describe_device, resolve_device
-from ..data import ImageSet
-from ..errors import CheckpointError, ConfigError, RunError
+from ..errors import ConfigError, RunError
 from ..models import build_model
 from ..runs.store import RunStore
 from .config import TrainConfig
@@ -32,10 +30,21 @@ from .control import TrainControl
 from .distributed import SINGLE, DistContext
 from ..records import Event, Record, Sink, StatusChange
 from .schedule import LearningRate
-from .snapshot import newest_usable_checkpoint, save_training_checkpoint, training_state, versions
+from .snapshot import (
+    augment_seed,
+    restore_training_state,
+    resume_point,
+    save_training_checkpoint,
+    training_state,
+    training_state_is_finite,
+    versions,
+)
 from .telemetry import Telemetry
 
-__all__ = ["Trainer", "Diverged"]
+__all__ = ["Trainer", "Diverged", "ENDED"]
+
+#: The statuses a run ends in.
+ENDED = ("finished", "stopped", "failed")
 
 
 class Diverged(Exception):
@@ -104,12 +113,12 @@ class Trainer:
         self.train_data = self.dataset.train.to(self.device)
         self.test_data = self.dataset.test.to(self.device)
         self.mean = self.dataset.mean.to(self.device)
-        self.test_shard = _shard(self.test_data, dist)
+        self.test_shard = dist.shard(self.test_data)
         # One generator orders the batches (identical on every rank), another draws the
         # crops and flips (different per rank, so no two ranks augment alike).
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
         self.stream = BatchStream(self.train_data, config.batch_size, self.generator, dist.rank, dist.world_size)
-        self.aug_generator = torch.Generator(device=self.device).manual_seed(_aug_seed(config.seed, 0, dist.rank))
+        self.aug_generator = torch.Generator(device=self.device).manual_seed(augment_seed(config.seed, 0, dist.rank))
         self.lr = LearningRate(config)
         self.telemetry = Telemetry(self.model, self.device, dist)
         self.step = 0
@@ -119,7 +128,7 @@ class Trainer:
         self._interval_start = time.perf_counter()  # images/s counts from the last record
         self._stop_agreed = False
         if _resume is not None:
-            self._restore(_resume)
+            restore_training_state(self, _resume)
         if dist.distributed:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -146,6 +155,7 @@ class Trainer:
                 )
         self.sinks: list[Sink] = ([self.store] if self.store else []) + list(sinks)
         self._resumed = _resume is not None
+        self._store_closed = False
 
     # -- facts -------------------------------------------------------------------------
 
@@ -177,68 +187,72 @@ class Trainer:
         """Continue a stopped, failed or killed run from its newest usable checkpoint.
 
         Refuses a run another process may still be writing (the same rule as ``--force``),
-        and says what it had to give up (issue #9, "silent fallbacks"): a newest
-        checkpoint that is unreadable or not finite, a metrics database that is gone.
+        and says what it had to give up (issue #9, "silent fallbacks"): see
+        :func:`~resviz.core.train.snapshot.resume_point`.
         """
-        from ..runs.database import check_database
-        from ..runs.reader import RunReader
-        from ..runs.writer import refuse_live_writer
-
-        with RunReader(run_dir) as reader:
-            where = reader.path
-            refuse_live_writer(where, "continue")
-            if reader.status().status == "finished":
-                raise RunError(f"{where} has finished its {reader.config.get('iters')} iterations; nothing to resume")
-            config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
-            check_database(where / "metrics.sqlite")  # a damaged database fails now, not after loading data
-            state, notes = newest_usable_checkpoint(where, reader.checkpoints())
-        if not (where / "metrics.sqlite").exists():
-            notes.append(
-                f"{where / 'metrics.sqlite'} is missing: the run's history up to step {state['step']} is gone, "
-                "and its curves start again from there"
-            )
+        config, state, notes = resume_point(run_dir, overrides)
         return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, dist=dist,
                    _resume=state, _notes=notes)
 
-    def _restore(self, ckpt: dict) -> None:
-        from ..inspect.statedict import fit_state_dict
+    # -- the loop: start, then advance one step at a time until the run has ended ------
+    #
+    # run() is the one-net loop. A LockstepGroup (group.py) drives several trainers through
+    # the same calls, one step of each in turn, so their curves grow together (issue #11).
 
-        # The mismatches by name, not torch's truncated "Error(s) in loading state_dict" (issue #9).
-        fit_state_dict(
-            self.model, ckpt["model"], arch=self.config.arch, label=f"the checkpoint of step {ckpt.get('step')}",
-            hint="It was not written for this run's net (copied from another run?); move it out of "
-            "checkpoints/ to resume from the one before, or start the run again with --force",
-        )
-        self.model.set_shortcuts(ckpt["shortcuts"])
-        state = ckpt["trainer"]
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.stream.load_state_dict(state["stream"])
-        self.lr.load_state_dict(state["lr"])
-        self.step = self.last_checkpoint_step = int(ckpt["step"])
-        if state.get("world_size", 1) == self.dist.world_size == 1 and "augment_generator" in state:
-            self.aug_generator.set_state(state["augment_generator"])  # exactly where it was
-        else:  # another world size: fresh, but reproducible, augmentation streams
-            self.aug_generator.manual_seed(_aug_seed(self.config.seed, self.step, self.dist.rank))
-
-    # -- the loop ----------------------------------------------------------------------
+    @property
+    def ended(self) -> bool:
+        """The run is finished, stopped or failed (and its run folder closed)."""
+        return self.status in ENDED
 
     def run(self) -> str:
         """Train until the schedule ends, a stop request, or divergence; the final status."""
-        cfg = self.config
-        kind = "resume" if self._resumed else "start"
-        try:
+        self.start()
+        while not self.ended:
+            self.obey()
+            self.advance()
+        return self.status
+
+    def start(self) -> None:
+        """Mark the run running and say so (a ``start`` or ``resume`` event)."""
+        def body() -> None:
+            cfg = self.config
             self._set_status("running")
             self._emit_event(
-                kind, device=describe_device(self.device), arch=cfg.arch, from_checkpoint=self._resumed,
-                world_size=self.dist.world_size, notes=self.notes,
+                "resume" if self._resumed else "start", device=describe_device(self.device), arch=cfg.arch,
+                from_checkpoint=self._resumed, world_size=self.dist.world_size, notes=self.notes,
             )
             self._interval_start = time.perf_counter()
-            while self.step < cfg.iters:
-                if self._obey_control():
-                    self._finish("stopped")
-                    return self.status
-                self._train_step()
-            self._finish("finished")
+
+        self._guarded(body)
+
+    def obey(self, *, wait: bool = True) -> None:
+        """Between two steps: end the run if its schedule is done or a stop was asked for,
+        else apply pending shortcut switches and pauses. A pause blocks here while ``wait``
+        (the one-net loop); without it (a group, whose other nets go on) the run is only
+        marked paused and :meth:`advance` trains nothing until it is resumed."""
+        def body() -> None:
+            if self.step >= self.config.iters:
+                self._finish("finished")
+            elif self._obey_control(wait):
+                self._finish("stopped")
+
+        if not self.ended:
+            self._guarded(body)
+
+    def advance(self) -> bool:
+        """Train one step unless the run has ended or is paused; True if it did.
+
+        Divergence and an unwritable run folder end the run ``failed`` here; anything else
+        (a bug, Ctrl+C) fails it and is raised.
+        """
+        if self.ended or self.status == "paused" or self.step >= self.config.iters:
+            return False
+        return self._guarded(lambda: self._train_step() or True) is True
+
+    def _guarded(self, body: Callable[[], bool | None]) -> bool | None:
+        """``body()``, with a failure ending the run ``failed``; the store closes once the run has ended."""
+        try:
+            return body()
         except Diverged as exc:
             self._fail(str(exc))
         except RunError as exc:  # the run folder cannot be written (a full disk): say what is safe
@@ -247,10 +261,11 @@ class Trainer:
             self._fail(f"{type(exc).__name__}: {exc}")
             raise
         finally:
-            self._close_store()
-        return self.status
+            if self.ended:
+                self.close()
+        return None
 
-    def _obey_control(self) -> bool:
+    def _obey_control(self, wait: bool = True) -> bool:
         """Apply pending requests between steps; True when the loop must stop."""
         if self.dist.distributed:
             # Ranks must stop at the same step or the next collective hangs: under torchrun
@@ -262,10 +277,14 @@ class Trainer:
             self.model.set_shortcuts(pending)
             self._emit_event("shortcuts", shortcuts=self.model.shortcuts())
         if ctl.pause_requested and not ctl.stop_requested:
-            self._emit_event("pause")
-            self._set_status("paused")
+            if self.status != "paused":
+                self._emit_event("pause")
+                self._set_status("paused")
+            if not wait:
+                return False
             while not ctl.wait_while_paused(0.1):
                 pass
+        if self.status == "paused":
             if not ctl.stop_requested:
                 self._emit_event("resume")
                 self._set_status("running")
@@ -347,7 +366,7 @@ class Trainer:
         """
         if self.store is None or self.last_checkpoint_step == self.step:
             return None
-        if not self._state_is_finite():
+        if not training_state_is_finite(self):
             raise Diverged(
                 f"the weights or the optimizer's momentum are not finite (NaN or infinite) at step {self.step} "
                 f"(diverged), so no checkpoint was written for it; {self._last_checkpoint(good=True)}. "
@@ -357,13 +376,6 @@ class Trainer:
         self.last_checkpoint_step = self.step
         self._emit_event("checkpoint", path=str(path.relative_to(self.store.path)))
         return path
-
-    def _state_is_finite(self) -> bool:
-        """Weights, BN statistics and momentum buffers: all finite (one device reduction)."""
-        tensors = [*self.model.parameters(), *self.model.buffers()]
-        for state in self.optimizer.state.values():
-            tensors += [v for v in state.values() if isinstance(v, torch.Tensor)]
-        return all_finite(tensors)
 
     def _last_checkpoint(self, good: bool = False) -> str:
         """"the last checkpoint is step N" for failure messages (what a resume would start from)."""
@@ -390,9 +402,11 @@ class Trainer:
         self._emit_event("failed", best_effort=True, reason=reason)
         self._set_status("failed", reason, best_effort=True)
 
-    def _close_store(self) -> None:
-        if self.store is None:
+    def close(self) -> None:
+        """Close the run folder (once; the run can write nothing after)."""
+        if self.store is None or self._store_closed:
             return
+        self._store_closed = True
         try:
             self.store.close()
         except RunError as exc:
@@ -415,15 +429,3 @@ class Trainer:
             except RunError:
                 if not best_effort:
                     raise
-
-
-def _shard(split: ImageSet, dist: DistContext) -> ImageSet:
-    """This rank's share of the test split (every world_size-th image)."""
-    if not dist.distributed:
-        return split
-    return ImageSet(split.images[dist.rank :: dist.world_size], split.labels[dist.rank :: dist.world_size])
-
-
-def _aug_seed(seed: int, step: int, rank: int) -> int:
-    """A seed for the augmentation stream of one rank, from a given step on."""
-    return (seed * 1_000_003 + step * 10_007 + rank + 1) % (2**63)

@@ -1,0 +1,86 @@
+"""``resviz experiment degradation``: the nets together on one progress display, Ctrl+C, --resume."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+
+from resviz.cli import main
+from resviz.cli.progress import GroupProgress
+from resviz.core.records import Event, Record, StatusChange
+from resviz.core.runs import RunReader
+
+SMALL = ["--depths", "8,14", "--batch-size", "16", "--device", "cpu"]
+
+
+def test_ctrl_c_stops_every_net_and_resume_finishes_them(tmp_path, capsys):
+    out = tmp_path / "exp"
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "resviz", "experiment", "degradation", *SMALL, "--iters", "40",
+                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    seen = []
+    for line in proc.stderr:  # not a terminal: each net prints a line every 10 % of its schedule
+        seen.append(line)
+        if line.lstrip().startswith("resnet14 ["):
+            break  # every net has trained its first steps
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=120)
+    err = "".join(seen) + rest
+    assert proc.returncode == 1, err
+    assert "stopping every net after its current step" in err
+    assert f"continue with: resviz experiment degradation --resume {out}" in err
+    assert "| plain14 |" in stdout  # the summary of what there is
+    statuses = {n: RunReader(out / n).status() for n in ("plain8", "plain14", "resnet8", "resnet14")}
+    assert {s.status for s in statuses.values()} == {"stopped"}
+    assert len({s.step for s in statuses.values()}) == 1  # a group stop: every net at the same step
+    assert not json.loads((out / "summary.json").read_text())["complete"]
+
+    assert main(["experiment", "degradation", "--resume", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "What the paper expects" in captured.out and "continue with" not in captured.err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["complete"] and len(summary["claims"]) == 4
+    assert {RunReader(out / n).status().step for n in statuses} == {40}
+
+
+def test_resume_refuses_new_settings_in_one_line(tmp_path, capsys):
+    assert main(["experiment", "degradation", "--resume", str(tmp_path), "--iters", "5", "--depths", "8,14"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("resviz: error: ") and len(err.strip().splitlines()) == 1
+    assert "drop --depths, --iters" in err
+    assert main(["experiment", "degradation", "--resume", str(tmp_path)]) == 2
+    assert "not the folder of a degradation experiment" in capsys.readouterr().err
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_group_display_redraws_one_line_per_net_in_place(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")  # lines are cut to the terminal: a wrapped line breaks the redraw
+    out = _Tty()
+    progress = GroupProgress(["plain8", "resnet14"], [40, 40], 16, out=out)
+    progress.REDRAW_S = 0.0
+    plain, res = progress.sink(0), progress.sink(1)
+    plain.record(Record(step=10, scalars={"loss": 1.5, "train_error": 40.0, "images_per_s": 160.0}))
+    res.record(Record(step=10, scalars={"loss": 1.25, "train_error": 30.0, "images_per_s": 80.0, "test_error": 35.0}))
+    plain.event(Event(step=20, kind="lr_drop", detail={"lr": 0.01}))
+    res.event(Event(step=20, kind="lr_drop", detail={"lr": 0.01}))  # the same drop: said once
+    res.status(StatusChange("failed", "diverged", 12))
+    # ETA: (40 - 10) * 16 / 160 = 3 s and (40 - 12) * 16 / 80 = 5.6 s
+    assert progress.lines() == [
+        "  plain8 [######------------------] 10/40 loss 1.500 train  40.0%     160 img/s ETA 3s",
+        "resnet14 [#######-----------------] 12/40 loss 1.250 train  30.0% test  35.0%      80 img/s ETA 6s failed",
+    ]
+    text = out.getvalue()
+    assert text.count("step 20: lr drop lr 0.01") == 1 and "plain8: step 20" not in text
+    # drawn three times after the first (a record, the note, the failure): each moves up over
+    # the two lines drawn before (the note erases them first, and prints above)
+    assert text.count("\x1b[2F") == 3 and text.startswith("  plain8 [")
+    for line in text.replace("\x1b[2F", "").replace("\x1b[J", "").split("\n"):
+        assert len(line.replace("\x1b[K", "")) <= 59
