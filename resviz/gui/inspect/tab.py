@@ -126,6 +126,7 @@ class InspectTab(QtWidgets.QWidget):
         # the heatmaps, the strip and one of them at a time).
         self.views = QtWidgets.QTabWidget()
         self.views.setDocumentMode(True)
+        self.views.setUsesScrollButtons(False)  # three short titles fit; no unlabelled arrows
         for widget, title, tip in (
             (self.activations, "Activations", "The most active channels of each level on the image shown; click one "
              "to attribute it to the pixels"),
