@@ -16,7 +16,7 @@ from pyqtgraph.exporters import ImageExporter, SVGExporter
 from ..core.errors import ResvizError
 from .runs import Run
 
-__all__ = ["export_plot", "export_plots", "export_metrics", "safe_name"]
+__all__ = ["export_plot", "export_plots", "export_metrics", "safe_name", "ask_export_path"]
 
 
 def safe_name(text: str) -> str:
@@ -104,3 +104,20 @@ def export_metrics(run: Run, path: str | Path) -> int:
         return export_run(run.run_dir, path, "csv")
     except OSError as exc:
         raise ResvizError(f"cannot write {path}: {exc.strerror or exc}; choose another file") from exc
+
+
+def ask_export_path(parent, title: str, name: str, filters: str) -> Path | None:
+    """Ask where to save ``name`` (in the last export folder); the chosen filter's suffix
+    when the name has none. None when the user cancels; the folder is remembered."""
+    from PySide6 import QtWidgets
+
+    from . import settings
+
+    start = Path(settings.value("paths/last_export", str(Path.home()))) / name
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(start), filters)
+    if not path:
+        return None
+    if not Path(path).suffix:
+        path += "." + chosen.split("*.")[-1].rstrip(")")
+    settings.settings().setValue("paths/last_export", str(Path(path).parent))
+    return Path(path)

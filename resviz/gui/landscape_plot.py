@@ -132,6 +132,7 @@ class LandscapePlot(QtWidgets.QStackedWidget):
                 m.centre.setData([], [])
                 m.plot.setTitle("")
                 m.hint.setColor(c.muted)
+                m.plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0.05)  # the span's default
                 continue
             a, b = r.alphas, r.betas
             da = float(a[1] - a[0]) if a.size > 1 else 1.0

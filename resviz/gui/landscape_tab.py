@@ -19,7 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.errors import ResvizError
 from . import settings
-from .export import export_plot
+from .export import ask_export_path, export_plot
 from .inspect.landscape_study import LandscapeSettings
 from .landscape_plot import LandscapePlot
 from .twin import TwinSearch, find_twin
@@ -182,7 +182,6 @@ class LandscapeTab(QtWidgets.QWidget):
             where = f"{s.data.name} training images" if s.data is not None else "its training images"
             self.net.setText(f"<b>Net</b>: {s.loaded.arch}{' (plain)' if s.loaded.model.is_plain else ''} from "
                              f"{Path(s.loaded.source).name}, loaded in the Inspect tab, on {where} · {self.twin.note}")
-        self.progress.setVisible(running or result is not None)
         if not running and result is not None:
             r = result.landscapes[0]
             self.progress.setValue(1000)
@@ -190,6 +189,7 @@ class LandscapeTab(QtWidgets.QWidget):
                                     f"{sum(x.seconds for x in result.landscapes):.1f} s")
         elif not running:
             self.progress.setValue(0)
+            self.progress.setFormat("not swept yet")
         self.note.setText(self._note())
         from .inspect.canvas import error_colour
 
@@ -244,16 +244,10 @@ class LandscapeTab(QtWidgets.QWidget):
         if result is None:
             return
         name = "-".join(r.name.split(" ")[0] for r in result.landscapes)
-        start = Path(settings.value("paths/last_export", str(Path.home()))) / f"landscape-{name}.png"
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export the loss landscape", str(start),
-            "PNG image (*.png);;SVG drawing (*.svg);;CSV (*.csv);;JSON (*.json)",
-        )
-        if not path:
+        path = ask_export_path(self, "Export the loss landscape", f"landscape-{name}.png",
+                               "PNG image (*.png);;SVG drawing (*.svg);;CSV (*.csv);;JSON (*.json)")
+        if path is None:
             return
-        if not Path(path).suffix:
-            path += "." + chosen.split("*.")[-1].rstrip(")")
-        settings.settings().setValue("paths/last_export", str(Path(path).parent))
         try:
             written = self.export_to(path)
         except ResvizError as exc:

@@ -65,7 +65,7 @@ class ChannelGrid(QtWidgets.QWidget):
         a = self.activations
         if a is None:
             return f"{self.level} level"
-        return f"{self.level} · {a.module} · top {len(a.channels)} of {a.total_channels}"
+        return f"{self.level} · top {len(a.channels)} of {a.total_channels}"
 
     def _grid(self) -> tuple[int, int, int, QtCore.QRect]:
         """(columns, rows, cell side, area) for the tiles."""
@@ -157,18 +157,18 @@ class ActivationsView(QtWidgets.QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         for level, grid in self.grids.items():
             grid.setToolTip(
-                f"The most active channels of the {level}-level output, most active first; "
-                "each scaled to its own range. Click one to enlarge it."
+                f"The most active channels of the {level}-level output (the stage that makes it), most active "
+                "first; each scaled to its own range. Click one to enlarge it and see what in the image drives it."
             )
             grid.channel_clicked.connect(self.enlarge)
             layout.addWidget(grid, 1)
-        picked = QtWidgets.QGridLayout()
+        picked = QtWidgets.QVBoxLayout()
         picked.setContentsMargins(0, 0, 0, 0)
         picked.setSpacing(2)
-        picked.addWidget(self.enlarged, 0, 0)
-        picked.addWidget(self.neuron, 0, 1, 2, 1)
-        picked.addWidget(self.what_it_sees, 1, 0)
-        layout.addLayout(picked, 2)
+        picked.addWidget(self.enlarged, 1)
+        picked.addWidget(self.what_it_sees)
+        layout.addLayout(picked, 1)
+        layout.addWidget(self.neuron, 1)
         session.look_changed.connect(self._on_look)
         session.neuron_changed.connect(self._draw_picked)
 

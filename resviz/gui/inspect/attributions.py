@@ -61,7 +61,7 @@ def fill_method_menu(combo: QtWidgets.QComboBox, specs=None) -> None:
         font.setBold(True)
         header.setData(font, QtCore.Qt.ItemDataRole.FontRole)
         for spec in group:
-            combo.addItem(f"   {spec.label}", spec.name)
+            combo.addItem(spec.label, spec.name)
             combo.setItemData(combo.count() - 1, _method_tip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
 
 
@@ -86,9 +86,9 @@ class AttributionView(QtWidgets.QWidget):
         for name in COLOUR_MAPS:
             self.cmap.addItem(name, name)
         self.cmap.setToolTip("Colour map of the heatmaps")
-        for combo in (self.method, self.cmap):
+        for combo, chars in ((self.method, 14), (self.cmap, 5)):
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)
+            combo.setMinimumContentsLength(chars)
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
@@ -270,13 +270,14 @@ class AttributionView(QtWidgets.QWidget):
             prefix = ("intact · " if intact else "after surgery · ") if both else ""
             for key, canvas in panels.items():
                 m = self.current_map(key, intact=intact)
-                where = prefix + _LEVEL_WORDS.get(key, "input pixels")
+                # Two rows of captions share the width: the short words there.
+                where = prefix + (key if both and key != INPUT_KEY else _LEVEL_WORDS.get(key, "input pixels"))
                 if m is None:
                     canvas.set_caption(f"{where} …" if s.busy and s.image is not None else where)
                     continue
-                module = _level_module_name(s, key)
+                module = "" if both else _level_module_name(s, key)
                 when = "cached" if m.cached else f"{m.seconds * 1000:.0f} ms"
-                what = f"ch. {m.channel}" if m.channel is not None else f"for ‘{m.target_name}’"
+                what = f"ch. {m.channel}" if m.channel is not None else f"‘{m.target_name}’" if both else f"for ‘{m.target_name}’"
                 canvas.set_caption(f"{where}{module} · {what} · {when}")
 
 

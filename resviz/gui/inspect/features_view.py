@@ -73,12 +73,6 @@ class ChannelDetail(QtWidgets.QWidget):
                                 "unit's receptive field at full size (grey: off the image). Click one to show its image")
         self.patches.patch_clicked.connect(session.show_test_image)
         self.neuron = NeuronView(session, min_side=96)
-        right = QtWidgets.QVBoxLayout()
-        right.setContentsMargins(0, 0, 0, 0)
-        here = QtWidgets.QLabel("In the image shown:")
-        here.setToolTip("The neuron view: this channel's activation attributed to the pixels of the image on the left")
-        right.addWidget(here)
-        right.addWidget(self.neuron, 1)
         top = QtWidgets.QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.back_button)
@@ -86,7 +80,7 @@ class ChannelDetail(QtWidgets.QWidget):
         body = QtWidgets.QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.addWidget(self.patches, 3)
-        body.addLayout(right, 2)
+        body.addWidget(self.neuron, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -212,12 +206,12 @@ class FeatureView(QtWidgets.QWidget):
         if s.data is not None:
             self.images.setToolTip(f"How many of the {len(s.data.test):,} test images of {s.data.name} the pass looks "
                                    "at (spread evenly over the split)")
-        self.progress.setVisible(running or result is not None)
         if not running and result is not None:
             self.progress.setValue(1000)
             self.progress.setFormat(f"{result.n_images:,} images, {result.seconds:.1f} s")
         elif not running:
             self.progress.setValue(0)
+            self.progress.setFormat("no pass yet")
         self.state.setText(self._state_text())
         self.state.setStyleSheet(f"color: {error_colour()};" if study.stale else "")
         if result is None:

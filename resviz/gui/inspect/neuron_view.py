@@ -42,9 +42,12 @@ class NeuronView(QtWidgets.QWidget):
                                "Gradients: summed along the path from the training-mean image")
         self.method.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.method.setMinimumContentsLength(8)
+        self.header = QtWidgets.QLabel("What in this image drives it:")
+        self.header.setToolTip(self.canvas.toolTip())
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
+        layout.addWidget(self.header)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.method)
         self.method.currentIndexChanged.connect(lambda _i: session.set_neuron_method(self.method.currentData()))
@@ -84,7 +87,7 @@ class NeuronView(QtWidgets.QWidget):
         when = "cached" if n.map.cached else f"{n.map.seconds * 1000:.0f} ms"
         self.canvas.set_rgb(
             overlay(prepared.display, heat, cmap=_CMAP, alpha=_ALPHA, signed=n.map.sign == "all"),
-            f"{level} ch. {channel} in this image · {when}",
+            f"{level} ch. {channel} · {when}",
         )
 
     def sizeHint(self) -> QtCore.QSize:

@@ -223,26 +223,23 @@ class InspectSession(QtCore.QObject):
 
     def pick_gallery(self, index: int) -> None:
         """Show test image ``index`` of the gallery."""
-        from ...core.inspect.images import DecodedImage
-
         g = self.gallery
-        if g is None or not 0 <= index < len(g.images):
-            return
-        label = g.classes[g.labels[index]] if g.labels[index] < len(g.classes) else str(g.labels[index])
-        self.set_image(DecodedImage.from_array(g.images[index], name=f"{g.name} test image {index} (labelled {label})"))
+        if g is not None and 0 <= index < len(g.images):
+            self._show_test_image(g.images[index], index, g.labels[index], g.name, g.classes)
 
     def show_test_image(self, index: int) -> None:
         """Show test image ``index`` of the whole test split (a patch's source image)."""
+        d = self.data
+        if d is not None and 0 <= index < len(d.test):
+            rgb = d.test.images[index]
+            rgb = (rgb.expand(3, -1, -1) if rgb.shape[0] == 1 else rgb).permute(1, 2, 0).contiguous().numpy()
+            self._show_test_image(rgb, index, int(d.test.labels[index]), d.name, d.classes)
+
+    def _show_test_image(self, rgb, index: int, label: int, data_name: str, classes: list[str]) -> None:
         from ...core.inspect.images import DecodedImage
 
-        d = self.data
-        if d is None or not 0 <= index < len(d.test):
-            return
-        rgb = d.test.images[index]
-        rgb = (rgb.expand(3, -1, -1) if rgb.shape[0] == 1 else rgb).permute(1, 2, 0).contiguous().numpy()
-        label = int(d.test.labels[index])
-        name = d.classes[label] if label < len(d.classes) else str(label)
-        self.set_image(DecodedImage.from_array(rgb, name=f"{d.name} test image {index} (labelled {name})"))
+        name = classes[label] if label < len(classes) else str(label)
+        self.set_image(DecodedImage.from_array(rgb, name=f"{data_name} test image {index} (labelled {name})"))
 
     # -- settings -------------------------------------------------------------------------
 
@@ -411,4 +408,4 @@ class InspectSession(QtCore.QObject):
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel every job and end every thread (the window is closing)."""
         ok = self.worker.shutdown(timeout)
-        return all([study.shutdown(timeout) for study in self.studies]) and ok
+        return all([study.shutdown(timeout) for study in self.studies]) and ok  # a list: every one ends
