@@ -148,7 +148,7 @@ class LandscapeTab(QtWidgets.QWidget):
         chosen = self.settings()
         self._remember(chosen)
         self.progress.setValue(0)
-        job = self.study.run(s.loaded, s.data, switches_of(s.blocks), chosen,
+        job = self.study.run(s.loaded, s.data, s.data_choice, switches_of(s.blocks), chosen,
                              twin=self.twin.checkpoint if twin else None, twin_note=self.twin.note if twin else "")
         return job is not None
 
@@ -179,7 +179,7 @@ class LandscapeTab(QtWidgets.QWidget):
         if s.loaded is None:
             self.net.setText(_NO_NET)
         else:
-            where = f"{s.data.name} training images" if s.data is not None else "its training images"
+            where = f"the training images of {s.data.name}" if s.data is not None else "its training images"
             self.net.setText(f"<b>Net</b>: {s.loaded.arch}{' (plain)' if s.loaded.model.is_plain else ''} from "
                              f"{Path(s.loaded.source).name}, loaded in the Inspect tab, on {where} · {self.twin.note}")
         if not running and result is not None:

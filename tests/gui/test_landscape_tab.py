@@ -35,9 +35,9 @@ def _mean_loss(loaded, split, n_images: int) -> float:
     import torch
     import torch.nn.functional as F
 
-    from resviz.core.inspect.features import spread_indices
+    from resviz.core.inspect.subset import limit_indices
 
-    idx = torch.from_numpy(spread_indices(len(split), n_images))
+    idx = torch.from_numpy(limit_indices(split.labels, n_images))  # the sweep's fixed subset
     with torch.no_grad():
         logits = loaded.model.eval()(loaded.preprocess.batch(split.images[idx]))
         return float(F.cross_entropy(logits, split.labels[idx]))

@@ -137,6 +137,8 @@ class InspectTab(QtWidgets.QWidget):
         ):
             self.views.addTab(widget, title)
             self.views.setTabToolTip(self.views.count() - 1, tip)
+        for arrow in self.views.tabBar().findChildren(QtWidgets.QToolButton):  # Qt's scroll arrows, if shown
+            arrow.setToolTip("Scroll the tabs")
         self.centre = _splitter(
             QtCore.Qt.Orientation.Vertical,
             _boxed("Attributions", self.attributions),

@@ -207,20 +207,23 @@ def landscapes(
     job: Job,
     *,
     loaded: LoadedModel,
-    data: DataSet,
     switches: Switches,
     settings: LandscapeSettings,
     twin: Path | None,
     twin_note: str,
+    train_of: Callable[[], DataSet],
     copy_of: Callable[[LoadedModel], Inspector],
     twin_of: Callable[[Path, DataSet], Inspector],
 ) -> TwinLandscapes:
     """The training loss around ``loaded`` (with ``switches``) and, given ``twin`` (a
-    checkpoint), around its twin, along the same seed's directions (Li et al. 2018)."""
+    checkpoint), around its twin, along the same seed's directions (Li et al. 2018), on the
+    training split ``train_of()`` gives."""
     from dataclasses import replace
 
     from ...core.inspect.evaluation import check_classes
 
+    data = train_of()
+    job.token.check()
     check_classes(loaded.model, loaded.classes, data.classes, data.name)
     inspector = copy_of(loaded)
     apply_switches(inspector, switches)
