@@ -210,14 +210,17 @@ class PatchGrid(QtWidgets.QWidget):
         self.update()
 
     def _pitch(self) -> tuple[int, int, int]:
-        """(columns, column width, patch side): near-square grid, as large as fits."""
+        """(columns, column width, patch side): the number of columns that makes the patches
+        largest in the widget's shape (a wide, low panel gets 5 x 2 rather than 3 x 3)."""
         n = max(1, len(self.patches))
-        cols = math.ceil(math.sqrt(n))
-        rows = math.ceil(n / cols)
         line = self.fontMetrics().height() + 2
-        pitch = max(8, self.width() // cols)
-        side = max(8, min(pitch - _GAP, (self.height() - _GAP) // rows - line - _GAP))
-        return cols, pitch, side
+
+        def fit(cols: int) -> tuple[int, int, int]:
+            rows = math.ceil(n / cols)
+            pitch = max(8, self.width() // cols)
+            return cols, pitch, max(8, min(pitch - _GAP, (self.height() - _GAP) // rows - line - _GAP))
+
+        return max((fit(cols) for cols in range(1, n + 1)), key=lambda f: (f[2], -f[0]))
 
     def cells(self) -> list[QtCore.QRect]:
         """Where each patch is drawn."""
@@ -242,8 +245,10 @@ class PatchGrid(QtWidgets.QWidget):
             _draw_pixels(p, rect, patch.qimage)
             p.setPen(QtGui.QColor(c.text))
             caption = QtCore.QRect(rect.center().x() - pitch // 2, rect.bottom() + 1, pitch, line)
-            text = p.fontMetrics().elidedText(f"{patch.value:.2f} · image {patch.image}",
-                                              QtCore.Qt.TextElideMode.ElideRight, caption.width())
+            text = f"{patch.value:.2f} · image {patch.image}"
+            if p.fontMetrics().horizontalAdvance(text) > caption.width():
+                text = f"{patch.value:.2f} · #{patch.image}"  # the tooltip says it in full
+            text = p.fontMetrics().elidedText(text, QtCore.Qt.TextElideMode.ElideRight, caption.width())
             p.drawText(caption, QtCore.Qt.AlignmentFlag.AlignCenter, text)
         p.end()
 
