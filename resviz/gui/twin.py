@@ -5,8 +5,9 @@ He et al. 2016 (section 4.1) compare each plain net with the residual net of the
 and recipe; Li et al. 2018 (Fig. 5) draw their loss surfaces side by side. The app's runs
 list (and the experiment folder on disk, ``<time>-<group>/<run>``, the layout ``resviz
 experiment`` writes) knows which run that is: the same family and depth, the other kind,
-the same data; first one in the same folder, else one with the same seed. This module
-finds it, and its checkpoint at the same step when there is one (else its latest).
+the same data; first one in the same folder with the same seed, then the one started closest
+in time. This module finds it, and its checkpoint at the same step when there is one (else
+its latest).
 """
 
 from __future__ import annotations
@@ -60,6 +61,18 @@ def _checkpoints(folder: Path) -> list[Path]:
         return []
 
 
+#: Folders beside the net's run folder that are looked into, at most.
+_MAX_BESIDE = 500
+
+
+def _started(folder: Path) -> float:
+    """When a run began: its config.json is written first."""
+    try:
+        return (folder / "config.json").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def _step(path: Path) -> int | None:
     m = re.search(r"(\d+)", path.stem)
     return int(m.group(1)) if m else None
@@ -82,7 +95,8 @@ def find_twin(source: str | Path, runs: Iterable[tuple[Path | None, dict[str, An
     for folder, cfg in runs:
         if folder is not None:
             candidates[Path(folder).resolve()] = dict(cfg)
-    for folder in own.parent.iterdir() if own.parent.is_dir() else ():
+    beside = sorted(own.parent.iterdir()) if own.parent.is_dir() else []
+    for folder in beside[:_MAX_BESIDE]:  # a runs root of thousands of runs is not read whole
         resolved = folder.resolve()
         if resolved not in candidates and folder.is_dir():
             cfg = _config(folder)
@@ -99,10 +113,17 @@ def find_twin(source: str | Path, runs: Iterable[tuple[Path | None, dict[str, An
     if not found:
         return TwinSearch(None, f"no {twin.name} run found beside {own.name} or in the runs list: train the twin "
                                 f"(the same depth, shortcuts {'off' if twin.plain else 'on'}) and try again")
-    same_folder = [f for f in found if f[0].parent == own.resolve().parent]
-    same_seed = [f for f in found if f[1].get("seed") == config.get("seed")]
-    folder, _cfg = max(same_folder or same_seed or found, key=lambda f: f[0].stat().st_mtime)
-    how = "in the same folder" if same_folder else "with the same seed" if same_seed else "(another seed)"
+    started = _started(own)
+
+    def rank(f: tuple[Path, dict[str, Any]]) -> tuple:
+        # The same folder and seed first (an experiment's pair), then the one started closest
+        # in time: the app's comparisons sit side by side in the runs root.
+        return (f[0].parent == own.resolve().parent, f[1].get("seed") == config.get("seed"),
+                -abs(_started(f[0]) - started))
+
+    folder, cfg = max(found, key=rank)
+    same_folder, same_seed = rank((folder, cfg))[:2]
+    how = ("in the same folder" if same_folder else "in another folder") + ("" if same_seed else ", another seed")
     checkpoints = _checkpoints(folder)
     if not checkpoints:
         return TwinSearch(None, f"{twin.name} ({folder.name}) has no checkpoint yet: wait for it to write one")

@@ -133,3 +133,27 @@ def test_find_twin_prefers_the_same_folder_and_says_why_not(twin_runs, tmp_path)
     loose = tmp_path / "weights.pt"
     loose.write_bytes(plain.read_bytes())
     assert find_twin(loose, []).checkpoint is None and "not loaded from a run folder" in find_twin(loose, []).note
+
+
+def test_find_twin_ranks_the_same_folder_and_seed_first(twin_runs, tmp_path):
+    import shutil
+
+    exp = tmp_path / "exp"
+    shutil.copytree(twin_runs["resnet8"].parent, exp)
+    other_seed = exp / "plain8-seed1"
+    shutil.copytree(exp / "plain8", other_seed)
+    config = json.loads((other_seed / "config.json").read_text())
+    (other_seed / "config.json").write_text(json.dumps({**config, "seed": 1}))
+    elsewhere = tmp_path / "elsewhere" / "plain8"
+    shutil.copytree(exp / "plain8", elsewhere)
+    listed = [(elsewhere, json.loads((elsewhere / "config.json").read_text()))]  # the runs list has it too
+    resnet = RunReader(exp / "resnet8").checkpoints()[-1]
+    assert find_twin(resnet, listed).checkpoint.parent.parent == exp / "plain8"  # same folder, same seed
+    shutil.rmtree(exp / "plain8")
+    found = find_twin(resnet, listed)
+    assert found.checkpoint.parent.parent == other_seed and "in the same folder, another seed" in found.note
+    shutil.rmtree(other_seed)
+    found = find_twin(resnet, listed)
+    assert found.checkpoint.parent.parent == elsewhere and "in another folder" in found.note
+    shutil.rmtree(elsewhere / "checkpoints")
+    assert find_twin(resnet, listed).checkpoint is None and "has no checkpoint yet" in find_twin(resnet, listed).note
