@@ -94,12 +94,14 @@ class LandscapePlot(QtWidgets.QStackedWidget):
 
     def show_results(self, results: tuple[Landscape, ...]) -> None:
         """Draw ``results`` (one or two nets of one sweep; empty: the hint)."""
-        from ..core.landscape import contour_levels
-
         self.results = tuple(results)
         two_d = not results or results[0].dims == 2
         self.setCurrentWidget(self.surface if two_d else self.curves)
-        self.levels = contour_levels(results, n=N_LEVELS) if results else np.zeros(0)
+        self.levels = np.zeros(0)
+        if results:  # core.landscape imports torch: not before there is something to draw
+            from ..core.landscape import contour_levels
+
+            self.levels = contour_levels(results, n=N_LEVELS)
         if two_d:
             self._draw_maps()
         else:

@@ -93,6 +93,7 @@ class LandscapeTab(QtWidgets.QWidget):
         self.study.progress.connect(self._on_progress)
         self.session.model_changed.connect(self._on_model)
         self.session.data_changed.connect(self._update)
+        window.engine.ready.connect(self._update)
         window.runs.run_added.connect(lambda _run: self._on_model())
         self._on_model()
 
@@ -200,9 +201,11 @@ class LandscapeTab(QtWidgets.QWidget):
         return self.twin.note.removeprefix("twin: ").split(" ", 1)[0]  # "plain14"
 
     def _note(self) -> str:
+        result = self.study.result
+        if not self.main.engine.is_ready:
+            return ""  # core.landscape imports torch: the window opens before it has loaded
         from ..core.landscape import BN_NOTE
 
-        result = self.study.result
         if result is None:
             return f"{BN_NOTE}; both nets along the same seed's directions."
         r = result.landscapes[0]
