@@ -86,7 +86,7 @@ class AttributionView(QtWidgets.QWidget):
         for name in COLOUR_MAPS:
             self.cmap.addItem(name, name)
         self.cmap.setToolTip("Colour map of the heatmaps")
-        for combo, chars in ((self.method, 14), (self.cmap, 5)):
+        for combo, chars in ((self.method, 8), (self.cmap, 5)):
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(chars)
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
@@ -96,7 +96,7 @@ class AttributionView(QtWidgets.QWidget):
         self.opacity.setToolTip("Heatmap opacity over the image: 0 shows the image only, 100 the heatmap only")
         controls = QtWidgets.QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        for label, widget, stretch in (("Method", self.method, 0), ("Target", self.target, 1),
+        for label, widget, stretch in (("Method", self.method, 2), ("Target", self.target, 1),
                                        ("Colours", self.cmap, 0), ("Opacity", self.opacity, 1)):
             text = QtWidgets.QLabel(label)
             text.setBuddy(widget)
