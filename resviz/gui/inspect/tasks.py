@@ -39,7 +39,7 @@ __all__ = ["open_model", "open_data", "decode", "switch", "view", "neuron", "les
 
 
 def open_model(
-    job: Job, *, source: str | Path, arch: str | None, data: DataChoice | None, fallback: DataChoice | None, cache=None
+    job: Job, *, source: str | Path, arch: str | None, data: DataChoice | None, fallback: DataChoice | None
 ) -> ModelReady:
     """Load weights (a file, a run folder, torchvision weights by name) and complete them
     from their test images (``data``, else the ones they were trained on, else ``fallback``)."""
@@ -49,7 +49,7 @@ def open_model(
     job.token.check()
     loaded, dataset, choice, notes = complete(raw, data or default_data(raw, fallback))
     job.token.check()
-    inspector = Inspector(loaded, cache=cache)
+    inspector = Inspector(loaded)
     warm_display()
     return ModelReady(
         raw, loaded, dataset, choice, tuple(notes), inspector, tuple(inspector.blocks()), gallery_of(dataset)
