@@ -1,5 +1,7 @@
 """``resviz screenshot OUT.png``: the main window rendered offscreen, optionally mid-training,
-or on its Inspect tab with a model and an image (``--inspect``).
+or on its Inspect tab with a model and an image (``--inspect``), optionally after surgery
+(``--surgery``), with what each channel sees (``--features``), a channel's neuron view
+(``--channel``), or on the Landscape tab after a sweep (``--landscape``).
 
 For the README's images and for tests: the window is built with fresh settings (never
 the user's), the engine loads, an optional run trains for ``--seconds``, and the window
@@ -47,6 +49,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gallery", type=int, default=0, metavar="N", help="which gallery test image --inspect shows (default 0)")
     p.add_argument("--method", default="gradcam", metavar="M", help="the attribution method shown (default gradcam)")
     p.add_argument("--lesion", type=int, metavar="N", help="with --inspect, run the lesion study on N test images first")
+    p.add_argument("--surgery", metavar="SWITCHES",
+                   help="with --inspect, switch blocks first: S2 turns block 2's shortcut off, F1 deletes block 1's "
+                   "residual branch; comma-separated (the attributions then show before and after)")
+    p.add_argument("--features", type=int, metavar="N",
+                   help="with --inspect, show what each channel sees, from a pass over N test images")
+    p.add_argument("--channel", metavar="LEVEL:C",
+                   help="with --inspect, pick channel C of a level (low, mid, high) for the neuron view; with "
+                   "--features, enlarged in the feature grid")
+    p.add_argument("--landscape", choices=("net", "twin"),
+                   help="show the Landscape tab after sweeping the net (twin: and its twin from the same comparison)")
+    p.add_argument("--landscape-dims", type=int, default=2, metavar="1|2", help="the --landscape sweep's directions (default 2)")
+    p.add_argument("--landscape-grid", type=int, default=11, metavar="G", help="points per axis of --landscape (default 11)")
+    p.add_argument("--landscape-images", type=int, default=200, metavar="N",
+                   help="training images per point of --landscape (default 200)")
     p.add_argument("--theme", choices=("dark", "light"), default="dark", help="palette (default dark)")
     p.add_argument("--size", default="1600x960", metavar="WxH", help="window size in pixels (default 1600x960)")
     p.set_defaults(run=run)
@@ -76,7 +92,8 @@ def _check_inspect(args: argparse.Namespace, folders: list[Path]) -> None:
     from ..core.inspect.methods import method_spec
 
     method_spec(args.method)
-    if args.inspect is None and args.checkpoint is None and args.lesion is None:
+    needs_tab = (args.lesion, args.surgery, args.features, args.channel, args.landscape)
+    if args.inspect is None and args.checkpoint is None and all(v is None for v in needs_tab):
         return
     if args.inspect is None:
         args.inspect = ""  # --checkpoint or --lesion alone: show the tab with a gallery image
@@ -88,6 +105,38 @@ def _check_inspect(args: argparse.Namespace, folders: list[Path]) -> None:
         raise ConfigError(f"--gallery must be 0 or more, not {args.gallery}")
     if args.lesion is not None and args.lesion < 1:
         raise ConfigError(f"--lesion must be at least 1 test image, not {args.lesion}")
+    if args.features is not None and args.features < 10:
+        raise ConfigError(f"--features must be at least 10 test images, not {args.features}")
+    args.switches = _switches(args.surgery)
+    args.picked = _channel(args.channel)
+    if args.landscape_dims not in (1, 2):
+        raise ConfigError(f"--landscape-dims must be 1 or 2, not {args.landscape_dims}")
+    if not 3 <= args.landscape_grid <= 51:
+        raise ConfigError(f"--landscape-grid must be 3 to 51 points, not {args.landscape_grid}")
+    if not 10 <= args.landscape_images <= 50_000:
+        raise ConfigError(f"--landscape-images must be 10 to 50,000, not {args.landscape_images}")
+
+
+def _switches(text: str | None) -> list[tuple[str, int]]:
+    """``S2,F1`` -> [("S", 2), ("F", 1)]: which switch of which block to turn off."""
+    out = []
+    for part in [p.strip() for p in (text or "").split(",") if p.strip()]:
+        kind, number = part[:1].upper(), part[1:]
+        if kind not in ("S", "F") or not number.isdigit():
+            raise ConfigError(f"--surgery {text}: write S<block> (shortcut off) or F<block> (residual branch "
+                              f"deleted), comma-separated, not {part!r}")
+        out.append((kind, int(number)))
+    return out
+
+
+def _channel(text: str | None) -> tuple[str, int] | None:
+    """``mid:3`` -> ("mid", 3)."""
+    if text is None:
+        return None
+    level, _, number = text.partition(":")
+    if level not in ("low", "mid", "high") or not number.isdigit():
+        raise ConfigError(f"--channel must look like mid:3 (a level: low, mid or high, and a channel), not {text!r}")
+    return level, int(number)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -187,12 +236,51 @@ def _show_inspect(app, window, args: argparse.Namespace, folders: list[Path]) ->
     else:
         tab.gallery.pick(min(args.gallery, tab.gallery.list.count() - 1))
     _wait(app, lambda: session.look is not None and not session.busy, 180.0)
-    tab.activations.enlarge("mid", 0)  # a channel large, instead of "click a channel"
+    _surgery(app, tab, args.switches)
+    if args.picked is None:
+        tab.activations.enlarge("mid", 0)  # a channel large, instead of "click a channel"
+    else:
+        session.pick_channel(*args.picked)
     if args.lesion:
+        tab.views.setCurrentWidget(tab.lesion)
         tab.lesion.limit.setValue(args.lesion)
         session.run_lesion(args.lesion)
         _wait(app, lambda: not session.study.running, 600.0)
+    if args.features:
+        tab.views.setCurrentWidget(tab.features)
+        tab.features.images.setValue(args.features)
+        session.run_features(args.features, 9)
+        _wait(app, lambda: not session.features.running, 600.0)
+        if args.picked is not None:
+            tab.features.open_channel(*args.picked)
+    _wait(app, lambda: not session.busy, 120.0)
+    if args.landscape:
+        _show_landscape(app, window, args)
     _wait(app, lambda: False, 0.5)
+
+
+def _surgery(app, tab, switches: list[tuple[str, int]]) -> None:
+    """Turn the listed switches off, as clicks on the block strip do."""
+    session = tab.session
+    for kind, index in switches:
+        if index >= len(session.blocks):
+            raise ResvizError(f"--surgery: the net has blocks 0 to {len(session.blocks) - 1}, not {index}")
+        (session.set_shortcut if kind == "S" else session.set_residual)(index, False)
+    _wait(app, lambda: not session.busy and session.switches_changed() == len(set(switches)), 120.0)
+
+
+def _show_landscape(app, window, args: argparse.Namespace) -> None:
+    """The Landscape tab after a sweep of the net (and its twin)."""
+    tab = next(window.tabs.widget(i) for i in range(window.tabs.count())
+               if window.tabs.widget(i).objectName() == "landscape_tab")
+    window.tabs.setCurrentWidget(tab)
+    tab.dims.setCurrentIndex(tab.dims.findData(args.landscape_dims))
+    tab.grid.setValue(args.landscape_grid)
+    tab.images.setValue(args.landscape_images)
+    if args.landscape == "twin" and tab.twin.checkpoint is None:
+        raise ResvizError(f"--landscape twin: {tab.twin.note}")
+    tab.run(twin=args.landscape == "twin")
+    _wait(app, lambda: not tab.study.running, 600.0)
 
 
 def _wait(app, done, seconds: float) -> None:

@@ -16,7 +16,7 @@ from pyqtgraph.exporters import ImageExporter, SVGExporter
 from ..core.errors import ResvizError
 from .runs import Run
 
-__all__ = ["export_plot", "export_plots", "export_metrics", "safe_name"]
+__all__ = ["export_plot", "export_plots", "export_metrics", "safe_name", "ask_export_path"]
 
 
 def safe_name(text: str) -> str:
@@ -25,8 +25,9 @@ def safe_name(text: str) -> str:
     return "-".join(part for part in keep.split("-") if part) or "plot"
 
 
-def export_plot(plot: pg.PlotItem, path: str | Path, *, scale: float = 2.0) -> Path:
-    """Save one plot as ``.png`` (at ``scale`` times its on-screen size) or ``.svg``."""
+def export_plot(plot: pg.PlotItem | pg.GraphicsLayout, path: str | Path, *, scale: float = 2.0) -> Path:
+    """Save one plot (or a layout of plots) as ``.png`` (at ``scale`` times its on-screen
+    size) or ``.svg``."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
@@ -47,7 +48,7 @@ def export_plot(plot: pg.PlotItem, path: str | Path, *, scale: float = 2.0) -> P
     return path
 
 
-def _export_svg(plot: pg.PlotItem, path: Path) -> None:
+def _export_svg(plot: pg.PlotItem | pg.GraphicsLayout, path: Path) -> None:
     """pyqtgraph's SVG exporter, or Qt's own SVG generator where that one fails.
 
     pyqtgraph 0.14's exporter cannot parse the closed paths ("... Z") that recent Qt
@@ -71,7 +72,8 @@ def _export_svg(plot: pg.PlotItem, path: Path) -> None:
     generator.setFileName(str(path))
     generator.setSize(QSize(w, h))
     generator.setViewBox(QRectF(0, 0, w, h))
-    generator.setTitle(plot.titleLabel.text or "resviz plot")
+    title = getattr(plot, "titleLabel", None)
+    generator.setTitle((title.text if title is not None else "") or "resviz plot")
     generator.setDescription("exported by resviz")
     painter = QPainter(generator)
     try:
@@ -81,7 +83,7 @@ def _export_svg(plot: pg.PlotItem, path: Path) -> None:
         painter.end()
 
 
-def export_plots(plots: dict[str, pg.PlotItem], folder: str | Path) -> list[Path]:
+def export_plots(plots: dict[str, pg.PlotItem | pg.GraphicsLayout], folder: str | Path) -> list[Path]:
     """Save every named plot as ``NAME.png`` and ``NAME.svg`` in ``folder``."""
     folder = Path(folder)
     written = []
@@ -102,3 +104,20 @@ def export_metrics(run: Run, path: str | Path) -> int:
         return export_run(run.run_dir, path, "csv")
     except OSError as exc:
         raise ResvizError(f"cannot write {path}: {exc.strerror or exc}; choose another file") from exc
+
+
+def ask_export_path(parent, title: str, name: str, filters: str) -> Path | None:
+    """Ask where to save ``name`` (in the last export folder); the chosen filter's suffix
+    when the name has none. None when the user cancels; the folder is remembered."""
+    from PySide6 import QtWidgets
+
+    from . import settings
+
+    start = Path(settings.value("paths/last_export", str(Path.home()))) / name
+    path, chosen = QtWidgets.QFileDialog.getSaveFileName(parent, title, str(start), filters)
+    if not path:
+        return None
+    if not Path(path).suffix:
+        path += "." + chosen.split("*.")[-1].rstrip(")")
+    settings.settings().setValue("paths/last_export", str(Path(path).parent))
+    return Path(path)

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 TABS: tuple[tuple[str, str], ...] = (
     ("Train", "resviz.gui.train_tab:TrainTab"),
     ("Inspect", "resviz.gui.inspect:InspectTab"),
+    ("Landscape", "resviz.gui.landscape_tab:LandscapeTab"),  # follows the Inspect tab's net (issue #13)
 )
 
 

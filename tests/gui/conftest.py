@@ -140,3 +140,17 @@ def drop_paths(window, paths) -> bool:
                                 QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
         window.dropEvent(drop)
     return enter.isAccepted()
+
+
+@pytest.fixture(scope="session")
+def twin_runs(tmp_path_factory, digits):
+    """One comparison's folder: resnet8 and its plain twin, 20 steps each, a checkpoint at 20."""
+    from resviz.core.train import Trainer
+
+    folder = tmp_path_factory.mktemp("comparison") / "20250101-000000-degradation"
+    runs = {}
+    for name, plain in (("plain8", True), ("resnet8", False)):
+        config = tiny_config(iters=20, checkpoint_every=20, eval_every=20, telemetry_every=10, device="cpu", plain=plain)
+        Trainer(config, run_dir=folder / name, dataset=digits).run()
+        runs[name] = folder / name
+    return runs

@@ -56,6 +56,7 @@ def test_lesion_study_shows_bars_and_exports(window, qtbot, tiny_run, tmp_path):
     tab = inspect_tab(window)
     load_into(tab, qtbot, tiny_run)
     panel = tab.lesion
+    tab.views.setCurrentWidget(panel)  # its tab in front, as a person clicking Run has it
     assert panel.run.isEnabled() and not panel.export.isEnabled() and panel.limit.value() == 1000
     panel.limit.setValue(120)
     panel.run.click()

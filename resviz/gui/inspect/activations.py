@@ -4,7 +4,8 @@ Each level's output (the stage that makes it; DESIGN.md "one mapping per archite
 is shown as a grid of its most active channels, ranked by mean activation as the core
 returns them; each map is scaled to its own range so its structure shows whatever its
 strength (the strength is in the tooltip and the enlarged view). Clicking a channel
-shows it large beside the grids.
+shows it large beside the grids, and the neuron view (:mod:`.neuron_view`) attributes that
+channel to the image's pixels; "What it sees" opens the channel in the feature grid.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core.archs import LEVELS
 from ..theme import theme
 from .canvas import ImageCanvas, apply_lut, colour_lut, qimage_from_rgb
+from .neuron_view import NeuronView
 from .session import InspectSession
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ class ChannelGrid(QtWidgets.QWidget):
         a = self.activations
         if a is None:
             return f"{self.level} level"
-        return f"{self.level} · {a.module} · top {len(a.channels)} of {a.total_channels}"
+        return f"{self.level} · top {len(a.channels)} of {a.total_channels}"
 
     def _grid(self) -> tuple[int, int, int, QtCore.QRect]:
         """(columns, rows, cell side, area) for the tiles."""
@@ -133,50 +135,86 @@ class ChannelGrid(QtWidgets.QWidget):
 
 
 class ActivationsView(QtWidgets.QWidget):
-    """Three channel grids (low, mid, high) and the enlarged channel beside them."""
+    """Three channel grids (low, mid, high), the enlarged channel and its neuron view."""
+
+    #: "What it sees" was clicked for (level, channel).
+    see_features = QtCore.Signal(str, int)
 
     def __init__(self, session: InspectSession, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
         self.setObjectName("activations")
         self.grids = {level: ChannelGrid(level) for level in LEVELS}
-        self.enlarged = ImageCanvas("click a channel to enlarge it", min_side=72)
+        self.enlarged = ImageCanvas("click a channel to enlarge it", min_side=64)
         self.enlarged.setToolTip("The channel you clicked, large (scaled to its own range, viridis)")
+        self.neuron = NeuronView(session, min_side=64)
+        self.what_it_sees = QtWidgets.QPushButton("What it sees →")
+        self.what_it_sees.setToolTip("The test images where this channel responds most, cropped to its receptive "
+                                     "field (the tab 'What a channel sees')")
+        self.what_it_sees.setEnabled(False)
+        self.what_it_sees.clicked.connect(self._on_what_it_sees)
         layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         for level, grid in self.grids.items():
             grid.setToolTip(
-                f"The most active channels of the {level}-level output, most active first; "
-                "each scaled to its own range. Click one to enlarge it."
+                f"The most active channels of the {level}-level output (the stage that makes it), most active "
+                "first; each scaled to its own range. Click one to enlarge it and see what in the image drives it."
             )
             grid.channel_clicked.connect(self.enlarge)
             layout.addWidget(grid, 1)
-        layout.addWidget(self.enlarged, 1)
-        self._shown: tuple[str, int] | None = None
+        picked = QtWidgets.QVBoxLayout()
+        picked.setContentsMargins(0, 0, 0, 0)
+        picked.setSpacing(2)
+        picked.addWidget(self.enlarged, 1)
+        picked.addWidget(self.what_it_sees)
+        layout.addLayout(picked, 1)
+        layout.addWidget(self.neuron, 1)
         session.look_changed.connect(self._on_look)
+        session.neuron_changed.connect(self._draw_picked)
 
     def _on_look(self) -> None:
         look = self.session.look
         for level, grid in self.grids.items():
             grid.set_activations(None if look is None else look.activations.get(level))
-        if self._shown is not None and look is not None:
-            self.enlarge(*self._shown)
-        else:
+        self._draw_picked()
+
+    def _draw_picked(self) -> None:
+        """The picked channel large, when it is among the level's most active on this image."""
+        look, picked = self.session.look, self.session.channel
+        for grid in self.grids.values():
+            grid.selected = None
+            grid.update()
+        if look is None or picked is None or picked[0] not in look.activations:
             self.enlarged.set_rgb(None, "")
+            self.what_it_sees.setEnabled(picked is not None)
+            return
+        level, channel = picked
+        a = look.activations[level]
+        where = [i for i, c in enumerate(a.channels) if int(c) == channel]
+        self.what_it_sees.setEnabled(True)
+        if not where:
+            self.enlarged.set_rgb(None, f"{a.module} ch. {channel}")
+            self.enlarged.set_placeholder(f"ch. {channel} is not among this image's {len(a.channels)} most active")
+            return
+        position = where[0]
+        self.grids[level].selected = position
+        self.enlarged.set_rgb(
+            channel_rgb(a.maps[position]),
+            f"{a.module} ch. {channel} · mean {float(a.means[position]):.2g}",
+        )
 
     def enlarge(self, level: str, position: int) -> None:
-        """Show channel ``position`` (in the level's ranking) large."""
+        """Show channel ``position`` (in the level's ranking) large, and attribute it."""
         look = self.session.look
         if look is None or level not in look.activations:
             return
         a = look.activations[level]
         if not 0 <= position < len(a.channels):
             return
-        self._shown = (level, position)
-        for lvl, grid in self.grids.items():
-            grid.selected = position if lvl == level else None
-            grid.update()
-        self.enlarged.set_rgb(
-            channel_rgb(a.maps[position]),
-            f"{a.module} ch. {int(a.channels[position])} · mean {float(a.means[position]):.2g}",
-        )
+        self.enlarged.set_placeholder("click a channel to enlarge it")
+        self.session.pick_channel(level, int(a.channels[position]))
+        self._draw_picked()
+
+    def _on_what_it_sees(self) -> None:
+        if self.session.channel is not None:
+            self.see_features.emit(*self.session.channel)

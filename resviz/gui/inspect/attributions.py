@@ -1,5 +1,11 @@
 """Attributions overlaid on the image: side by side across low / mid / high for layer
-methods (Grad-CAM), one map for input-space methods (Saliency, IG ...).
+methods (Grad-CAM, conductance ...), one map for input-space methods (Saliency, IG ...).
+
+The method menu lists Captum's methods in three groups (issue #13): level methods, shown
+at each level; input methods, one map of the pixels; neuron methods, each level's most
+active channel attributed to the pixels. After shortcut surgery a second row shows the
+intact net's maps (as loaded, for the same image, method and level) above the altered
+net's: the intact ones come from the inspector's cache, so they cost nothing.
 
 The maps come from Captum through the session; here they are only normalised for
 display (:func:`resviz.core.inspect.display.heatmap`, numpy, once per map) and blended
@@ -10,12 +16,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from ...core.archs import LEVELS
 from ...core.inspect.display import overlay
 from ...core.inspect.methods import METHODS, method_spec
-from .canvas import ImageCanvas
+from .canvas import ImageCanvas, error_colour
 from .results import INPUT_KEY
 from .session import InspectSession
 
@@ -30,6 +36,34 @@ COLOUR_MAPS: tuple[str, ...] = ("inferno", "viridis", "magma", "turbo", "jet", "
 
 _LEVEL_WORDS = {"low": "low level", "mid": "mid level", "high": "high level"}
 
+#: The method menu's groups: a header, and which methods it holds.
+METHOD_GROUPS: tuple[tuple[str, object], ...] = (
+    ("Level methods: low · mid · high side by side", lambda m: m.uses_level and not m.uses_channel),
+    ("Input methods: one map of the pixels", lambda m: not m.uses_level),
+    ("Neuron methods: each level's most active channel", lambda m: m.uses_channel),
+)
+
+
+def fill_method_menu(combo: QtWidgets.QComboBox, specs=None) -> None:
+    """``combo`` gets every method of ``specs`` (default: all) under its group's header;
+    headers and separators cannot be chosen."""
+    specs = list(METHODS.values() if specs is None else specs)
+    for title, belongs in METHOD_GROUPS:
+        group = [m for m in specs if belongs(m)]
+        if not group:
+            continue
+        if combo.count():
+            combo.insertSeparator(combo.count())
+        combo.addItem(title)
+        header = combo.model().item(combo.count() - 1)
+        header.setFlags(QtCore.Qt.ItemFlag.NoItemFlags)  # a heading, not a choice
+        font = QtGui.QFont(combo.font())
+        font.setBold(True)
+        header.setData(font, QtCore.Qt.ItemDataRole.FontRole)
+        for spec in group:
+            combo.addItem(spec.label, spec.name)
+            combo.setItemData(combo.count() - 1, _method_tip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+
 
 class AttributionView(QtWidgets.QWidget):
     """Method, target class, colour map and opacity controls over one to three overlays."""
@@ -39,11 +73,10 @@ class AttributionView(QtWidgets.QWidget):
         self.session = session
         self.setObjectName("attributions")
         self.method = QtWidgets.QComboBox()
-        for spec in METHODS.values():
-            self.method.addItem(spec.label, spec.name)
-            self.method.setItemData(self.method.count() - 1, _method_tip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
-        self.method.setToolTip("Attribution method (Captum). Grad-CAM methods are shown at each level; "
-                               "the others attribute to the input pixels")
+        fill_method_menu(self.method)
+        self.method.setToolTip("Attribution method (Captum). Level methods are shown at the low, mid and high "
+                               "levels side by side; input methods attribute to the pixels; neuron methods explain "
+                               "each level's most active channel")
         self.target = QtWidgets.QComboBox()
         self.target.setToolTip("The class whose evidence is shown: the top-1 prediction, or any class "
                                "(also: click a prediction bar)")
@@ -53,9 +86,9 @@ class AttributionView(QtWidgets.QWidget):
         for name in COLOUR_MAPS:
             self.cmap.addItem(name, name)
         self.cmap.setToolTip("Colour map of the heatmaps")
-        for combo in (self.method, self.cmap):
+        for combo, chars in ((self.method, 8), (self.cmap, 5)):
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)
+            combo.setMinimumContentsLength(chars)
         self.opacity = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(50)
@@ -63,24 +96,36 @@ class AttributionView(QtWidgets.QWidget):
         self.opacity.setToolTip("Heatmap opacity over the image: 0 shows the image only, 100 the heatmap only")
         controls = QtWidgets.QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        for label, widget, stretch in (("Method", self.method, 0), ("Target", self.target, 1),
+        for label, widget, stretch in (("Method", self.method, 2), ("Target", self.target, 1),
                                        ("Colours", self.cmap, 0), ("Opacity", self.opacity, 1)):
             text = QtWidgets.QLabel(label)
             text.setBuddy(widget)
             controls.addWidget(text)
             controls.addWidget(widget, stretch)
-        self.panels: dict[str, ImageCanvas] = {}
-        row = QtWidgets.QHBoxLayout()
-        row.setContentsMargins(0, 0, 0, 0)
-        for key in (*LEVELS, INPUT_KEY):
-            canvas = ImageCanvas("the attribution appears here", min_side=72)
-            canvas.setToolTip(_panel_tip(key))
-            self.panels[key] = canvas
-            row.addWidget(canvas)
+        self.panels: dict[str, ImageCanvas] = {}  # the net as it is now
+        self.intact_panels: dict[str, ImageCanvas] = {}  # the net as loaded, after surgery
+        self.intact_header = QtWidgets.QLabel()
+        self.intact_header.setToolTip("The same image, method and level on the net as it was loaded, before any "
+                                      "switch of the block strip (from the cache: it costs nothing)")
+        self.altered_header = QtWidgets.QLabel()
+        self.altered_header.setToolTip("The net as the block strip has switched it now")
+        grid = QtWidgets.QGridLayout()
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(1)
+        grid.addWidget(self.intact_header, 0, 0, 1, 4)
+        grid.addWidget(self.altered_header, 2, 0, 1, 4)
+        for col, key in enumerate((*LEVELS, INPUT_KEY)):
+            for panels, row, tip in ((self.intact_panels, 1, "Intact net, as loaded. "), (self.panels, 3, "")):
+                canvas = ImageCanvas("the attribution appears here", min_side=56)
+                canvas.setToolTip(tip + _panel_tip(key))
+                panels[key] = canvas
+                grid.addWidget(canvas, row, col)
+        grid.setRowStretch(3, 1)
+        self._grid = grid
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
-        layout.addLayout(row, 1)
+        layout.addLayout(grid, 1)
         self._heat: dict[int, object] = {}  # id(map) -> (map, heatmap): normalised once per map
 
         self.method.currentIndexChanged.connect(self._on_method)
@@ -92,6 +137,7 @@ class AttributionView(QtWidgets.QWidget):
         session.look_changed.connect(self._fill_targets)
         session.model_changed.connect(self._fill_targets)
         session.image_changed.connect(self.redraw)
+        session.blocks_changed.connect(self._on_settings)
         session.busy_changed.connect(lambda _busy: self._captions())
         self._on_settings()
 
@@ -140,10 +186,30 @@ class AttributionView(QtWidgets.QWidget):
         self.target.blockSignals(True)
         self._select_target()
         self.target.blockSignals(False)
-        uses_level = method_spec(s.method).uses_level
-        for key, canvas in self.panels.items():
-            canvas.setVisible((key != INPUT_KEY) == uses_level)
+        self._show_panels()
         self.redraw()
+
+    def before_after(self) -> bool:
+        """Whether the intact net's maps are shown above the altered net's (after surgery)."""
+        return self.session.switches_changed() > 0
+
+    def _show_panels(self) -> None:
+        uses_level = method_spec(self.session.method).uses_level
+        both = self.before_after()
+        for key in self.panels:
+            wanted = (key != INPUT_KEY) == uses_level
+            self.panels[key].setVisible(wanted)
+            self.intact_panels[key].setVisible(wanted and both)
+        self.intact_header.setVisible(both)
+        self.altered_header.setVisible(both)
+        self._grid.setRowStretch(1, 1 if both else 0)  # a hidden row must not take the room
+        if both:
+            n = self.session.switches_changed()
+            self.intact_header.setText("<b>Intact net</b>, as loaded (before surgery)")
+            self.altered_header.setText(
+                f"<b style='color:{error_colour()}'>After surgery</b>: {n} switch{'es' if n != 1 else ''} "
+                "changed in the block strip"
+            )
 
     def set_colour_map(self, name: str) -> None:
         i = self.cmap.findData(name)
@@ -163,24 +229,28 @@ class AttributionView(QtWidgets.QWidget):
             self._heat.clear()
             self.redraw()
         elif key in self.panels:
-            shown = {id(m) for m in self.session.maps.values()}
+            shown = {id(m) for m in (*self.session.maps.values(), *self.session.intact_maps.values())}
             self._heat = {k: v for k, v in self._heat.items() if k in shown}
             self._draw(key)
+            self._draw(key, intact=True)
             self._captions()
 
     def redraw(self) -> None:
         for key in self.panels:
             self._draw(key)
+            self._draw(key, intact=True)
         self._captions()
 
-    def current_map(self, key: str) -> AttributionMap | None:
-        """The map shown in panel ``key`` when it belongs to the current method."""
-        m = self.session.maps.get(key)
+    def current_map(self, key: str, *, intact: bool = False) -> AttributionMap | None:
+        """The map shown in panel ``key`` (of the intact net: ``intact``) when it belongs to
+        the current method."""
+        maps = self.session.intact_maps if intact else self.session.maps
+        m = maps.get(key)
         return m if m is not None and m.method == self.session.method else None
 
-    def _draw(self, key: str) -> None:
-        canvas = self.panels[key]
-        m, prepared = self.current_map(key), self.session.prepared
+    def _draw(self, key: str, *, intact: bool = False) -> None:
+        canvas = (self.intact_panels if intact else self.panels)[key]
+        m, prepared = self.current_map(key, intact=intact), self.session.prepared
         if m is None or prepared is None:
             canvas.set_rgb(None)
             return
@@ -195,15 +265,20 @@ class AttributionView(QtWidgets.QWidget):
 
     def _captions(self) -> None:
         s = self.session
-        for key, canvas in self.panels.items():
-            m = self.current_map(key)
-            where = _LEVEL_WORDS.get(key, "input pixels")
-            if m is None:
-                canvas.set_caption(f"{where} …" if s.busy and s.image is not None else where)
-                continue
-            module = _level_module_name(s, key)
-            when = "cached" if m.cached else f"{m.seconds * 1000:.0f} ms"
-            canvas.set_caption(f"{where}{module} · for ‘{m.target_name}’ · {when}")
+        both = self.before_after()
+        for intact, panels in ((False, self.panels), (True, self.intact_panels)):
+            prefix = ("intact · " if intact else "after surgery · ") if both else ""
+            for key, canvas in panels.items():
+                m = self.current_map(key, intact=intact)
+                # Two rows of captions share the width: the short words there.
+                where = prefix + (key if both and key != INPUT_KEY else _LEVEL_WORDS.get(key, "input pixels"))
+                if m is None:
+                    canvas.set_caption(f"{where} …" if s.busy and s.image is not None else where)
+                    continue
+                module = "" if both else _level_module_name(s, key)
+                when = "cached" if m.cached else f"{m.seconds * 1000:.0f} ms"
+                what = f"ch. {m.channel}" if m.channel is not None else f"‘{m.target_name}’" if both else f"for ‘{m.target_name}’"
+                canvas.set_caption(f"{where}{module} · {what} · {when}")
 
 
 def _level_module_name(session: InspectSession, key: str) -> str:
@@ -214,8 +289,14 @@ def _level_module_name(session: InspectSession, key: str) -> str:
 
 
 def _method_tip(spec) -> str:
-    where = "at each level's output" if spec.uses_level else "to the input pixels"
-    return f"{spec.label}: Captum's {spec.captum}, attributing {where}"
+    if spec.uses_channel:
+        where = "one channel of each level to the input pixels (by default its most active one here)"
+    elif spec.uses_level:
+        where = "at each level's output"
+    else:
+        where = "to the input pixels"
+    captum = f"NoiseTunnel over {spec.inner}" if spec.inner else spec.captum
+    return f"{spec.label}: Captum's {captum}, attributing {where}"
 
 
 def _panel_tip(key: str) -> str:

@@ -12,7 +12,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..theme import theme
 
-__all__ = ["ImageCanvas", "qimage_from_rgb", "colour_lut", "apply_lut"]
+__all__ = ["ImageCanvas", "qimage_from_rgb", "colour_lut", "apply_lut", "error_colour"]
+
+
+def error_colour() -> str:
+    """The theme's colour for what went wrong or no longer holds (a name for style sheets)."""
+    return theme().colours.error
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QtGui.QImage:

@@ -21,7 +21,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ...core.errors import ResvizError
 from ...core.inspect.subset import describe_class_counts
 from .. import settings
-from ..export import export_plot
+from ..export import ask_export_path, export_plot
 from ..plots.base import PlotPanel, stage_ticks
 from ..runs import RunsModel
 from ..theme import theme
@@ -244,15 +244,10 @@ class LesionPanel(QtWidgets.QWidget):
         result = self.session.study.result
         if result is None:
             return
-        start = Path(settings.value("paths/last_export", str(Path.home()))) / f"lesion-{result.arch}.csv"
-        path, chosen = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Export the lesion study", str(start), "CSV (*.csv);;PNG image (*.png);;SVG drawing (*.svg)"
-        )
-        if not path:
+        path = ask_export_path(self, "Export the lesion study", f"lesion-{result.arch}.csv",
+                               "CSV (*.csv);;PNG image (*.png);;SVG drawing (*.svg)")
+        if path is None:
             return
-        if not Path(path).suffix:
-            path += "." + chosen.split("*.")[-1].rstrip(")")
-        settings.settings().setValue("paths/last_export", str(Path(path).parent))
         try:
             written = self.export_to(path)
         except ResvizError as exc:

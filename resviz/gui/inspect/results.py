@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ...core.data import DataSet
     from ...core.inspect import AttributionMap, BlockInfo, Inspector, LoadedModel, Look, PreparedImage
+    from ...core.landscape import Landscape
     from .sources import DataChoice, Gallery
 
 __all__ = [
@@ -27,7 +28,10 @@ __all__ = [
     "SeenImage",
     "MapReady",
     "ViewResult",
+    "NeuronReady",
+    "StudyProgress",
     "LesionProgress",
+    "TwinLandscapes",
 ]
 
 #: The key of the one map an input-space method gives (layer methods give one per level).
@@ -82,10 +86,16 @@ class SeenImage:
 
 @dataclass(frozen=True)
 class MapReady:
-    """One attribution map of a view job: ``key`` is a level or ``INPUT_KEY``."""
+    """One attribution map of a view job: ``key`` is a level or ``INPUT_KEY``.
+
+    ``intact`` maps are of the net as loaded, sent after the maps of the net after surgery
+    (for the before/after view); they come from the inspector's cache when the image was
+    attributed before the surgery.
+    """
 
     key: str
     map: AttributionMap
+    intact: bool = False
 
 
 #: The partial results of a view job, in the order they arrive.
@@ -93,8 +103,35 @@ ViewResult = SeenImage | MapReady
 
 
 @dataclass(frozen=True)
-class LesionProgress:
-    """How far a lesion study has got: ``done`` of ``total`` lesions evaluated."""
+class NeuronReady:
+    """One channel's activation attributed to the input pixels (the neuron view)."""
+
+    level: str
+    channel: int
+    map: AttributionMap
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    """How far a study in a thread of its own has got: ``done`` of ``total`` steps
+    (lesions, images, grid points)."""
 
     done: int
     total: int
+
+
+#: The lesion study's progress: ``done`` of ``total`` lesions evaluated.
+LesionProgress = StudyProgress
+
+
+@dataclass(frozen=True)
+class TwinLandscapes:
+    """Loss landscapes of the net shown and, when asked for, of its twin (same directions'
+    seed, one colour scale): the net's first."""
+
+    landscapes: tuple[Landscape, ...]
+    twin_note: str = ""  # which twin was used, or why there is none
+
+    @property
+    def nbytes(self) -> int:
+        return sum(r.nbytes for r in self.landscapes)

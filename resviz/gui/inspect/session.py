@@ -8,8 +8,10 @@ the object they show and follow its signals). It holds no ML logic: it sends eve
 
 Each job is a function of :mod:`resviz.gui.inspect.tasks` given what it needs now; its
 result comes back as a record of :mod:`resviz.gui.inspect.results` to an ``_on_*``
-handler here, which stores it and emits the signal of what changed. The lesion study,
-which runs in a thread of its own, keeps its state in :class:`LesionStudy` (``study``).
+handler here, which stores it and emits the signal of what changed. The studies that go
+over a whole split each run in a thread of their own and keep their state in a
+:class:`~.study.Study`: the lesion study (``study``), what each channel sees
+(``features``) and the loss landscape (``landscape``).
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from ...core.inspect.methods import METHODS, method_spec
 from ..engine import EngineLoader
 from . import tasks
 from .jobs import Job, JobWorker
+from .feature_study import FeatureStudy
+from .landscape_study import LandscapeStudy
 from .lesion_study import LesionStudy
-from .results import INPUT_KEY, DataReady, MapReady, ModelReady, SeenImage, ViewResult, switches_of
+from .results import INPUT_KEY, DataReady, MapReady, ModelReady, NeuronReady, SeenImage, ViewResult, switches_of
 from .sources import DataChoice, Gallery, leave_the_gui_a_core
+from .study import NetKey, net_identity
 
 if TYPE_CHECKING:
     from ...core.data import DataSet
@@ -43,7 +48,8 @@ class InspectSession(QtCore.QObject):
     data_changed = QtCore.Signal()  # data, gallery
     image_changed = QtCore.Signal()  # image (decoded), prepared (as the net sees it)
     look_changed = QtCore.Signal()  # look: predictions and activations
-    attribution_changed = QtCore.Signal(str)  # maps[key] arrived ("" : maps cleared)
+    attribution_changed = QtCore.Signal(str)  # maps[key] or intact_maps[key] arrived ("" : maps cleared)
+    neuron_changed = QtCore.Signal()  # channel picked, neuron_method or neuron (its map)
     settings_changed = QtCore.Signal()  # method or target
     blocks_changed = QtCore.Signal()  # blocks: the switches
     problem = QtCore.Signal(str, str)  # title, message (what went wrong, what to do)
@@ -57,8 +63,11 @@ class InspectSession(QtCore.QObject):
         self.worker = JobWorker("inspect", setup=leave_the_gui_a_core, parent=self)
         self.worker.busy_changed.connect(self.busy_changed)
         self.study = LesionStudy(parent=self)
-        self.study.message.connect(self.message)
-        self.study.problem.connect(self.problem)
+        self.features = FeatureStudy(parent=self)
+        self.landscape = LandscapeStudy(parent=self)
+        for study in self.studies:
+            study.message.connect(self.message)
+            study.problem.connect(self.problem)
         self.loaded: LoadedModel | None = None  # completed from the data set
         self.inspector: Inspector | None = None
         self.data: DataSet | None = None
@@ -68,12 +77,18 @@ class InspectSession(QtCore.QObject):
         self.prepared: PreparedImage | None = None  # the image as the loaded net sees it
         self.look: Look | None = None
         self.maps: dict[str, AttributionMap] = {}  # level or INPUT_KEY -> map
+        self.intact_maps: dict[str, AttributionMap] = {}  # the same, of the net as loaded (after surgery)
+        self.channel: tuple[str, int] | None = None  # (level, channel) of the neuron view
+        self.neuron_method = "neuron-gradient"
+        self.neuron: NeuronReady | None = None  # the picked channel attributed to the image's pixels
+        self.net_key: NetKey | None = None  # what the studies' results are of (net and images)
         self.method = "gradcam"
         self.target: int | None = None  # None: the top-1 prediction
         self.blocks: list[BlockInfo] = []  # depth order, switches as they are now
         self.original_blocks: list[BlockInfo] = []
         self._raw: LoadedModel | None = None  # as read from the file
         self._view_job: Job | None = None
+        self._neuron_job: Job | None = None
         self._look_stale = True
         if engine.is_ready:
             self._on_engine_ready()
@@ -81,7 +96,12 @@ class InspectSession(QtCore.QObject):
 
     def _on_engine_ready(self) -> None:
         self.worker.start()
-        self.study.start()
+        for study in self.studies:
+            study.start()
+
+    @property
+    def studies(self) -> tuple[LesionStudy, FeatureStudy, LandscapeStudy]:
+        return (self.study, self.features, self.landscape)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -121,16 +141,18 @@ class InspectSession(QtCore.QObject):
         return self.worker.submit(job, f"loading {name}", on_done=self._on_model, on_failed=failed)
 
     def _on_model(self, r: ModelReady) -> None:
-        self.study.forget(switches_of(r.blocks))  # a study of the net shown before would mislead
         self._raw, self.loaded, self.inspector = r.raw, r.loaded, r.inspector
         self.blocks, self.original_blocks = list(r.blocks), list(r.blocks)
-        self.target, self.prepared, self.look, self.maps = None, None, None, {}
+        self.target, self.prepared, self.look, self.maps, self.intact_maps = None, None, None, {}, {}
+        self.channel, self.neuron = None, None  # another net may have other channels
         self._look_stale = True
+        self._follow_net(r.loaded, r.data)  # a study of the net shown before would mislead
         self.model_changed.emit()
         self.blocks_changed.emit()
         self.settings_changed.emit()
         self.look_changed.emit()
         self.attribution_changed.emit("")
+        self.neuron_changed.emit()
         self._set_data(r.data, r.choice, r.gallery)
         self.message.emit(f"loaded {r.loaded.describe()}" + "".join(f"; {n}" for n in (*r.notes, *r.loaded.notes)))
         if self.image is not None:
@@ -154,10 +176,17 @@ class InspectSession(QtCore.QObject):
             return  # another net arrived meanwhile, with its own test images
         if r.inspector is not None:
             self.loaded, self.inspector = r.loaded, r.inspector
-            self.prepared, self.look, self.maps, self._look_stale = None, None, {}, True
+            self.prepared, self.look, self.maps, self.intact_maps, self._look_stale = None, None, {}, {}, True
             self.model_changed.emit()
             self._refresh()
+        self._follow_net(self.loaded, r.data)  # other test images: the studies' results were of others
         self._set_data(r.data, choice, r.gallery)
+
+    def _follow_net(self, loaded: LoadedModel | None, data: DataSet | None) -> None:
+        """Tell every study which net (and images) is shown now."""
+        self.net_key = net_identity(loaded, data) if loaded is not None else None
+        for study in self.studies:
+            study.forget(switches_of(self.blocks), self.net_key)
 
     def _set_data(self, dataset: DataSet, choice: DataChoice, gallery: Gallery) -> None:
         self.data, self.data_choice, self.gallery = dataset, choice, gallery
@@ -179,12 +208,13 @@ class InspectSession(QtCore.QObject):
     def set_image(self, image: DecodedImage) -> None:
         """Show a decoded image (a :class:`~resviz.core.inspect.DecodedImage`)."""
         self.image, self.prepared, self.look = image, None, None
-        self.target, self.maps = None, {}
+        self.target, self.maps, self.intact_maps, self.neuron = None, {}, {}, None
         self._look_stale = True
         self.image_changed.emit()
         self.look_changed.emit()
         self.attribution_changed.emit("")
         self.settings_changed.emit()
+        self.neuron_changed.emit()
         if image.notes:
             self.message.emit(f"{image.name}: " + "; ".join(image.notes))
         if self.inspector is None:
@@ -193,20 +223,30 @@ class InspectSession(QtCore.QObject):
 
     def pick_gallery(self, index: int) -> None:
         """Show test image ``index`` of the gallery."""
+        g = self.gallery
+        if g is not None and 0 <= index < len(g.images):
+            self._show_test_image(g.images[index], index, g.labels[index], g.name, g.classes)
+
+    def show_test_image(self, index: int) -> None:
+        """Show test image ``index`` of the whole test split (a patch's source image)."""
+        d = self.data
+        if d is not None and 0 <= index < len(d.test):
+            rgb = d.test.images[index]
+            rgb = (rgb.expand(3, -1, -1) if rgb.shape[0] == 1 else rgb).permute(1, 2, 0).contiguous().numpy()
+            self._show_test_image(rgb, index, int(d.test.labels[index]), d.name, d.classes)
+
+    def _show_test_image(self, rgb, index: int, label: int, data_name: str, classes: list[str]) -> None:
         from ...core.inspect.images import DecodedImage
 
-        g = self.gallery
-        if g is None or not 0 <= index < len(g.images):
-            return
-        label = g.classes[g.labels[index]] if g.labels[index] < len(g.classes) else str(g.labels[index])
-        self.set_image(DecodedImage.from_array(g.images[index], name=f"{g.name} test image {index} (labelled {label})"))
+        name = classes[label] if label < len(classes) else str(label)
+        self.set_image(DecodedImage.from_array(rgb, name=f"{data_name} test image {index} (labelled {name})"))
 
     # -- settings -------------------------------------------------------------------------
 
     def set_method(self, name: str) -> None:
         name = method_spec(name).name
         if name != self.method:
-            self.method, self.maps = name, {}
+            self.method, self.maps, self.intact_maps = name, {}, {}
             self.attribution_changed.emit("")
             self.settings_changed.emit()
             self._refresh()
@@ -214,7 +254,7 @@ class InspectSession(QtCore.QObject):
     def set_target(self, index: int | None) -> None:
         """The class to attribute (None: the top-1 prediction)."""
         if index != self.target:
-            self.target = index
+            self.target, self.intact_maps = index, {}
             self.settings_changed.emit()
             self._refresh()
 
@@ -259,7 +299,8 @@ class InspectSession(QtCore.QObject):
         if ins is self.inspector:
             self.blocks = list(blocks)
             self.blocks_changed.emit()
-            self.study.switches_moved(switches_of(self.blocks))
+            for study in self.studies:
+                study.switches_moved(switches_of(self.blocks))
 
     # -- predictions, activations, attributions ----------------------------------------------
 
@@ -282,6 +323,7 @@ class InspectSession(QtCore.QObject):
             method=self.method,
             target=self.target,
             look=self._look_stale,
+            intact=switches_of(self.original_blocks),
         )
         self._view_job = self.worker.submit(
             job,
@@ -289,6 +331,7 @@ class InspectSession(QtCore.QObject):
             on_partial=self._on_view,
             on_failed=lambda msg: self.problem.emit("Cannot attribute", msg),
         )
+        self._refresh_neuron()
 
     def _on_view(self, result: ViewResult) -> None:
         match result:
@@ -299,13 +342,54 @@ class InspectSession(QtCore.QObject):
                 if look is not None:
                     self.look, self._look_stale = look, False
                     self.look_changed.emit()
-            case MapReady(key=key, map=attribution):
-                self.maps[key] = attribution
+            case MapReady(key=key, map=attribution, intact=intact):
+                (self.intact_maps if intact else self.maps)[key] = attribution
                 self.attribution_changed.emit(key)
             case _:
                 raise TypeError(f"a view job sent {result!r}: add a case for it here")
 
-    # -- the lesion study -------------------------------------------------------------------
+    # -- the neuron view ----------------------------------------------------------------------
+
+    def pick_channel(self, level: str, channel: int) -> None:
+        """Attribute ``channel`` of ``level`` to the image's pixels (the neuron view)."""
+        if (level, channel) != self.channel:
+            self.channel, self.neuron = (level, int(channel)), None
+            self.neuron_changed.emit()
+            self._refresh_neuron()
+
+    def set_neuron_method(self, name: str) -> None:
+        """Neuron Gradient or Neuron Integrated Gradients (a method with ``uses_channel``)."""
+        name = method_spec(name).name
+        if name != self.neuron_method:
+            self.neuron_method, self.neuron = name, None
+            self.neuron_changed.emit()
+            self._refresh_neuron()
+
+    def _refresh_neuron(self) -> None:
+        if self._neuron_job is not None:
+            self._neuron_job.cancel()
+            self._neuron_job = None
+        ins, image = self.inspector, self.image
+        if ins is None or image is None or self.channel is None:
+            return
+        level, channel = self.channel
+        job = partial(
+            tasks.neuron, inspector=ins, image=image, prepared=self.prepared, method=self.neuron_method,
+            level=level, channel=channel,
+        )
+        self._neuron_job = self.worker.submit(
+            job,
+            f"{METHODS[self.neuron_method].label} of {level}-level channel {channel}",
+            on_done=self._on_neuron,
+            on_failed=lambda msg: self.problem.emit("Cannot attribute the channel", msg),
+        )
+
+    def _on_neuron(self, r: NeuronReady) -> None:
+        if (r.level, r.channel) == self.channel and r.map.method == self.neuron_method:
+            self.neuron = r
+            self.neuron_changed.emit()
+
+    # -- the studies --------------------------------------------------------------------------
 
     def run_lesion(self, limit: int | None) -> Job | None:
         """Veit et al.'s lesion study of the net as switched now, on the test split, in the
@@ -314,7 +398,14 @@ class InspectSession(QtCore.QObject):
             return None
         return self.study.run(self.loaded, self.data, switches_of(self.blocks), limit)
 
+    def run_features(self, limit: int, k: int) -> Job | None:
+        """What each channel sees: the feature pass of the net as switched now over ``limit``
+        test images, in its own thread (None: no net or test images, or a pass is running)."""
+        if self.loaded is None or self.data is None:
+            return None
+        return self.features.run(self.loaded, self.data, switches_of(self.blocks), limit=limit, k=k)
+
     def shutdown(self, timeout: float = 5.0) -> bool:
-        """Cancel every job and end both threads (the window is closing)."""
+        """Cancel every job and end every thread (the window is closing)."""
         ok = self.worker.shutdown(timeout)
-        return self.study.shutdown(timeout) and ok
+        return all([study.shutdown(timeout) for study in self.studies]) and ok  # a list: every one ends

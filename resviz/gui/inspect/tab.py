@@ -2,9 +2,11 @@
 
 Left: the model, the image as the net sees it, the top-5 predictions and the gallery
 of test images. Right, top to bottom: the attributions across low / mid / high (or one
-input map), the activations' channel grids, the block strip for shortcut surgery, and
-the lesion study. Every view follows the :class:`InspectSession`; the tab only
-turns drops, pastes, menu actions and remembered settings into session calls.
+input map; after surgery the intact net's above the altered one's), the block strip for
+shortcut surgery, and three views of the net in tabs: the activations' channel grids with
+the neuron view, what each channel sees over the test split (issue #13), and the lesion
+study. Every view follows the :class:`InspectSession`; the tab only turns drops, pastes,
+menu actions and remembered settings into session calls.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from .. import settings
 from ..train_tab import _splitter
 from .activations import ActivationsView
 from .attributions import COLOUR_MAPS, AttributionView
-from .canvas import ImageCanvas
+from .canvas import ImageCanvas, error_colour
+from .features_view import FeatureView
 from .gallery import GalleryView
 from .inputs import IMAGE_SUFFIXES, MODEL_SUFFIXES, clipboard_content, has_weights, sort_paths
 from .lesion_view import LesionPanel
@@ -72,6 +75,7 @@ class InspectTab(QtWidgets.QWidget):
         self.predictions = PredictionBars(s)
         self.attributions = AttributionView(s)
         self.activations = ActivationsView(s)
+        self.features = FeatureView(s)
         self.strip = BlockStrip(s)
         self.gallery = GalleryView(s)
         self.lesion = LesionPanel(s)
@@ -118,18 +122,34 @@ class InspectTab(QtWidgets.QWidget):
         bar = scroll.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_ScrollBarExtent)
         scroll.setMinimumWidth(max(300, left.minimumSizeHint().width() + bar + 4))
         self.strip.setMaximumHeight(140)
+        # The views of the whole net share one place: a tab each (1280 x 800 has room for
+        # the heatmaps, the strip and one of them at a time).
+        self.views = QtWidgets.QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.setUsesScrollButtons(False)  # three short titles fit; no unlabelled arrows
+        for widget, title, tip in (
+            (self.activations, "Activations", "The most active channels of each level on the image shown; click one "
+             "to attribute it to the pixels"),
+            (self.features, "What a channel sees", "Every level's most active channels by the test images where each "
+             "responds most (Zeiler & Fergus 2014)"),
+            (self.lesion, "Lesion study", "The test error with one block's residual branch deleted or shortcut "
+             "removed (Veit et al. 2016)"),
+        ):
+            self.views.addTab(widget, title)
+            self.views.setTabToolTip(self.views.count() - 1, tip)
+        for arrow in self.views.tabBar().findChildren(QtWidgets.QToolButton):  # Qt's scroll arrows, if shown
+            arrow.setToolTip("Scroll the tabs")
         self.centre = _splitter(
             QtCore.Qt.Orientation.Vertical,
             _boxed("Attributions", self.attributions),
-            _boxed("Activations: the most active channels per level", self.activations),
             self.strip,
-            _boxed("Lesion study (Veit et al. 2016)", self.lesion),
+            self.views,
         )
-        for i, stretch in enumerate((4, 3, 0, 3)):
+        for i, stretch in enumerate((4, 0, 4)):
             self.centre.setStretchFactor(i, stretch)
         # First-launch proportions (a splitter scales them to its height): the heatmaps
-        # get the most room, the strip what its buttons need.
-        self.centre.setSizes([300, 180, 115, 330])
+        # and the views share the room, the strip gets what its buttons need.
+        self.centre.setSizes([300, 115, 330])
         self.main_split = _splitter(QtCore.Qt.Orientation.Horizontal, scroll, self.centre)
         self.main_split.setStretchFactor(0, 0)
         self.main_split.setStretchFactor(1, 1)
@@ -152,6 +172,7 @@ class InspectTab(QtWidgets.QWidget):
         s.message.connect(lambda text: window.status.showMessage(text, 10_000))
         s.image_changed.connect(self._on_image)
         s.busy_changed.connect(self.activity.setVisible)
+        self.activations.see_features.connect(self._on_see_features)
         # Choices are written a moment after the last change: a QSettings write costs ~14 ms
         # here, far too much for every step of a dragged slider.
         self._remember = QtCore.QTimer(self)
@@ -174,6 +195,11 @@ class InspectTab(QtWidgets.QWidget):
 
     def splitters(self) -> dict[str, QtWidgets.QSplitter]:
         return {"main": self.main_split, "centre": self.centre}
+
+    def _on_see_features(self, level: str, channel: int) -> None:
+        """The activations' "What it sees": the channel in the feature grid."""
+        self.views.setCurrentWidget(self.features)
+        self.features.open_channel(level, channel)
 
     def _restore(self) -> None:
         s = settings.settings()
@@ -284,7 +310,7 @@ class InspectTab(QtWidgets.QWidget):
     def _on_image_problem(self, message: str) -> None:
         self.main.last_error = message
         self.image_problem.setText(message)
-        self.image_problem.setStyleSheet(f"color: {_error_colour()};")
+        self.image_problem.setStyleSheet(f"color: {error_colour()};")
         self.image_problem.show()
         self.main.status.showMessage(f"Cannot use this image: {message}", 15_000)
 
@@ -300,12 +326,6 @@ class InspectTab(QtWidgets.QWidget):
         info += "".join(f" · {note}" for note in s.image.notes)
         self.image_info.setText(info)
         self.image.set_rgb(seen)
-
-
-def _error_colour() -> str:
-    from ..theme import theme
-
-    return theme().colours.error
 
 
 def _boxed(title: str, widget: QtWidgets.QWidget) -> QtWidgets.QGroupBox:

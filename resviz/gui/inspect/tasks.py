@@ -22,15 +22,20 @@ from typing import TYPE_CHECKING
 
 from ...core.archs import LEVELS
 from ...core.inspect.methods import method_spec
-from .results import INPUT_KEY, DataReady, LesionProgress, MapReady, ModelReady, SeenImage, Switches
+from .results import (
+    INPUT_KEY, DataReady, MapReady, ModelReady, NeuronReady, SeenImage, StudyProgress, Switches, TwinLandscapes,
+    switches_of,
+)
 from .sources import DataChoice, apply_switches, complete, default_data, gallery_of, warm_display
 
 if TYPE_CHECKING:
     from ...core.data import DataSet
     from ...core.inspect import BlockInfo, DecodedImage, Inspector, LesionResult, LoadedModel, PreparedImage
+    from ...core.inspect.features import TopActivations
     from .jobs import Job
+    from .landscape_study import LandscapeSettings
 
-__all__ = ["open_model", "open_data", "decode", "switch", "view", "lesion_study"]
+__all__ = ["open_model", "open_data", "decode", "switch", "view", "neuron", "lesion_study", "top_activations", "landscapes"]
 
 
 def open_model(
@@ -99,18 +104,67 @@ def view(
     method: str,
     target: int | None,
     look: bool,
+    intact: Switches | None = None,
 ) -> None:
     """What the net makes of ``image``, as partial results: a :class:`SeenImage` first
     (skipped when ``prepared`` is given and ``look`` is False: nothing in it is new), then
-    one :class:`MapReady` per level for a layer method, or one ``INPUT_KEY`` map."""
+    one :class:`MapReady` per level for a layer method, or one ``INPUT_KEY`` map.
+
+    When the net's switches differ from ``intact`` (the net as loaded), the same maps of
+    the intact net follow (``MapReady.intact``), for the before/after view: from the
+    inspector's cache when this image was attributed before the surgery, so they cost
+    nothing; the switches are put back even when the job is cancelled meanwhile.
+    """
     p = prepared or inspector.prepare(image)
     # One hand-over for both: each costs the GUI thread a wait for the GIL.
     seen = inspector.look(p) if look else None
     if prepared is None or seen is not None:
         job.emit(SeenImage(p, seen))
-    for level in LEVELS if method_spec(method).uses_level else (None,):
+    levels = LEVELS if method_spec(method).uses_level else (None,)
+    for level in levels:
         job.token.check()
         job.emit(MapReady(level or INPUT_KEY, inspector.attribute(p, method, level, target, token=job.token)))
+    now = switches_of(inspector.blocks())
+    if intact is None or now == intact:
+        return
+    apply_switches(inspector, intact)
+    try:
+        for level in levels:
+            job.token.check()
+            m = inspector.attribute(p, method, level, target, token=job.token)
+            job.emit(MapReady(level or INPUT_KEY, m, intact=True))
+    finally:
+        apply_switches(inspector, now)
+
+
+def neuron(
+    job: Job,
+    *,
+    inspector: Inspector,
+    image: DecodedImage,
+    prepared: PreparedImage | None,
+    method: str,
+    level: str,
+    channel: int,
+) -> NeuronReady:
+    """Channel ``channel`` of ``level`` attributed to the pixels of ``image`` (a neuron method:
+    what in the image drives that channel's mean activation)."""
+    p = prepared or inspector.prepare(image)
+    return NeuronReady(level, channel, inspector.attribute(p, method, level, token=job.token, channel=channel))
+
+
+def _progress(job: Job) -> Callable[[int, int], None]:
+    """A progress callback that sends at most a thousand :class:`StudyProgress` records,
+    however many steps the study has."""
+    last = [-1]
+
+    def progress(done: int, total: int) -> None:
+        per_mille = int(1000 * done / max(total, 1))
+        if per_mille != last[0]:
+            last[0] = per_mille
+            job.emit(StudyProgress(done, total))
+
+    return progress
 
 
 def lesion_study(
@@ -129,12 +183,65 @@ def lesion_study(
     check_classes(loaded.model, loaded.classes, data.classes, data.name)
     inspector = copy_of(loaded)
     apply_switches(inspector, switches)
-    last = [-1]
+    return inspector.lesion_study(data.test, limit=limit, token=job.token, progress=_progress(job))
 
-    def progress(done: int, total: int) -> None:
-        per_mille = int(1000 * done / max(total, 1))
-        if per_mille != last[0]:  # at most a thousand signals, whatever the net's depth
-            last[0] = per_mille
-            job.emit(LesionProgress(done, total))
 
-    return inspector.lesion_study(data.test, limit=limit, token=job.token, progress=progress)
+def top_activations(
+    job: Job,
+    *,
+    loaded: LoadedModel,
+    data: DataSet,
+    switches: Switches,
+    limit: int,
+    k: int,
+    copy_of: Callable[[LoadedModel], Inspector],
+) -> TopActivations:
+    """What each channel of each level sees: its ``k`` strongest units over ``limit`` test
+    images of ``data`` (Zeiler & Fergus 2014), on the feature thread's copy (``copy_of``)."""
+    inspector = copy_of(loaded)
+    apply_switches(inspector, switches)
+    return inspector.top_activations(data.test, k=k, limit=limit, token=job.token, progress=_progress(job))
+
+
+def landscapes(
+    job: Job,
+    *,
+    loaded: LoadedModel,
+    switches: Switches,
+    settings: LandscapeSettings,
+    twin: Path | None,
+    twin_note: str,
+    train_of: Callable[[], DataSet],
+    copy_of: Callable[[LoadedModel], Inspector],
+    twin_of: Callable[[Path, DataSet], Inspector],
+) -> TwinLandscapes:
+    """The training loss around ``loaded`` (with ``switches``) and, given ``twin`` (a
+    checkpoint), around its twin, along the same seed's directions (Li et al. 2018), on the
+    training split ``train_of()`` gives."""
+    from dataclasses import replace
+
+    from ...core.inspect.evaluation import check_classes
+
+    data = train_of()
+    job.token.check()
+    check_classes(loaded.model, loaded.classes, data.classes, data.name)
+    inspector = copy_of(loaded)
+    apply_switches(inspector, switches)
+    nets = [inspector]
+    if twin is not None:
+        nets.append(twin_of(twin, data))
+    report = _progress(job)
+    total = settings.points * len(nets)
+    out = []
+    for i, ins in enumerate(nets):
+        r = ins.landscape(
+            data.train, dims=settings.dims, grid=settings.grid, span=settings.span, n_images=settings.images,
+            seed=settings.seed, token=job.token, progress=lambda d, _t, base=i * settings.points: report(base + d, total),
+        )
+        out.append(r)
+    # The net as switched now, named so: its switches as loaded are those of ``loaded.model``.
+    as_loaded = zip(loaded.model.shortcuts(), loaded.model.residuals())
+    changed = sum((s != a) + (f != b) for (s, f), (a, b) in zip(switches, as_loaded))
+    if changed:
+        out[0] = replace(out[0], name=f"{out[0].name} ({changed} switch{'es' if changed != 1 else ''} changed)")
+    return TwinLandscapes(tuple(out), twin_note)
