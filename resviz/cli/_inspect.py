@@ -58,8 +58,9 @@ def inputs_of(args: argparse.Namespace) -> list[str | None]:
     return [args.checkpoint, getattr(args, "image", None), data if data and os.path.exists(data) else None]
 
 
-def load(args: argparse.Namespace):
-    """The model, and the data set when ``--data`` was given (sized for the model)."""
+def load(args: argparse.Namespace, *, splits: tuple[str, ...] = ("test",)):
+    """The model, and the data set when ``--data`` was given (sized for the model): only
+    the ``splits`` the verb uses are read (issue #9)."""
     from ..core.inspect import load_model
     from ..core.inspect.datasets import load_data_for
 
@@ -71,7 +72,7 @@ def load(args: argparse.Namespace):
     loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
     data = None
     if getattr(args, "data", None):
-        loaded, data = load_data_for(loaded, args.data, root=args.data_root)
+        loaded, data = load_data_for(loaded, args.data, root=args.data_root, splits=splits)
     for note in loaded.notes + (data.notes if data else []):
         note_line(note)
     return loaded, data

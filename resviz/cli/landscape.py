@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     for checkpoint, arch in zip(args.checkpoint, archs):
         one = argparse.Namespace(checkpoint=checkpoint, arch=arch, offline=args.offline, threads=args.threads,
                                  data=args.data, data_root=args.data_root)
-        loaded, data = load(one)
+        loaded, data = load(one, splits=("train",))  # the landscape is of the training loss
         for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
             note_line(note)
         arch = loaded.arch.replace("resnet", "plain", 1) if loaded.model.is_plain else loaded.arch

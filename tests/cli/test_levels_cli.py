@@ -135,3 +135,24 @@ def test_landscape_outputs_must_differ(ckpt, tmp_path, capsys):
     assert "--out and --csv name the same file" in _error(capsys)
     assert main(["landscape", "--checkpoint", ckpt, "--data", "digits", "--out", ckpt]) == 2
     assert "is also an input" in _error(capsys)
+
+
+def test_landscape_sweeps_the_training_split_of_a_folder(tmp_path, capsys):
+    """eval and lesion read only a folder's test split (issue #9); the landscape is of the
+    training loss, so it reads the training split: its point counts are training images."""
+    import torch
+
+    from resviz.core.models import build_model
+
+    for split, n in (("train", 6), ("test", 2)):
+        for c, colour in (("blue", (0, 0, 200)), ("red", (200, 0, 0))):
+            (tmp_path / "data" / split / c).mkdir(parents=True)
+            for i in range(n):
+                Image.new("RGB", (8, 8), tuple(max(0, v - 20 * i) for v in colour)).save(tmp_path / "data" / split / c / f"{i}.png")
+    torch.manual_seed(0)
+    net = build_model("resnet8", num_classes=2).eval()
+    ckpt = save_checkpoint(tmp_path / "r8.pt", checkpoint_dict(net, classes=["blue", "red"], mean=torch.full((3, 8, 8), 0.3), dataset="folder"))
+    out = tmp_path / "l.json"
+    assert main(["landscape", "--checkpoint", str(ckpt), "--data", str(tmp_path / "data"), "--dims", "1", "--grid", "3",
+                 "--images", "100", "--out", str(tmp_path / "l.png"), "--json", str(out)]) == 0
+    assert "on 12 training images" in capsys.readouterr().out  # all 12 of train/, none of test/

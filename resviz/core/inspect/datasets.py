@@ -40,7 +40,12 @@ def trained_data(loaded: LoadedModel) -> tuple[str, str | None, int | None] | No
 
 
 def load_data_for(
-    loaded: LoadedModel, spec: str | Path, *, root: str | Path | None = None, size: int | None = None
+    loaded: LoadedModel,
+    spec: str | Path,
+    *,
+    root: str | Path | None = None,
+    size: int | None = None,
+    splits: tuple[str, ...] = ("test",),
 ) -> tuple[LoadedModel, DataSet]:
     """Load the test split of ``spec`` (digits, cifar10, a folder) sized for ``loaded``, and the
     net completed from it: class names and input mean where the weights file recorded none.
@@ -48,10 +53,11 @@ def load_data_for(
     Only the test split is read (what eval, the lesion study and the gallery use), and the
     training mean only when the net needs it: reading CIFAR-10's 50,000 training images to
     look at its 10,000 test images took most of ``resviz eval``'s time (issue #9). The
-    returned data set's train split is empty unless ``spec`` is digits.
+    returned data set's train split is empty unless ``spec`` is digits, or ``splits`` asks
+    for it (the loss landscape is of the training loss).
     """
     spec = str(spec)
     data = load_dataset(
-        spec, root=root, size=size or data_size_for(loaded, spec), splits=("test",), mean=loaded.needs_data_mean
+        spec, root=root, size=size or data_size_for(loaded, spec), splits=splits, mean=loaded.needs_data_mean
     )
     return loaded.with_data(data.classes, data.mean), data
