@@ -30,16 +30,19 @@ log = logging.getLogger(__name__)
 Item = Record | Event | StatusChange
 
 
-def worker_threads(cpus: int | None = None) -> int | None:
-    """Torch threads for a training run in the app: leave the GUI a core on small machines.
+def worker_threads(cpus: int | None = None, preference: int | None = None) -> int | None:
+    """Torch threads for a training run in the app (None: torch's default); the one rule.
 
-    On the project's 2-core machine, shared with other work, two OpenMP threads are both
-    slower and worse for the GUI: whenever another process takes one core, every parallel
-    region waits for the descheduled thread (benchmarks/gui_latency.py, resnet20 on digits
-    under load: ~75 images/s with 2 threads against ~1,600 with 1). With more cores the
-    cost of one spare core is small, so keep one free up to 8 cores and leave torch's
-    default above.
+    ``preference`` is the user's choice in Preferences (0 or None: "auto"). Auto leaves
+    the GUI a core on small machines: on the project's 2-core machine, shared with other
+    work, two OpenMP threads are both slower and worse for the GUI whenever another
+    process takes one core, since every parallel region waits for the descheduled thread
+    (benchmarks/gui_latency.py, resnet20 on digits under load: ~75 images/s with 2 threads
+    against ~1,600 with 1). With more cores the cost of one spare core is small, so keep one
+    free up to 8 cores and leave torch's default above.
     """
+    if preference:
+        return max(1, int(preference))
     cpus = cpus or os.cpu_count() or 1
     if cpus > 8:
         return None
