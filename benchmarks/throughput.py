@@ -144,18 +144,35 @@ def parse_variant(name: str) -> dict:
             "bf16": "bf16" in parts[2:]}
 
 
-def build_trainer(arch: str, data: DataSet, batch_size: int, device: str, variant: str, telemetry: str) -> Trainer:
-    """A trainer for one variant; ``telemetry`` is k or "off" (no record until the end)."""
-    k = 10**9 if telemetry == "off" else int(telemetry)
-    cfg = TrainConfig(arch=arch, iters=10**9, batch_size=batch_size, device=device, telemetry_every=k,
+def build_trainer(arch: str, data: DataSet, batch_size: int, device: str, variant: str) -> Trainer:
+    """A trainer for one variant that never records, evaluates or checkpoints on its own:
+    :func:`timer` sets how often it records telemetry."""
+    cfg = TrainConfig(arch=arch, iters=10**9, batch_size=batch_size, device=device, telemetry_every=10**9,
                       eval_every=10**9, checkpoint_every=10**9, **parse_variant(variant))
     return Trainer(cfg, dataset=data)
+
+
+def timer(trainer: Trainer, telemetry: str):
+    """Seconds per step of ``trainer`` with telemetry every k steps (``telemetry``) or "off".
+
+    One trainer serves every telemetry setting (the loop reads ``telemetry_every`` at each
+    step), so a compiled variant compiles once; with ``steps`` a multiple of k, every round
+    holds the same number of records.
+    """
+    k = 10**9 if telemetry == "off" else int(telemetry)
+
+    def run(steps: int) -> float:
+        trainer.config.telemetry_every = k
+        return time_trainer(trainer, steps)
+
+    return run
 
 
 def interleaved(timers: dict, steps: int, rounds: int, warmup_steps: int) -> dict[str, list[float]]:
     """Seconds per step of every timer, ``rounds`` times, one round of each in turn (ABAB)."""
     for t in timers.values():
-        t(warmup_steps)
+        if warmup_steps:
+            t(warmup_steps)
     per_step: dict[str, list[float]] = {name: [] for name in timers}
     for _ in range(rounds):
         for name, t in timers.items():
@@ -163,32 +180,42 @@ def interleaved(timers: dict, steps: int, rounds: int, warmup_steps: int) -> dic
     return per_step
 
 
+def summarise(per_step: dict[str, list[float]], batch_size: int, compile_s: dict) -> dict:
+    """images/s (median round), the rounds, and each variant's compile time."""
+    out = {}
+    for name, times in per_step.items():
+        med = statistics.median(times)
+        out[name] = {"images_per_s": round(batch_size / med, 1), "s_per_step": med,
+                     "rounds_s_per_step": [round(t, 5) for t in times],
+                     "compile_s": compile_s.get(name.split("/")[0])}
+    return out
+
+
+def overheads(variants: dict, names: list[str], telemetry: list[str]) -> dict[str, float]:
+    """Per variant: seconds per step with telemetry every k over telemetry off."""
+    ks = [t for t in telemetry if t != "off"]
+    if not ks or "off" not in telemetry:
+        return {}
+    return {v: round(variants[f"{v}/tel{ks[0]}"]["s_per_step"] / variants[f"{v}/off"]["s_per_step"], 3)
+            for v in names if f"{v}/off" in variants}
+
+
 def measure_arch(arch: str, data: DataSet, args: argparse.Namespace) -> dict:
     """One architecture: every variant x telemetry setting, and the DataLoader baseline."""
     timers, compile_s = {}, {}
-    for variant in args.variants.split(","):
-        for tel in args.telemetry.split(","):
-            name = f"{variant}/tel{tel}" if tel != "off" else f"{variant}/off"
-            trainer = build_trainer(arch, data, args.batch_size, args.device, variant, tel)
-            compile_s[name] = round(trainer._warm_up(), 2) or None  # compile (if any), untimed
-            timers[name] = lambda s, tr=trainer: time_trainer(tr, s)
+    names, telemetry = args.variants.split(","), args.telemetry.split(",")
+    for variant in names:
+        trainer = build_trainer(arch, data, args.batch_size, args.device, variant)
+        compile_s[variant] = round(trainer._warm_up(), 2) or None  # compile (if any), untimed
+        for tel in telemetry:
+            timers[f"{variant}/tel{tel}" if tel != "off" else f"{variant}/off"] = timer(trainer, tel)
     if args.dataloader:
         base = DataLoaderBaseline(arch, data, args.batch_size, torch.device(args.device), args.workers)
         timers["dataloader"] = base.time
     per_step = interleaved(timers, args.steps, args.rounds, args.warmup_steps)
-    row: dict = {"arch": arch, "batch_size": args.batch_size, "variants": {}}
-    for name, times in per_step.items():
-        med = statistics.median(times)
-        row["variants"][name] = {"images_per_s": round(args.batch_size / med, 1), "s_per_step": med,
-                                 "rounds_s_per_step": [round(t, 5) for t in times],
-                                 "compile_s": compile_s.get(name)}
-    row["telemetry_overhead"] = {}
-    for variant in args.variants.split(","):
-        tel = [t for t in args.telemetry.split(",") if t != "off"]
-        if tel and "off" in args.telemetry.split(","):
-            on = row["variants"][f"{variant}/tel{tel[0]}"]["s_per_step"]
-            off = row["variants"][f"{variant}/off"]["s_per_step"]
-            row["telemetry_overhead"][variant] = round(on / off, 3)
+    row: dict = {"arch": arch, "batch_size": args.batch_size,
+                 "variants": summarise(per_step, args.batch_size, compile_s)}
+    row["telemetry_overhead"] = overheads(row["variants"], names, telemetry)
     if args.dataloader:
         best = min(v["s_per_step"] for k, v in row["variants"].items() if k != "dataloader")
         row["speedup_vs_dataloader"] = round(row["variants"]["dataloader"]["s_per_step"] / best, 2)
