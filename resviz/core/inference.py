@@ -23,7 +23,7 @@ from torch import nn
 
 from .models import ResNet
 
-__all__ = ["fold_bn", "fold_model", "inference_copy", "INFERENCE_CHANNELS_LAST"]
+__all__ = ["fold_bn", "fold_model", "inference_copy", "to_input_format", "INFERENCE_CHANNELS_LAST"]
 
 #: NHWC for inference on every device: measured on the project's CPU by
 #: benchmarks/lesion.py (folded NHWC against folded NCHW; numbers in its docstring).

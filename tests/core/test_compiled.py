@@ -19,7 +19,7 @@ import torch
 from resviz.core.models import build_model
 from resviz.core.train import QueueSink, TrainConfig, Trainer
 from resviz.core.train.compiled import StepForward, TrainStep, probed_forward, use_compile
-from resviz.core.train.records import Event, Record
+from resviz.core.records import Event, Record
 
 CPU = torch.device("cpu")
 

@@ -126,18 +126,28 @@ class ProbedBlock(nn.Module):
         traced function and return what it collected as outputs.
         """
         if not self.residual_on:
-            # Lesion: F := 0, so the output is relu(shortcut(x)) whatever the switch says.
-            return self.relu_out(self.shortcut(x))
+            return self.combine(x, None)
         out = self.residual(x, probe)
-        if self.shortcut_on or probe is not None:
+        identity = None
+        if probe is not None:
+            # Measured even with the shortcut off: how large F(x) is next to what the
+            # shortcut *would* carry is what tells plain and residual nets apart.
             identity = self.shortcut(x)
-            if probe is not None:
-                # Measured even with the shortcut off: how large F(x) is next to what the
-                # shortcut *would* carry is what tells plain and residual nets apart.
-                probe.ratio(out, identity)
-            if self.shortcut_on:
-                out = out + identity
-        return self.relu_out(out)
+            probe.ratio(out, identity)
+        return self.combine(x, out, identity)
+
+    def combine(self, x: Tensor, residual: Tensor | None, identity: Tensor | None = None) -> Tensor:
+        """The block's output from ``residual`` = F(x) computed already, switches as they are.
+
+        ``residual`` None (or ``residual_on`` off) is the lesion F := 0: relu(shortcut(x)).
+        The lesion study reuses the intact pass's F(x) through this instead of running the
+        branch again for a switched block (``identity``: shortcut(x), if already at hand).
+        """
+        if residual is None or not self.residual_on:
+            return self.relu_out(self.shortcut(x) if identity is None else identity)
+        if not self.shortcut_on:
+            return self.relu_out(residual)
+        return self.relu_out(residual + (self.shortcut(x) if identity is None else identity))
 
 
 class BasicBlock(ProbedBlock):
