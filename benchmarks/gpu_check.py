@@ -120,7 +120,7 @@ def part_throughput(args, s: dict, deadline: float) -> dict:
                 out["notes"].append(f"{arch} {variant}: skipped, {left:.0f} s left of the budget")
                 continue
             trainer = build_trainer(arch, data, s["batch"], args.device, variant)
-            compile_s[variant] = round(trainer._warm_up(), 2) or None
+            compile_s[variant] = round(trainer.warm_up(), 2) or None
             if compiled:
                 last_compile = compile_s[variant]
             # Steps per round: about round_s seconds, a multiple of k (same records each round).

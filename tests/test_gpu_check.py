@@ -65,7 +65,7 @@ def test_tiny_gpu_check_runs_every_part(tmp_path):
     assert set(variants) == {"eager-cl/tel2", "eager-cl/off", "compiled-cl/tel2", "compiled-cl/off"}
     assert all(v["images_per_s"] > 0 for v in variants.values())
     assert variants["compiled-cl/tel2"]["compile_s"] > 0 and variants["eager-cl/off"]["compile_s"] is None
-    assert set(parts["throughput"]["archs"]["resnet8"]["telemetry_overhead"]) == {"eager-cl", "compiled-cl"}
+    assert set(parts["throughput"]["archs"]["resnet8"]["telemetry_overhead"]) == {"eager-cl", "compiled-cl", "eager-cl/best", "compiled-cl/best"}
 
     sched = parts["schedule"]
     assert sched["status"] == "finished" and sched["steps_done"] == 40 and sched["milestones"] == [20, 30]

@@ -92,8 +92,8 @@ def _run(digits, compile: str, **kw):
     q = QueueSink()
     t = Trainer(cfg, dataset=digits, sinks=[q])
     before = copy.deepcopy(t.model.state_dict())
-    seconds = t._warm_up()
-    assert t._warm_up() == seconds  # a second warm-up is free
+    seconds = t.warm_up()
+    assert t.warm_up() == seconds  # a second warm-up is free
     # The warm-up compiles on real shapes but leaves no trace: BN statistics put back,
     # no gradients, no optimizer state; step 1 starts where an eager run's does.
     for name, value in t.model.state_dict().items():
