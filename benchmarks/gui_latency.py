@@ -70,7 +70,8 @@ def measure_stalls(window, app, seconds: float, threads: int | None) -> dict:
     """Train resnet20 in the window's worker with ``threads`` torch threads; time the ticks."""
     controls = window.train_tab.controls
     base = controls.base_config(arch="resnet20")
-    config = replace(base, iters=1_000_000, eval_every=500, telemetry_every=10, threads=threads)
+    # Eager: a run this long would compile on the CPU (train.compiled.use_compile), minutes of no steps.
+    config = replace(base, iters=1_000_000, eval_every=500, telemetry_every=10, threads=threads, compile="off")
     (run,) = window.session.enqueue([config])
     _wait(app, 60, until=lambda: len(run.history) >= 3)  # data loaded, first records in
     _wait(app, 2.0)  # past the start-up transient

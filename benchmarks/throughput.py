@@ -14,10 +14,18 @@ round of ``--steps`` steps each in turn (ABAB...), so that drifts in machine loa
 of them alike; the median round counts.
 
 Issue #3's target: telemetry every 10 steps costs at most 1.05x telemetry off. Issue #11:
-the same holds compiled, and the CPU defaults (TrainConfig.channels_last, compile="auto")
-follow what this shows on the project's machine. Measured 2026-12-01, AMD EPYC, 2 cores
-shared with other work (load 2-6), resnet20, batch 128, 2 torch threads, 3 rounds of 20:
-see the numbers in resviz/core/train/compiled.py (use_compile, CPU_CHANNELS_LAST).
+the same holds compiled, and the CPU defaults (TrainConfig.channels_last, compile="auto",
+resviz/core/train/compiled.py) follow what this shows on the project's machine:
+
+    --archs resnet20 --variants eager-nchw,eager-cl,compiled-cl --steps 10 --rounds 12 --threads 1
+    AMD EPYC, 2 cores shared with other work, load 2.1 falling to 1.2, batch 128, images/s
+    (median round / best round), telemetry every 10 | off:
+      eager NCHW           252 / 262 | 251 / 272    overhead 0.997 (best 1.035)
+      eager channels-last  312 / 328 | 318 / 331    overhead 1.021 (best 1.011)
+      compiled chan.-last  356 / 373 | 360 / 377    overhead 1.013 (best 1.012)
+    so channels-last is 1.25x NCHW, compiling 1.14x more (1.41x NCHW eager); compile 12 s from
+    a warm cache, minutes cold (see use_compile). Two torch threads on this shared machine
+    were slower and far noisier than one (a descheduled OpenMP thread stalls every op).
 """
 
 from __future__ import annotations

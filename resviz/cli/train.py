@@ -42,8 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
                    help="channels-last (NHWC) activations (default on: faster on CUDA and on this CPU)")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile the training step, with CUDA graphs on CUDA (default: on for CUDA, "
-                        "off for the CPU, where a first compile takes minutes)")
+                   help="torch.compile the training step, with CUDA graphs on CUDA (default: on for CUDA; on "
+                        "the CPU only for runs of 5M images or more, where a first compile of minutes pays)")
     p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
     p.add_argument("--telemetry-every", type=int, help="record telemetry every N iterations (default 10)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (default 1000, and at the end)")

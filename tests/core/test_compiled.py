@@ -56,6 +56,10 @@ def test_use_compile_decides_per_device():
     assert use_compile("auto", torch.device("cuda")) is True
     assert use_compile("auto", torch.device("cuda"), distributed=True) is False
     assert use_compile("auto", CPU) is False
+    # On the CPU only a long run pays for a cold compile: the paper's 64k x 128 does.
+    assert use_compile("auto", CPU, images=64_000 * 128) is True
+    assert use_compile("auto", CPU, images=600 * 128) is False
+    assert use_compile("auto", CPU, images=64_000 * 128, distributed=True) is False
     assert use_compile("on", CPU) is True and use_compile("off", torch.device("cuda")) is False
 
 

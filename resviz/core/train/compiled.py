@@ -51,17 +51,30 @@ __all__ = [
     "use_channels_last",
     "use_compile",
     "use_inductor_cache",
+    "CPU_COMPILE_MIN_IMAGES",
 ]
 
-def use_compile(setting: str | bool, device: torch.device, *, distributed: bool = False) -> bool:
+
+#: On the CPU, "auto" compiles only runs of at least this many training images (iters x
+#: batch): there a cold compile (minutes) is a few percent of the run (see use_compile).
+CPU_COMPILE_MIN_IMAGES = 5_000_000
+
+
+def use_compile(
+    setting: str | bool, device: torch.device, *, distributed: bool = False, images: int | None = None
+) -> bool:
     """Whether a run with ``compile=setting`` on ``device`` compiles its step.
 
-    "auto" compiles on CUDA (a launch-bound step gains several-fold from CUDA graphs) in a
-    single process. Under DDP "auto" stays eager: CUDA graphs do not capture DDP's
-    gradient all-reduce hooks, and ``--compile`` there compiles without them. On the CPU
-    "auto" stays eager too: benchmarks/throughput.py on the project's 2-core machine
-    (resnet20, batch 128, ABAB rounds, see :data:`CPU_COMPILE_NOTE`) gains little per step
-    against a cold compile that costs minutes, longer than the app's default run.
+    "auto" compiles on CUDA in a single process: a launch-bound step gains several-fold
+    from CUDA graphs (benchmarks/gpu_check.sh measures it). Under DDP "auto" stays eager:
+    CUDA graphs do not capture DDP's gradient all-reduce hooks (``"on"`` compiles without
+    them). On the CPU "auto" compiles only long runs (``images`` = iters x batch of at
+    least :data:`CPU_COMPILE_MIN_IMAGES`, e.g. the paper's 64k x 128 schedule):
+    benchmarks/throughput.py on the project's 2-core machine (AMD EPYC, shared; resnet20,
+    batch 128, one thread, 12 ABAB rounds; numbers in its docstring) gives the compiled
+    channels-last step 1.14x the images/s of the eager channels-last one (356 against 312),
+    while a cold compile of the two graphs takes minutes (12 s warm, from the cache): longer
+    than the app's default run of 600 iterations, a few percent of a 10-hour one.
     """
     if isinstance(setting, bool):
         return setting
@@ -69,10 +82,14 @@ def use_compile(setting: str | bool, device: torch.device, *, distributed: bool 
         return True
     if setting == "off":
         return False
-    return device.type == "cuda" and not distributed
+    if device.type == "cuda":
+        return not distributed
+    return device.type == "cpu" and not distributed and images is not None and images >= CPU_COMPILE_MIN_IMAGES
 
 
-#: Whether channels-last pays on the CPU (benchmarks/throughput.py; see use_channels_last).
+#: Whether channels-last pays on the CPU: on the project's machine (benchmarks/throughput.py,
+#: resnet20, batch 128, one thread, 12 ABAB rounds) eager NHWC trained at 312-318 images/s
+#: against 251-252 in NCHW, 1.25x; the compiled step is NHWC too (356-360).
 CPU_CHANNELS_LAST = True
 
 
@@ -119,14 +136,10 @@ def probed_forward(model: ResNet, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     what a compiled graph can return.
     """
     probe = Probe()
-    h = model.bn1(model.conv1(x))
-    if model.conv1.kernel_size == (3, 3):
-        probe.response(h)  # the CIFAR stem is a 3x3 layer too (Fig. 7 counts it)
-    h = model.maxpool(model.relu(h))
+    h = model.stem(x, probe)
     for block in model.blocks():
         h = block.probed(h, probe)
-    logits = model.fc(torch.flatten(model.avgpool(h), 1))
-    return logits, torch.stack(probe.residual_ratio), torch.stack(probe.response_std)
+    return model.head(h), torch.stack(probe.residual_ratio), torch.stack(probe.response_std)
 
 
 class StepForward(nn.Module):
