@@ -23,8 +23,8 @@ resviz/core/train/compiled.py) follow what this shows on the project's machine:
       eager NCHW           252 / 262 | 251 / 272    overhead 0.997 (best 1.035)
       eager channels-last  312 / 328 | 318 / 331    overhead 1.021 (best 1.011)
       compiled chan.-last  356 / 373 | 360 / 377    overhead 1.013 (best 1.012)
-    so channels-last is 1.25x NCHW, compiling 1.14x more (1.41x NCHW eager); compile 12 s from
-    a warm cache, minutes cold (see use_compile). Two torch threads on this shared machine
+    so channels-last is 1.25x NCHW, compiling 1.14x more (1.41x NCHW eager); the compile of
+    both graphs took 149 s cold (a fresh cache, load 1-4) and 12 s warm (see use_compile). Two torch threads on this shared machine
     were slower and far noisier than one (a descheduled OpenMP thread stalls every op).
 """
 

@@ -73,7 +73,7 @@ def use_compile(
     benchmarks/throughput.py on the project's 2-core machine (AMD EPYC, shared; resnet20,
     batch 128, one thread, 12 ABAB rounds; numbers in its docstring) gives the compiled
     channels-last step 1.14x the images/s of the eager channels-last one (356 against 312),
-    while a cold compile of the two graphs takes minutes (12 s warm, from the cache): longer
+    while a cold compile of the two graphs took 149 s (12 s warm, from the cache): longer
     than the app's default run of 600 iterations, a few percent of a 10-hour one.
     """
     if isinstance(setting, bool):
