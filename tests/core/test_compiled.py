@@ -177,3 +177,25 @@ def test_eager_resume_is_bit_exact(digits, tmp_path):
     assert resumed.run() == "finished"
     for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), f"{name} differs after resuming"
+
+
+def test_compiled_run_in_a_worker_thread(digits):
+    """The app trains in a thread: the compiled step works there too (same shapes as above,
+    so the Inductor cache of the test before is warm)."""
+    import threading
+
+    cfg = TrainConfig(arch="resnet8", iters=4, batch_size=32, lr=0.01, telemetry_every=2, eval_every=4,
+                      checkpoint_every=1000, device="cpu", compile="on")
+    q = QueueSink()
+    result: dict = {}
+
+    def train() -> None:
+        t = Trainer(cfg, dataset=digits, sinks=[q])
+        result["status"] = t.run()
+        result["compiled"] = t.train_step.compiled
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    thread.join(timeout=600)
+    assert result == {"status": "finished", "compiled": True}
+    assert [r.step for r in q.drain() if isinstance(r, Record)] == [2, 4]
