@@ -33,20 +33,6 @@ def apply_threads(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
 
 
-def cpu_model() -> str:
-    """The processor's name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
-    import platform
-
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def machine(args: argparse.Namespace | None = None) -> dict:
     """CPU model, cores, threads and load: a number measured under load is read differently."""
     import torch

@@ -12,8 +12,9 @@ under the issue's 8 minutes on one H100/H200). Parts:
    every 10 vs off, bf16 + channels-last (synthetic images; pixels do not change speed);
 2. ``dataloader``: the common reproduction's pipeline (ImageFolder of JPEGs, PIL
    transforms in DataLoader workers, eager fp32 model) on the same GPU and model;
-3. ``lockstep``: a lockstep group of plain20, plain56, resnet20, resnet56 against the same
-   nets one after the other, and vectorised twins (benchmarks/twins.py);
+3. ``lockstep``: a lockstep group of plain20, plain56, resnet20, resnet56 (eager, on
+   per-net CUDA streams) against the same nets one after the other, and vectorised twins
+   (benchmarks/twins.py);
 4. ``schedule``: resnet20's full paper schedule (64k iterations, batch 128, lr 0.1 / 10 at
    32k and 48k) on the CIFAR-10 archive, wall time, compile time, final test error;
 5. ``torchrun``: ``torchrun --nproc-per-node 1 -m resviz train`` for a few hundred steps,
@@ -184,46 +185,31 @@ def part_lockstep(args, s: dict, deadline: float) -> dict:
 
 
 def _lockstep_group(args, s: dict, deadline: float) -> dict:
-    """The group against the same nets one after the other (images/s summed over nets).
+    """The group against the same nets one after the other (images/s summed over nets), with
+    benchmarks/lockstep.py's two timers (the real loops, no run folders, built untimed).
 
-    Written against this interface (issue #11, the lockstep helper's class)::
-
-        group = LockstepGroup(configs, folder)   # one run folder per net inside ``folder``
-        statuses = group.run()                   # trains all in lockstep; final statuses
+    Eager (``compile="off"``): four cold compiles do not fit the part's budget, and eager is
+    where the group's per-net CUDA streams let small nets overlap. Compiled nets' images/s
+    are part 1's.
     """
     try:
-        from resviz.core.train.group import LockstepGroup
-    except ImportError:
-        return {"available": False, "note": "lockstep group not available (resviz.core.train.group.LockstepGroup "
-                                            "is not in this checkout)"}
+        from lockstep import time_group, time_one_after_another
+    except ImportError as exc:
+        return {"available": False, "note": f"lockstep group not available ({exc})"}
     from resviz.core.data import load_dataset
-    from resviz.core.train import TrainConfig, Trainer
+    from resviz.core.train import TrainConfig
 
     configs = [TrainConfig(arch=a, data=str(args.folder), iters=s["group_iters"], batch_size=s["batch"],
-                           device=args.device, eval_every=10**9, checkpoint_every=10**9) for a in s["group"]]
+                           device=args.device, eval_every=10**9, checkpoint_every=10**9, compile="off")
+               for a in s["group"]]
     dataset = load_dataset(str(args.folder))
-    tmp = Path(tempfile.mkdtemp(prefix="resviz-gpu-check-group-"))
     images = sum(c.iters * c.batch_size for c in configs)
-    try:
-        t0 = time.perf_counter()
-        try:
-            group = LockstepGroup(configs, tmp / "group")
-            statuses = group.run()
-        except TypeError as exc:
-            return {"available": True, "error": f"the group's API differs from what this part expects: {exc}"}
-        group_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        for i, c in enumerate(configs):
-            Trainer(c, run_dir=tmp / f"seq{i}", dataset=dataset).run()
-        seq_s = time.perf_counter() - t0
-    finally:
-        import shutil
-
-        shutil.rmtree(tmp, ignore_errors=True)
-    return {"available": True, "nets": s["group"], "iters": s["group_iters"], "statuses": statuses,
-            "group_images_per_s": round(images / group_s, 1), "one_after_the_other_images_per_s": round(images / seq_s, 1),
-            "group_over_sequential": round(seq_s / group_s, 3),
-            "note": "wall times include each net's warm-up (compile on CUDA), in both arms"}
+    group_s = time_group(configs, dataset)
+    seq_s = time_one_after_another(configs, dataset)
+    return {"available": True, "nets": s["group"], "iters": s["group_iters"], "compiled": False,
+            "group_images_per_s": round(images / group_s, 1),
+            "one_after_the_other_images_per_s": round(images / seq_s, 1),
+            "group_over_sequential": round(seq_s / group_s, 3)}
 
 
 class _Deadline:

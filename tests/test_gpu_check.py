@@ -73,8 +73,9 @@ def test_tiny_gpu_check_runs_every_part(tmp_path):
     assert parts["dataloader"]["images_per_s"] > 0
     twins = parts["lockstep"]["twins"]
     assert twins["max_logit_difference"] < 1e-4 and "vmap_speedup" in twins
-    group = parts["lockstep"]["group"]
-    assert group.get("available") is False or group.get("statuses"), group
+    group = parts["lockstep"]["group"]  # the lockstep group of main (resviz.core.train.group)
+    assert group["available"] and group["nets"] == ["plain8", "resnet8"], group
+    assert group["group_images_per_s"] > 0 and group["one_after_the_other_images_per_s"] > 0
     ddp = parts["torchrun"]
     assert ddp["returncode"] == 0 and ddp["status"] == "finished"
     assert ddp["world_size"] == 1 and ddp["backend"] == "gloo"  # a process group of one: DDP's path
