@@ -244,7 +244,7 @@ class _Deadline:
 
 def part_schedule(args, s: dict, deadline: float) -> dict:
     from resviz.core.data import load_dataset
-    from resviz.core.report import final_errors, load_history
+    from resviz.core.runs.history import load_history
     from resviz.core.train import TrainConfig, TrainControl, Trainer
 
     t_data = time.perf_counter()
@@ -260,7 +260,7 @@ def part_schedule(args, s: dict, deadline: float) -> dict:
         t0 = time.perf_counter()
         status = trainer.run()
         wall = time.perf_counter() - t0
-        errors = final_errors(load_history(Path(tmp) / "run"))
+        errors = load_history(Path(tmp) / "run").final_errors()
     compile_s = trainer.train_step.compile_seconds
     out = {"arch": cfg.arch, "iters": cfg.iters, "milestones": cfg.milestone_steps(), "status": status,
            "steps_done": trainer.step, "wall_s": round(wall, 1), "compile_s": round(compile_s, 1),
@@ -277,7 +277,7 @@ def part_schedule(args, s: dict, deadline: float) -> dict:
 
 
 def part_torchrun(args, s: dict, deadline: float) -> dict:
-    from resviz.core.report import final_errors, load_history
+    from resviz.core.runs.history import load_history
     from resviz.core.runs import RunReader
 
     with tempfile.TemporaryDirectory(prefix="resviz-gpu-check-ddp-") as tmp:
@@ -299,7 +299,7 @@ def part_torchrun(args, s: dict, deadline: float) -> dict:
             out.update(status=reader.status().status, world_size=reader.versions().get("world_size"),
                        backend=start.get("backend"), device=start.get("device"),
                        images_per_s=round(sum(r.scalars["images_per_s"] for r in records[-5:]) / max(len(records[-5:]), 1), 1),
-                       final_test_error=final_errors(load_history(run))["test_error"])
+                       final_test_error=load_history(run).final_errors()["test_error"])
             reader.close()
     return out
 
