@@ -9,10 +9,11 @@ steps one after the other (resviz's own :class:`~resviz.core.train.compiled.Trai
 eager or compiled). It lives here, not in ``resviz.core``, until a measurement says it
 wins (issue #11: "try it, measure it, keep it if it wins").
 
-Measured on the project's CPU (AMD EPYC, 2 cores, load 5-7, 1 thread), resnet20 twins,
-batch 128: the vmapped step took 2.0-2.9 s against 1.8-2.6 s for the two steps in turn
-(the batched convolutions become grouped ones, which oneDNN runs slower): it loses on the
-CPU. benchmarks/gpu_check.py measures it on a GPU. Prints JSON.
+Measured on the project's CPU (AMD EPYC, 2 shared cores, load 2-2.5, one thread), resnet20
+twins, batch 128, 4 ABAB rounds of 3 steps: 200 images/s vmapped against 262 for the two
+eager steps in turn, a speed-up of 0.76 (the batched convolutions become grouped ones,
+which oneDNN runs slower; the logits agree exactly): it loses on the CPU.
+benchmarks/gpu_check.py measures it on a GPU. Prints JSON.
 
     python benchmarks/twins.py [--depth 20] [--device cpu] [--steps 5] [--rounds 3]
 """
