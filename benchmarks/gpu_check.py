@@ -59,15 +59,15 @@ TARGETS = {"resnet20_images_per_s_telemetry_10": 45_000, "full_schedule_s": 180,
 def sizes(tiny: bool) -> dict:
     """Everything that differs between the real check and the tiny one (tests/)."""
     if tiny:
-        return dict(archs=["resnet8"], variants=["eager-cl", "compiled-cl"], batch=16, train_images=64,
-                    telemetry=2, round_s=0.2, min_steps=2, rounds=2, dl_steps=3, workers=1,
-                    group=["plain8", "resnet8"], group_iters=4, twin_depth=8, twin_steps=2,
-                    schedule_iters=40, schedule_eval=20, torchrun_iters=6, budget_scale=4.0)
-    return dict(archs=["resnet20", "resnet56", "resnet110"], variants=["eager-cl-bf16", "compiled-cl-bf16"],
-                batch=128, train_images=50_000, telemetry=10, round_s=0.5, min_steps=20, rounds=3,
-                dl_steps=60, workers=8, group=["plain20", "plain56", "resnet20", "resnet56"], group_iters=200,
-                twin_depth=20, twin_steps=50, schedule_iters=64_000, schedule_eval=500, torchrun_iters=300,
-                budget_scale=1.0)
+        return {"archs": ["resnet8"], "variants": ["eager-cl", "compiled-cl"], "batch": 16, "train_images": 64,
+                    "telemetry": 2, "round_s": 0.2, "min_steps": 2, "rounds": 2, "dl_steps": 3, "workers": 1,
+                    "group": ["plain8", "resnet8"], "group_iters": 4, "twin_depth": 8, "twin_steps": 2,
+                    "schedule_iters": 40, "schedule_eval": 20, "torchrun_iters": 6, "budget_scale": 4.0}
+    return {"archs": ["resnet20", "resnet56", "resnet110"], "variants": ["eager-cl-bf16", "compiled-cl-bf16"],
+                "batch": 128, "train_images": 50_000, "telemetry": 10, "round_s": 0.5, "min_steps": 20, "rounds": 3,
+                "dl_steps": 60, "workers": 8, "group": ["plain20", "plain56", "resnet20", "resnet56"], "group_iters": 200,
+                "twin_depth": 20, "twin_steps": 50, "schedule_iters": 64_000, "schedule_eval": 500, "torchrun_iters": 300,
+                "budget_scale": 1.0}
 
 
 # -- data ---------------------------------------------------------------------------------
@@ -101,8 +101,15 @@ def image_folder(data: Path, tmp: Path) -> Path:
 
 def part_throughput(args, s: dict, deadline: float) -> dict:
     import torch
-
-    from throughput import build_trainer, interleaved, overheads, summarise, synthetic_cifar, time_trainer, timer
+    from throughput import (
+        build_trainer,
+        interleaved,
+        overheads,
+        summarise,
+        synthetic_cifar,
+        time_trainer,
+        timer,
+    )
 
     data = synthetic_cifar(s["train_images"])
     out: dict = {"archs": {}, "notes": []}
@@ -158,7 +165,6 @@ def _counters() -> dict:
 
 def part_dataloader(args, s: dict, deadline: float) -> dict:
     import torch
-
     from throughput import DataLoaderBaseline
 
     base = DataLoaderBaseline(s["archs"][0], None, s["batch"], torch.device(args.device), s["workers"],
@@ -174,14 +180,13 @@ def part_dataloader(args, s: dict, deadline: float) -> dict:
 
 def part_lockstep(args, s: dict, deadline: float) -> dict:
     import torch
-
     from twins import measure
 
     out: dict = {}
     try:
         out["twins"] = measure(s["twin_depth"], torch.device(args.device), batch=s["batch"], steps=s["twin_steps"],
                                rounds=s["rounds"], bf16=True, deadline=deadline - 5)
-    except Exception as exc:  # the experiment must not take the group's numbers with it
+    except Exception as exc:  # noqa: BLE001  (the experiment must not take the group's numbers with it)
         out["twins"] = {"error": f"{type(exc).__name__}: {exc}"}
     out["group"] = _lockstep_group(args, s, deadline)
     return out
@@ -277,8 +282,8 @@ def part_schedule(args, s: dict, deadline: float) -> dict:
 
 
 def part_torchrun(args, s: dict, deadline: float) -> dict:
-    from resviz.core.runs.history import load_history
     from resviz.core.runs import RunReader
+    from resviz.core.runs.history import load_history
 
     with tempfile.TemporaryDirectory(prefix="resviz-gpu-check-ddp-") as tmp:
         run = Path(tmp) / "run"
@@ -287,7 +292,7 @@ def part_torchrun(args, s: dict, deadline: float) -> dict:
                "--iters", str(s["torchrun_iters"]), "--batch-size", str(s["batch"]), "--device", args.device,
                "--eval-every", str(s["torchrun_iters"]), "--quiet", "--out", str(run)]
         t0 = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=max(5, deadline - time.time() - 2),
+        res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=max(5, deadline - time.time() - 2),
                              env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
         wall = time.perf_counter() - t0
         out = {"command": " ".join(cmd[2:]), "returncode": res.returncode, "wall_s": round(wall, 1),
@@ -330,7 +335,7 @@ def _child(args, part: str, budget: float, folder: Path | None) -> dict:
            "--budget", str(round(budget, 1))] + (["--tiny"] if args.tiny else []) + \
           (["--folder", str(folder)] if folder else [])
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=budget + 15)
+        res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=budget + 15)
     except subprocess.TimeoutExpired as exc:
         tail = (exc.stderr or b"")[-600:]
         return {"part": part, "skipped": True, "budget_s": round(budget, 1),
@@ -390,7 +395,7 @@ def main() -> int:
     started = time.time()
     if args.total is None:
         args.total = 470 * sizes(args.tiny)["budget_scale"]
-    out_file = open(args.out, "w", encoding="utf-8") if args.out else None
+    out_file = open(args.out, "w", encoding="utf-8") if args.out else None  # noqa: SIM115  (closed at the end)
 
     def emit(obj: dict) -> None:
         line = json.dumps(obj)
@@ -426,7 +431,7 @@ def main() -> int:
 
             head.update(torch=torch.__version__, cuda=torch.version.cuda,
                         gpu=torch.cuda.get_device_name() if torch.cuda.is_available() else None)
-        except Exception as exc:  # report it, the parts will fail with the reason
+        except Exception as exc:  # noqa: BLE001  (report it; the parts then fail with the reason)
             head["torch_error"] = str(exc)
         emit(head)
         scale = sizes(args.tiny)["budget_scale"]

@@ -31,10 +31,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
+import torch
+import torch.nn.functional as F
 
-from resviz.core.models import ResNet, build_model  # noqa: E402
+from resviz.core.models import ResNet, build_model
 
 
 def _bn(x, p, b, name: str):

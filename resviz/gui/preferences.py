@@ -15,7 +15,7 @@ from PySide6 import QtWidgets
 from . import settings
 from .worker import worker_threads
 
-__all__ = ["THREADS_KEY", "training_threads", "PreferencesDialog"]
+__all__ = ["THREADS_KEY", "PreferencesDialog", "training_threads"]
 
 #: Where QSettings keeps the choice: 0 is "auto", N > 0 is N threads.
 THREADS_KEY = "train/threads"

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import pytest
-
 from resviz.cli import main
 from resviz.cli.train import add_parser, config_from_args
 

@@ -17,9 +17,14 @@ import pytest
 import torch
 
 from resviz.core.models import build_model
-from resviz.core.train import QueueSink, TrainConfig, Trainer
-from resviz.core.train.compiled import StepForward, TrainStep, probed_forward, use_compile
 from resviz.core.records import Event, Record
+from resviz.core.train import QueueSink, TrainConfig, Trainer
+from resviz.core.train.compiled import (
+    StepForward,
+    TrainStep,
+    probed_forward,
+    use_compile,
+)
 
 CPU = torch.device("cpu")
 

@@ -44,14 +44,14 @@ from .distributed import SINGLE, DistContext
 
 __all__ = [
     "COMPILE_SETTINGS",
-    "StepOutput",
+    "CPU_COMPILE_MIN_IMAGES",
     "StepForward",
+    "StepOutput",
     "TrainStep",
     "probed_forward",
     "use_channels_last",
     "use_compile",
     "use_inductor_cache",
-    "CPU_COMPILE_MIN_IMAGES",
 ]
 
 
