@@ -33,11 +33,17 @@ def apply_threads(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
 
 
-def machine(args: argparse.Namespace) -> dict:
-    """Threads and load: a number measured under load is read differently."""
+def machine(args: argparse.Namespace | None = None) -> dict:
+    """CPU model, cores, threads and load: a number measured under load is read differently."""
     import torch
 
-    return {"threads": torch.get_num_threads(), "load_average_1min": round(os.getloadavg()[0], 2)}
+    return {
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "load_average": [round(v, 2) for v in os.getloadavg()],
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 def cifar_images(n: int, split: str = "test"):

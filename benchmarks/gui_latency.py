@@ -70,7 +70,8 @@ def measure_stalls(window, app, seconds: float, threads: int | None) -> dict:
     """Train resnet20 in the window's worker with ``threads`` torch threads; time the ticks."""
     controls = window.train_tab.controls
     base = controls.base_config(arch="resnet20")
-    config = replace(base, iters=1_000_000, eval_every=500, telemetry_every=10, threads=threads)
+    # Eager: a run this long would compile on the CPU (train.compiled.use_compile), minutes of no steps.
+    config = replace(base, iters=1_000_000, eval_every=500, telemetry_every=10, threads=threads, compile="off")
     (run,) = window.session.enqueue([config])
     _wait(app, 60, until=lambda: len(run.history) >= 3)  # data loaded, first records in
     _wait(app, 2.0)  # past the start-up transient
@@ -78,7 +79,8 @@ def measure_stalls(window, app, seconds: float, threads: int | None) -> dict:
     speeds = run.history.scalar("images_per_s")[1][-20:]
     window.session.stop()
     _wait(app, 30, until=lambda: window.session.active is None)
-    return {**_summary(gaps), "torch_threads": threads, "images_per_s": round(float(speeds.mean()), 1)}
+    return {**_summary(gaps), "torch_threads": threads, "images_per_s": round(float(speeds.mean()), 1),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def measure_curves(app, points: int = 100_000, repeats: int = 30) -> dict:
@@ -126,6 +128,10 @@ def measure_curves(app, points: int = 100_000, repeats: int = 30) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per case (default 15)")
+    parser.add_argument("--threads", help="torch threads to compare, e.g. 1,2 (default: the app's choice and all cores)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the thread cases this many times, interleaved (ABAB), against load drifts")
+    parser.add_argument("--skip-curves", action="store_true", help="do not time the 100k-point curve update")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resviz-bench-") as tmp:
         from resviz.gui import settings
@@ -133,6 +139,7 @@ def main() -> int:
         settings.use_private_settings(Path(tmp) / "settings")
         os.environ["RESVIZ_RUNS_DIR"] = str(Path(tmp) / "runs")
         from resviz.gui.app import create_window, make_app
+        from _common import cpu_model
         from resviz.gui.worker import worker_threads
 
         app = make_app()
@@ -145,6 +152,7 @@ def main() -> int:
             "benchmark": "gui_latency",
             "platform": os.environ.get("QT_QPA_PLATFORM"),
             "cpus": os.cpu_count(),
+            "cpu": cpu_model(),
             "load_average_before": [round(v, 2) for v in os.getloadavg()],
             "targets": {"max_gap_ms": 50, "p99_gap_ms": 25, "curve_update_ms": 16},
             "idle": _summary(_tick_gaps(app, args.seconds / 2)),
@@ -152,9 +160,12 @@ def main() -> int:
         cpus = os.cpu_count() or 1
         app_choice = worker_threads()
         cases = [app_choice] + ([cpus] if cpus != app_choice else [])
-        result["training"] = [measure_stalls(window, app, args.seconds, t) for t in cases]
+        if args.threads:
+            cases = [int(t) for t in args.threads.split(",")]
+        result["training"] = [measure_stalls(window, app, args.seconds, t) for _ in range(args.rounds) for t in cases]
         result["app_worker_threads"] = app_choice
-        result["curves_100k"] = measure_curves(app)
+        if not args.skip_curves:
+            result["curves_100k"] = measure_curves(app)
         result["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
         window.close()
     print(json.dumps(result, indent=2))

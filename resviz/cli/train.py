@@ -37,8 +37,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-decay", type=float, help="weight decay (default 1e-4)")
     p.add_argument("--warmup", action="store_true", help="lr 0.01 until training error < 80%% (the paper's ResNet-110 warm-up)")
     p.add_argument("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda or mps")
-    p.add_argument("--bf16", action="store_true", help="bf16 autocast (CUDA only)")
-    p.add_argument("--channels-last", action="store_true", help="channels-last memory format (CUDA only)")
+    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                   help="bf16 autocast on CUDA (default on; ignored on other devices)")
+    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
+                   help="channels-last (NHWC) activations (default on: faster on CUDA and on this CPU)")
+    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
+                   help="torch.compile the training step, with CUDA graphs on CUDA (default: on for CUDA; on "
+                        "the CPU only for runs of 5M images or more, where a first compile of minutes pays)")
     p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
     p.add_argument("--telemetry-every", type=int, help="record telemetry every N iterations (default 10)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (default 1000, and at the end)")
@@ -53,9 +58,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 _CONFIG_KEYS = (
     "arch", "shortcut", "data", "data_root", "download", "image_size", "iters", "batch_size", "lr",
-    "momentum", "weight_decay", "warmup", "device", "bf16", "channels_last", "eval_every",
+    "momentum", "weight_decay", "warmup", "device", "eval_every",
     "telemetry_every", "checkpoint_every", "seed", "threads",
 )
+#: On/off options (--x / --no-x) whose default is None: False is given, too.
+_SWITCHES = ("bf16", "channels_last")
 
 
 def _given(value) -> bool:
@@ -68,6 +75,9 @@ def config_from_args(args: argparse.Namespace):
     from ..core.train.config import TrainConfig
 
     values = {k: v for k in _CONFIG_KEYS if _given(v := getattr(args, k, None))}
+    values.update({k: v for k in _SWITCHES if (v := getattr(args, k, None)) is not None})
+    if getattr(args, "compile", None) is not None:
+        values["compile"] = "on" if args.compile else "off"
     if args.plain:
         values["plain"] = True
     return TrainConfig(**values)
@@ -131,6 +141,7 @@ def _resume_conflicts(args: argparse.Namespace) -> None:
     from ..core.errors import ConfigError
 
     given = [k for k in _CONFIG_KEYS if _given(getattr(args, k, None))]
+    given += [k for k in (*_SWITCHES, "compile") if getattr(args, k, None) is not None]
     if given or args.plain or args.force:
         raise ConfigError(
             "--resume continues a run with its own settings; drop "
@@ -155,6 +166,10 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
     if errs.get("test_error") is not None:
         parts.append(f"test error {errs['test_error']:.2f}%")
     print(", ".join(parts), file=out)
+    step = trainer.train_step
+    if step.compiled:
+        graphs = "CUDA graphs" if step.cuda_graphs else "no CUDA graphs"
+        print(f"compiled the step in {step.compile_seconds:.1f} s ({graphs}; not counted in images/s)", file=out)
     print(f"run folder: {where}", file=out)
     if status == "stopped":
         print(f"continue with: resviz train --resume {where}", file=out)

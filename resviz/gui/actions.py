@@ -39,6 +39,8 @@ class WindowActions:
                               "Save the selected run's metrics as CSV rows: step, metric, index, value",
                               "Ctrl+Shift+E")
         self.runs_folder = act("&Runs folder…", "Choose where runs trained in the app are saved")
+        self.preferences = act("&Preferences…", "Training threads and other choices for this machine",
+                               Key.StandardKey.Preferences)
         self.quit = act("&Quit", "Stop training (saving a checkpoint) and close resviz", Key.StandardKey.Quit)
         # Run
         self.start = act("&Start", "Train with the settings on the left (queued if a run is training)", "Ctrl+R")
@@ -73,7 +75,7 @@ class WindowActions:
         file = bar.addMenu("&File")
         file.addActions([self.open_run, self.open_model, self.open_image, self.export_plots, self.export_csv])
         file.addSeparator()
-        file.addAction(self.runs_folder)
+        file.addActions([self.runs_folder, self.preferences])
         file.addSeparator()
         file.addAction(self.quit)
         run = bar.addMenu("&Run")

@@ -114,6 +114,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         a.export_plots.triggered.connect(self._on_export_plots)
         a.export_csv.triggered.connect(self._on_export_csv)
         a.runs_folder.triggered.connect(self._on_runs_folder)
+        a.preferences.triggered.connect(self._on_preferences)
         a.quit.triggered.connect(self.close)
         a.start.triggered.connect(self._on_start)
         a.pause.triggered.connect(self.steering.pause)
@@ -136,6 +137,11 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.runs.current_changed.connect(self._update_actions)
         self.runs.current_changed.connect(lambda _run: self.status.show_progress(self.session.active))
         self.train_tab.controls.scope.currentIndexChanged.connect(self._update_actions)
+
+    def _on_preferences(self) -> None:
+        from .preferences import PreferencesDialog
+
+        PreferencesDialog(self).exec()
 
     # -- engine ----------------------------------------------------------------------------
 

@@ -26,7 +26,8 @@ from ..core.train.config import TrainConfig
 from .engine import EngineLoader
 from .runs import DONE_STATUSES, Run, RunsModel
 from .following import FollowingMixin
-from .worker import RunFollower, TrainWorker, worker_threads
+from .preferences import training_threads
+from .worker import RunFollower, TrainWorker
 
 __all__ = ["TrainingSession"]
 
@@ -134,7 +135,7 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         added: list[Run] = []
         for config, name in zip(configs, names):
             if config.threads is None:
-                config = replace(config, threads=worker_threads())
+                config = replace(config, threads=training_threads())
             run = Run(name, config=config.to_dict(), colour_index=self.runs.next_colour(), status="queued")
             run.group, run.experiment, run.peers = group, folder, added  # peers: filled as the loop goes
             self.runs.add(run, make_current=not added and not self._active)

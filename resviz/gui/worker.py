@@ -30,16 +30,22 @@ log = logging.getLogger(__name__)
 Item = Record | Event | StatusChange
 
 
-def worker_threads(cpus: int | None = None) -> int | None:
-    """Torch threads for a training run in the app: leave the GUI a core on small machines.
+def worker_threads(cpus: int | None = None, preference: int | None = None) -> int | None:
+    """Torch threads for a training run in the app (None: torch's default); the one rule.
 
-    On the project's 2-core machine, shared with other work, two OpenMP threads are both
-    slower and worse for the GUI: whenever another process takes one core, every parallel
-    region waits for the descheduled thread (benchmarks/gui_latency.py, resnet20 on digits
-    under load: ~75 images/s with 2 threads against ~1,600 with 1). With more cores the
-    cost of one spare core is small, so keep one free up to 8 cores and leave torch's
-    default above.
+    ``preference`` is the user's choice in Preferences (0 or None: "auto"). Auto leaves
+    the GUI a core on small machines. On the project's 2-core machine, shared with other
+    work, benchmarks/gui_latency.py (resnet20 on digits, the worker niced, two ABAB rounds
+    of 15 s, load 2.5-3) gave 1,001 and 1,043 images/s with one thread, and 114 and 1,886
+    with two: 1.8x when both cores happen to be free, 9x slower when another process takes
+    one, since every OpenMP region then waits for the descheduled thread. Every case met
+    the latency targets (longest gap 16-36 ms, p99 12-20 ms). One thread is the steady
+    choice; a user whose cores are their own can pick two in Preferences. With more cores
+    one spare core costs little, so keep one free up to 8 cores and leave torch's default
+    above.
     """
+    if preference:
+        return max(1, int(preference))
     cpus = cpus or os.cpu_count() or 1
     if cpus > 8:
         return None

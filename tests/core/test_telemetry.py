@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from resviz.core.models import BasicBlock, Probe, build_model
+from resviz.core.train.compiled import TrainStep
 from resviz.core.train.telemetry import Telemetry
 
 # Sample 0 has |x| = 5 and |relu(x)| = 3; sample 1 has |x| = 3 and |relu(x)| = 2.
@@ -115,7 +116,8 @@ def test_a_records_vectors_equal_hooks_and_gradient_norms_in_depth_order():
     hooks = [bn.register_forward_hook(lambda m, i, o: stds.append(o.detach().std().item()))
              for bn in [model.bn1] + [bn for b in blocks for bn in (b.bn1, b.bn2)]]
     for i, b in enumerate(blocks):
-        hooks.append(b.register_forward_pre_hook(lambda m, args, i=i: inputs.__setitem__(i, args[0].detach())))
+        # conv1's input is the block's input (the probing forward calls block.probed, not the block)
+        hooks.append(b.conv1.register_forward_pre_hook(lambda m, args, i=i: inputs.__setitem__(i, args[0].detach())))
 
         def _ratio(m, args, out, i=i):  # bn2's output is F(x), before the addition
             f = out.detach().flatten(1).norm(dim=1)
@@ -124,19 +126,24 @@ def test_a_records_vectors_equal_hooks_and_gradient_norms_in_depth_order():
 
         hooks.append(b.bn2.register_forward_hook(_ratio))
 
+    seen: dict[str, torch.Tensor] = {}
+    hooks.append(model.fc.register_forward_hook(lambda m, i, o: seen.__setitem__("logits", o.detach())))
+    grad_norms: dict[str, float] = {}
+    for name in RESNET8_LAYERS:  # the step drops the gradients after the update: catch them in flight
+        hooks.append(model.get_submodule(name).weight.register_hook(
+            lambda g, name=name: grad_norms.__setitem__(name, torch.linalg.vector_norm(g).item())))
+
     x, y = torch.randn(8, 3, 16, 16), torch.arange(8) % 10
-    telemetry.begin_step(True)
-    logits = model(x)
-    loss = F.cross_entropy(logits, y)
-    loss.backward()
-    telemetry.after_backward()
-    telemetry.after_step(loss, logits, y)
+    step = TrainStep(model, torch.optim.SGD(model.parameters(), lr=0.0), torch.device("cpu"))
+    telemetry.add(step(x, y, probing=True))
     for h in hooks:
         h.remove()
     record = telemetry.collect(step=1, lr=0.1, elapsed=0.5)
+    logits = seen["logits"]
+    loss = F.cross_entropy(logits, y)
 
     assert len(stds) == 7 and len(ratios) == 3  # the hooks saw each layer once
-    grads = [torch.linalg.vector_norm(model.get_submodule(name).weight.grad).item() for name in RESNET8_LAYERS]
+    grads = [grad_norms[name] for name in RESNET8_LAYERS]
     assert record.vectors["grad_norm"].tolist() == pytest.approx(grads, rel=1e-5)
     assert record.vectors["response_std"].tolist() == pytest.approx(stds, rel=1e-5)
     assert record.vectors["residual_ratio"].tolist() == pytest.approx(ratios, rel=1e-5)

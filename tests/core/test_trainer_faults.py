@@ -34,7 +34,8 @@ class Poison:
     def record(self, r):
         if r.step == self.step:
             with torch.no_grad():
-                self.tensor_of().view(-1)[0] = float("nan")
+                tensor = self.tensor_of()  # channels-last weights do not view(-1): index the first element
+                tensor[(0,) * tensor.dim()] = float("nan")
 
     def event(self, e): ...
 

@@ -20,6 +20,7 @@ CHANGED = {
     "lr": 0.05,
     "warmup": True,
     "device": "cpu",
+    "compile": False,
     "telemetry_every": 7,
     "eval_every": 33,
     "depths": "20, 32, 44",
@@ -54,6 +55,7 @@ def test_the_form_opens_on_the_defaults(make_controls):
     assert _values(controls) == DEFAULTS
     c = controls.base_config()
     assert (c.arch, c.shortcut, c.data, c.iters, c.device) == ("resnet20", None, "digits", 600, "auto")
+    assert c.compile == "auto"  # the checkbox starts checked: compile where it pays (CUDA)
 
 
 def test_every_field_is_saved_and_restored(make_controls):
@@ -70,7 +72,8 @@ def test_every_field_is_saved_and_restored(make_controls):
     # The fields that go into a TrainConfig as they are, and those worked out from several.
     for f in FIELDS:
         if f.config is not None:
-            assert getattr(config, f.config) == CHANGED[f.name], f.name
+            want = f.to_config(CHANGED[f.name]) if f.to_config else CHANGED[f.name]
+            assert getattr(config, f.config) == want, f.name
     assert (config.arch, config.shortcut, config.data, config.data_root) == ("plain56", None, "cifar10", "/data/cifar")
     assert config.download
 

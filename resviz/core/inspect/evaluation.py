@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ..data import ImageSet
 from ..errors import DataError
+from ..inference import inference_copy, to_input_format
 from ..metrics import display_percent, error_percent
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
@@ -119,23 +120,28 @@ def evaluate(
     batch_size: int = 250,
     limit: int | None = None,
     classes: list[str] | None = None,
+    fold: bool = True,
     progress: Progress | None = None,
     token: CancelToken | None = None,
 ) -> EvalResult:
     """The test error of ``model`` as it is now (switches included) on ``data``.
 
+    Runs on a BN-folded, channels-last working copy (:func:`~resviz.core.inference.inference_copy`);
+    ``fold=False`` runs ``model`` itself.
+
     ``limit`` takes a fixed class-stratified subset (:func:`evaluation_images`); ``classes`` name
     the labels in :attr:`EvalResult.class_counts`.
     """
-    device = next(model.parameters()).device
+    work = inference_copy(model) if fold else model
+    device = next(work.parameters()).device
     data = evaluation_images(data, limit)
     wrong = wrong5 = seen = 0
     total = len(data)
     top5 = model.num_classes > 5
-    with evaluating(model):
+    with evaluating(work):
         for x, y in input_batches(data, preprocess, batch_size=batch_size, device=device):
             raise_if_cancelled(token)
-            logits = model(x)
+            logits = work(to_input_format(x, work))
             wrong += int((logits.argmax(1) != y).sum())
             if top5:
                 hit = (logits.topk(5, dim=1).indices == y[:, None]).any(dim=1)

@@ -6,10 +6,17 @@ behave like ensembles of shallower paths and shrug off most single deletions; pl
 (and removed shortcuts) do not.
 
 A lesion at block ``i`` changes nothing before block ``i``, so the study runs the intact
-net once block by block, keeps the activation entering every block, and recomputes only
-from block ``i`` on (issue 5). For ``L`` blocks that is ``L + L(L+1)`` block evaluations
-per image instead of ``L(2L + 1)``: about half the work. Images go in chunks so the kept
-activations stay small.
+net once block by block, keeps the activation entering every block and the residual
+branch's F(x) of every block, and recomputes only after block ``i`` (issue 5): the lesioned
+block's own output comes from what was kept (relu(F(x)) without the shortcut,
+relu(shortcut(x)) without the branch). For ``L`` blocks that is ``L + L(L-1)`` block
+evaluations per image instead of ``L(2L + 1)``. A lesion of a switch that is off already
+is the intact net, and is not run again. Images go in chunks so the kept activations stay
+small.
+
+The study runs on a working copy with BN folded into the convolutions, in channels-last
+layout (:func:`~resviz.core.inference.inference_copy`, issue #11): eval-mode BN is a fixed
+affine map, so the copy computes the same logits (to float rounding) in fewer passes.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import Callable
 from torch import Tensor
 
 from ..data import ImageSet
+from ..inference import inference_copy, to_input_format
 from ..metrics import display_percent, error_percent
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
@@ -130,45 +138,56 @@ def lesion_study(
     *,
     limit: int | None = None,
     classes: list[str] | None = None,
-    batch_size: int = 200,
+    batch_size: int = 100,
     reuse_prefix: bool = True,
+    fold: bool = True,
     progress: Progress | None = None,
     token: CancelToken | None = None,
 ) -> LesionResult:
     """Single-block lesions of ``model`` (as it is now: the "intact" net) on ``data``.
 
     ``progress(done, total)`` is called after every lesion of every chunk; ``token`` is
-    checked as often. ``reuse_prefix=False`` runs every lesion through the whole net (the
-    reference the benchmark and tests compare with). ``limit`` takes a fixed
+    checked as often. ``reuse_prefix=False`` runs every lesion through the whole net, and
+    ``fold=False`` on ``model`` itself rather than on a BN-folded copy (the references the
+    benchmark and tests compare with). ``limit`` takes a fixed
     class-stratified subset (:func:`~resviz.core.inspect.evaluation.evaluation_images`);
     ``classes`` name the labels in :attr:`LesionResult.class_counts`.
     """
     started = time.perf_counter()
-    blocks = model.blocks()
+    work = inference_copy(model) if fold else model
+    blocks = work.blocks()
     n_blocks = len(blocks)
-    surgery = Surgery(model)
-    device = next(model.parameters()).device
+    surgery = Surgery(work)
+    device = next(work.parameters()).device
     data = evaluation_images(data, limit)
     n = len(data)
     chunks = -(-n // batch_size)
     per_chunk = 1 + len(LESION_KINDS) * n_blocks
     wrong = {kind: [0] * n_blocks for kind in LESION_KINDS}
     wrong_intact = seen = done = 0
-    with evaluating(model):
+    with evaluating(work):
         for x, y in input_batches(data, preprocess, batch_size=batch_size, device=device):
             raise_if_cancelled(token)
-            entering, logits = _intact_pass(model, x)
-            wrong_intact += _wrong(logits, y)
+            x = to_input_format(x, work)
+            if reuse_prefix:
+                entering, residuals, logits = _intact_pass(work, x)
+            else:
+                logits = work(x)
+            intact = _wrong(logits, y)
+            wrong_intact += intact
             done += 1
-            for i in range(n_blocks):
+            for i, block in enumerate(blocks):
                 for kind in LESION_KINDS:
                     raise_if_cancelled(token)
-                    with surgery.lesioned(kind, i):
-                        if reuse_prefix:
-                            out = _from_block(model, blocks, i, entering[i])
-                        else:
-                            out = model(x)
-                    wrong[kind][i] += _wrong(out, y)
+                    if not getattr(block, _SWITCH[kind]):
+                        wrong[kind][i] += intact  # switched off already: the lesion is the intact net
+                    else:
+                        with surgery.lesioned(kind, i):
+                            if reuse_prefix:
+                                out = _after_block(work, blocks, i, block.combine(entering[i], residuals[i]))
+                            else:
+                                out = work(x)
+                        wrong[kind][i] += _wrong(out, y)
                     done += 1
                     if progress:
                         progress(done, chunks * per_chunk)
@@ -186,19 +205,25 @@ def lesion_study(
     )
 
 
-def _intact_pass(model: ResNet, x: Tensor) -> tuple[list[Tensor], Tensor]:
-    """The activation entering every block, and the logits, of the net as it is."""
+#: The block switch each lesion turns off.
+_SWITCH = {"residual": "residual_on", "shortcut": "shortcut_on"}
+
+
+def _intact_pass(model: ResNet, x: Tensor) -> tuple[list[Tensor], list[Tensor | None], Tensor]:
+    """What enters every block, every block's F(x) (None where deleted), and the logits."""
     h = model.stem(x)
-    entering = []
+    entering, residuals = [], []
     for block in model.blocks():
         entering.append(h)
-        h = block(h)
-    return entering, model.head(h)
+        residual = block.residual(h) if block.residual_on else None
+        residuals.append(residual)
+        h = block.combine(h, residual)
+    return entering, residuals, model.head(h)
 
 
-def _from_block(model: ResNet, blocks: list, i: int, h: Tensor) -> Tensor:
-    """The logits when the net is run from block ``i`` on, given what enters it."""
-    for block in blocks[i:]:
+def _after_block(model: ResNet, blocks: list, i: int, h: Tensor) -> Tensor:
+    """The logits when the net is run on from block ``i``'s output ``h``."""
+    for block in blocks[i + 1 :]:
         h = block(h)
     return model.head(h)
 

@@ -20,8 +20,6 @@ op after a backward hook) when one module is called twice or modifies its input.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -117,21 +115,39 @@ class ProbedBlock(nn.Module):
             return self.pad_shortcut(x)
         return x
 
-    def _combine(self, x: Tensor, residual: Callable[[Tensor], Tensor]) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor:
+        return self.probed(x, self.probe)
+
+    def probed(self, x: Tensor, probe: Probe | None) -> Tensor:
+        """The block's output, recording its telemetry into ``probe`` (None: nothing).
+
+        The probe is an argument rather than only an attribute so that a compiled probing
+        forward (:mod:`resviz.core.train.compiled`) can make its own ``Probe`` inside the
+        traced function and return what it collected as outputs.
+        """
         if not self.residual_on:
-            # Lesion: F := 0, so the output is relu(shortcut(x)) whatever the switch says.
-            return self.relu_out(self.shortcut(x))
-        out = residual(x)
-        probe = self.probe
-        if self.shortcut_on or probe is not None:
+            return self.combine(x, None)
+        out = self.residual(x, probe)
+        identity = None
+        if probe is not None:
+            # Measured even with the shortcut off: how large F(x) is next to what the
+            # shortcut *would* carry is what tells plain and residual nets apart.
             identity = self.shortcut(x)
-            if probe is not None:
-                # Measured even with the shortcut off: how large F(x) is next to what the
-                # shortcut *would* carry is what tells plain and residual nets apart.
-                probe.ratio(out, identity)
-            if self.shortcut_on:
-                out = out + identity
-        return self.relu_out(out)
+            probe.ratio(out, identity)
+        return self.combine(x, out, identity)
+
+    def combine(self, x: Tensor, residual: Tensor | None, identity: Tensor | None = None) -> Tensor:
+        """The block's output from ``residual`` = F(x) computed already, switches as they are.
+
+        ``residual`` None (or ``residual_on`` off) is the lesion F := 0: relu(shortcut(x)).
+        The lesion study reuses the intact pass's F(x) through this instead of running the
+        branch again for a switched block (``identity``: shortcut(x), if already at hand).
+        """
+        if residual is None or not self.residual_on:
+            return self.relu_out(self.shortcut(x) if identity is None else identity)
+        if not self.shortcut_on:
+            return self.relu_out(residual)
+        return self.relu_out(residual + (self.shortcut(x) if identity is None else identity))
 
 
 class BasicBlock(ProbedBlock):
@@ -158,19 +174,16 @@ class BasicBlock(ProbedBlock):
         self.pad_shortcut = pad_shortcut
         self.stride = stride
 
-    def residual(self, x: Tensor) -> Tensor:
+    def residual(self, x: Tensor, probe: Probe | None = None) -> Tensor:
         """F(x): conv-BN-ReLU-conv-BN, before the addition."""
         out = self.bn1(self.conv1(x))
-        if self.probe is not None:
-            self.probe.response(out)
+        if probe is not None:
+            probe.response(out)
         out = self.relu1(out)
         out = self.bn2(self.conv2(out))
-        if self.probe is not None:
-            self.probe.response(out)
+        if probe is not None:
+            probe.response(out)
         return out
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._combine(x, self.residual)
 
 
 class Bottleneck(ProbedBlock):
@@ -205,14 +218,11 @@ class Bottleneck(ProbedBlock):
         self.pad_shortcut = pad_shortcut
         self.stride = stride
 
-    def residual(self, x: Tensor) -> Tensor:
+    def residual(self, x: Tensor, probe: Probe | None = None) -> Tensor:
         """F(x): the 1x1-3x3-1x1 branch, before the addition."""
         out = self.relu1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        if self.probe is not None:
-            self.probe.response(out)
+        if probe is not None:
+            probe.response(out)
         out = self.relu2(out)
         return self.bn3(self.conv3(out))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self._combine(x, self.residual)

@@ -171,10 +171,13 @@ class ResNet(nn.Module):
 
     # -- forward ------------------------------------------------------------------------
 
-    def stem(self, x: Tensor) -> Tensor:
-        """What enters the first block: conv1, BN, ReLU (and the max pool of ImageNet nets)."""
+    def stem(self, x: Tensor, probe: Probe | None = None) -> Tensor:
+        """What enters the first block: conv1, BN, ReLU (and the max pool of ImageNet nets).
+
+        Records the stem's response into ``probe`` (else into the attached probe, if any).
+        """
         out = self.bn1(self.conv1(x))
-        probe = self._probe
+        probe = probe if probe is not None else self._probe
         if probe is not None and self.conv1.kernel_size == (3, 3):
             probe.response(out)  # the CIFAR stem is a 3x3 layer too (Fig. 7 counts it)
         return self.maxpool(self.relu(out))

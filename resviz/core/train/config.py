@@ -25,7 +25,10 @@ from ..limits import (
     check_whole,
 )
 
-__all__ = ["TrainConfig"]
+__all__ = ["TrainConfig", "COMPILE_SETTINGS"]
+
+#: What ``TrainConfig.compile`` accepts ("auto" decides per device: train.compiled.use_compile).
+COMPILE_SETTINGS: tuple[str, ...] = ("auto", "on", "off")
 
 #: Data set names that are not folders (see resviz.core.data.load_dataset).
 _DATA_NAMES = ("digits", "cifar10")
@@ -61,8 +64,12 @@ class TrainConfig:
     warmup_max_iters: int = 400
 
     device: str = "auto"  # auto picks cuda, then mps, then cpu
-    bf16: bool = False  # bf16 autocast, CUDA only
-    channels_last: bool = False  # CUDA only
+    #: bf16 autocast; CUDA only (ignored elsewhere).
+    bf16: bool = True
+    #: NHWC activations where they win (train.compiled.use_channels_last).
+    channels_last: bool = True
+    #: torch.compile the step: "auto" (on CUDA; see train.compiled.use_compile), "on", "off".
+    compile: str = "auto"
     #: CPU threads for torch in this process; None leaves torch's default.
     threads: int | None = None
 
@@ -113,6 +120,8 @@ class TrainConfig:
             self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:")
         ):
             raise ConfigError(f"device must be auto, cpu, cuda or mps, not {self.device!r}")
+        if self.compile not in COMPILE_SETTINGS:
+            raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
 
     def with_absolute_paths(self) -> "TrainConfig":

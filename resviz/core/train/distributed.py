@@ -53,7 +53,8 @@ class DistContext:
 
     @property
     def distributed(self) -> bool:
-        return self.world_size > 1
+        """Under torchrun, with a process group (also with one process: DDP's path still runs)."""
+        return self.world_size > 1 or self.backend is not None
 
     def all_reduce_sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """Sum ``tensor`` over ranks in place (a no-op in a single process)."""
@@ -85,9 +86,13 @@ SINGLE = DistContext()
 
 
 def init_distributed(device: str = "auto") -> DistContext:
-    """A process group from torchrun's environment; :data:`SINGLE` when not under torchrun."""
+    """A process group from torchrun's environment; :data:`SINGLE` when not under torchrun.
+
+    ``torchrun --nproc-per-node 1`` makes a group of one: the NCCL (or Gloo) and DDP code
+    runs as it would with more processes, which is how a single GPU checks that path.
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    if world <= 1 and "TORCHELASTIC_RUN_ID" not in os.environ:
         return SINGLE
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = torch.cuda.is_available() and device in ("auto", "cuda")

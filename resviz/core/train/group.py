@@ -19,7 +19,9 @@ at the same iteration (or have ended) and their curves grow together.
   resumed, catches up before they move again; a group resumed from checkpoints at
   different steps catches up the same way, the ones behind first.
 * On CUDA each net steps on its own CUDA stream. The step has no host synchronisation, so
-  each launch returns at once and the kernels of small nets overlap on the GPU.
+  each launch returns at once and the kernels of small nets overlap on the GPU. Compiled
+  steps with CUDA graphs (the default on CUDA, :mod:`resviz.core.train.compiled`) replay on
+  the one current stream instead, in turn.
 
 Only :mod:`resviz.core` is imported (no matplotlib, Captum or Qt): the group runs headless
 on a GPU box from a checkout (``benchmarks/gpu_check.sh``)::
@@ -147,7 +149,12 @@ class LockstepGroup:
         #: Seconds each net spent in its own calls (its share of the wall time; on CUDA
         #: the host's share, since kernels run asynchronously).
         self.seconds = [0.0] * len(trainers)
-        use_streams = self.device.type == "cuda" and streams is not False
+        # Not with CUDA graphs: the compiled steps' graphs share one memory pool (CUDA graph
+        # trees), which assumes they replay in order on one stream; on per-net streams one
+        # net's replay could reuse memory another's is still running on. A graph replay is
+        # one launch anyway, so the host keeps ahead of the GPU without the overlap.
+        graphs = any(t.train_step.cuda_graphs for t in trainers)
+        use_streams = self.device.type == "cuda" and streams is not False and not graphs
         self._streams = [torch.cuda.Stream(self.device) for _ in trainers] if use_streams else [None] * len(trainers)
 
     # -- facts -------------------------------------------------------------------------

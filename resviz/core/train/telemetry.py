@@ -2,10 +2,11 @@
 
 Per step only device-side accumulations happen (loss sum, wrong-prediction count): no
 ``.item()``, so a GPU never waits for the host. Every k steps the trainer probes one step:
-the blocks record ``|F(x)| / |shortcut(x)|`` and the 3x3 layers' response stds during the
-forward pass (:class:`~resviz.core.models.Probe`), all weight-gradient norms come from one
-``torch._foreach_norm``, and :meth:`Telemetry.collect` concatenates everything into one
-tensor and copies it to the host once (DESIGN.md, "the hot path").
+the probing forward (:func:`~resviz.core.train.compiled.probed_forward`) returns
+``|F(x)| / |shortcut(x)|`` per block and the 3x3 layers' response stds, all weight-gradient
+norms come from one ``torch._foreach_norm`` (:class:`~resviz.core.train.compiled.TrainStep`),
+and :meth:`Telemetry.collect` concatenates everything into one tensor and copies it to the
+host once (DESIGN.md, "the hot path").
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ import torch
 from torch import Tensor
 
 from ..metrics import error_percent
-from ..models import Probe, ResNet, level_of_block
-from .distributed import SINGLE, DistContext
+from ..models import ResNet, level_of_block
 from ..records import Record
+from .compiled import StepOutput
+from .distributed import SINGLE, DistContext
 
 __all__ = ["Telemetry", "model_layout"]
 
@@ -38,13 +40,10 @@ class Telemetry:
     """Accumulates between records and assembles :class:`Record` objects."""
 
     def __init__(self, model: ResNet, device: torch.device, dist: DistContext = SINGLE) -> None:
-        self.model = model
         self.device = device
         self.dist = dist
         self.layout = model_layout(model)
-        self._weights = [m.weight for _, m in model.weighted_layers()]
-        self._probe: Probe | None = None
-        self._grad_norms: Tensor | None = None
+        self._probed: StepOutput | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -59,25 +58,15 @@ class Telemetry:
         """Steps accumulated since the last record."""
         return self._steps
 
-    def begin_step(self, probing: bool) -> None:
-        """Attach a probe to the model for this step's forward pass, or not."""
-        self._probe = Probe() if probing else None
-        self.model.attach_probe(self._probe)
-
-    def after_backward(self) -> None:
-        """On a probing step: every weighted layer's gradient norm, in one fused call."""
-        self.model.attach_probe(None)
-        if self._probe is None:
-            return
-        grads = [w.grad if w.grad is not None else torch.zeros_like(w) for w in self._weights]
-        self._grad_norms = torch.stack(torch._foreach_norm(grads)).float()
-
-    def after_step(self, loss: Tensor, logits: Tensor, labels: Tensor) -> None:
-        """Add this step's loss and errors to the device-side sums (no host sync)."""
-        self._loss_sum += loss.detach().float()
-        self._wrong += (logits.detach().argmax(dim=1) != labels).sum()
+    def add(self, out: StepOutput) -> None:
+        """Add one step's loss and errors to the device-side sums (no host sync); keep a
+        probing step's vectors for the next record."""
+        self._loss_sum += out.loss.float()
+        self._wrong += out.wrong
         self._steps += 1
-        self._seen += labels.shape[0]
+        self._seen += out.batch
+        if out.residual_ratio is not None:
+            self._probed = out
 
     def collect(
         self, step: int, lr: float, elapsed: float, test_wrong: Tensor | None = None, test_count: int = 0
@@ -95,11 +84,9 @@ class Telemetry:
         ]
         if test_wrong is not None:
             parts.append(test_wrong.float().reshape(1))
-        probe, grads = self._probe, self._grad_norms
-        if probe is not None and probe.residual_ratio:
-            parts += [torch.stack(probe.residual_ratio), torch.stack(probe.response_std)]
-        if grads is not None:
-            parts.append(grads)
+        probed = self._probed
+        if probed is not None:
+            parts += [probed.residual_ratio, probed.response_std, probed.grad_norm]
         # Under data parallelism the one collective per record sums every rank's numbers;
         # dividing by the world size then gives means over all ranks.
         flat = self.dist.all_reduce_sum(torch.cat([p.to(self.device) for p in parts]))
@@ -117,14 +104,11 @@ class Telemetry:
         if test_wrong is not None:
             out["test_error"] = error_percent(host[3], test_count)
         vectors = {}
-        if probe is not None and probe.residual_ratio:
-            n_blocks, n_convs = len(probe.residual_ratio), len(probe.response_std)
-            vectors["residual_ratio"] = host[pos : pos + n_blocks].astype("float32")
-            pos += n_blocks
-            vectors["response_std"] = host[pos : pos + n_convs].astype("float32")
-            pos += n_convs
-        if grads is not None:
-            vectors["grad_norm"] = host[pos : pos + len(grads)].astype("float32")
-        self._probe, self._grad_norms = None, None
+        if probed is not None:
+            for name in ("residual_ratio", "response_std", "grad_norm"):
+                n = len(getattr(probed, name))
+                vectors[name] = host[pos : pos + n].astype("float32")
+                pos += n
+        self._probed = None
         self._reset()
         return Record(step=step, scalars=out, vectors=vectors)

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_dataset, normalise
 from ..device import describe_device, resolve_device
@@ -39,6 +38,7 @@ from .snapshot import (
     training_state_is_finite,
     versions,
 )
+from .compiled import TrainStep, use_channels_last, use_compile
 from .telemetry import Telemetry
 
 __all__ = ["Trainer", "Diverged", "ENDED"]
@@ -102,13 +102,13 @@ class Trainer:
                 plain=True if config.plain else None,
             )
         self.model.to(self.device).train()
-        self.net: torch.nn.Module = self.model  # what the step calls: the model, or its DDP wrapper
         self._cuda = self.device.type == "cuda"
-        self._channels_last = config.channels_last and self._cuda
+        self._channels_last = use_channels_last(config.channels_last, self.device)
         if self._channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.SGD(
-            self.model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
+            self.model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+            fused=True if self._cuda else None,  # one kernel for the whole update on a GPU
         )
         self.train_data = self.dataset.train.to(self.device)
         self.test_data = self.dataset.test.to(self.device)
@@ -129,16 +129,13 @@ class Trainer:
         self._stop_agreed = False
         if _resume is not None:
             restore_training_state(self, _resume)
-        if dist.distributed:
-            from torch.nn.parallel import DistributedDataParallel
-
-            # Unused parameters exist only where a projection shortcut is switched off.
-            unused = any(b.downsample is not None and not b.shortcut_on for b in self.model.blocks())
-            self.net = DistributedDataParallel(
-                self.model,
-                device_ids=[dist.local_rank] if self.device.type == "cuda" else None,
-                find_unused_parameters=unused,
-            )
+        # The step (wrapped for DDP under torchrun), compiled where config.compile says.
+        self.train_step = TrainStep(
+            self.model, self.optimizer, self.device, bf16=config.bf16, dist=dist,
+            compile=use_compile(config.compile, self.device, distributed=dist.distributed,
+                                images=config.iters * config.batch_size),
+        )
+        self.net: torch.nn.Module = self.train_step.net  # the step's forward, or its DDP wrapper
         self.store: RunStore | None = None
         if writes:
             if _resume is not None:
@@ -213,17 +210,33 @@ class Trainer:
         return self.status
 
     def start(self) -> None:
-        """Mark the run running and say so (a ``start`` or ``resume`` event)."""
+        """Mark the run running, compile its step where it is compiled (:meth:`warm_up`),
+        and say so (a ``start`` or ``resume`` event, with the compile time apart)."""
         def body() -> None:
             cfg = self.config
             self._set_status("running")
+            compile_s = self.warm_up()  # reported on its own, never counted into images/s
             self._emit_event(
                 "resume" if self._resumed else "start", device=describe_device(self.device), arch=cfg.arch,
                 from_checkpoint=self._resumed, world_size=self.dist.world_size, notes=self.notes,
+                backend=self.dist.backend, compiled=self.train_step.compiled, compile_s=round(compile_s, 3),
             )
             self._interval_start = time.perf_counter()
 
         self._guarded(body)
+
+    def warm_up(self) -> float:
+        """Compile the step's graphs before the clock of images/s starts (0 s when eager).
+
+        :meth:`start` calls it, so a lockstep group warms every member in its own
+        ``start``. It changes nothing a step depends on (TrainStep.warm_up), and a second
+        call returns at once.
+        """
+        n = self.stream.rank_batch
+        x = normalise(self.train_data.images[:n], self.mean)
+        if self._channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return self.train_step.warm_up(x, self.train_data.labels[:n])
 
     def obey(self, *, wait: bool = True) -> None:
         """Between two steps: end the run if its schedule is done or a stop was asked for,
@@ -307,15 +320,7 @@ class Trainer:
         x = augment_batch(normalise(images, self.mean), self.dataset.augment, self.aug_generator)
         if self._channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        self.telemetry.begin_step(probing=record)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg.bf16 and self._cuda):
-            logits = self.net(x)
-            loss = F.cross_entropy(logits, labels)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.telemetry.after_backward()
-        self.optimizer.step()
-        self.telemetry.after_step(loss, logits, labels)
+        self.telemetry.add(self.train_step(x, labels, probing=record))
         self.step = step
         if record:
             self._record(evaluate, lr)

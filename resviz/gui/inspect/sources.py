@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..worker import worker_threads
+from ..preferences import training_threads
 
 __all__ = [
     "DataChoice", "Gallery", "GALLERY_SIZE", "default_data", "complete", "gallery_of", "apply_switches",
@@ -100,14 +100,14 @@ def apply_switches(inspector, switches: Sequence[tuple[bool, bool]]) -> None:
 
 
 def leave_the_gui_a_core() -> None:
-    """Torch's CPU threads as a training run in the app gets them (``worker_threads``).
+    """Torch's CPU threads as a training run in the app gets them (``training_threads``).
 
     The setting is process-wide, and the same reason holds: on a small machine shared with
     other work, two OpenMP threads that lose a core wait on each other. Measured here under
     load (benchmarks' machine, 2 cores): Grad-CAM at three levels plus Saliency of resnet56
     at 32 x 32 took 0.05 s with one thread and 12 s with two.
     """
-    threads = worker_threads()
+    threads = training_threads()
     if threads is not None:
         import torch
 
