@@ -31,7 +31,7 @@ from .numbers import paper_test_error
 from .plan import PaperPlan
 from .results import NetResult
 
-__all__ = ["PAPER_CLAIM_KINDS", "CLAIM_TITLES", "RESPONSE_TIE", "Pending", "paper_claims", "test_tie", "claims_markdown"]
+__all__ = ["PAPER_CLAIM_KINDS", "CLAIM_TITLES", "RESPONSE_TIE", "Pending", "paper_claims", "tie_for_test_error", "claims_markdown"]
 
 PAPER_CLAIM_KINDS: tuple[str, ...] = (
     "depth_helps", "degradation", "residual_beats_plain", "responses_smaller", "responses_shrink",
@@ -61,7 +61,7 @@ class Pending:
 Judged = Union[Claim, Pending]
 
 
-def test_tie(test_images: int | None) -> float:
+def tie_for_test_error(test_images: int | None) -> float:
     """The smallest test-error difference worth calling: TIE_POINTS, or one test image."""
     return max(TIE_POINTS, 100.0 / test_images) if test_images else TIE_POINTS
 
@@ -188,7 +188,7 @@ def _expectations(plan: PaperPlan) -> list[tuple[str, str, tuple[str, ...], Call
 def paper_claims(plan: PaperPlan, results: Mapping[str, NetResult], test_images: int | None = None) -> list[Judged]:
     """Every claim the plan's nets can speak to: a :class:`Claim` with its verdict, or
     :class:`Pending` naming what it waits for. ``test_images``: the size of the test split."""
-    tie = test_tie(test_images)
+    tie = tie_for_test_error(test_images)
     out: list[Judged] = []
     for kind, statement, names, judge in _expectations(plan):
         waiting = _waiting(results, names)
@@ -218,6 +218,6 @@ def claims_markdown(plan: PaperPlan, claims: list[Judged], budget_lines: list[st
                 lines.append(f"- {c.statement}: **not judged yet** (waiting for {c.waiting_for})")
             else:
                 lines.append(f"- {c.statement}: **{verdict(c.holds)}** ({c.evidence})")
-    lines += ["", f"Differences under {test_tie(test_images):.2f} points of test error ({TIE_POINTS:.2f} of training error), "
+    lines += ["", f"Differences under {tie_for_test_error(test_images):.2f} points of test error ({TIE_POINTS:.2f} of training error), "
                   f"and mean responses within {RESPONSE_TIE:.0%} of each other, are too close to call."]
     return "\n".join(lines) + "\n"

@@ -182,7 +182,7 @@ class CostEstimate:
         if self.iters < FULL_SCHEDULE:
             out.append(f"the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) would take about "
                        f"{format_duration(self.full_schedule_seconds)} here")
-        elif self.device.startswith("cpu"):
+        elif self.iters == FULL_SCHEDULE and self.device.startswith("cpu"):
             out.append(f"that is the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) on a CPU")
         if self.suggestion is not None:
             iters, seconds = self.suggestion

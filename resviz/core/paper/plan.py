@@ -175,7 +175,8 @@ class PaperPlan:
     def budget(self) -> str:
         """One line: what each net was given."""
         base = self.base_config()
-        schedule = "the paper's full schedule" if self.full_schedule else f"{self.iters / FULL_SCHEDULE:.1%} of the paper's 64,000"
+        share = f"{100 * self.iters / FULL_SCHEDULE:.2g}"
+        schedule = "the paper's full schedule" if self.full_schedule else f"{share}% of the paper's 64,000"
         return (
             f"{self.iters:,} iterations per net ({schedule}), batch {base.batch_size}, lr {base.lr:g} "
             f"divided by 10 at {', '.join(f'{s:,}' for s in base.milestone_steps())}, "
