@@ -80,7 +80,7 @@ def _waiting(results: Mapping[str, NetResult], names: tuple[str, ...]) -> str | 
     why = []
     for n in names:
         r = results.get(n)
-        if r is None or r.status == "missing":
+        if r is None or r.status in ("missing", "queued", "cancelled"):
             why.append(f"{n} (not started)")
         elif r.status == "failed":
             why.append(f"{n} (failed)")

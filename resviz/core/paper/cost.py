@@ -22,7 +22,6 @@ from typing import Callable, Sequence
 from ..durations import format_duration
 from ..limits import LONG_JOB_SECONDS
 from ..train.config import TrainConfig
-from ..train.responses import RESPONSE_IMAGES
 from .numbers import FULL_SCHEDULE
 
 __all__ = [
@@ -192,6 +191,8 @@ class CostEstimate:
 
 
 def _net_seconds(cfg: TrainConfig, remaining: int, shape: DataShape, speed: Speed) -> float:
+    from ..train.responses import RESPONSE_IMAGES  # (torch: imported when an estimate is made, not before)
+
     evals = -(-remaining // cfg.eval_every) if remaining else 0
     per_eval = (shape.test + min(RESPONSE_IMAGES, shape.test)) / speed.eval_images_per_s
     return remaining * cfg.batch_size / speed.train_images_per_s + evals * per_eval

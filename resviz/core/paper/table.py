@@ -10,6 +10,7 @@ records, :func:`~resviz.core.runs.history.settled_mean`), measured on augmented 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Iterable
 
 from ..archs import parse_arch
@@ -39,6 +40,7 @@ class TableRow:
     paper_note: str | None = None
 
 
+@lru_cache(maxsize=None)
 def count_params(name: str, num_classes: int = 10) -> int:
     """Learnable parameters of the net ``name`` for ``num_classes`` classes, from the built model."""
     import torch
