@@ -14,7 +14,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ..core.durations import format_duration
+from ..core.durations import format_duration, format_long_duration
 
 __all__ = ["run_paper", "confirm_long_job"]
 
@@ -53,7 +53,7 @@ def confirm_long_job(estimate, *, yes: bool) -> None:
 
     if not estimate.long or yes:
         return
-    took = f"about {format_duration(estimate.seconds)} on {estimate.device}"
+    took = f"about {format_long_duration(estimate.seconds)} on {estimate.device}"
     if _stdin_is_terminal():
         answer = input(f"This takes {took}. Start it? [y/N] ")
         if answer.strip().lower() in ("y", "yes"):
@@ -61,8 +61,8 @@ def confirm_long_job(estimate, *, yes: bool) -> None:
         raise ConfigError("not started")
     offer = ""
     if estimate.suggestion is not None:
-        iters, seconds = estimate.suggestion
-        offer = f", or a smaller budget: --iters {iters} takes about {format_duration(seconds)}"
+        options, seconds = estimate.suggestion
+        offer = f", or a smaller budget: {options} takes about {format_duration(seconds)}"
     raise ConfigError(
         f"the experiment would take {took}, more than {format_duration(LONG_JOB_SECONDS)}: "
         f"add --yes to start it anyway{offer}"

@@ -231,7 +231,14 @@ def test_a_long_estimate_offers_a_budget_that_fits_in_an_hour():
     speeds = {20: Speed(20, 200.0, 800.0), 56: Speed(56, 70.0, 280.0)}  # about this CPU's
     est = estimate_cost(plan, shape, speeds, device="cpu (2 threads)")
     assert est.long and est.seconds > 24 * 3600
-    iters, seconds = est.suggestion
-    assert seconds <= 3600 and iters in (1000, 500, 200, 100)
+    options, seconds = est.suggestion
+    assert seconds <= 3600 and options in ("--iters 1000", "--iters 500", "--iters 200", "--iters 100")
     lines = "\n".join(est.lines())
-    assert "full schedule (64,000 iterations per net) on a CPU" in lines and f"--iters {iters}" in lines
+    assert "full schedule (64,000 iterations per net) on a CPU" in lines and f"a smaller budget: {options}" in lines
+    assert "days" in lines.splitlines()[0]  # more than two days: said in days
+    # so slow that even 100 iterations of every net take over an hour: the shallowest pair alone
+    crawl = {20: Speed(20, 20.0, 400.0), 56: Speed(56, 7.0, 150.0)}
+    options, seconds = estimate_cost(plan, shape, crawl, device="cpu").suggestion
+    # 100 iterations of plain56 and resnet56 alone: 2 x 100 x 128 / 7 = 3,657 s; of the pair of 20s:
+    # 2 x (100 x 128 / 20 + 25 evaluations x 10,500 images / 400) = 2,592 s
+    assert options == "--depths 20 --plain-depths 20 --iters 100" and seconds == pytest.approx(2592.5)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..durations import format_duration
+from ..durations import format_long_duration
 from ..limits import LONG_JOB_SECONDS
 from ..train.config import TrainConfig
 from .numbers import FULL_SCHEDULE
@@ -163,9 +163,10 @@ class CostEstimate:
     #: Every net of the plan from scratch at the paper's 64,000 iterations.
     full_schedule_seconds: float
     iters: int
-    #: (iterations per net, seconds) of the longest of BUDGET_CHOICES that stays under
-    #: LONG_JOB_SECONDS, where the plan's own budget does not.
-    suggestion: tuple[int, float] | None = None
+    #: (command-line options, seconds) of a smaller experiment that stays under
+    #: LONG_JOB_SECONDS, where the plan does not: the longest of BUDGET_CHOICES for the same
+    #: nets, else for the shallowest ResNet and its plain twin alone.
+    suggestion: tuple[str, float] | None = None
     speeds: dict[int, Speed] = field(default_factory=dict)
 
     @property
@@ -175,17 +176,17 @@ class CostEstimate:
 
     def lines(self) -> list[str]:
         """What the CLI prints and the app's dialog shows, one line each."""
-        per = ", ".join(f"{n.name} {format_duration(n.seconds)}" for n in self.nets)
-        out = [f"estimated time on {self.device}: about {format_duration(self.seconds)} for {len(self.nets)} net(s)"
+        per = ", ".join(f"{n.name} {format_long_duration(n.seconds)}" for n in self.nets)
+        out = [f"estimated time on {self.device}: about {format_long_duration(self.seconds)} for {len(self.nets)} net(s)"
                + (f" ({per})" if per else "")]
         if self.iters < FULL_SCHEDULE:
             out.append(f"the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) would take about "
-                       f"{format_duration(self.full_schedule_seconds)} here")
+                       f"{format_long_duration(self.full_schedule_seconds)} here")
         elif self.iters == FULL_SCHEDULE and self.device.startswith("cpu"):
             out.append(f"that is the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) on a CPU")
         if self.suggestion is not None:
-            iters, seconds = self.suggestion
-            out.append(f"a smaller budget: --iters {iters} takes about {format_duration(seconds)}")
+            options, seconds = self.suggestion
+            out.append(f"a smaller budget: {options} takes about {format_long_duration(seconds)}")
         out.append("measured on eager training steps; a compiled CUDA step is faster")
         return out
 
@@ -216,16 +217,23 @@ def estimate_cost(
              for name, cfg in nets if left.get(name)]
     total = sum(c.seconds for c in costs)
 
-    def from_scratch(iters: int) -> float:
-        p = replace(plan, iters=iters)
+    def from_scratch(p, iters: int) -> float:
+        p = replace(p, iters=iters)
         return sum(_net_seconds(cfg, iters, shape, speeds[cfg.depth]) for _, cfg in p.nets())
 
     suggestion = None
     if total > LONG_JOB_SECONDS:
-        fits = [i for i in BUDGET_CHOICES if i < plan.iters and from_scratch(i) <= LONG_JOB_SECONDS]
-        if fits:
-            suggestion = (fits[0], from_scratch(fits[0]))
-    return CostEstimate(device, costs, total, from_scratch(FULL_SCHEDULE), plan.iters, suggestion, dict(speeds))
+        # Fewer iterations first; where even 100 take too long (on a CPU the ~32 evaluations
+        # of 10,000 test images alone can), the shallowest pair of nets.
+        shallow = min(plan.depths)
+        pair = replace(plan, depths=(shallow,), plain_depths=(shallow,) if plan.plain_depths else ())
+        pair_options = f"--depths {shallow} --plain-depths {shallow if plan.plain_depths else 'none'} "
+        for p, options in ((plan, ""), (pair, pair_options)):
+            fits = [i for i in BUDGET_CHOICES if i < plan.iters and from_scratch(p, i) <= LONG_JOB_SECONDS]
+            if fits:
+                suggestion = (f"{options}--iters {fits[0]}", from_scratch(p, fits[0]))
+                break
+    return CostEstimate(device, costs, total, from_scratch(plan, FULL_SCHEDULE), plan.iters, suggestion, dict(speeds))
 
 
 def measure_speeds(

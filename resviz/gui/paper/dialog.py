@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.durations import format_duration
+from ...core.durations import format_long_duration
 from ...core.errors import ConfigError
 from ...core.paper.numbers import FULL_SCHEDULE
 from ...core.paper.plan import PAPER_DEPTHS, PAPER_PLAIN_DEPTHS, PaperPlan
@@ -98,12 +98,13 @@ class PaperDialog(QtWidgets.QDialog):
         outer.addWidget(box)
         self.confirm = QtWidgets.QCheckBox()
         outer.addWidget(self.confirm)
+        outer.addStretch(1)  # extra height below the form, not between its rows
         buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Cancel)
         self.start = buttons.addButton("Start", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         outer.addWidget(buttons)
-        self.resize(620, 560)
+        self.resize(640, 520)
 
         self._debounce = QtCore.QTimer(self, singleShot=True, interval=self.DEBOUNCE_MS)
         self._debounce.timeout.connect(self._measure)
@@ -227,7 +228,7 @@ class PaperDialog(QtWidgets.QDialog):
             html += f"<br><span style='color:{c.error}'>{result.problem}</span>"
         self._show(html)
         self.confirm.setVisible(est.long)
-        self.confirm.setText(f"I know this takes about {format_duration(est.seconds)}: start it anyway")
+        self.confirm.setText(f"I know this takes about {format_long_duration(est.seconds)}: start it anyway")
         self._update_start()
 
     def _show(self, html: str) -> None:
