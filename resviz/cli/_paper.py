@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..core.durations import format_duration, format_long_duration
 
-__all__ = ["run_paper", "confirm_long_job"]
+__all__ = ["confirm_long_job", "run_paper"]
 
 
 #: The options that make a new experiment (a resumed one keeps its plan).

@@ -21,7 +21,7 @@ from ..core.train.config import TrainConfig
 from . import settings
 from .actions import WindowActions
 
-__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS"]
+__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS", "data_source"]
 
 
 @dataclass(frozen=True)
@@ -281,13 +281,7 @@ class TrainControls(QtWidgets.QWidget):
         if arch is None:
             arch = f"{'resnet' if self.shortcuts.isChecked() else 'plain'}{depth}"
         key = self.data.currentData()
-        path = self.data_path.text().strip()
-        if key == "folder":
-            if not path:
-                raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
-            data, root = str(Path(path).expanduser()), None
-        else:
-            data, root = key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
+        data, root = data_source(key, self.data_path.text())
         spec = parse_arch(arch)
         option = self.option.currentData() if not spec.plain else None
         family_default = spec.shortcut
@@ -327,6 +321,17 @@ class TrainControls(QtWidgets.QWidget):
         s = settings.settings()
         for f in FIELDS:
             s.setValue(f.key, _read(getattr(self, f.name)))
+
+
+def data_source(key: str, path: str) -> tuple[str, str | None]:
+    """(data, data_root) of a TrainConfig from a data choice (digits, cifar10, folder) and its path
+    field: a folder's path is the data, CIFAR-10's is where it lives (empty: resviz's cache)."""
+    path = path.strip()
+    if key == "folder":
+        if not path:
+            raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
+        return str(Path(path).expanduser()), None
+    return key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
 
 
 _Input = QtWidgets.QComboBox | QtWidgets.QCheckBox | QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox | QtWidgets.QLineEdit

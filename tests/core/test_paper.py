@@ -7,13 +7,17 @@ import pytest
 
 from resviz.core.errors import ConfigError
 from resviz.core.experiment import Claim
-from resviz.core.paper.claims import PAPER_CLAIM_KINDS, Pending, claims_markdown, paper_claims
-from resviz.core.paper.claims import tie_for_test_error
+from resviz.core.paper.claims import (
+    PAPER_CLAIM_KINDS,
+    Pending,
+    claims_markdown,
+    paper_claims,
+    tie_for_test_error,
+)
 from resviz.core.paper.cost import DataShape, Speed, estimate_cost
 from resviz.core.paper.plan import PaperPlan, parse_depth_list
 from resviz.core.paper.results import NetResult
 from resviz.core.paper.table import table_markdown, table_rows
-
 
 # -- the plan -------------------------------------------------------------------------
 
@@ -85,10 +89,10 @@ def _result(name, train, test, *, curve=None, responses=None, status="finished",
 
 #: The paper's outcome: deeper ResNets better, deeper plain worse throughout, ResNets better, responses smaller.
 PAPER = {
-    "plain20": dict(train=5.0, test=9.5, curve=[60, 20, 10, 5], responses=[2.0, 1.5, 1.0]),
-    "plain56": dict(train=8.0, test=12.0, curve=[70, 30, 16, 8], responses=[2.5, 2.0, 1.5]),
-    "resnet20": dict(train=3.0, test=8.75, responses=[1.0, 0.8, 0.6]),
-    "resnet56": dict(train=1.0, test=6.97, responses=[0.6, 0.5, 0.4]),
+    "plain20": {"train": 5.0, "test": 9.5, "curve": [60, 20, 10, 5], "responses": [2.0, 1.5, 1.0]},
+    "plain56": {"train": 8.0, "test": 12.0, "curve": [70, 30, 16, 8], "responses": [2.5, 2.0, 1.5]},
+    "resnet20": {"train": 3.0, "test": 8.75, "responses": [1.0, 0.8, 0.6]},
+    "resnet56": {"train": 1.0, "test": 6.97, "responses": [0.6, 0.5, 0.4]},
 }
 PLAN = PaperPlan(depths=(20, 56), plain_depths=(20, 56), iters=1000)
 
@@ -179,7 +183,7 @@ def test_errors_closer_than_one_test_image_are_a_tie():
 
 def _cifar_params(n: int, classes: int = 10) -> int:
     """By hand: 3x3 convs without bias, BN (weight and bias), option A shortcuts, the head."""
-    conv = lambda i, o: 9 * i * o  # noqa: E731
+    conv = lambda i, o: 9 * i * o
     stem = conv(3, 16) + 2 * 16
     stage1 = n * (2 * conv(16, 16) + 4 * 16)
     stage2 = conv(16, 32) + conv(32, 32) + 4 * 32 + (n - 1) * (2 * conv(32, 32) + 4 * 32)

@@ -9,8 +9,7 @@ import torch
 from resviz.core.checkpoint import load_checkpoint, model_from_checkpoint
 from resviz.core.runs.files import checkpoint_files
 from resviz.core.runs.history import load_history
-from resviz.core.train import TrainConfig, Trainer
-from resviz.core.train import responses
+from resviz.core.train import TrainConfig, Trainer, responses
 from resviz.core.train.responses import measure_responses, response_indices
 
 

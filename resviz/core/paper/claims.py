@@ -19,8 +19,9 @@ lockstep group stops together), and names what it waits for until then.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping, Union
+from itertools import pairwise
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from .numbers import paper_test_error
 from .plan import PaperPlan
 from .results import NetResult
 
-__all__ = ["PAPER_CLAIM_KINDS", "CLAIM_TITLES", "RESPONSE_TIE", "Pending", "paper_claims", "tie_for_test_error", "claims_markdown"]
+__all__ = ["CLAIM_TITLES", "PAPER_CLAIM_KINDS", "RESPONSE_TIE", "Pending", "claims_markdown", "paper_claims", "tie_for_test_error"]
 
 PAPER_CLAIM_KINDS: tuple[str, ...] = (
     "depth_helps", "degradation", "residual_beats_plain", "responses_smaller", "responses_shrink",
@@ -58,7 +59,7 @@ class Pending:
     holds: None = None
 
 
-Judged = Union[Claim, Pending]
+Judged = Claim | Pending
 
 
 def tie_for_test_error(test_images: int | None) -> float:
@@ -166,10 +167,10 @@ def _expectations(plan: PaperPlan) -> list[tuple[str, str, tuple[str, ...], Call
     plain = list(plan.plain_depths)
     both = [d for d in res if d in plain]
     out: list[tuple[str, str, tuple[str, ...], Callable[..., Claim]]] = []
-    for a, b in zip(res, res[1:]):
+    for a, b in pairwise(res):
         out.append(("depth_helps", f"resnet-{b} has a lower test error than resnet-{a}{_table6(a, b)}",
                     (f"resnet{a}", f"resnet{b}"), lambda r, t, a=a, b=b: _depth_helps(r, f"resnet{a}", f"resnet{b}", t)))
-    for a, b in zip(plain, plain[1:]):
+    for a, b in pairwise(plain):
         out.append(("degradation", f"plain-{b} has a higher training error than plain-{a} over the whole run",
                     (f"plain{a}", f"plain{b}"), lambda r, t, a=a, b=b: _degradation(r, f"plain{a}", f"plain{b}", TIE_POINTS)))
     for d in both:
@@ -178,7 +179,7 @@ def _expectations(plan: PaperPlan) -> list[tuple[str, str, tuple[str, ...], Call
     for d in both:
         out.append(("responses_smaller", f"resnet-{d}'s 3x3 layer responses are smaller than plain-{d}'s",
                     (f"resnet{d}", f"plain{d}"), lambda r, t, d=d: _responses("responses_smaller", r, f"resnet{d}", f"plain{d}")))
-    for a, b in zip(res, res[1:]):
+    for a, b in pairwise(res):
         out.append(("responses_shrink", f"resnet-{b}'s layer responses are smaller than resnet-{a}'s",
                     (f"resnet{a}", f"resnet{b}"),
                     lambda r, t, a=a, b=b: _responses("responses_shrink", r, f"resnet{b}", f"resnet{a}")))
@@ -206,8 +207,8 @@ def claims_markdown(plan: PaperPlan, claims: list[Judged], budget_lines: list[st
     lines = ["# The paper's CIFAR-10 claims (He et al. 2016, section 4.2), checked here", "", "## Budget", ""]
     lines += [f"- {b}" for b in budget_lines]
     if not plan.full_schedule:
-        lines += ["", "The paper's claims are about nets trained for 64,000 iterations; on a shorter budget a claim "
-                      "that does not hold here may still hold at the end of the full schedule."]
+        lines += ["", ("The paper's claims are about nets trained for 64,000 iterations; on a shorter budget a claim "
+                       "that does not hold here may still hold at the end of the full schedule.")]
     for kind in PAPER_CLAIM_KINDS:
         of_kind = [c for c in claims if c.kind == kind]
         if not of_kind:
@@ -218,6 +219,7 @@ def claims_markdown(plan: PaperPlan, claims: list[Judged], budget_lines: list[st
                 lines.append(f"- {c.statement}: **not judged yet** (waiting for {c.waiting_for})")
             else:
                 lines.append(f"- {c.statement}: **{verdict(c.holds)}** ({c.evidence})")
-    lines += ["", f"Differences under {tie_for_test_error(test_images):.2f} points of test error ({TIE_POINTS:.2f} of training error), "
-                  f"and mean responses within {RESPONSE_TIE:.0%} of each other, are too close to call."]
+    lines += ["", (f"Differences under {tie_for_test_error(test_images):.2f} points of test error "
+                   f"({TIE_POINTS:.2f} of training error), and mean responses within {RESPONSE_TIE:.0%} of each "
+                   "other, are too close to call.")]
     return "\n".join(lines) + "\n"

@@ -15,9 +15,9 @@ them on CUDA); a compiled step is faster, so on a GPU the estimate errs long.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ..durations import format_long_duration
 from ..limits import LONG_JOB_SECONDS
@@ -25,16 +25,16 @@ from ..train.config import TrainConfig
 from .numbers import FULL_SCHEDULE
 
 __all__ = [
-    "DataShape",
-    "Speed",
-    "NetCost",
+    "BUDGET_CHOICES",
     "CostEstimate",
-    "shape_of",
+    "DataShape",
+    "NetCost",
+    "Speed",
+    "estimate_cost",
     "guess_shape",
     "measure_speed",
     "measure_speeds",
-    "estimate_cost",
-    "BUDGET_CHOICES",
+    "shape_of",
 ]
 
 #: The budgets the estimate offers instead of an hours-long one (iterations per net).
@@ -114,7 +114,7 @@ def measure_speed(
         model = model.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    autocast = dict(device_type=device.type, dtype=torch.bfloat16, enabled=cuda and config.bf16)
+    autocast = {"device_type": device.type, "dtype": torch.bfloat16, "enabled": cuda and config.bf16}
 
     def train_step() -> None:
         with torch.autocast(**autocast):
@@ -192,7 +192,9 @@ class CostEstimate:
 
 
 def _net_seconds(cfg: TrainConfig, remaining: int, shape: DataShape, speed: Speed) -> float:
-    from ..train.responses import RESPONSE_IMAGES  # (torch: imported when an estimate is made, not before)
+    from ..train.responses import (
+        RESPONSE_IMAGES,  # (torch: imported when an estimate is made, not before)
+    )
 
     evals = -(-remaining // cfg.eval_every) if remaining else 0
     per_eval = (shape.test + min(RESPONSE_IMAGES, shape.test)) / speed.eval_images_per_s

@@ -14,15 +14,15 @@ figures can be redrawn later with ``resviz report --paper DIR``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from ..runs.history import FIG7_FALLBACK
 from .results import NetResult
 
-__all__ = ["draw_fig6", "draw_fig7", "save_figure", "matplotlib_missing", "FIGURE_SUFFIXES"]
+__all__ = ["FIGURE_SUFFIXES", "draw_fig6", "draw_fig7", "matplotlib_missing", "save_figure"]
 
 FIGURE_SUFFIXES = (".png", ".svg")
 #: The paper's Fig. 6 error axis (%).
@@ -92,7 +92,7 @@ def draw_fig7(results: Sequence[NetResult], data: str = "CIFAR-10"):
     log = len(values) > 0 and values.min() > 0 and values.max() / values.min() > 30
     for r in sorted(drawn, key=lambda r: (r.depth, r.kind)):
         std = r.responses[np.isfinite(r.responses)]
-        style = dict(color=colours[r.depth], lw=1.4, ls="--" if r.kind == "plain" else "-")
+        style = {"color": colours[r.depth], "lw": 1.4, "ls": "--" if r.kind == "plain" else "-"}
         label = f"{'plain' if r.kind == 'plain' else 'ResNet'}-{r.depth}" + (" (training batch)" if r.name in fallbacks else "")
         ordered.plot(np.arange(1, len(std) + 1), std, label=label, **style)
         ranked.plot(np.arange(1, len(std) + 1), np.sort(std)[::-1], **style)

@@ -8,7 +8,7 @@ plain-110 is higher than 60% and not displayed". Nothing here is read off a plot
 
 from __future__ import annotations
 
-__all__ = ["PAPER_TEST_ERROR", "PAPER_PARAMS", "PAPER_NOTES", "FULL_SCHEDULE", "paper_test_error", "paper_note"]
+__all__ = ["FULL_SCHEDULE", "PAPER_NOTES", "PAPER_PARAMS", "PAPER_TEST_ERROR", "paper_note", "paper_test_error"]
 
 #: Table 6: test error (%) of ResNet-N on CIFAR-10.
 PAPER_TEST_ERROR: dict[int, float] = {20: 8.75, 32: 7.51, 44: 7.17, 56: 6.97, 110: 6.43, 1202: 7.93}

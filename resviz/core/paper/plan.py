@@ -26,11 +26,11 @@ from ..train.config import TrainConfig
 from .numbers import FULL_SCHEDULE
 
 __all__ = [
-    "PaperPlan",
     "PAPER_DEPTHS",
     "PAPER_PLAIN_DEPTHS",
-    "WARMUP_DEPTH",
     "PLAN_FILE",
+    "WARMUP_DEPTH",
+    "PaperPlan",
     "parse_depth_list",
 ]
 
@@ -138,7 +138,7 @@ class PaperPlan:
                     out.append((cfg.spec.name, cfg))
         return out
 
-    def with_absolute_paths(self) -> "PaperPlan":
+    def with_absolute_paths(self) -> PaperPlan:
         """This plan with a folder ``data`` (and ``data_root``) made absolute, so that
         ``--resume`` and ``resviz report --paper`` work from any working folder."""
         cfg = self.base_config().with_absolute_paths()
@@ -165,7 +165,7 @@ class PaperPlan:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "PaperPlan":
+    def from_dict(cls, data: dict[str, Any]) -> PaperPlan:
         """From :meth:`to_dict`'s output (a ``paper.json``); unknown keys are ignored."""
         if not isinstance(data, dict):
             raise ConfigError(f"a paper plan is a JSON object, not a {type(data).__name__}")

@@ -35,12 +35,12 @@ from .table import TableRow, table_json, table_markdown, table_rows
 __all__ = [
     "OUTPUT_FILES",
     "PaperReport",
+    "budget_lines",
     "check_report_outputs",
     "collect_results",
-    "budget_lines",
     "read_plan",
-    "write_plan",
     "write_paper_report",
+    "write_plan",
 ]
 
 OUTPUT_FILES = ("fig6.png", "fig6.svg", "fig7.png", "fig7.svg", "table6.md", "table6.json", "claims.md")

@@ -16,7 +16,7 @@ import numpy as np
 from ..archs import parse_arch
 from ..runs.history import RunHistory, fig7_responses, load_history
 
-__all__ = ["NetResult", "WINDOWS", "result_of", "missing_result", "read_result", "training_seconds"]
+__all__ = ["WINDOWS", "NetResult", "missing_result", "read_result", "result_of", "training_seconds"]
 
 #: Fig. 6's "over the whole run" is judged on the mean training error of each tenth of it.
 WINDOWS = 10

@@ -17,9 +17,10 @@ them step by step together, so a group's nets are always at the same iteration.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Protocol
 
 from ..errors import ConfigError, RunError
 from ..runs.files import checkpoint_step
@@ -29,9 +30,15 @@ from ..train.config import TrainConfig
 from ..train.control import TrainControl
 from .cost import CostEstimate, DataShape, estimate_cost, measure_speeds, shape_of
 from .plan import PLAN_FILE, PaperPlan
-from .report import PaperReport, check_report_outputs, read_plan, write_paper_report, write_plan
+from .report import (
+    PaperReport,
+    check_report_outputs,
+    read_plan,
+    write_paper_report,
+    write_plan,
+)
 
-__all__ = ["Member", "GroupRunner", "PaperExperiment", "sequential_group"]
+__all__ = ["GroupRunner", "Member", "PaperExperiment", "sequential_group"]
 
 
 @dataclass

@@ -9,15 +9,15 @@ records, :func:`~resviz.core.runs.history.settled_mean`), measured on augmented 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from typing import Iterable
+from functools import cache
 
 from ..archs import parse_arch
 from .numbers import PAPER_PARAMS, paper_note, paper_test_error
 from .results import NetResult
 
-__all__ = ["TableRow", "table_rows", "table_markdown", "table_json", "count_params"]
+__all__ = ["TableRow", "count_params", "table_json", "table_markdown", "table_rows"]
 
 
 @dataclass
@@ -40,7 +40,7 @@ class TableRow:
     paper_note: str | None = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def count_params(name: str, num_classes: int = 10) -> int:
     """Learnable parameters of the net ``name`` for ``num_classes`` classes, from the built model."""
     import torch
@@ -97,8 +97,8 @@ def table_markdown(rows: list[TableRow], title: str) -> str:
             f"| {r.net} | {r.n} | {r.layers} | {_params(r.params)} | {r.paper_params or '—'} | {_num(r.test_error)} | "
             f"{paper} | {_num(r.difference, sign=True)} | {_num(r.train_error)} | {status} |"
         )
-    lines += ["", "The paper's numbers are Table 6 of He et al. 2016 (CIFAR-10 test error); the paper gives none "
-              "for the plain nets of 20 to 56 layers (Fig. 6 draws them)."]
+    lines += ["", ("The paper's numbers are Table 6 of He et al. 2016 (CIFAR-10 test error); the paper gives none "
+                   "for the plain nets of 20 to 56 layers (Fig. 6 draws them).")]
     lines += [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
 

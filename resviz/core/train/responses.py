@@ -26,7 +26,7 @@ from torch import Tensor
 from ..data import normalise
 from ..models import Probe, ResNet
 
-__all__ = ["RESPONSE_IMAGES", "RESPONSE_SEED", "response_indices", "measure_responses"]
+__all__ = ["RESPONSE_IMAGES", "RESPONSE_SEED", "measure_responses", "response_indices"]
 
 #: How many test images the measurement looks at (the whole split where it is smaller).
 RESPONSE_IMAGES = 500

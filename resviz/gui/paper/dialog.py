@@ -19,7 +19,7 @@ from ...core.errors import ConfigError
 from ...core.paper.numbers import FULL_SCHEDULE
 from ...core.paper.plan import PAPER_DEPTHS, PAPER_PLAIN_DEPTHS, PaperPlan
 from ..theme import theme
-from .estimate import EstimateJob, Estimated
+from .estimate import Estimated, EstimateJob
 
 __all__ = ["PaperDialog"]
 
@@ -126,15 +126,11 @@ class PaperDialog(QtWidgets.QDialog):
 
     def plan(self) -> PaperPlan:
         """The experiment the form describes; ConfigError naming what is wrong."""
-        key = self.data.currentData()
-        path = self.path.text().strip()
-        if key == "folder":
-            if not path:
-                raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
-            data, root = str(Path(path).expanduser()), None
-        else:
-            data, root = key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
+        from ..controls import data_source
         from ..worker import worker_threads
+
+        key = self.data.currentData()
+        data, root = data_source(key, self.path.text())
 
         return PaperPlan(
             data=data, data_root=root, download=self.download.isChecked() and key == "cifar10",

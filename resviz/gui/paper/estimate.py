@@ -61,7 +61,7 @@ class EstimateJob:
         self.error: str | None = None
         self._thread = threading.Thread(target=self._main, name="resviz-paper-estimate", daemon=True)
 
-    def start(self) -> "EstimateJob":
+    def start(self) -> EstimateJob:
         self._thread.start()
         return self
 

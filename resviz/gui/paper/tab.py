@@ -29,7 +29,7 @@ from ..theme import theme
 if TYPE_CHECKING:
     from ..main_window import MainWindow
 
-__all__ = ["PaperTab", "GROUP"]
+__all__ = ["GROUP", "PaperTab"]
 
 #: The Run.group of the experiment's runs.
 GROUP = "paper"
@@ -40,7 +40,7 @@ class PaperTab(QtWidgets.QWidget):
 
     REFRESH_MS = 500  # runs change 25 times a second while training; the table need not
 
-    def __init__(self, window: "MainWindow | None" = None, runs: RunsModel | None = None) -> None:
+    def __init__(self, window: MainWindow | None = None, runs: RunsModel | None = None) -> None:
         super().__init__(window)
         self.setObjectName("paper_tab")
         self.runs = runs if runs is not None else window.runs
@@ -134,7 +134,9 @@ class PaperTab(QtWidgets.QWidget):
             )
             return
         results = self.results()
-        from ...core.paper.table import table_rows  # counts parameters with torch (loaded by now)
+        from ...core.paper.table import (
+            table_rows,  # counts parameters with torch (loaded by now)
+        )
 
         rows = table_rows(results.values(), int(self.facts.get("classes") or 10))
         claims = paper_claims(self.plan, results, self.facts.get("test_images"))
