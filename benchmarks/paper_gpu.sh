@@ -2,7 +2,7 @@
 # The paper experiment on one GPU (issue #12): plain20, plain56, resnet20 and resnet56 at the
 # paper's full schedule (64,000 iterations, batch 128, lr 0.1 / 10 at 32k and 48k) on the shared
 # CIFAR-10 archive, with the fast path's defaults on CUDA. One command, meant to finish within
-# 9 minutes on one H100/H200: the nets stop at --time-limit seconds of training (default 450)
+# 9 minutes on one H100/H200: the nets stop at --time-limit seconds of training (default 420)
 # if the schedule is not done by then, checkpointed, and the files say how far they got.
 #
 # Prints the estimate, then table6.md and claims.md; copies the experiment's files (fig6.png,
@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}
-archive="" device=cuda tiny=0 limit=450 iters=64000
+archive="" device=cuda tiny=0 limit=420 iters=64000
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device=$2; shift 2 ;;
