@@ -5,9 +5,10 @@
 # 9 minutes on one H100/H200: the nets stop at --time-limit seconds of training (default 420)
 # if the schedule is not done by then, checkpointed, and the files say how far they got.
 #
-# Prints the estimate, then table6.md and claims.md; copies the experiment's files (fig6.png,
-# fig7.png, table6.md/json, claims.md, paper.json) and each run's folder without its
-# checkpoints (enough for `resviz report --paper`) into $OUT (a temp folder when unset).
+# Prints the estimate, then table6.md and claims.md; copies fig6.png, fig7.png, table6.md,
+# table6.json, claims.md and paper.json into $OUT (a temp folder when unset), and beside them
+# paper-runs.tar.gz: the whole experiment folder without checkpoints (every run's metrics, the
+# SVGs), enough for `resviz report --paper` anywhere. Seven files: the device tool brings back 8.
 #
 # Needs only resviz.core (no Qt, Captum or pyqtgraph; without matplotlib the figures are
 # skipped and can be redrawn later), run from a checkout through PYTHONPATH, nothing installed.
@@ -16,6 +17,8 @@
 #   ARCHIVE         cifar10-jpg.tar.gz (default: $RESVIZ_SHARED_DATA/cifar10-jpg.tar.gz)
 #   --device cpu --tiny   plain8 + resnet8 on the embedded digits set for 20 iterations (tests/)
 #   PYTHON          the interpreter (default python3)
+# On the device machine the ../shared folder does not travel: copy the archive into a folder of
+# the checkout that .git/info/exclude ignores (e.g. .data/), carry it, and give its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -49,15 +52,10 @@ RESVIZ_CACHE_DIR=$work/cache $PY -m resviz experiment paper --data "$data" "${ne
   --out "$work/paper" --yes --time-limit "$limit" > "$work/stdout.txt" || status=$?
 echo "{\"experiment_exit_status\": $status, \"wall_s\": $(( $(date +%s) - start ))}"
 cat "$work/stdout.txt"
-mkdir -p "$OUT/paper-runs"
-for f in "$work"/paper/*.png "$work"/paper/*.svg "$work"/paper/*.md "$work"/paper/*.json; do
-  [ -f "$f" ] && cp "$f" "$OUT/"
+mkdir -p "$OUT"
+for f in fig6.png fig7.png table6.md table6.json claims.md paper.json; do
+  [ -f "$work/paper/$f" ] && cp "$work/paper/$f" "$OUT/"
 done
-for run in "$work"/paper/*/; do
-  [ -f "$run/config.json" ] || continue
-  mkdir -p "$OUT/paper-runs/$(basename "$run")"
-  find "$run" -maxdepth 1 -type f ! -name '.*' -exec cp {} "$OUT/paper-runs/$(basename "$run")/" \;
-done
-[ -f "$OUT/paper.json" ] && cp "$OUT/paper.json" "$OUT/paper-runs/"
+tar czf "$OUT/paper-runs.tar.gz" -C "$work" --exclude='checkpoints' --exclude='.writer.lock' paper
 echo "files under $OUT: $(cd "$OUT" && ls | tr '\n' ' ')"
 exit $status
