@@ -26,6 +26,7 @@ from ..errors import ConfigError, RunError
 from ..runs.files import checkpoint_step
 from ..runs.reader import RunReader, is_run_folder
 from ..runs.store import RunStore
+from ..runs.writer import refuse_live_writer
 from ..train.config import TrainConfig
 from ..train.control import TrainControl
 from .cost import CostEstimate, DataShape, estimate_cost, measure_speeds, shape_of
@@ -122,6 +123,7 @@ class PaperExperiment:
                 RunStore.check_new(run_dir)  # a stray file there is refused now
                 members.append(Member(name, run_dir, cfg))
                 continue
+            refuse_live_writer(run_dir, "continue")  # now, not after the data and the estimate (issue #9)
             with RunReader(run_dir) as reader:
                 status = reader.status().status
                 steps = [checkpoint_step(p) or 0 for p in reader.checkpoints()]
