@@ -10,6 +10,7 @@ from resviz.core.records import Record, StatusChange
 from resviz.gui.paper import PaperDialog, PaperTab
 from resviz.gui.paper.tab import GROUP
 from resviz.gui.runs import Run, RunsModel
+from resviz.gui.theme import theme
 
 
 def _wait_estimate(dialog, qtbot):
@@ -70,6 +71,13 @@ def test_the_tab_shows_the_papers_numbers_and_fills_in_claim_by_claim(qtbot):
     runs = RunsModel()
     tab = PaperTab(runs=runs)
     qtbot.addWidget(tab)
+    try:
+        _fill_in(tab, runs)
+    finally:  # the theme is global: a closed tab must not hear the next test's window set it
+        theme().changed.disconnect(tab.update_text)
+
+
+def _fill_in(tab, runs):
     assert "Reproduce the paper" in tab.text.toPlainText() and "ResNet-110" in tab.text.toPlainText()
     tab.show_experiment(PaperPlan(depths=(20, 56), plain_depths=(20,), iters=100), {"test_images": 10_000}, None)
     runs.add(_run("resnet20", train=3.0, test=8.0, status="finished", responses=(1.0, 0.8)))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import curve_len
 
 from resviz.core.records import Record
 from resviz.gui.plots.responses import TITLES, ResponsePanel
 from resviz.gui.runs import Run, RunsModel
+from resviz.gui.theme import theme
 
 
 def _run(name: str, *, test: bool) -> Run:
@@ -23,11 +25,19 @@ def _legend(panel) -> list[str]:
     return [label.text for _, label in panel.legend.items]
 
 
-def test_the_test_batch_is_drawn_and_a_run_without_it_is_marked(qtbot):
-    runs = RunsModel()
-    panel = ResponsePanel(runs)
+@pytest.fixture
+def panel(qtbot):
+    """A Fig. 7 panel on its own, cut from the app's theme afterwards: the theme is global, and
+    a closed panel must not hear the next test's window set it."""
+    panel = ResponsePanel(RunsModel())
     qtbot.addWidget(panel)
     panel.show()
+    yield panel
+    theme().changed.disconnect(panel._on_theme_changed)
+
+
+def test_the_test_batch_is_drawn_and_a_run_without_it_is_marked(panel, qtbot):
+    runs = panel.runs
     new = runs.add(_run("resnet8", test=True))
     qtbot.waitUntil(lambda: curve_len(panel._items[new].ordered) == 3, timeout=5000)
     np.testing.assert_array_equal(panel._items[new].ordered.getData()[1], [2.0, 0.5, 0.25])
