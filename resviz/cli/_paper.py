@@ -83,7 +83,7 @@ def run_paper(args: argparse.Namespace) -> int:
         plan = _plan(args)  # bad depths or numbers fail here, before torch loads
     from ..core.paper.run import PaperExperiment  # torch loads here
     from ..core.train.control import TrainControl
-    from .progress import ProgressSink
+    from .experiment import show_group_progress  # one line per net of the group
 
     folder = Path(args.resume or args.out)
     exp = PaperExperiment(folder, plan, resume=bool(args.resume), force=bool(args.force))
@@ -110,10 +110,6 @@ def run_paper(args: argparse.Namespace) -> int:
 
     control = TrainControl()
 
-    def on_start(name, trainer):
-        cfg = trainer.config
-        trainer.sinks.append(ProgressSink(cfg.iters, cfg.batch_size, f"{name:>10}", start_step=trainer.step))
-
     def on_sigint(signum, frame):  # first Ctrl+C: every net stops and checkpoints; second: abort
         print("\nstopping every net after this step (Ctrl+C again to abort) ...", file=err)
         control.stop()
@@ -121,7 +117,7 @@ def run_paper(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = exp.run(control=control, on_start=on_start, time_limit=args.time_limit)
+        report = exp.run(control=control, on_group=show_group_progress, time_limit=args.time_limit)
     finally:
         signal.signal(signal.SIGINT, previous)
     for note in report.notes:

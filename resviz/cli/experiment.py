@@ -105,7 +105,7 @@ def _run_degradation(args: argparse.Namespace) -> int:
     groups = []
 
     def on_group(group) -> None:
-        _show_progress(group)
+        show_group_progress(group)
         groups.append(group)
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop every net cleanly; second: abort
@@ -129,7 +129,7 @@ def _run_degradation(args: argparse.Namespace) -> int:
     return 0 if summary["complete"] else 1
 
 
-def _show_progress(group) -> None:
+def show_group_progress(group) -> None:
     """One progress line per net, and where they train."""
     from .progress import GroupProgress
 

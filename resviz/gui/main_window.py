@@ -211,13 +211,22 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
     def _on_paper_accepted(self) -> None:
         from ..core.paper.report import write_plan
 
+        from ..core.device import resolve_device
+
         dialog = self.paper_dialog
+        runs: list[Run] = []
         try:
             plan = dialog.plan()
-            runs = self.session.enqueue([cfg for _, cfg in plan.nets()], group=PAPER_GROUP)
-        except ConfigError as exc:
+            configs = dict(plan.nets())
+            # The plan's lockstep groups (all nets on a GPU, one depth each elsewhere), queued
+            # one after another into one experiment folder.
+            for names in plan.groups(resolve_device(plan.device).type):
+                runs += self.session.enqueue([configs[n] for n in names], group=PAPER_GROUP,
+                                             folder=runs[0].experiment if runs else None)
+        except ResvizError as exc:
             self.show_error("Cannot reproduce the paper", str(exc))
-            return
+            if not runs:
+                return
         shape = dialog.estimated.shape if dialog.estimated is not None else None
         facts = {"test_images": shape.test, "classes": shape.classes} if shape is not None else {}
         folder = settings.runs_root() / runs[0].experiment if runs and runs[0].experiment else None

@@ -164,3 +164,37 @@ def test_an_existing_experiment_is_not_replaced_without_force(experiment, capsys
 def test_degradation_refuses_the_paper_experiments_options(tmp_path, capsys):
     assert main(["experiment", "degradation", "--plain-depths", "8", "--out", str(tmp_path / "d")]) == 2
     assert "--plain-depths belong(s) to the paper experiment" in capsys.readouterr().err
+
+
+def test_a_stop_leaves_a_groups_nets_at_one_step_and_their_claims_are_judged_there(tmp_path):
+    from resviz.core.paper.claims import Pending
+    from resviz.core.paper.run import PaperExperiment
+
+    plan = PaperPlan(data="digits", depths=(8,), plain_depths=(8,), iters=40, batch_size=16, device="cpu")
+    exp = PaperExperiment(tmp_path / "exp", plan)
+    assert [[m.name for m in g] for g in exp.groups()] == [["plain8", "resnet8"]]  # twins in one lockstep group
+    control = TrainControl()
+    groups = []
+
+    class StopAt12:  # a Ctrl+C or --time-limit at step 12 of plain8
+        def record(self, r):
+            if r.step >= 12:
+                control.stop()
+
+        def event(self, e):
+            pass
+
+        def status(self, s):
+            pass
+
+    def on_group(group):
+        groups.append(group)
+        group.trainers[0].sinks.append(StopAt12())
+
+    report = exp.run(control=control, on_group=on_group)
+    assert [len(g.trainers) for g in groups] == [2]
+    assert {(r.status, r.step) for r in report.results.values()} == {("stopped", 12)}
+    assert not report.complete
+    assert report.claims and not any(isinstance(c, Pending) for c in report.claims)  # same step: judged
+    md = (tmp_path / "exp" / "claims.md").read_text()
+    assert "plain8: stopped at 12 of 40 iterations" in md and "resnet8: stopped at 12 of 40 iterations" in md

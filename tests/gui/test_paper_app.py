@@ -105,12 +105,17 @@ def test_reproduce_the_paper_queues_the_nets_and_the_tab_fills_in(window, qtbot)
     dialog.start.click()
     runs = [r for r in window.runs if r.group == GROUP]
     assert sorted(r.name for r in runs) == ["plain8", "resnet14", "resnet8"]
+    by_name = {r.name: r for r in runs}
+    # lockstep groups on the CPU: a depth each, the plain net with its residual twin
+    assert {r.name for r in by_name["plain8"].peers} == {"plain8", "resnet8"}
+    assert [r.name for r in by_name["resnet14"].peers] == ["resnet14"]
     tab = window.paper_tab
     assert "waiting for" in tab.text.toPlainText()
     qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=240_000)
     qtbot.waitUntil(lambda: "not judged yet" not in tab.verdicts(), timeout=30_000)
     assert len(tab.verdicts()) == 4  # resnet14 vs 8, resnet8 vs plain8 twice, responses 14 vs 8
     folder = runs[0].run_dir.parent
+    assert {r.run_dir.parent for r in runs} == {folder}  # one experiment folder for every group
     assert tab.folder == folder and (folder / "paper.json").is_file()
     qtbot.waitUntil(lambda: (folder / "claims.md").is_file() and (folder / "table6.md").is_file(), timeout=60_000)
     qtbot.waitUntil(lambda: "wrote" in tab.status.text(), timeout=60_000)

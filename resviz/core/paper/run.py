@@ -9,9 +9,10 @@ A resumed experiment trains only what is unfinished: a finished net's folder is 
 touched (not even reopened for writing), a stopped or failed one continues from its
 newest checkpoint, a missing one starts.
 
-How a group trains is a :data:`GroupRunner`. :func:`sequential_group` trains the members
-one after another; :class:`~resviz.core.train.group.LockstepGroup` (issue #11) advances
-them step by step together, so a group's nets are always at the same iteration.
+How a group trains is a :class:`GroupRunner`: :func:`lockstep_group` (the default) makes
+it a :class:`~resviz.core.train.group.LockstepGroup` (issue #11), which advances its nets
+step by step together, so a group's nets are always at the same iteration and a stop (Ctrl+C,
+``--time-limit``) leaves them all at one step, where their claims can still be judged.
 """
 
 from __future__ import annotations
@@ -58,31 +59,43 @@ class Member:
 
 
 class GroupRunner(Protocol):
-    """Trains the members of one group; returns each one's final status by name."""
+    """Trains the members of one group; returns each one's final status by name.
+
+    ``on_group(group)`` is called with each :class:`~resviz.core.train.group.LockstepGroup`
+    before it trains (to attach a progress display to its trainers).
+    """
 
     def __call__(
         self, members: Sequence[Member], *, dataset, control: TrainControl,
-        on_start: Callable[[str, object], None] | None,
+        on_group: Callable[[object], None] | None,
     ) -> dict[str, str]: ...
 
 
-def sequential_group(members: Sequence[Member], *, dataset, control: TrainControl,
-                     on_start: Callable[[str, object], None] | None = None) -> dict[str, str]:
-    """The members one after another (each a :class:`~resviz.core.train.Trainer`), stopping
-    at the first stop request."""
-    from ..train.trainer import Trainer
+def lockstep_group(members: Sequence[Member], *, dataset, control: TrainControl,
+                   on_group: Callable[[object], None] | None = None) -> dict[str, str]:
+    """The members as one :class:`~resviz.core.train.group.LockstepGroup`, every net steered by
+    ``control`` (one stop reaches them all between two rounds).
+
+    A group is built either new or resumed, so where a resumed experiment holds both in one
+    group (a net whose folder was removed beside one that was interrupted), the resumed
+    nets train together first, then the new ones.
+    """
+    from ..train.group import LockstepGroup
 
     statuses: dict[str, str] = {}
-    for m in members:
-        if control.stop_requested:
-            break
-        if m.resume:
-            trainer = Trainer.resume(m.run_dir, dataset=dataset, control=control)
+    resumed, new = [m for m in members if m.resume], [m for m in members if not m.resume]
+    for part in (resumed, new):
+        if not part or control.stop_requested:
+            continue
+        controls = [control] * len(part)
+        if part is resumed:
+            group = LockstepGroup.resume([m.run_dir for m in part], dataset=dataset, controls=controls)
         else:
-            trainer = Trainer(m.config, run_dir=m.run_dir, dataset=dataset, control=control)
-        if on_start:
-            on_start(m.name, trainer)
-        statuses[m.name] = trainer.run()
+            group = LockstepGroup([m.config for m in part], run_dirs=[m.run_dir for m in part], dataset=dataset,
+                                  controls=controls)
+        if on_group:
+            on_group(group)
+        statuses.update(zip((m.name for m in part), group.run()))
     return statuses
 
 
@@ -183,8 +196,8 @@ class PaperExperiment:
         self,
         *,
         control: TrainControl | None = None,
-        on_start: Callable[[str, object], None] | None = None,
-        group_runner: GroupRunner = sequential_group,
+        on_group: Callable[[object], None] | None = None,
+        group_runner: GroupRunner = lockstep_group,
         time_limit: float | None = None,
     ) -> PaperReport:
         """Train every group (stopping them all at ``time_limit`` seconds), then write the files."""
@@ -201,7 +214,7 @@ class PaperExperiment:
             for group in self.groups():
                 if control.stop_requested:
                     break
-                group_runner(group, dataset=self.dataset, control=control, on_start=on_start)
+                group_runner(group, dataset=self.dataset, control=control, on_group=on_group)
         finally:
             if timer is not None:
                 timer.cancel()
