@@ -40,7 +40,7 @@ from .report import (
     write_plan,
 )
 
-__all__ = ["GroupRunner", "Member", "PaperExperiment", "sequential_group"]
+__all__ = ["GroupRunner", "Member", "PaperExperiment", "lockstep_group"]
 
 
 @dataclass
