@@ -25,10 +25,11 @@ from .base import PlotPanel, style_profile
 __all__ = ["ResponsePanel", "TITLES"]
 
 #: The top plot's title by what its runs show: all the paper's measurement, some the fallback.
+#: (Short: the panel's title is elided beyond its width; the tooltip says the rest.)
 TITLES = {
-    FIG7_METRIC: "Std of 3×3 layer responses (Fig. 7): test images, BN eval",
-    FIG7_FALLBACK: "Std of 3×3 layer responses (Fig. 7): training batch, BN train",
-    "mixed": "Std of 3×3 layer responses (Fig. 7): test images; some runs training batch",
+    FIG7_METRIC: "3×3 response std (Fig. 7) · test images, BN eval",
+    FIG7_FALLBACK: "3×3 response std (Fig. 7) · training batch",
+    "mixed": "3×3 response std (Fig. 7) · test; some training batch",
 }
 _FALLBACK_NOTE = " · training batch"
 _TIP = (
