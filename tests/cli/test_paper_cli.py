@@ -36,6 +36,23 @@ def experiment(tmp_path_factory):
     return out
 
 
+class StopAt:
+    """A sink that asks ``control`` to stop once a record reaches ``step``."""
+
+    def __init__(self, control: TrainControl, step: int) -> None:
+        self.control, self.step = control, step
+
+    def record(self, r) -> None:
+        if r.step >= self.step:
+            self.control.stop()
+
+    def event(self, e) -> None:
+        pass
+
+    def status(self, s) -> None:
+        pass
+
+
 def _fingerprint(run: Path) -> dict[str, tuple[int, str]]:
     """Every file of a run folder: (mtime in ns, sha256), to see that nothing wrote it.
 
@@ -97,19 +114,8 @@ def test_a_resumed_experiment_trains_only_what_is_missing_or_unfinished(experime
     shutil.rmtree(exp / "plain14")  # interrupted at step 8 (a checkpoint at 8: checkpoint_every is 1/16 of the run)
     cfg = dict(PaperPlan.from_dict(json.loads((exp / "paper.json").read_text())["plan"]).nets())["plain14"]
     control = TrainControl()
-
-    class StopAt8:
-        def record(self, r):
-            if r.step >= 8:
-                control.stop()
-
-        def event(self, e):
-            pass
-
-        def status(self, s):
-            pass
-
-    assert Trainer(cfg, run_dir=exp / "plain14", dataset=digits, control=control, sinks=[StopAt8()]).run() == "stopped"
+    assert Trainer(cfg, run_dir=exp / "plain14", dataset=digits, control=control,
+                   sinks=[StopAt(control, 8)]).run() == "stopped"
     capsys.readouterr()
     assert main(["experiment", "paper", "--resume", str(exp)]) == 0
     err = capsys.readouterr().err
@@ -176,20 +182,9 @@ def test_a_stop_leaves_a_groups_nets_at_one_step_and_their_claims_are_judged_the
     control = TrainControl()
     groups = []
 
-    class StopAt12:  # a Ctrl+C or --time-limit at step 12 of plain8
-        def record(self, r):
-            if r.step >= 12:
-                control.stop()
-
-        def event(self, e):
-            pass
-
-        def status(self, s):
-            pass
-
     def on_group(group):
         groups.append(group)
-        group.trainers[0].sinks.append(StopAt12())
+        group.trainers[0].sinks.append(StopAt(control, 12))  # a Ctrl+C or --time-limit at step 12 of plain8
 
     report = exp.run(control=control, on_group=on_group)
     assert [len(g.trainers) for g in groups] == [2]

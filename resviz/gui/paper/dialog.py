@@ -68,7 +68,7 @@ class PaperDialog(QtWidgets.QDialog):
         row.addWidget(self.browse)
         self.path_label = QtWidgets.QLabel("Root")
         form.addRow(self.path_label, row)
-        self.download = QtWidgets.QCheckBox("Allow download (torchvision fetches CIFAR-10, 163 MB)")
+        self.download = QtWidgets.QCheckBox("Allow download (torchvision fetches CIFAR-10, 170 MB)")
         form.addRow("", self.download)
         self.depths = QtWidgets.QLineEdit(_join(PAPER_DEPTHS))
         self.depths.setToolTip("The ResNets' depths (Table 6: 20, 32, 44, 56, 110); any 6n+2 but 50 and 152")

@@ -39,7 +39,7 @@ def data_problem(plan: PaperPlan) -> str | None:
     if plan.data == "cifar10":
         root = Path(plan.data_root).expanduser() if plan.data_root else cache_dir() / "cifar10"
         if not plan.download and not (root / "cifar-10-batches-py").is_dir() and not (root / CIFAR10_ARCHIVE).is_file():
-            return (f"CIFAR-10 is not in {root}: tick “Allow download” (torchvision fetches 163 MB), or choose the "
+            return (f"CIFAR-10 is not in {root}: tick “Allow download” (torchvision fetches 170 MB), or choose the "
                     "folder that holds cifar-10-batches-py")
         return None
     if plan.data != "digits":

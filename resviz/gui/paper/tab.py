@@ -1,9 +1,9 @@
 """The Paper tab: Table 6 and the claims of section 4.2, ours beside the paper's, live.
 
 It follows the runs of the latest Reproduce-the-paper experiment (``Run.group ==
-"paper"``): each refresh turns every run's history into a
-:class:`~resviz.core.paper.results.NetResult` and asks the engine for the table and the
-verdicts (:mod:`resviz.core.paper`), so a claim shows "waiting for ..." until both of its
+"paper"``, :class:`~resviz.gui.experiment_runs.LatestExperiment`): each refresh turns
+every run's history into a :class:`~resviz.core.paper.results.NetResult` and asks the
+engine for the table and the verdicts (:mod:`resviz.core.paper`), so a claim shows "waiting for ..." until both of its
 nets have ended and its verdict the moment they have. When every net has ended, the
 experiment's files (table6.md/json, claims.md, fig6, fig7) are written into its folder in
 a thread, as ``resviz report --paper`` would.
@@ -23,7 +23,8 @@ from ...core.paper.claims import CLAIM_TITLES, PAPER_CLAIM_KINDS, Pending, paper
 from ...core.paper.numbers import PAPER_PARAMS, PAPER_TEST_ERROR
 from ...core.paper.plan import PaperPlan
 from ...core.paper.results import NetResult, missing_result, result_of
-from ..runs import Run, RunsModel
+from ..experiment_runs import LatestExperiment
+from ..runs import RunsModel
 from ..theme import theme
 
 if TYPE_CHECKING:
@@ -47,7 +48,6 @@ class PaperTab(QtWidgets.QWidget):
         self.plan: PaperPlan | None = None
         self.facts: dict = {}
         self.folder: Path | None = None
-        self._runs: list[Run] = []
         self._writer: threading.Thread | None = None
         self._written_for: tuple | None = None
         layout = QtWidgets.QVBoxLayout(self)
@@ -66,15 +66,11 @@ class PaperTab(QtWidgets.QWidget):
         row.addWidget(self.status, 1)
         row.addWidget(self.save)
         layout.addLayout(row)
-        self._refresh = QtCore.QTimer(self, singleShot=True, interval=self.REFRESH_MS)
-        self._refresh.timeout.connect(self.update_text)
         self._poll = QtCore.QTimer(self, interval=200)
         self._poll.timeout.connect(self._on_poll_writer)
-        self.runs.run_added.connect(self._on_run_added)
-        self.runs.run_removed.connect(self._on_run_removed)
+        self.latest = LatestExperiment(self.runs, GROUP, self.REFRESH_MS, parent=self)
+        self.latest.changed.connect(self.update_text)
         theme().changed.connect(self.update_text)
-        for run in self.runs:
-            self._on_run_added(run)
         self.update_text()
 
     # -- the experiment ----------------------------------------------------------------
@@ -85,24 +81,9 @@ class PaperTab(QtWidgets.QWidget):
         self._written_for = None
         self.update_text()
 
-    def _on_run_added(self, run: Run) -> None:
-        if run.group != GROUP:
-            return
-        if self._runs and self._runs[-1].experiment != run.experiment:
-            self._runs = []  # the tab shows the latest experiment
-        self._runs.append(run)
-        run.changed.connect(self._refresh.start)
-        run.status_changed.connect(self._refresh.start)
-        self._refresh.start()
-
-    def _on_run_removed(self, run: Run) -> None:
-        if run in self._runs:
-            self._runs.remove(run)
-            self._refresh.start()
-
     def results(self) -> dict[str, NetResult]:
         """Each planned net's numbers so far (``missing`` for nets not in the list)."""
-        by_name = {r.spec.name: r for r in self._runs if r.spec is not None}
+        by_name = {r.spec.name: r for r in self.latest.runs if r.spec is not None}
         out = {}
         for name, cfg in (self.plan.nets() if self.plan else []):
             run = by_name.get(name)
@@ -112,7 +93,8 @@ class PaperTab(QtWidgets.QWidget):
 
     @property
     def ended(self) -> bool:
-        return bool(self._runs) and all(r.status in ("finished", "stopped", "failed", "cancelled") for r in self._runs)
+        runs = self.latest.runs
+        return bool(runs) and all(r.status in ("finished", "stopped", "failed", "cancelled") for r in runs)
 
     # -- drawing -----------------------------------------------------------------------
 
@@ -146,7 +128,7 @@ class PaperTab(QtWidgets.QWidget):
         self.text.setHtml("".join(body))
         self.text.verticalScrollBar().setValue(scroll)
         self.save.setEnabled(self.folder is not None and self._writer is None)
-        key = tuple((r.status, r.history.last_step) for r in self._runs)
+        key = tuple((r.status, r.history.last_step) for r in self.latest.runs)
         if self.ended and self.folder is not None and self._written_for != key:
             self._written_for = key
             self.write_files()
