@@ -246,3 +246,14 @@ def test_a_long_estimate_offers_a_budget_that_fits_in_an_hour():
     # 100 iterations of plain56 and resnet56 alone: 2 x 100 x 128 / 7 = 3,657 s; of the pair of 20s:
     # 2 x (100 x 128 / 20 + 25 evaluations x 10,500 images / 400) = 2,592 s
     assert options == "--depths 20 --plain-depths 20 --iters 100" and seconds == pytest.approx(2592.5)
+
+
+def test_wall_time_counts_nets_that_train_together_once():
+    from resviz.core.paper.results import wall_seconds
+
+    a = NetResult("plain20", "finished", 10, 10, spans=[(0.0, 30.0)])
+    b = NetResult("resnet20", "finished", 10, 10, spans=[(0.0, 30.0)])  # its lockstep twin
+    c = NetResult("resnet56", "finished", 10, 10, spans=[(30.0, 90.0), (200.0, 210.0)])  # then resumed later
+    assert wall_seconds([a, b, c]) == pytest.approx(30 + 60 + 10)
+    assert wall_seconds([NetResult("plain8", "finished", 1, 1, spans=[(0, 5)]),
+                         NetResult("resnet8", "finished", 1, 1, spans=[(3, 8)])]) == pytest.approx(8)

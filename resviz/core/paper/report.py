@@ -29,7 +29,7 @@ from ..runs.reader import RunReader, is_run_folder
 from .claims import Judged, claims_markdown, paper_claims
 from .figures import draw_fig6, draw_fig7, matplotlib_missing, save_figure
 from .plan import PLAN_FILE, PaperPlan
-from .results import NetResult, missing_result, read_result
+from .results import NetResult, missing_result, read_result, wall_seconds
 from .table import TableRow, table_json, table_markdown, table_rows
 
 __all__ = [
@@ -114,7 +114,8 @@ def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) ->
         lines.append("device: " + ", ".join(devices))
     timed = [r for r in results.values() if r.seconds]
     if timed:
-        lines.append(f"wall time {format_duration(sum(r.seconds for r in timed))} over {len(timed)} net(s): "
+        lines.append(f"wall time {format_duration(wall_seconds(timed))} for {len(timed)} net(s), the nets of a "
+                     "lockstep group together; each net from its start to its end: "
                      + ", ".join(f"{r.name} {format_duration(r.seconds)}" for r in timed))
     for r in results.values():
         if not r.finished:

@@ -16,7 +16,7 @@ import numpy as np
 from ..archs import parse_arch
 from ..runs.history import RunHistory, fig7_responses, load_history
 
-__all__ = ["WINDOWS", "NetResult", "missing_result", "read_result", "result_of", "training_seconds"]
+__all__ = ["WINDOWS", "NetResult", "missing_result", "read_result", "result_of", "training_spans", "wall_seconds"]
 
 #: Fig. 6's "over the whole run" is judged on the mean training error of each tenth of it.
 WINDOWS = 10
@@ -39,6 +39,8 @@ class NetResult:
     responses: np.ndarray | None = None
     responses_metric: str | None = None
     seconds: float | None = None
+    #: (start, end) times of each stretch of training (a resumed net has several).
+    spans: list[tuple[float, float]] = field(default_factory=list)
     device: str | None = None
 
     @property
@@ -70,20 +72,29 @@ class NetResult:
         return out
 
 
-def training_seconds(history: RunHistory) -> float | None:
-    """Wall time the run trained: from each start (or resume from a checkpoint) to the last
-    thing it wrote before the next one, so a run resumed a day later is not a day long."""
+def training_spans(history: RunHistory) -> list[tuple[float, float]]:
+    """When the run trained: from each start (or resume from a checkpoint) to the last thing it
+    wrote before the next one, so a run resumed a day later is not a day long."""
     starts = sorted(e.time for e in history.events if e.kind == "start" or
                     (e.kind == "resume" and e.detail.get("from_checkpoint")))
     times = sorted([e.time for e in history.events] + ([history.last_time] if history.last_time else []))
-    if not starts or not times:
-        return None
-    total = 0.0
+    spans = []
     for i, start in enumerate(starts):
         end_before = starts[i + 1] if i + 1 < len(starts) else float("inf")
         inside = [t for t in times if start <= t < end_before]
         if inside:
-            total += max(inside) - start
+            spans.append((start, max(inside)))
+    return spans
+
+
+def wall_seconds(results) -> float:
+    """The wall time the nets trained, together: the union of their spans (the nets of a
+    lockstep group train at the same time, so their own times overlap)."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(span for r in results for span in r.spans):
+        if b > end:
+            total += b - max(a, end)
+            end = b
     return total
 
 
@@ -91,6 +102,7 @@ def result_of(history: RunHistory, *, name: str, status: str, iters: int) -> Net
     """The numbers of a net from its history (the app's live run or a folder read from disk)."""
     errs = history.final_errors()
     responses, metric = fig7_responses(history)
+    spans = training_spans(history)
     device = next((str(e.detail["device"]) for e in reversed(history.events)
                    if e.kind in ("start", "resume") and e.detail.get("device")), None)
     return NetResult(
@@ -104,7 +116,8 @@ def result_of(history: RunHistory, *, name: str, status: str, iters: int) -> Net
         test_curve=history.scalar("test_error"),
         responses=None if responses is None else np.asarray(responses, dtype=float),
         responses_metric=metric,
-        seconds=training_seconds(history),
+        seconds=sum(b - a for a, b in spans) if spans else None,
+        spans=spans,
         device=device,
     )
 
