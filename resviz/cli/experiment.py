@@ -1,4 +1,9 @@
-"""``resviz experiment degradation``: plain vs residual nets at two depths, trained together, and the report."""
+"""``resviz experiment degradation|paper``: the paper's experiments, trained and judged.
+
+``degradation``: plain vs residual nets at two depths, trained together, and the report.
+``paper``: the CIFAR-10 section (4.2) whole: Table 6, Fig. 6, Fig. 7 and its claims, its
+cost said first (:mod:`resviz.cli._paper`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,10 @@ from pathlib import Path
 
 from ..core.experiment import DEGRADATION_ITERS, parse_depths
 
+#: Options only the paper experiment takes (refused for degradation rather than ignored).
+_PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
+#: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
+_DEGRADATION_ONLY = ("lr", "warmup")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
 _NEW_ONLY = {"data": "digits", "data_root": None, "depths": "20,56", "iters": DEGRADATION_ITERS,
              "batch_size": 128, "lr": 0.1, "warmup": False, "device": "auto", "seed": 0, "force": False}
@@ -17,30 +26,60 @@ _NEW_ONLY = {"data": "digits", "data_root": None, "depths": "20,56", "iters": DE
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "experiment",
-        help="run a paper experiment: degradation (plain vs residual nets at two depths)",
-        description="Train plain and residual nets at each depth with the same recipe, together step by step, "
-        "then write report.png (the paper's Fig. 6 shape), summary.md and summary.json, and say whether the "
-        "paper's claims held. Ctrl+C stops every net after its current step (each writes a checkpoint); "
+        help="run a paper experiment: degradation (plain vs residual nets at two depths) or paper "
+        "(the CIFAR-10 section: Table 6, Fig. 6, Fig. 7 and its claims)",
+        description="degradation: train plain and residual nets at each depth with the same recipe, together step "
+        "by step, then write report.png (the paper's Fig. 6 shape), summary.md and summary.json, and say whether "
+        "the paper's claims held. paper: train the ResNets and plain nets of the paper's CIFAR-10 section with its "
+        "recipe in lockstep groups, say what it will cost first, then write fig6, fig7, table6 and claims.md beside "
+        "the paper's numbers. Ctrl+C stops every net after its current step (each writes a checkpoint); "
         "--resume DIR continues them.",
     )
-    p.add_argument("name", choices=("degradation",))
-    p.add_argument("--data", help="digits (default), cifar10, or a folder")
+    p.add_argument("name", choices=("degradation", "paper"))
+    p.add_argument("--data", help="degradation: digits (default), cifar10 or a folder; paper: cifar10 (default) or a folder")
     p.add_argument("--data-root", help="where cifar10 lives")
-    p.add_argument("--depths", help="comma-separated 6n+2 depths (default 20,56)")
-    p.add_argument("--iters", type=int, help=f"iterations per net (default {DEGRADATION_ITERS})")
+    p.add_argument("--download", action="store_true", help="paper: let torchvision download CIFAR-10 into --data-root")
+    p.add_argument("--depths", help="comma-separated 6n+2 depths (degradation: 20,56; paper: the ResNets, 20,32,44,56,110)")
+    p.add_argument("--plain-depths", help="paper: the plain nets' depths (default 20,32,44,56; 'none' for none)")
+    p.add_argument("--iters", type=int, help=f"iterations per net (degradation: {DEGRADATION_ITERS}; paper: 64000)")
     p.add_argument("--batch-size", type=int, help="default 128")
-    p.add_argument("--lr", type=float, help="default 0.1")
-    p.add_argument("--warmup", action="store_true", default=None, help="lr 0.01 until training error < 80%%")
+    p.add_argument("--lr", type=float, help="degradation: default 0.1")
+    p.add_argument("--warmup", action="store_true", default=None, help="degradation: lr 0.01 until training error < 80%%")
     p.add_argument("--device", help="auto (default), cpu, cuda or mps")
+    p.add_argument("--threads", type=int, help="paper: torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int)
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="DIR", help="folder for the runs and the report")
     where.add_argument("--resume", metavar="DIR", help="continue a stopped experiment: every unfinished net")
     p.add_argument("--force", action="store_true", default=None, help="replace runs already in DIR")
+    p.add_argument("--yes", action="store_true", help="paper: start even when the estimate is over an hour")
+    p.add_argument("--estimate", action="store_true", help="paper: print the estimated time and stop")
+    p.add_argument("--time-limit", type=float, metavar="S",
+                   help="paper: stop every net after S seconds (checkpointed; --resume continues) and write the files")
     p.set_defaults(run=run)
 
 
+def _given(args: argparse.Namespace, names) -> list[str]:
+    return ["--" + n.replace("_", "-") for n in names if getattr(args, n, None) not in (None, False)]
+
+
 def run(args: argparse.Namespace) -> int:
+    from ..core.errors import ConfigError
+
+    if args.name == "paper":
+        wrong = _given(args, _DEGRADATION_ONLY)
+        if wrong:
+            raise ConfigError(f"the paper experiment uses the paper's recipe (section 4.2); drop {', '.join(wrong)}")
+        from ._paper import run_paper
+
+        return run_paper(args)
+    wrong = _given(args, _PAPER_ONLY)
+    if wrong:
+        raise ConfigError(f"{', '.join(wrong)} belong(s) to the paper experiment, not to degradation")
+    return _run_degradation(args)
+
+
+def _run_degradation(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..core.train.config import TrainConfig
 
@@ -66,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     groups = []
 
     def on_group(group) -> None:
-        _show_progress(group)
+        show_group_progress(group)
         groups.append(group)
 
     def on_sigint(signum, frame):  # first Ctrl+C: stop every net cleanly; second: abort
@@ -90,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     return 0 if summary["complete"] else 1
 
 
-def _show_progress(group) -> None:
+def show_group_progress(group) -> None:
     """One progress line per net, and where they train."""
     from .progress import GroupProgress
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_duration"]
+__all__ = ["format_duration", "format_long_duration"]
 
 
 def format_duration(seconds: float | None, *, clock: bool = False) -> str:
@@ -23,3 +23,11 @@ def format_duration(seconds: float | None, *, clock: bool = False) -> str:
     if m:
         return f"{m}m{s:02d}s"
     return f"{s}s"
+
+
+def format_long_duration(seconds: float | None) -> str:
+    """:func:`format_duration`, but beyond two days in days (``18.5 days``): a CPU's estimate
+    for the paper's full schedule reads better so than as ``444h20m``."""
+    if seconds is not None and math.isfinite(seconds) and seconds > 2 * 86400:
+        return f"{seconds / 86400:.1f} days"
+    return format_duration(seconds)

@@ -33,12 +33,14 @@ __all__ = [
     "DEGRADATION_ITERS",
     "TIE_POINTS",
     "claim_statements",
+    "compare_errors",
     "degradation_claims",
     "degradation_plan",
     "parse_depths",
     "resume_degradation",
     "run_degradation",
     "summary_markdown",
+    "verdict",
 ]
 
 DEFAULT_DEPTHS = (20, 56)
@@ -93,9 +95,9 @@ def degradation_plan(base: TrainConfig, depths: Sequence[int] = DEFAULT_DEPTHS) 
     return plan
 
 
-def _compare(a: float, b: float) -> bool | None:
-    """Whether ``a`` is the lower error; None (a tie) when they differ by less than TIE_POINTS."""
-    if abs(a - b) < TIE_POINTS:
+def compare_errors(a: float, b: float, tie: float = TIE_POINTS) -> bool | None:
+    """Whether ``a`` is the lower error; None (a tie) when they differ by less than ``tie`` points."""
+    if abs(a - b) < tie:
         return None
     return a < b
 
@@ -141,7 +143,7 @@ def degradation_claims(train_error: dict[str, float], depths: Sequence[int] = DE
     claims = []
     for x in _expectations(depths):
         evidence = "training error " + ", ".join(f"{_shown(n)} {e[n]:.2f}%" for n in x.shown)
-        claims.append(Claim(x.kind, x.statement, _compare(e[x.lower], e[x.higher]), evidence))
+        claims.append(Claim(x.kind, x.statement, compare_errors(e[x.lower], e[x.higher]), evidence))
     return claims
 
 
@@ -150,7 +152,8 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-def _verdict(holds: bool | None) -> str:
+def verdict(holds: bool | None) -> str:
+    """A claim's verdict in words: holds, does not hold, too close to call."""
     return {True: "holds", False: "does not hold", None: "too close to call"}[holds]
 
 
@@ -167,7 +170,7 @@ def summary_markdown(rows: list[dict], claims: list[Claim], base: TrainConfig) -
         train, test = (_percent(r[k]) for k in ("train_error", "test_error"))
         lines.append(f"| {r['name']} | {train} | {test} | {r['seconds']:.0f} |")
     lines += ["", "What the paper expects, and what happened:", ""]
-    lines += [f"- {c.statement}: **{_verdict(c.holds)}** ({c.evidence})" for c in claims]
+    lines += [f"- {c.statement}: **{verdict(c.holds)}** ({c.evidence})" for c in claims]
     return "\n".join(lines) + "\n"
 
 

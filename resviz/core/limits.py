@@ -13,7 +13,7 @@ from .errors import ConfigError
 
 __all__ = ["MAX_THREADS", "check_threads", "check_finite", "MAX_ITERS", "MAX_BATCH_SIZE", "IMAGE_SIZE_RANGE",
            "SEED_RANGE", "check_whole", "check_number", "MAX_IG_STEPS", "MAX_IMAGE_BYTES", "MAX_CHECKPOINT_BYTES",
-           "check_ig_steps", "MAX_CIFAR_DEPTH"]
+           "check_ig_steps", "MAX_CIFAR_DEPTH", "LONG_JOB_SECONDS"]
 
 #: More threads than any machine resviz runs on has cores; OpenMP crashes far above it.
 MAX_THREADS = 512
@@ -103,3 +103,11 @@ MAX_CIFAR_DEPTH = 1202
 def check_ig_steps(value: int, option: str = "--steps") -> int:
     """Integrated Gradients steps in [1, MAX_IG_STEPS]; else ConfigError."""
     return check_whole(value, option, 1, MAX_IG_STEPS)
+
+
+# -- long jobs ---------------------------------------------------------------------------
+
+#: An experiment estimated to take longer than this never starts unasked: the CLI needs
+#: ``--yes`` (or a "y" at its prompt on a terminal), the app a ticked confirmation (issue #12:
+#: "nothing starts an hours-long job without saying so").
+LONG_JOB_SECONDS = 3600.0

@@ -33,8 +33,13 @@ SCALAR_METRICS: tuple[str, ...] = ("loss", "train_error", "test_error", "lr", "i
 #: One value per block or layer, in depth order:
 #: ``residual_ratio[i]`` mean over the batch of |F(x)| / |shortcut(x)| for residual block i;
 #: ``response_std[j]`` std of 3x3 layer j's output after BN, before addition and ReLU (Fig. 7);
-#: ``grad_norm[j]`` L2 norm of the weight gradient of weighted layer j (convs and the head).
-VECTOR_METRICS: tuple[str, ...] = ("residual_ratio", "response_std", "grad_norm")
+#: ``grad_norm[j]`` L2 norm of the weight gradient of weighted layer j (convs and the head);
+#: ``test_response_std[j]`` the same std as ``response_std``, measured as the paper's Fig. 7 is
+#: (section 4.2): on a fixed batch of test images with BN in eval mode, at every evaluation
+#: (:mod:`resviz.core.train.responses`). ``response_std`` is the probed training batch, BN in
+#: training mode, every ``telemetry_every`` steps: there BN rescales every response to about
+#: its |gamma|, so it shows BN's scales live rather than the trained net's responses (issue #12).
+VECTOR_METRICS: tuple[str, ...] = ("residual_ratio", "response_std", "grad_norm", "test_response_std")
 
 #: Things that happen at a step and that plots mark.
 EVENT_KINDS: tuple[str, ...] = (

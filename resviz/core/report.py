@@ -2,7 +2,9 @@
 
 * Training error (thin) and test error (bold) against iterations, one colour per run:
   the shape of Fig. 1 and Fig. 6.
-* Std of each 3x3 layer's response, in layer order and sorted by magnitude: Fig. 7.
+* Std of each 3x3 layer's response, in layer order and sorted by magnitude: Fig. 7, as the
+  paper measured it (a fixed test batch, BN in eval mode) where the run has that, else the
+  training batch's, said in the legend (:func:`~resviz.core.runs.history.fig7_responses`).
 * Residual ratio |F(x)| / |x| per block and gradient norm per layer (log scale): the
   two views this tool adds, where residual functions stay small and gradients reach the
   early layers of residual nets but fade in deep plain ones.
@@ -15,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .runs.history import RunHistory
+from .runs.history import FIG7_FALLBACK, RunHistory, fig7_responses
 
 __all__ = ["draw_report", "save_report"]
 
@@ -43,18 +45,22 @@ def draw_report(histories: Sequence[RunHistory], title: str | None = None):
     ax.grid(alpha=0.3)
 
     ax = axes[0, 1]
+    fallbacks = 0
     for i, h in enumerate(histories):
-        std = h.latest_vector("response_std")
+        std, metric = fig7_responses(h)
         if std is None:
             continue
         c = colours[i % 10]
+        note = " (training batch)" if metric == FIG7_FALLBACK else ""
+        fallbacks += bool(note)
         layers = np.arange(1, len(std) + 1)
-        ax.plot(layers, std, color=c, lw=1.5, ls="--" if h.plain else "-", label=f"{h.label}, layer order")
-        ax.plot(layers, np.sort(std)[::-1], color=c, lw=0.8, alpha=0.6, label=f"{h.label}, sorted")
+        ax.plot(layers, std, color=c, lw=1.5, ls="--" if h.plain else "-", label=f"{h.label}{note}, layer order")
+        ax.plot(layers, np.sort(std)[::-1], color=c, lw=0.8, alpha=0.6, label=f"{h.label}{note}, sorted")
     # Log scale: a deep plain net's first responses can be 30x the rest, which on a linear
     # axis flattens every other curve (the paper's Fig. 7 compares nets of equal scale).
     ax.set_yscale("log")
-    ax.set(xlabel="3x3 layer index", ylabel="std of response (log)", title="layer responses (paper Fig. 7)")
+    where = "test images, BN eval" if not fallbacks else "test images, BN eval; (training batch): BN train"
+    ax.set(xlabel="3x3 layer index", ylabel="std of response (log)", title=f"layer responses (paper Fig. 7): {where}")
     _legend(ax, fontsize="x-small")
     ax.grid(alpha=0.3, which="both")
 

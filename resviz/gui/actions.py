@@ -56,6 +56,12 @@ class WindowActions:
             "Train plain and residual nets at two depths together, step by step, and compare with the paper",
             "Ctrl+D",
         )
+        self.paper = act(
+            "Reproduce the &paper…",
+            "Train the nets of the paper's CIFAR-10 section and compare with Table 6, Fig. 6, Fig. 7 and its claims "
+            "(says what it costs first)",
+            "Ctrl+Shift+P",
+        )
         self.continue_run = act("&Continue selected run", "Resume the selected stopped run from its last checkpoint")
         # View
         self.log_scale = act("&Log-scale error and loss", "Logarithmic y axes for the error and loss curves",
@@ -81,7 +87,7 @@ class WindowActions:
         run = bar.addMenu("&Run")
         run.addActions([self.start, self.pause, self.stop])
         run.addSeparator()
-        run.addActions([self.shortcuts, self.degradation, self.continue_run])
+        run.addActions([self.shortcuts, self.degradation, self.paper, self.continue_run])
         view = bar.addMenu("&View")
         view.addAction(self.log_scale)
         view.addSeparator()

@@ -22,7 +22,7 @@ from ..core.train.config import TrainConfig
 from . import settings
 from .actions import WindowActions
 
-__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS"]
+__all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS", "data_source"]
 
 
 @dataclass(frozen=True)
@@ -294,13 +294,7 @@ class TrainControls(QtWidgets.QWidget):
         if arch is None:
             arch = f"{'resnet' if self.shortcuts.isChecked() else 'plain'}{depth}"
         key = self.data.currentData()
-        path = self.data_path.text().strip()
-        if key == "folder":
-            if not path:
-                raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
-            data, root = str(Path(path).expanduser()), None
-        else:
-            data, root = key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
+        data, root = data_source(key, self.data_path.text())
         spec = parse_arch(arch)
         option = self.option.currentData() if not spec.plain else None
         family_default = spec.shortcut
@@ -345,6 +339,17 @@ class TrainControls(QtWidgets.QWidget):
 def _config_value(f: Field, widget: "_Input") -> object:
     value = _read(widget)
     return f.to_config(value) if f.to_config is not None else value
+
+
+def data_source(key: str, path: str) -> tuple[str, str | None]:
+    """(data, data_root) of a TrainConfig from a data choice (digits, cifar10, folder) and its path
+    field: a folder's path is the data, CIFAR-10's is where it lives (empty: resviz's cache)."""
+    path = path.strip()
+    if key == "folder":
+        if not path:
+            raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
+        return str(Path(path).expanduser()), None
+    return key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
 
 
 _Input = QtWidgets.QComboBox | QtWidgets.QCheckBox | QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox | QtWidgets.QLineEdit

@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from ..core.experiment import claim_statements, degradation_claims
+from .experiment_runs import LatestExperiment
 from .runs import Run, RunsModel
 from .theme import theme
 
@@ -45,38 +46,21 @@ class DegradationPanel(QtWidgets.QWidget):
         self.text.setToolTip("The paper's expectations (section 4.1, Fig. 6) checked against these runs")
         layout.addWidget(self.text)
         layout.addStretch(1)
-        self._experiment: list[Run] = []
-        # Runs change 25 times a second while training; the verdicts need not.
-        self._refresh = QtCore.QTimer(self, singleShot=True, interval=500)
-        self._refresh.timeout.connect(self.update_text)
-        runs.run_added.connect(self._on_run_added)
-        runs.run_removed.connect(self._on_run_removed)
+        # Runs change 25 times a second while training; the verdicts need not (debounced).
+        self.latest = LatestExperiment(runs, GROUP, parent=self)
+        self.latest.changed.connect(self.update_text)
         theme().changed.connect(self.update_text)
         self.update_text()
 
     @property
     def experiment(self) -> list[Run]:
-        return list(self._experiment)
-
-    def _on_run_added(self, run: Run) -> None:
-        if run.group != GROUP:
-            return
-        if self._experiment and self._experiment[-1].experiment != run.experiment:
-            self._experiment = []  # the panel shows the latest experiment
-        self._experiment.append(run)
-        run.changed.connect(self._refresh.start)
-        run.status_changed.connect(self._refresh.start)
-        self._refresh.start()
-
-    def _on_run_removed(self, run: Run) -> None:
-        if run in self._experiment:
-            self._experiment.remove(run)
-            self._refresh.start()
+        """The runs of the latest degradation experiment."""
+        return self.latest.runs
 
     def errors(self) -> dict[str, float | None]:
         """Final training error per run (engine names), None while a run has not ended."""
         out: dict[str, float | None] = {}
-        for run in self._experiment:
+        for run in self.experiment:
             if run.spec is None:
                 continue
             done = run.status in ("finished", "stopped")
@@ -85,7 +69,7 @@ class DegradationPanel(QtWidgets.QWidget):
         return out
 
     def depths(self) -> list[int]:
-        return sorted({run.depth for run in self._experiment if run.depth is not None})
+        return sorted({run.depth for run in self.experiment if run.depth is not None})
 
     def update_text(self) -> None:
         c = theme().colours
@@ -94,11 +78,11 @@ class DegradationPanel(QtWidgets.QWidget):
             "training error than shallower ones — not overfitting, an optimisation difficulty. With "
             "shortcuts the deeper net trains better."
         )
-        if not self._experiment:
+        if not self.experiment:
             self.text.setText(intro + "<p>Run <b>Run › Degradation experiment</b> (Ctrl+D) to test it here.</p>")
             return
         rows = []
-        for run in self._experiment:
+        for run in self.experiment:
             err = run.history.settled("train_error")
             test = run.history.last_scalar("test_error")
             rows.append(

@@ -20,6 +20,7 @@ from . import settings
 from .actions import WindowActions
 from .degradation import GROUP, DegradationPanel
 from .engine import EngineLoader
+from .paper.tab import GROUP as PAPER_GROUP
 from .runs import Run, RunsModel
 from .runs_view import RunsView
 from .session import TrainingSession
@@ -41,6 +42,7 @@ TABS: tuple[tuple[str, str], ...] = (
     ("Train", "resviz.gui.train_tab:TrainTab"),
     ("Inspect", "resviz.gui.inspect:InspectTab"),
     ("Landscape", "resviz.gui.landscape_tab:LandscapeTab"),  # follows the Inspect tab's net (issue #13)
+    ("Paper", "resviz.gui.paper:PaperTab"),
 )
 
 
@@ -74,6 +76,8 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             self.add_tab(_tab_factory(spec)(self), title)
         self.train_tab = self.tabs.widget(0)
         self.steering = Steering(self.actions, self.session, self.runs, self.train_tab.controls.scope)
+        self.paper_tab = self.tabs.findChild(QtWidgets.QWidget, "paper_tab")
+        self.paper_dialog = None
 
         self.runs_view = RunsView(self.runs)
         self.runs_view.customContextMenuRequested.connect(self._on_runs_menu)
@@ -121,6 +125,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         a.stop.triggered.connect(self.steering.stop)
         a.shortcuts.triggered.connect(self._on_shortcuts)
         a.degradation.triggered.connect(self._on_degradation)
+        a.paper.triggered.connect(self._on_paper)
         a.continue_run.triggered.connect(self._on_continue)
         a.log_scale.toggled.connect(self._on_log_scale)
         a.dark.triggered.connect(lambda: self.set_theme("dark"))
@@ -169,6 +174,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         ready = self.engine.is_ready
         a.start.setEnabled(ready)
         a.degradation.setEnabled(ready)
+        a.paper.setEnabled(ready)
         self.steering.update()  # pause, stop, shortcuts, continue: the run or the group they act on
         current = self.runs.current
         a.export_csv.setEnabled(current is not None and current.run_dir is not None)
@@ -198,6 +204,48 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         controls.show_problem(None)
         self.degradation_dock.show()
         self.degradation_dock.raise_()
+
+    def _on_paper(self) -> None:
+        """Run > Reproduce the paper: the dialog says what it costs; Start queues the nets."""
+        from .paper import PaperDialog
+
+        if self.paper_dialog is None:
+            self.paper_dialog = PaperDialog(self)
+            self.paper_dialog.accepted.connect(self._on_paper_accepted)
+        self.paper_dialog.open()  # window-modal, no nested event loop: training and plots go on
+
+    def _on_paper_accepted(self) -> None:
+        from ..core.paper.report import write_plan
+
+        from ..core.device import resolve_device
+
+        dialog = self.paper_dialog
+        runs: list[Run] = []
+        try:
+            plan = dialog.plan()
+            configs = dict(plan.nets())
+            # The plan's lockstep groups (all nets on a GPU, one depth each elsewhere), queued
+            # one after another into one experiment folder.
+            for names in plan.groups(resolve_device(plan.device).type):
+                runs += self.session.enqueue([configs[n] for n in names], group=PAPER_GROUP,
+                                             folder=runs[0].experiment if runs else None)
+        except ResvizError as exc:
+            self.show_error("Cannot reproduce the paper", str(exc))
+            if not runs:
+                return
+        shape = dialog.estimated.shape if dialog.estimated is not None else None
+        facts = {"test_images": shape.test, "classes": shape.classes} if shape is not None else {}
+        folder = settings.runs_root() / runs[0].experiment if runs and runs[0].experiment else None
+        if folder is not None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                write_plan(folder, plan, facts)  # so `resviz report --paper` and the tab's files find the plan
+            except (OSError, ResvizError) as exc:
+                self.show_error("Cannot write the experiment's folder", f"{folder}: {exc}")
+                folder = None
+        self.paper_tab.show_experiment(plan, facts, folder)
+        self.status.showMessage(f"queued {len(runs)} nets of the paper's CIFAR-10 section; the Paper tab fills in "
+                                "as they finish", 10_000)
 
     def _settings_problem(self, message: str) -> None:
         self.last_error = message

@@ -115,12 +115,14 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
 
     # -- starting runs ---------------------------------------------------------------
 
-    def enqueue(self, configs: list[TrainConfig], *, group: str | None = None) -> list[Run]:
+    def enqueue(self, configs: list[TrainConfig], *, group: str | None = None, folder: str | None = None) -> list[Run]:
         """Queue new runs, trained together as one lockstep group; returns their Run objects at once.
 
         The runs of a group are written into one folder under the runs root,
         ``<time>-<group>/<run name>`` (``<group>`` defaults to the runs' names joined),
         the layout ``resviz experiment`` uses; a single run gets ``<time>-<run name>``.
+        ``folder`` puts them into a folder an earlier call made instead: the paper
+        experiment's groups (one per depth on a CPU) share one experiment folder.
         """
         for config in configs:
             config.validate()
@@ -131,7 +133,8 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
                 name, n = f"{config.label} #{n}", n + 1
             names.append(name)
         label = group or "-".join(name.replace(" #", "-") for name in names)
-        folder = f"{time.strftime('%Y%m%d-%H%M%S')}-{label}" if len(configs) > 1 or group else None
+        if folder is None and (len(configs) > 1 or group):
+            folder = f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
         added: list[Run] = []
         for config, name in zip(configs, names):
             if config.threads is None:

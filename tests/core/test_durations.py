@@ -22,3 +22,10 @@ def test_unknown_times_are_a_question_mark(clock):
     for unknown in (None, float("nan"), float("inf")):
         assert format_duration(unknown, clock=clock) == "?"
     assert format_duration(-1, clock=True) == "?"
+
+
+def test_long_estimates_in_days_beyond_two():
+    from resviz.core.durations import format_long_duration
+
+    assert format_long_duration(444 * 3600 + 20 * 60) == "18.5 days"
+    assert format_long_duration(47 * 3600) == "47h00m" and format_long_duration(None) == "?"

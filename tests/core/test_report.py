@@ -51,3 +51,17 @@ def test_runs_without_vector_metrics_leave_those_panels_empty(tmp_path):
     assert len(fig.axes[0].lines) >= 2 and all(len(ax.lines) == 0 for ax in fig.axes[1:])
     out = save_report([_history("resnet8", False)], tmp_path / "sub" / "report.png")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fig7_draws_the_test_batch_measurement_and_names_a_fallback():
+    new, old = _history("resnet8", False), _history("plain8 (old run)", True)
+    new.extend([Record(step=110, scalars={}, vectors={"test_response_std": np.array([0.5, 0.75, 0.25])})])
+    fig = draw_report([new, old])
+    stds = fig.axes[1]
+    np.testing.assert_array_equal(stds.lines[0].get_ydata(), [0.5, 0.75, 0.25])  # not the training batch's 3, 1, 2
+    np.testing.assert_array_equal(stds.lines[2].get_ydata(), [3.0, 1.0, 2.0])  # the old run falls back
+    labels = [t.get_text() for t in stds.get_legend().get_texts()]
+    assert labels[0] == "resnet8, layer order" and labels[2] == "plain8 (old run) (training batch), layer order"
+    assert "test images, BN eval" in stds.get_title() and "training batch" in stds.get_title()
+    only_new = draw_report([new]).axes[1].get_title()
+    assert only_new.endswith("test images, BN eval")

@@ -19,7 +19,7 @@ from ..archs import spec_of
 from ..records import Event, Record
 from .reader import RunReader
 
-__all__ = ["RunHistory", "SETTLE_TAIL", "settled_mean", "load_history"]
+__all__ = ["RunHistory", "SETTLE_TAIL", "FIG7_METRIC", "FIG7_FALLBACK", "settled_mean", "fig7_responses", "load_history"]
 
 #: The share of a run's last records whose mean is its settled training error.
 SETTLE_TAIL = 0.05
@@ -163,6 +163,27 @@ class RunHistory:
         if series is None or not series.n:
             return None
         return series.values[series.n - 1]
+
+
+#: What Fig. 7 draws: the test-batch responses, BN in eval mode, as the paper measured them
+#: (:mod:`resviz.core.train.responses`) ...
+FIG7_METRIC = "test_response_std"
+#: ... and what a run without them falls back on (one trained before the metric existed, or a
+#: live run before its first evaluation): the probed training batch, BN in training mode.
+FIG7_FALLBACK = "response_std"
+
+
+def fig7_responses(history: RunHistory) -> tuple[np.ndarray | None, str | None]:
+    """(the latest response stds Fig. 7 draws for a run, the metric they are), or (None, None).
+
+    The report, the paper experiment's figure and claims, and the app's panel all choose
+    by this rule, and say which metric they drew.
+    """
+    for name in (FIG7_METRIC, FIG7_FALLBACK):
+        values = history.latest_vector(name)
+        if values is not None:
+            return values, name
+    return None, None
 
 
 def load_history(run_dir: str | Path, label: str | None = None) -> RunHistory:

@@ -30,6 +30,7 @@ def model_layout(model: ResNet) -> dict[str, list]:
     return {
         "residual_ratio": model.block_names(),
         "response_std": [conv_names[id(m)] for m in model.conv3x3_layers()],
+        "test_response_std": [conv_names[id(m)] for m in model.conv3x3_layers()],
         "grad_norm": [n for n, _ in model.weighted_layers()],
         "block_levels": level_of_block(model),
         "block_downsamples": [b.downsamples for b in blocks],

@@ -39,6 +39,7 @@ from .snapshot import (
     versions,
 )
 from .compiled import TrainStep, use_channels_last, use_compile
+from .responses import measure_responses, response_indices
 from .telemetry import Telemetry
 
 __all__ = ["Trainer", "Diverged", "ENDED"]
@@ -127,6 +128,7 @@ class Trainer:
         self.reason: str | None = None
         self._interval_start = time.perf_counter()  # images/s counts from the last record
         self._stop_agreed = False
+        self._response_images: torch.Tensor | None = None  # the fixed test batch of Fig. 7
         if _resume is not None:
             restore_training_state(self, _resume)
         # The step (wrapped for DDP under torchrun), compiled where config.compile says.
@@ -331,6 +333,8 @@ class Trainer:
         elapsed = time.perf_counter() - self._interval_start
         test_wrong = self._evaluate() if evaluate else None
         rec = self.telemetry.collect(self.step, lr, elapsed, test_wrong, len(self.test_data))
+        if evaluate:
+            rec.vectors["test_response_std"] = self._test_responses()
         if not math.isfinite(rec.scalars["loss"]):
             raise Diverged(
                 f"the loss became {rec.scalars['loss']} by step {self.step} (diverged); "
@@ -359,6 +363,19 @@ class Trainer:
                 wrong += (self.model(x).argmax(dim=1) != labels).sum()
         self.model.train()
         return wrong
+
+    def _test_responses(self):
+        """Fig. 7 as the paper measured it: one probed pass in eval mode over the run's fixed
+        test batch (:mod:`.responses`), fetched on its own (once per evaluation, not per step).
+
+        Every rank measures the same images with the same (synchronised) weights, so under
+        DDP no collective is needed: rank 0's numbers are everyone's.
+        """
+        if self._response_images is None:
+            index = torch.as_tensor(response_indices(self.test_data.labels), device=self.device)
+            self._response_images = self.test_data.images[index]
+        stds = measure_responses(self.model, self._response_images, self.mean, channels_last=self._channels_last)
+        return stds.cpu().numpy().astype("float32")
 
     # -- checkpoints and endings -------------------------------------------------------
 

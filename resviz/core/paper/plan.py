@@ -1,0 +1,184 @@
+"""Which nets the paper experiment trains, with which settings, in which lockstep groups.
+
+Every net gets the recipe of section 4.2 (:class:`~resviz.core.train.config.TrainConfig`'s
+defaults: SGD, momentum 0.9, weight decay 1e-4, batch 128, lr 0.1 divided by 10 at 50 %
+and 75 % of the iterations, so ``--iters 2000`` drops at 1000 and 1500 as 64k drops at 32k
+and 48k), one seed for all (plain and residual twins see the same batches in the same
+order), and the 0.01 warm-up of ResNet-110 switched on for 110 layers and more, as the
+paper did ("0.1 is slightly too large to start converging").
+
+Grouping (:meth:`PaperPlan.groups`): on a GPU every net trains in one lockstep group,
+because the CIFAR nets are small enough that one net's step leaves the GPU idle between
+launches, and a group keeps its queue full (issue #11); on a CPU (or MPS) a group per
+depth, shallowest first, holding the plain net and its residual twin: round-robin on a
+CPU gains nothing from a larger group, while finishing depth by depth fills Table 6 and
+the claims in as the experiment goes, and each twin pair's curves still grow together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ..archs import IMAGENET_DEPTHS, arch_name, parse_arch
+from ..errors import ConfigError
+from ..train.config import TrainConfig
+from .numbers import FULL_SCHEDULE
+
+__all__ = [
+    "PAPER_DEPTHS",
+    "PAPER_PLAIN_DEPTHS",
+    "PLAN_FILE",
+    "WARMUP_DEPTH",
+    "PaperPlan",
+    "parse_depth_list",
+]
+
+#: Table 6's ResNets and Fig. 6's plain nets (ResNet-1202 is left out: 19.4M parameters).
+PAPER_DEPTHS = (20, 32, 44, 56, 110)
+PAPER_PLAIN_DEPTHS = (20, 32, 44, 56)
+#: From this depth on the paper warms up with lr 0.01 (section 4.2, ResNet-110).
+WARMUP_DEPTH = 110
+#: The plan, written into the experiment folder before any net starts (for --resume and report).
+PLAN_FILE = "paper.json"
+
+
+def parse_depth_list(text: str | list | tuple, what: str = "--depths", *, allow_empty: bool = False) -> tuple[int, ...]:
+    """``"20, 32,44"`` -> ``(20, 32, 44)``: sorted CIFAR depths 6n+2, or ConfigError.
+
+    50 and 152 are 6n+2 too, but in resviz those names are the ImageNet ResNets, which
+    CIFAR-10's 32 x 32 images do not fit; they are refused rather than silently swapped.
+    """
+    if isinstance(text, (list, tuple)):
+        parts = [str(p) for p in text]
+    else:
+        parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p]
+    if [p.lower() for p in parts] == ["none"]:
+        parts = []
+    try:
+        depths = tuple(sorted({int(p) for p in parts}))
+    except ValueError:
+        raise ConfigError(f"{what} takes whole numbers separated by commas, like 20,32,44 — not {text!r}") from None
+    if not depths and not allow_empty:
+        raise ConfigError(f"{what} needs at least one depth, like 20,56")
+    for d in depths:
+        if d in IMAGENET_DEPTHS:
+            raise ConfigError(
+                f"{what}: {d} layers names an ImageNet ResNet in resviz; the CIFAR nets take other 6n+2 depths "
+                "(8, 14, 20, 26, 32, 44, 56, 110, ...)"
+            )
+        spec = parse_arch(arch_name(d))  # ConfigError for a depth that is not 6n+2
+        if spec.family != "cifar":
+            raise ConfigError(f"{what}: {d} is not a CIFAR depth")
+    return depths
+
+
+@dataclass(frozen=True)
+class PaperPlan:
+    """The experiment: data, depths, budget and device, as the user chose them."""
+
+    data: str = "cifar10"
+    data_root: str | None = None
+    download: bool = False
+    depths: tuple[int, ...] = PAPER_DEPTHS
+    plain_depths: tuple[int, ...] = PAPER_PLAIN_DEPTHS
+    iters: int = FULL_SCHEDULE
+    device: str = "auto"
+    seed: int = 0
+    batch_size: int = 128
+    threads: int | None = None
+    #: Extra TrainConfig fields for every net (bf16, compile, ... where the user set them).
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "depths", parse_depth_list(self.depths))
+        object.__setattr__(self, "plain_depths", parse_depth_list(self.plain_depths, "--plain-depths", allow_empty=True))
+        self.base_config()  # every number checked now, before anything is loaded
+
+    # -- the nets ----------------------------------------------------------------------
+
+    @property
+    def full_schedule(self) -> bool:
+        """True when every net gets the paper's 64k iterations."""
+        return self.iters >= FULL_SCHEDULE
+
+    def base_config(self) -> TrainConfig:
+        """The recipe every net shares (section 4.2), for the plan's budget."""
+        iters = self.iters
+        return TrainConfig(
+            arch=arch_name(self.depths[0]),
+            data=self.data,
+            data_root=self.data_root,
+            download=self.download,
+            iters=iters,
+            batch_size=self.batch_size,
+            device=self.device,
+            seed=self.seed,
+            threads=self.threads,
+            # A record every 10 steps (the paper's curves need no more), more often in
+            # short runs so Fig. 6 still has a curve; about 32 test evaluations per run
+            # (Fig. 6's bold lines); 16 checkpoints, so --resume loses at most 1/16 of a run.
+            telemetry_every=max(1, min(10, iters // 100)),
+            eval_every=max(1, -(-iters // 32)),
+            checkpoint_every=max(1, -(-iters // 16)),
+            **self.overrides,
+        )
+
+    def config(self, depth: int, plain: bool) -> TrainConfig:
+        """The settings of one net: the recipe, with the 0.01 warm-up from 110 layers on."""
+        return replace(self.base_config(), arch=arch_name(depth, plain), warmup=depth >= WARMUP_DEPTH)
+
+    def nets(self) -> list[tuple[str, TrainConfig]]:
+        """(run name, config) of every net, by depth, the plain net before its residual twin."""
+        out = []
+        for d in sorted(set(self.depths) | set(self.plain_depths)):
+            for plain in (True, False):
+                if d in (self.plain_depths if plain else self.depths):
+                    cfg = self.config(d, plain)
+                    out.append((cfg.spec.name, cfg))
+        return out
+
+    def with_absolute_paths(self) -> PaperPlan:
+        """This plan with a folder ``data`` (and ``data_root``) made absolute, so that
+        ``--resume`` and ``resviz report --paper`` work from any working folder."""
+        cfg = self.base_config().with_absolute_paths()
+        return replace(self, data=cfg.data, data_root=cfg.data_root)
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.nets()]
+
+    def groups(self, device_type: str) -> list[list[str]]:
+        """The lockstep groups for a device type (``cuda``, ``cpu``, ``mps``): see the module."""
+        nets = self.nets()
+        if device_type == "cuda":
+            return [[name for name, _ in nets]]
+        by_depth: dict[int, list[str]] = {}
+        for name, cfg in nets:
+            by_depth.setdefault(cfg.depth, []).append(name)
+        return [by_depth[d] for d in sorted(by_depth)]
+
+    # -- on disk -----------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["depths"], d["plain_depths"] = list(self.depths), list(self.plain_depths)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PaperPlan:
+        """From :meth:`to_dict`'s output (a ``paper.json``); unknown keys are ignored."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a paper plan is a JSON object, not a {type(data).__name__}")
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def budget(self) -> str:
+        """One line: what each net was given."""
+        base = self.base_config()
+        share = f"{100 * self.iters / FULL_SCHEDULE:.2g}"
+        schedule = "the paper's full schedule" if self.full_schedule else f"{share}% of the paper's 64,000"
+        return (
+            f"{self.iters:,} iterations per net ({schedule}), batch {base.batch_size}, lr {base.lr:g} "
+            f"divided by 10 at {', '.join(f'{s:,}' for s in base.milestone_steps())}, "
+            f"seed {self.seed}, on {self.data}"
+        )

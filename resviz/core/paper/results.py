@@ -1,0 +1,136 @@
+"""What one net contributes to the comparison with the paper, read from its history.
+
+The same :class:`NetResult` comes from a run folder on disk (``resviz experiment paper``,
+``resviz report --paper``) and from a run the app is training (its in-memory
+:class:`~resviz.core.runs.history.RunHistory`), so the table, the claims and the figures
+are judged by one rule wherever they are shown. Torch-free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..archs import parse_arch
+from ..runs.history import RunHistory, fig7_responses, load_history
+
+__all__ = ["WINDOWS", "NetResult", "missing_result", "read_result", "result_of", "training_spans", "wall_seconds"]
+
+#: Fig. 6's "over the whole run" is judged on the mean training error of each tenth of it.
+WINDOWS = 10
+
+
+@dataclass
+class NetResult:
+    """A net's numbers: settled training error, final test error, responses, status, cost."""
+
+    name: str
+    status: str  # finished, stopped, failed, running, paused, queued, starting, missing
+    step: int
+    iters: int
+    train_error: float | None = None
+    test_error: float | None = None
+    #: (steps, training error) of every record: Fig. 6's thin lines and the per-tenth means.
+    train_curve: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))
+    test_curve: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))
+    #: The latest 3x3 layer response stds, and which metric they are (fig7_responses).
+    responses: np.ndarray | None = None
+    responses_metric: str | None = None
+    seconds: float | None = None
+    #: (start, end) times of each stretch of training (a resumed net has several).
+    spans: list[tuple[float, float]] = field(default_factory=list)
+    device: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return parse_arch(self.name).kind
+
+    @property
+    def depth(self) -> int:
+        return parse_arch(self.name).depth
+
+    @property
+    def finished(self) -> bool:
+        return self.status == "finished"
+
+    @property
+    def ended(self) -> bool:
+        """Nothing more will come: finished, stopped or failed (a claim may use its numbers)."""
+        return self.status in ("finished", "stopped", "failed")
+
+    def windows(self, upto: int | None = None, n: int = WINDOWS) -> list[float | None]:
+        """The mean training error over each of ``n`` equal spans of steps ``(0, upto]``."""
+        steps, values = self.train_curve
+        upto = upto or self.step
+        out: list[float | None] = []
+        for k in range(n):
+            lo, hi = k * upto / n, (k + 1) * upto / n
+            inside = values[(steps > lo) & (steps <= hi)]
+            out.append(float(inside.mean()) if len(inside) else None)
+        return out
+
+
+def training_spans(history: RunHistory) -> list[tuple[float, float]]:
+    """When the run trained: from each start (or resume from a checkpoint) to the last thing it
+    wrote before the next one, so a run resumed a day later is not a day long."""
+    starts = sorted(e.time for e in history.events if e.kind == "start" or
+                    (e.kind == "resume" and e.detail.get("from_checkpoint")))
+    times = sorted([e.time for e in history.events] + ([history.last_time] if history.last_time else []))
+    spans = []
+    for i, start in enumerate(starts):
+        end_before = starts[i + 1] if i + 1 < len(starts) else float("inf")
+        inside = [t for t in times if start <= t < end_before]
+        if inside:
+            spans.append((start, max(inside)))
+    return spans
+
+
+def wall_seconds(results) -> float:
+    """The wall time the nets trained, together: the union of their spans (the nets of a
+    lockstep group train at the same time, so their own times overlap)."""
+    total, end = 0.0, float("-inf")
+    for a, b in sorted(span for r in results for span in r.spans):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def result_of(history: RunHistory, *, name: str, status: str, iters: int) -> NetResult:
+    """The numbers of a net from its history (the app's live run or a folder read from disk)."""
+    errs = history.final_errors()
+    responses, metric = fig7_responses(history)
+    spans = training_spans(history)
+    device = next((str(e.detail["device"]) for e in reversed(history.events)
+                   if e.kind in ("start", "resume") and e.detail.get("device")), None)
+    return NetResult(
+        name=name,
+        status=status,
+        step=history.last_step,
+        iters=iters,
+        train_error=errs["train_error"],
+        test_error=errs["test_error"],
+        train_curve=history.scalar("train_error"),
+        test_curve=history.scalar("test_error"),
+        responses=None if responses is None else np.asarray(responses, dtype=float),
+        responses_metric=metric,
+        seconds=sum(b - a for a, b in spans) if spans else None,
+        spans=spans,
+        device=device,
+    )
+
+
+def missing_result(name: str, iters: int) -> NetResult:
+    """A planned net with no run folder yet."""
+    return NetResult(name=name, status="missing", step=0, iters=iters)
+
+
+def read_result(run_dir: str | Path, *, name: str, iters: int) -> NetResult:
+    """A net's numbers from its run folder (its status as :class:`RunReader` judges it)."""
+    from ..runs.reader import RunReader
+
+    with RunReader(run_dir) as reader:
+        status = reader.status().status
+    return result_of(load_history(run_dir, label=name), name=name, status=status, iters=iters)

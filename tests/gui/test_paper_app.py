@@ -1,0 +1,123 @@
+"""Run > Reproduce the paper: the dialog says the cost first; the Paper tab fills in as nets finish."""
+
+from __future__ import annotations
+
+import numpy as np
+from conftest import curve_len
+
+from resviz.core.paper.plan import PaperPlan
+from resviz.core.records import Record, StatusChange
+from resviz.gui.paper import PaperDialog, PaperTab
+from resviz.gui.paper.tab import GROUP
+from resviz.gui.runs import Run, RunsModel
+from resviz.gui.theme import theme
+
+
+def _wait_estimate(dialog, qtbot):
+    qtbot.waitUntil(lambda: dialog.estimated is not None, timeout=120_000)
+    return dialog.estimate.text()
+
+
+def test_the_dialog_shows_the_estimate_and_holds_back_a_long_job(qtbot):
+    dialog = PaperDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.data.currentData() == "cifar10" and not dialog.download.isChecked()  # the default, no download
+    assert dialog.depths.text() == "20, 32, 44, 56, 110" and dialog.iters.value() == 64_000
+    dialog.set_choice(data="digits", depths="8, 14", plain_depths="8", iters=30, device="cpu")
+    assert not dialog.start.isEnabled()  # nothing starts before the estimate is in
+    text = _wait_estimate(dialog, qtbot)
+    assert "estimated time on cpu" in text and "for 3 net(s)" in text
+    assert "the paper's full schedule (64,000 iterations per net) would take about" in text
+    assert dialog.start.isEnabled() and not dialog.confirm.isVisible()
+    # an hours-long budget: said, and held back until the user ticks that they know
+    dialog.iters.setValue(2_000_000)
+    text = _wait_estimate(dialog, qtbot)  # the speeds are kept: no new measurement
+    assert dialog.estimated.estimate.long and "a smaller budget: --iters" in text
+    assert dialog.confirm.isVisible() and "I know this takes about" in dialog.confirm.text()
+    assert not dialog.start.isEnabled()
+    dialog.confirm.setChecked(True)
+    assert dialog.start.isEnabled()
+    # a bad depth: said at once, nothing measured, no start
+    dialog.depths.setText("8, 50")
+    assert "ImageNet ResNet" in dialog.estimate.text() and not dialog.start.isEnabled()
+
+
+def test_cifar10_is_never_downloaded_unless_allowed(qtbot):
+    dialog = PaperDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_choice(data="cifar10", depths="8", plain_depths="", iters=10, device="cpu")
+    text = _wait_estimate(dialog, qtbot)
+    assert "CIFAR-10 is not in" in text and "Allow download" in text and not dialog.start.isEnabled()
+    dialog.download.setChecked(True)
+    _wait_estimate(dialog, qtbot)
+    assert dialog.estimated.problem is None and dialog.start.isEnabled()
+    assert dialog.plan().download
+
+
+def _run(name: str, *, train: float, test: float, status: str, steps: int = 100, responses=(1.0, 0.5)) -> Run:
+    run = Run(name, config={"arch": name, "iters": 100}, status="running")
+    run.group, run.experiment = GROUP, "one"
+    recs = [Record(step=s, scalars={"train_error": train, "loss": 0.1}) for s in range(10, steps + 1, 10)]
+    recs[-1].scalars["test_error"] = test
+    recs[-1].vectors["test_response_std"] = np.array(responses)
+    run.apply(recs)
+    if status != "running":
+        run.apply([StatusChange(status)])
+    return run
+
+
+def test_the_tab_shows_the_papers_numbers_and_fills_in_claim_by_claim(qtbot):
+    runs = RunsModel()
+    tab = PaperTab(runs=runs)
+    qtbot.addWidget(tab)
+    try:
+        _fill_in(tab, runs)
+    finally:  # the theme is global: a closed tab must not hear the next test's window set it
+        theme().changed.disconnect(tab.update_text)
+
+
+def _fill_in(tab, runs):
+    assert "Reproduce the paper" in tab.text.toPlainText() and "ResNet-110" in tab.text.toPlainText()
+    tab.show_experiment(PaperPlan(depths=(20, 56), plain_depths=(20,), iters=100), {"test_images": 10_000}, None)
+    runs.add(_run("resnet20", train=3.0, test=8.0, status="finished", responses=(1.0, 0.8)))
+    runs.add(_run("plain20", train=5.0, test=10.0, status="running", steps=50, responses=(1.5, 1.0)))
+    tab.update_text()
+    text = tab.text.toPlainText()
+    assert "resnet20" in text and "8.75" in text and "-0.75" in text  # ours beside Table 6's, and the difference
+    assert "waiting for plain20 (50 of 100 iterations)" in text and "resnet56 (not started)" in text
+    assert tab.verdicts() == ["not judged yet"] * 4
+    runs.add(_run("resnet56", train=1.0, test=7.5, status="finished", responses=(0.5, 0.4)))
+    runs.runs[1].apply([Record(step=s, scalars={"train_error": 5.0}) for s in range(60, 101, 10)]
+                       + [StatusChange("finished")])
+    tab.update_text()
+    assert tab.verdicts() == ["holds"] * 4
+    text = tab.text.toPlainText()
+    assert "✓ holds" in text and "waiting" not in text
+
+
+def test_reproduce_the_paper_queues_the_nets_and_the_tab_fills_in(window, qtbot):
+    window.actions.paper.trigger()
+    dialog = window.paper_dialog
+    assert dialog.isVisible()
+    dialog.set_choice(data="digits", depths="8, 14", plain_depths="8", iters=12, device="cpu")
+    _wait_estimate(dialog, qtbot)
+    dialog.start.click()
+    runs = [r for r in window.runs if r.group == GROUP]
+    assert sorted(r.name for r in runs) == ["plain8", "resnet14", "resnet8"]
+    by_name = {r.name: r for r in runs}
+    # lockstep groups on the CPU: a depth each, the plain net with its residual twin
+    assert {r.name for r in by_name["plain8"].peers} == {"plain8", "resnet8"}
+    assert [r.name for r in by_name["resnet14"].peers] == ["resnet14"]
+    tab = window.paper_tab
+    assert "waiting for" in tab.text.toPlainText()
+    qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=240_000)
+    qtbot.waitUntil(lambda: "not judged yet" not in tab.verdicts(), timeout=30_000)
+    assert len(tab.verdicts()) == 4  # resnet14 vs 8, resnet8 vs plain8 twice, responses 14 vs 8
+    folder = runs[0].run_dir.parent
+    assert {r.run_dir.parent for r in runs} == {folder}  # one experiment folder for every group
+    assert tab.folder == folder and (folder / "paper.json").is_file()
+    qtbot.waitUntil(lambda: (folder / "claims.md").is_file() and (folder / "table6.md").is_file(), timeout=60_000)
+    qtbot.waitUntil(lambda: "wrote" in tab.status.text(), timeout=60_000)
+    curves = window.train_tab.curves._items
+    assert all(curve_len(curves[r].train) >= 3 for r in runs)  # the Train tab's panels overlay them
