@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, previous_term)
+    trainer.release_distributed()
     shutdown_distributed(dist)
     if dist.is_main:
         _summary(trainer, status, time.monotonic() - started, progress)

@@ -36,6 +36,7 @@ def main(run_dir: str, out: str, stop_at: int) -> None:
     records = [(r.step, r.scalars, {k: v.tolist() for k, v in r.vectors.items()}) for r in q.drain() if hasattr(r, "scalars")]
     torch.save({"rank": ctx.rank, "world_size": ctx.world_size, "status": status, "step": trainer.step,
                 "model": trainer.model.state_dict(), "records": records}, f"{out}/rank{ctx.rank}.pt")
+    trainer.release_distributed()
     shutdown_distributed(ctx)
 
 

@@ -224,6 +224,22 @@ class TrainStep:
             self._forward = torch.compile(self.net, mode=mode, dynamic=False)
         self._weights = [m.weight for _, m in model.weighted_layers()]
 
+    def release_distributed(self) -> None:
+        """Drop the DistributedDataParallel wrapper (after the last step, before the process
+        group is destroyed).
+
+        ``destroy_process_group`` only forgets torch's own references to the group; DDP's
+        reducer keeps the Gloo group (and its worker threads) alive until interpreter
+        finalization, where tearing it down aborts the process now and then ("terminate
+        called without an active exception", seen on a loaded 2-core machine; see
+        pytorch/pytorch#179291). Released here, the group dies while Python is alive.
+        """
+        from torch.nn.parallel import DistributedDataParallel
+
+        if isinstance(self.net, DistributedDataParallel):
+            self.net = self.net.module
+            self._forward = self.net
+
     def step(self, x: Tensor, labels: Tensor, probing: bool = False) -> StepOutput:
         """One update on the batch; never waits for the device."""
         if self.cuda_graphs:

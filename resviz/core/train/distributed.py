@@ -109,5 +109,11 @@ def init_distributed(device: str = "auto") -> DistContext:
 def shutdown_distributed(ctx: DistContext) -> None:
     """Leave the process group cleanly (torchrun waits for every rank)."""
     if ctx.distributed and dist.is_initialized():
+        import gc
+
         dist.barrier()
         dist.destroy_process_group()
+        # What still refers to the group (a DDP reducer not released, a finished Work) goes
+        # now, while the interpreter is whole, not during its finalization (see
+        # Trainer.release_distributed).
+        gc.collect()

@@ -424,6 +424,12 @@ class Trainer:
         self._emit_event("failed", best_effort=True, reason=reason)
         self._set_status("failed", reason, best_effort=True)
 
+    def release_distributed(self) -> None:
+        """After training under torchrun: let go of DDP, so the process group can really end
+        (call before :func:`~resviz.core.train.distributed.shutdown_distributed`)."""
+        self.train_step.release_distributed()
+        self.net = self.train_step.net
+
     def close(self) -> None:
         """Close the run folder (once; the run can write nothing after)."""
         if self.store is None or self._store_closed:
