@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.resviz-installed
 
-.PHONY: run test venv bench clean
+.PHONY: run test lint venv bench clean
 
 venv: $(STAMP)
 
@@ -25,10 +25,16 @@ run: $(STAMP)
 	fi
 	$(VENV)/bin/resviz
 
-# The whole test suite; Qt runs offscreen.
-test: $(STAMP)
-	$(VENV)/bin/lint-imports
+# The whole test suite (after the linters); Qt runs offscreen.
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# ruff (pyflakes, pycodestyle, import order, pyupgrade, bugbear; the formatter) and the
+# import contracts (core never imports Qt; cli > gui > core). `ruff format .` fixes layout.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	@for b in benchmarks/[a-z]*.py; do echo "== $$b"; $(PY) $$b; done

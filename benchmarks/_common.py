@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-from pathlib import Path
 import tarfile
 import tempfile
 from pathlib import Path

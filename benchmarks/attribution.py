@@ -54,7 +54,7 @@ def _paired(ours, direct, repeat: int) -> tuple[float, float, float]:
             t = time.perf_counter()
             fn()
             times[fn].append(time.perf_counter() - t)
-    ratios = [a / b for a, b in zip(times[ours], times[direct])]
+    ratios = [a / b for a, b in zip(times[ours], times[direct], strict=True)]
     return 1000.0 * statistics.median(times[ours]), 1000.0 * statistics.median(times[direct]), statistics.median(ratios)
 
 
@@ -73,9 +73,17 @@ def _entry(ours_ms: float, captum_ms: float | None, target_ms: float | None, pai
 
 #: Issue #13's methods: (name, level) and how many rounds relative to --repeat.
 _NEW_METHODS = (
-    ("conductance", "mid", 3), ("layer-ig", "mid", 3), ("layer-gradxact", "mid", 1), ("layer-deeplift", "mid", 1),
-    ("layer-activation", "mid", 1), ("deeplift", None, 1), ("gradientshap", None, 1), ("smoothgrad", None, 1),
-    ("smoothgrad-ig", None, 5), ("neuron-gradient", "mid", 1), ("neuron-ig", "mid", 3),
+    ("conductance", "mid", 3),
+    ("layer-ig", "mid", 3),
+    ("layer-gradxact", "mid", 1),
+    ("layer-deeplift", "mid", 1),
+    ("layer-activation", "mid", 1),
+    ("deeplift", None, 1),
+    ("gradientshap", None, 1),
+    ("smoothgrad", None, 1),
+    ("smoothgrad-ig", None, 5),
+    ("neuron-gradient", "mid", 1),
+    ("neuron-ig", "mid", 3),
 )
 
 
@@ -117,9 +125,11 @@ def _captum_direct(net, method: str, level: str | None, x, target: int, channel:
             return ca.GradientShap(net).attribute(xi, baselines=shap_baselines(xi), target=target, n_samples=16)
         if method == "smoothgrad":
             return ca.NoiseTunnel(ca.Saliency(net)).attribute(
-                xi, nt_type="smoothgrad", nt_samples=16, stdevs=noise_std(xi), target=target, abs=True)
+                xi, nt_type="smoothgrad", nt_samples=16, stdevs=noise_std(xi), target=target, abs=True
+            )
         return ca.NoiseTunnel(ca.IntegratedGradients(net)).attribute(
-            xi, nt_type="smoothgrad", nt_samples=8, stdevs=noise_std(xi), target=target, **steps)
+            xi, nt_type="smoothgrad", nt_samples=8, stdevs=noise_std(xi), target=target, **steps
+        )
 
 
 def _issue13_methods(inspector, image, target: int, repeat: int) -> dict:
@@ -131,7 +141,9 @@ def _issue13_methods(inspector, image, target: int, repeat: int) -> dict:
 
         def ours(method=method, level=level):
             inspector.cache.clear()
-            inspector.attribute(image, method, level, target=target, channel=channel if method.startswith("neuron") else None)
+            inspector.attribute(
+                image, method, level, target=target, channel=channel if method.startswith("neuron") else None
+            )
 
         def direct(method=method, level=level):
             with warnings.catch_warnings():
@@ -204,7 +216,9 @@ def main() -> None:
     results.update(_issue13_methods(inspector, image, target, args.repeat))
 
     if not args.skip_resnet50:
-        big = Inspector.from_model(build_model("resnet50"), [str(i) for i in range(1000)], Preprocess.normalized(224, resize=256))
+        big = Inspector.from_model(
+            build_model("resnet50"), [str(i) for i in range(1000)], Preprocess.normalized(224, resize=256)
+        )
         photo = big.prepare(rng.integers(0, 255, (300, 400, 3), dtype=np.uint8))
         t50 = big.resolve_target(photo, None)
 
@@ -214,7 +228,9 @@ def main() -> None:
 
         def captum_cam50():
             xi = photo.tensor.detach().clone().requires_grad_(True)
-            cam = LayerGradCam(big.model, level_module(big.model, "high")).attribute(xi, target=t50, relu_attributions=True)
+            cam = LayerGradCam(big.model, level_module(big.model, "high")).attribute(
+                xi, target=t50, relu_attributions=True
+            )
             LayerAttribution.interpolate(cam, (224, 224), "bilinear")
 
         def ours_cam50_all():

@@ -85,7 +85,7 @@ def main() -> None:
                 "cpu": platform.processor() or platform.machine(),
                 **machine(args),
                 "load_average_1min_start": round(load_start, 2),
-                "interleaving": "per batch of %d: pass batch, then the same batch evaluated plainly" % bs,
+                "interleaving": f"per batch of {bs}: pass batch, then the same batch evaluated plainly",
                 "pass_s": round(ours, 2),
                 "plain_evaluation_s": round(plain_s[0], 2),
                 "ratio_pass_to_plain": round(ratio, 3),

@@ -38,7 +38,9 @@ def _timed(folder: Path, splits: tuple[str, ...]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folder", type=Path, help="an unpacked cifar10-jpg folder (default: unpack the shared archive)")
+    parser.add_argument(
+        "--folder", type=Path, help="an unpacked cifar10-jpg folder (default: unpack the shared archive)"
+    )
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 

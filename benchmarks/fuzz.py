@@ -87,7 +87,7 @@ def _fuzz_images(n: int, rng: random.Random) -> dict:
         name = rng.choice(sorted(seeds))
         ops = fuzz_cases.random_ops(rng, seeds)
         data = fuzz_cases.apply(seeds[name], ops, seeds)
-        tally.run(lambda: decode_image(data, name=name), {"seed": name, "ops": repr(ops)})
+        tally.run(lambda data=data, name=name: decode_image(data, name=name), {"seed": name, "ops": repr(ops)})
     return tally.summary()
 
 
@@ -101,7 +101,7 @@ def _fuzz_checkpoints(n: int, rng: random.Random, folder: Path) -> dict:
         ops = fuzz_cases.random_ops(rng, seeds)
         path = folder / f"case{i % 4}{'.safetensors' if name == 'safetensors' and rng.random() < 0.5 else '.pt'}"
         path.write_bytes(fuzz_cases.apply(seeds[name], ops, seeds))
-        tally.run(lambda: load_model(path), {"seed": name, "ops": repr(ops)})
+        tally.run(lambda path=path: load_model(path), {"seed": name, "ops": repr(ops)})
     return tally.summary()
 
 

@@ -50,27 +50,64 @@ BUDGETS = {"throughput": 100, "schedule": 220, "dataloader": 30, "lockstep": 50,
 #: The order they run in: the schedule right after the throughput part, so it finds resnet20's
 #: graphs in the Inductor cache (the warm start a second launch gets).
 ORDER = ("throughput", "schedule", "dataloader", "lockstep", "torchrun")
-TARGETS = {"resnet20_images_per_s_telemetry_10": 45_000, "full_schedule_s": 180,
-           "telemetry_overhead_compiled": 1.05, "fast_path_over_dataloader": 10.0}
+TARGETS = {
+    "resnet20_images_per_s_telemetry_10": 45_000,
+    "full_schedule_s": 180,
+    "telemetry_overhead_compiled": 1.05,
+    "fast_path_over_dataloader": 10.0,
+}
 
 
 # -- sizes: the GPU check and its tiny CPU rehearsal ------------------------------------
 
+
 def sizes(tiny: bool) -> dict:
     """Everything that differs between the real check and the tiny one (tests/)."""
     if tiny:
-        return {"archs": ["resnet8"], "variants": ["eager-cl", "compiled-cl"], "batch": 16, "train_images": 64,
-                    "telemetry": 2, "round_s": 0.2, "min_steps": 2, "rounds": 2, "dl_steps": 3, "workers": 1,
-                    "group": ["plain8", "resnet8"], "group_iters": 4, "twin_depth": 8, "twin_steps": 2,
-                    "schedule_iters": 40, "schedule_eval": 20, "torchrun_iters": 6, "budget_scale": 4.0}
-    return {"archs": ["resnet20", "resnet56", "resnet110"], "variants": ["eager-cl-bf16", "compiled-cl-bf16"],
-                "batch": 128, "train_images": 50_000, "telemetry": 10, "round_s": 0.5, "min_steps": 20, "rounds": 3,
-                "dl_steps": 60, "workers": 8, "group": ["plain20", "plain56", "resnet20", "resnet56"], "group_iters": 200,
-                "twin_depth": 20, "twin_steps": 50, "schedule_iters": 64_000, "schedule_eval": 500, "torchrun_iters": 300,
-                "budget_scale": 1.0}
+        return {
+            "archs": ["resnet8"],
+            "variants": ["eager-cl", "compiled-cl"],
+            "batch": 16,
+            "train_images": 64,
+            "telemetry": 2,
+            "round_s": 0.2,
+            "min_steps": 2,
+            "rounds": 2,
+            "dl_steps": 3,
+            "workers": 1,
+            "group": ["plain8", "resnet8"],
+            "group_iters": 4,
+            "twin_depth": 8,
+            "twin_steps": 2,
+            "schedule_iters": 40,
+            "schedule_eval": 20,
+            "torchrun_iters": 6,
+            "budget_scale": 4.0,
+        }
+    return {
+        "archs": ["resnet20", "resnet56", "resnet110"],
+        "variants": ["eager-cl-bf16", "compiled-cl-bf16"],
+        "batch": 128,
+        "train_images": 50_000,
+        "telemetry": 10,
+        "round_s": 0.5,
+        "min_steps": 20,
+        "rounds": 3,
+        "dl_steps": 60,
+        "workers": 8,
+        "group": ["plain20", "plain56", "resnet20", "resnet56"],
+        "group_iters": 200,
+        "twin_depth": 20,
+        "twin_steps": 50,
+        "schedule_iters": 64_000,
+        "schedule_eval": 500,
+        "torchrun_iters": 300,
+        "budget_scale": 1.0,
+    }
 
 
 # -- data ---------------------------------------------------------------------------------
+
 
 def find_data(given: str | None) -> Path | None:
     """The archive or folder to use: ``--data``, $RESVIZ_SHARED_DATA, ../shared/data."""
@@ -99,6 +136,7 @@ def image_folder(data: Path, tmp: Path) -> Path:
 
 # -- the parts (each runs in its own process: python gpu_check.py --part NAME) -----------
 
+
 def part_throughput(args, s: dict, deadline: float) -> dict:
     import torch
     from throughput import (
@@ -124,8 +162,10 @@ def part_throughput(args, s: dict, deadline: float) -> dict:
             # A deeper net compiles for longer (about in proportion to its layers): skip it
             # when the last compile says it will not fit.
             if compiled and last_compile is not None and last_compile * depth / last_depth > left - 20:
-                out["notes"].append(f"{arch} {variant}: skipped, its compile would not fit the "
-                                    f"{left:.0f} s left (resnet{last_depth}'s took {last_compile:.0f} s)")
+                out["notes"].append(
+                    f"{arch} {variant}: skipped, its compile would not fit the "
+                    f"{left:.0f} s left (resnet{last_depth}'s took {last_compile:.0f} s)"
+                )
                 continue
             if left < 15:
                 out["notes"].append(f"{arch} {variant}: skipped, {left:.0f} s left of the budget")
@@ -145,8 +185,11 @@ def part_throughput(args, s: dict, deadline: float) -> dict:
         # Interleave the rounds (ABAB), each timer with its own number of steps.
         runs = {name: (lambda _, t=t, steps=steps: t(steps)) for (name, steps), t in timers.items()}
         variants = summarise(interleaved(runs, 0, s["rounds"], 0), s["batch"], compile_s)
-        out["archs"][arch] = {"variants": variants, "telemetry_overhead": overheads(variants, s["variants"], telemetry),
-                              "steps_per_round": {name: steps for (name, steps) in timers}}
+        out["archs"][arch] = {
+            "variants": variants,
+            "telemetry_overhead": overheads(variants, s["variants"], telemetry),
+            "steps_per_round": {name: steps for (name, steps) in timers},
+        }
         del trainer
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -158,24 +201,31 @@ def _counters() -> dict:
     """What Dynamo and Inductor counted: graphs compiled, CUDA graphs skipped (and why)."""
     from torch._dynamo.utils import counters
 
-    return {"unique_graphs": counters["stats"].get("unique_graphs", 0),
-            "cudagraph_skips": counters["inductor"].get("cudagraph_skips", 0),
-            "graph_breaks": sum(counters["graph_break"].values())}
+    return {
+        "unique_graphs": counters["stats"].get("unique_graphs", 0),
+        "cudagraph_skips": counters["inductor"].get("cudagraph_skips", 0),
+        "graph_breaks": sum(counters["graph_break"].values()),
+    }
 
 
 def part_dataloader(args, s: dict, deadline: float) -> dict:
     import torch
     from throughput import DataLoaderBaseline
 
-    base = DataLoaderBaseline(s["archs"][0], None, s["batch"], torch.device(args.device), s["workers"],
-                              root=args.folder)
+    base = DataLoaderBaseline(
+        s["archs"][0], None, s["batch"], torch.device(args.device), s["workers"], root=args.folder
+    )
     base.time(3)  # workers started, first batches in flight
     steps = s["dl_steps"]
     seconds = base.time(steps)
-    return {"arch": s["archs"][0], "workers": s["workers"], "steps": steps,
-            "images_per_s": round(s["batch"] / seconds, 1),
-            "pipeline": "ImageFolder of JPEGs, RandomCrop(32, 4) + flip + ToTensor + Normalize in DataLoader "
-                        "workers, pinned memory, eager fp32 NCHW model"}
+    return {
+        "arch": s["archs"][0],
+        "workers": s["workers"],
+        "steps": steps,
+        "images_per_s": round(s["batch"] / seconds, 1),
+        "pipeline": "ImageFolder of JPEGs, RandomCrop(32, 4) + flip + ToTensor + Normalize in DataLoader "
+        "workers, pinned memory, eager fp32 NCHW model",
+    }
 
 
 def part_lockstep(args, s: dict, deadline: float) -> dict:
@@ -184,8 +234,15 @@ def part_lockstep(args, s: dict, deadline: float) -> dict:
 
     out: dict = {}
     try:
-        out["twins"] = measure(s["twin_depth"], torch.device(args.device), batch=s["batch"], steps=s["twin_steps"],
-                               rounds=s["rounds"], bf16=True, deadline=deadline - 5)
+        out["twins"] = measure(
+            s["twin_depth"],
+            torch.device(args.device),
+            batch=s["batch"],
+            steps=s["twin_steps"],
+            rounds=s["rounds"],
+            bf16=True,
+            deadline=deadline - 5,
+        )
     except Exception as exc:  # noqa: BLE001  (the experiment must not take the group's numbers with it)
         out["twins"] = {"error": f"{type(exc).__name__}: {exc}"}
     out["group"] = _lockstep_group(args, s, deadline)
@@ -207,17 +264,32 @@ def _lockstep_group(args, s: dict, deadline: float) -> dict:
     from resviz.core.data import load_dataset
     from resviz.core.train import TrainConfig
 
-    configs = [TrainConfig(arch=a, data=str(args.folder), iters=s["group_iters"], batch_size=s["batch"],
-                           device=args.device, eval_every=10**9, checkpoint_every=10**9, compile="off")
-               for a in s["group"]]
+    configs = [
+        TrainConfig(
+            arch=a,
+            data=str(args.folder),
+            iters=s["group_iters"],
+            batch_size=s["batch"],
+            device=args.device,
+            eval_every=10**9,
+            checkpoint_every=10**9,
+            compile="off",
+        )
+        for a in s["group"]
+    ]
     dataset = load_dataset(str(args.folder))
     images = sum(c.iters * c.batch_size for c in configs)
     group_s = time_group(configs, dataset)
     seq_s = time_one_after_another(configs, dataset)
-    return {"available": True, "nets": s["group"], "iters": s["group_iters"], "compiled": False,
-            "group_images_per_s": round(images / group_s, 1),
-            "one_after_the_other_images_per_s": round(images / seq_s, 1),
-            "group_over_sequential": round(seq_s / group_s, 3)}
+    return {
+        "available": True,
+        "nets": s["group"],
+        "iters": s["group_iters"],
+        "compiled": False,
+        "group_images_per_s": round(images / group_s, 1),
+        "one_after_the_other_images_per_s": round(images / seq_s, 1),
+        "group_over_sequential": round(seq_s / group_s, 3),
+    }
 
 
 class _Deadline:
@@ -255,9 +327,18 @@ def part_schedule(args, s: dict, deadline: float) -> dict:
     t_data = time.perf_counter()
     dataset = load_dataset(str(args.folder))
     data_s = time.perf_counter() - t_data
-    cfg = TrainConfig(arch=s["archs"][0], data=str(args.folder), iters=s["schedule_iters"], batch_size=s["batch"],
-                      lr=0.1, lr_milestones=[0.5, 0.75], device=args.device, telemetry_every=s["telemetry"],
-                      eval_every=s["schedule_eval"], checkpoint_every=max(1000, s["schedule_iters"] // 8))
+    cfg = TrainConfig(
+        arch=s["archs"][0],
+        data=str(args.folder),
+        iters=s["schedule_iters"],
+        batch_size=s["batch"],
+        lr=0.1,
+        lr_milestones=[0.5, 0.75],
+        device=args.device,
+        telemetry_every=s["telemetry"],
+        eval_every=s["schedule_eval"],
+        checkpoint_every=max(1000, s["schedule_iters"] // 8),
+    )
     control = TrainControl()
     guard = _Deadline(control, deadline - 10, cfg.iters)
     with tempfile.TemporaryDirectory(prefix="resviz-gpu-check-") as tmp:
@@ -267,16 +348,30 @@ def part_schedule(args, s: dict, deadline: float) -> dict:
         wall = time.perf_counter() - t0
         errors = load_history(Path(tmp) / "run").final_errors()
     compile_s = trainer.train_step.compile_seconds
-    out = {"arch": cfg.arch, "iters": cfg.iters, "milestones": cfg.milestone_steps(), "status": status,
-           "steps_done": trainer.step, "wall_s": round(wall, 1), "compile_s": round(compile_s, 1),
-           "train_s": round(wall - compile_s, 1), "data_load_s": round(data_s, 1),
-           "images_per_s": round(trainer.step * cfg.batch_size / max(wall - compile_s, 1e-9), 1),
-           "final_test_error": errors["test_error"], "final_train_error": errors["train_error"],
-           "compiled": trainer.train_step.compiled, "cuda_graphs": trainer.train_step.cuda_graphs,
-           "device": trainer.versions()["device"], "data": dataset.describe(), "dynamo_counters": _counters()}
+    out = {
+        "arch": cfg.arch,
+        "iters": cfg.iters,
+        "milestones": cfg.milestone_steps(),
+        "status": status,
+        "steps_done": trainer.step,
+        "wall_s": round(wall, 1),
+        "compile_s": round(compile_s, 1),
+        "train_s": round(wall - compile_s, 1),
+        "data_load_s": round(data_s, 1),
+        "images_per_s": round(trainer.step * cfg.batch_size / max(wall - compile_s, 1e-9), 1),
+        "final_test_error": errors["test_error"],
+        "final_train_error": errors["train_error"],
+        "compiled": trainer.train_step.compiled,
+        "cuda_graphs": trainer.train_step.cuda_graphs,
+        "device": trainer.versions()["device"],
+        "data": dataset.describe(),
+        "dynamo_counters": _counters(),
+    }
     if guard.stopped_at is not None:
-        out["note"] = (f"stopped at step {guard.stopped_at}: the whole schedule was projected at "
-                       f"{guard.projected_s:.0f} s, past the part's budget")
+        out["note"] = (
+            f"stopped at step {guard.stopped_at}: the whole schedule was projected at "
+            f"{guard.projected_s:.0f} s, past the part's budget"
+        )
         out["projected_full_schedule_s"] = round(guard.projected_s or 0, 1)
     return out
 
@@ -287,30 +382,72 @@ def part_torchrun(args, s: dict, deadline: float) -> dict:
 
     with tempfile.TemporaryDirectory(prefix="resviz-gpu-check-ddp-") as tmp:
         run = Path(tmp) / "run"
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "1",
-               "-m", "resviz", "train", "--arch", s["archs"][0], "--data", str(args.folder),
-               "--iters", str(s["torchrun_iters"]), "--batch-size", str(s["batch"]), "--device", args.device,
-               "--eval-every", str(s["torchrun_iters"]), "--quiet", "--out", str(run)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "1",
+            "-m",
+            "resviz",
+            "train",
+            "--arch",
+            s["archs"][0],
+            "--data",
+            str(args.folder),
+            "--iters",
+            str(s["torchrun_iters"]),
+            "--batch-size",
+            str(s["batch"]),
+            "--device",
+            args.device,
+            "--eval-every",
+            str(s["torchrun_iters"]),
+            "--quiet",
+            "--out",
+            str(run),
+        ]
         t0 = time.perf_counter()
-        res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=max(5, deadline - time.time() - 2),
-                             env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+        res = subprocess.run(
+            cmd,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=max(5, deadline - time.time() - 2),
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+        )
         wall = time.perf_counter() - t0
-        out = {"command": " ".join(cmd[2:]), "returncode": res.returncode, "wall_s": round(wall, 1),
-               "stdout_tail": res.stdout[-400:], "stderr_tail": res.stderr[-800:] if res.returncode else ""}
+        out = {
+            "command": " ".join(cmd[2:]),
+            "returncode": res.returncode,
+            "wall_s": round(wall, 1),
+            "stdout_tail": res.stdout[-400:],
+            "stderr_tail": res.stderr[-800:] if res.returncode else "",
+        }
         if (run / "config.json").is_file():
             reader = RunReader(run)
             records, events = reader.read_all()
             start = next((e.detail for e in events if e.kind == "start"), {})
-            out.update(status=reader.status().status, world_size=reader.versions().get("world_size"),
-                       backend=start.get("backend"), device=start.get("device"),
-                       images_per_s=round(sum(r.scalars["images_per_s"] for r in records[-5:]) / max(len(records[-5:]), 1), 1),
-                       final_test_error=load_history(run).final_errors()["test_error"])
+            out.update(
+                status=reader.status().status,
+                world_size=reader.versions().get("world_size"),
+                backend=start.get("backend"),
+                device=start.get("device"),
+                images_per_s=round(sum(r.scalars["images_per_s"] for r in records[-5:]) / max(len(records[-5:]), 1), 1),
+                final_test_error=load_history(run).final_errors()["test_error"],
+            )
             reader.close()
     return out
 
 
-PART_FUNCTIONS = {"throughput": part_throughput, "dataloader": part_dataloader, "lockstep": part_lockstep,
-                  "schedule": part_schedule, "torchrun": part_torchrun}
+PART_FUNCTIONS = {
+    "throughput": part_throughput,
+    "dataloader": part_dataloader,
+    "lockstep": part_lockstep,
+    "schedule": part_schedule,
+    "torchrun": part_torchrun,
+}
 NEEDS_DATA = ("dataloader", "lockstep", "schedule", "torchrun")
 
 
@@ -330,17 +467,33 @@ def run_part(args) -> None:
 
 # -- the driver ------------------------------------------------------------------------------
 
+
 def _child(args, part: str, budget: float, folder: Path | None) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--part", part, "--device", args.device,
-           "--budget", str(round(budget, 1))] + (["--tiny"] if args.tiny else []) + \
-          (["--folder", str(folder)] if folder else [])
+    cmd = (
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--part",
+            part,
+            "--device",
+            args.device,
+            "--budget",
+            str(round(budget, 1)),
+        ]
+        + (["--tiny"] if args.tiny else [])
+        + (["--folder", str(folder)] if folder else [])
+    )
     try:
         res = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=budget + 15)
     except subprocess.TimeoutExpired as exc:
         tail = (exc.stderr or b"")[-600:]
-        return {"part": part, "skipped": True, "budget_s": round(budget, 1),
-                "note": f"killed: it ran past its budget of {budget:.0f} s",
-                "stderr_tail": tail.decode(errors="replace") if isinstance(tail, bytes) else tail}
+        return {
+            "part": part,
+            "skipped": True,
+            "budget_s": round(budget, 1),
+            "note": f"killed: it ran past its budget of {budget:.0f} s",
+            "stderr_tail": tail.decode(errors="replace") if isinstance(tail, bytes) else tail,
+        }
     lines = [line for line in res.stdout.splitlines() if line.startswith("{")]
     if res.returncode == 0 and lines:
         return json.loads(lines[-1])
@@ -359,18 +512,29 @@ def summary(results: dict, tiny: bool) -> dict:
     dl = results.get("dataloader", {}).get("images_per_s")
     sched = results.get("schedule", {})
     full_s = sched.get("train_s") if sched.get("status") == "finished" else sched.get("projected_full_schedule_s")
-    values = {"resnet20_images_per_s_telemetry_10": fast,  # the first arch: resnet8 when tiny
-              "full_schedule_s": full_s,
-              "telemetry_overhead_compiled": over,
-              "fast_path_over_dataloader": round(fast / dl, 2) if fast and dl else None}
+    values = {
+        "resnet20_images_per_s_telemetry_10": fast,  # the first arch: resnet8 when tiny
+        "full_schedule_s": full_s,
+        "telemetry_overhead_compiled": over,
+        "fast_path_over_dataloader": round(fast / dl, 2) if fast and dl else None,
+    }
     checks = {}
     for name, target in TARGETS.items():
         v = values[name]
         higher = name in ("resnet20_images_per_s_telemetry_10", "fast_path_over_dataloader")
-        checks[name] = {"value": v, "target": target, "met": None if v is None else (v >= target if higher else v <= target)}
-    out = {"part": "summary", "targets": checks,
-           "eager_images_per_s_telemetry_10": variants[eager[0]]["images_per_s"] if eager else None,
-           "parts": {p: ("failed" if r.get("failed") else "skipped" if r.get("skipped") else "ran") for p, r in results.items()}}
+        checks[name] = {
+            "value": v,
+            "target": target,
+            "met": None if v is None else (v >= target if higher else v <= target),
+        }
+    out = {
+        "part": "summary",
+        "targets": checks,
+        "eager_images_per_s_telemetry_10": variants[eager[0]]["images_per_s"] if eager else None,
+        "parts": {
+            p: ("failed" if r.get("failed") else "skipped" if r.get("skipped") else "ran") for p, r in results.items()
+        },
+    }
     if tiny:
         out["note"] = "tiny CPU rehearsal: the targets are for one H100/H200 and are not expected to be met here"
     return out
@@ -423,14 +587,25 @@ def main() -> int:
             t0 = time.perf_counter()
             load_dataset(str(folder))
             decode_s = round(time.perf_counter() - t0, 1)
-        head = {"part": "setup", "device": args.device, "tiny": args.tiny, "machine": machine(),
-                "data": str(data) if data else None, "folder": str(folder) if folder else None,
-                "unpack_s": round(unpack_s, 1), "decode_s": decode_s, "total_budget_s": args.total}
+        head = {
+            "part": "setup",
+            "device": args.device,
+            "tiny": args.tiny,
+            "machine": machine(),
+            "data": str(data) if data else None,
+            "folder": str(folder) if folder else None,
+            "unpack_s": round(unpack_s, 1),
+            "decode_s": decode_s,
+            "total_budget_s": args.total,
+        }
         try:
             import torch
 
-            head.update(torch=torch.__version__, cuda=torch.version.cuda,
-                        gpu=torch.cuda.get_device_name() if torch.cuda.is_available() else None)
+            head.update(
+                torch=torch.__version__,
+                cuda=torch.version.cuda,
+                gpu=torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+            )
         except Exception as exc:  # noqa: BLE001  (report it; the parts then fail with the reason)
             head["torch_error"] = str(exc)
         emit(head)
@@ -440,8 +615,11 @@ def main() -> int:
             left = args.total - (time.time() - started)
             budget = min(BUDGETS[part] * scale, left - 5)
             if part in NEEDS_DATA and folder is None:
-                results[part] = {"part": part, "skipped": True,
-                                 "note": "no CIFAR-10 archive: give --data or set $RESVIZ_SHARED_DATA"}
+                results[part] = {
+                    "part": part,
+                    "skipped": True,
+                    "note": "no CIFAR-10 archive: give --data or set $RESVIZ_SHARED_DATA",
+                }
             elif budget < 10:
                 results[part] = {"part": part, "skipped": True, "note": f"only {left:.0f} s of the total budget left"}
             else:

@@ -50,7 +50,7 @@ def _tick_gaps(app, seconds: float) -> list[float]:
     timer.start()
     loop.exec()
     timer.stop()
-    return [1000 * (b - a) for a, b in zip(stamps, stamps[1:])]
+    return [1000 * (b - a) for a, b in zip(stamps, stamps[1:], strict=False)]
 
 
 def _summary(gaps: list[float]) -> dict:
@@ -79,8 +79,12 @@ def measure_stalls(window, app, seconds: float, threads: int | None) -> dict:
     speeds = run.history.scalar("images_per_s")[1][-20:]
     window.session.stop()
     _wait(app, 30, until=lambda: window.session.active is None)
-    return {**_summary(gaps), "torch_threads": threads, "images_per_s": round(float(speeds.mean()), 1),
-            "load_average_1min": round(os.getloadavg()[0], 2)}
+    return {
+        **_summary(gaps),
+        "torch_threads": threads,
+        "images_per_s": round(float(speeds.mean()), 1),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 def measure_curves(app, points: int = 100_000, repeats: int = 30) -> dict:
@@ -99,7 +103,9 @@ def measure_curves(app, points: int = 100_000, repeats: int = 30) -> dict:
     run = Run("resnet20", config={"arch": "resnet20", "iters": points * 10})
     errors = np.clip(90 * np.exp(-np.arange(points) / 2e4) + rng.normal(0, 2, points), 0, 100)
     run.apply(
-        Record(step=10 * (i + 1), scalars={"loss": e / 40, "train_error": e, **({"test_error": e} if i % 50 == 0 else {})})
+        Record(
+            step=10 * (i + 1), scalars={"loss": e / 40, "train_error": e, **({"test_error": e} if i % 50 == 0 else {})}
+        )
         for i, e in enumerate(errors)
     )
     runs.add(run)
@@ -128,9 +134,15 @@ def measure_curves(app, points: int = 100_000, repeats: int = 30) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="measuring time per case (default 15)")
-    parser.add_argument("--threads", help="torch threads to compare, e.g. 1,2 (default: the app's choice and all cores)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="repeat the thread cases this many times, interleaved (ABAB), against load drifts")
+    parser.add_argument(
+        "--threads", help="torch threads to compare, e.g. 1,2 (default: the app's choice and all cores)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="repeat the thread cases this many times, interleaved (ABAB), against load drifts",
+    )
     parser.add_argument("--skip-curves", action="store_true", help="do not time the 100k-point curve update")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="resviz-bench-") as tmp:
@@ -138,8 +150,9 @@ def main() -> int:
 
         settings.use_private_settings(Path(tmp) / "settings")
         os.environ["RESVIZ_RUNS_DIR"] = str(Path(tmp) / "runs")
-        from resviz.gui.app import create_window, make_app
         from _common import cpu_model
+
+        from resviz.gui.app import create_window, make_app
         from resviz.gui.worker import worker_threads
 
         app = make_app()

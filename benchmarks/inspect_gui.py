@@ -71,14 +71,19 @@ def _view_signals(tab):
 
 def _view_ready(tab):
     s = tab.session
-    return lambda: s.look is not None and not s.busy and all(tab.attributions.current_map(k) for k in ("low", "mid", "high"))
+    return lambda: (
+        s.look is not None and not s.busy and all(tab.attributions.current_map(k) for k in ("low", "mid", "high"))
+    )
 
 
 def _load(app, tab, path: str) -> None:
     before = tab.session.loaded
     tab.session.load_model(path)
-    _until(app, lambda: tab.session.loaded is not before and tab.session.gallery is not None,
-           signals=(tab.session.data_changed,))
+    _until(
+        app,
+        lambda: tab.session.loaded is not before and tab.session.gallery is not None,
+        signals=(tab.session.data_changed,),
+    )
 
 
 def _image_to_heatmaps(app, tab, indices: list[int]) -> list[float]:
@@ -109,7 +114,11 @@ def _core_times(tab, indices: list[int]) -> list[float]:
 
 
 def _ms(values: list[float]) -> dict:
-    return {"median_ms": round(1000 * statistics.median(values), 1), "max_ms": round(1000 * max(values), 1), "n": len(values)}
+    return {
+        "median_ms": round(1000 * statistics.median(values), 1),
+        "max_ms": round(1000 * max(values), 1),
+        "n": len(values),
+    }
 
 
 def _slider_ms(app, tab, steps: int = 20) -> float:
@@ -126,7 +135,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", help="a CIFAR-family weights file for parts 1-3 (default: random resnet20)")
     parser.add_argument("--images", type=int, default=12, help="images per timing (default 12)")
-    parser.add_argument("--lesion-images", type=int, default=1000, help="test images of the lesion study (default 1000)")
+    parser.add_argument(
+        "--lesion-images", type=int, default=1000, help="test images of the lesion study (default 1000)"
+    )
     args = parser.parse_args()
 
     import torch
@@ -163,7 +174,9 @@ def main() -> int:
     core = _core_times(tab, indices)
     cached = _image_to_heatmaps(app, tab, indices)
     out["image_to_heatmaps_resnet20"] = {
-        "app_cold": _ms(gui), "core_direct": _ms(core), "app_cached": _ms(cached),
+        "app_cold": _ms(gui),
+        "core_direct": _ms(core),
+        "app_cached": _ms(cached),
         "app_over_core_median": round(statistics.median(gui) / statistics.median(core), 2),
     }
 
@@ -172,8 +185,11 @@ def main() -> int:
         block = 1 + k % 8
         start = time.perf_counter()
         tab.strip.cells[block].shortcut.click()
-        _until(app, lambda: tab.session.blocks[block].shortcut_on == tab.strip.cells[block].shortcut.isChecked(),
-               signals=_view_signals(tab))
+        _until(
+            app,
+            lambda block=block: tab.session.blocks[block].shortcut_on == tab.strip.cells[block].shortcut.isChecked(),
+            signals=_view_signals(tab),
+        )
         _until(app, _view_ready(tab), signals=_view_signals(tab))
         switch.append(time.perf_counter() - start)
     out["switch_to_heatmaps_resnet20"] = _ms(switch)
@@ -197,7 +213,7 @@ def main() -> int:
     timer.start()
     seconds = _until(app, lambda: not tab.session.study.running, 1200, signals=(tab.session.study.changed,))
     timer.stop()
-    gaps = [1000 * (b - a) for a, b in zip(stamps, stamps[1:])]
+    gaps = [1000 * (b - a) for a, b in zip(stamps, stamps[1:], strict=False)]
     out["lesion_resnet56"] = {
         "images": tab.session.study.result.n_images if tab.session.study.result else None,
         "seconds": round(seconds, 1),

@@ -70,8 +70,16 @@ def main() -> None:
     loss_landscape(model, data, preprocess, dims=1, grid=2, n_images=args.batch_size)  # warm-up
     load_start = os.getloadavg()[0]
     t = time.perf_counter()
-    result = loss_landscape(model, data, preprocess, dims=2, grid=args.grid, n_images=args.images,
-                            batch_size=args.batch_size, progress=plain_evaluation)
+    result = loss_landscape(
+        model,
+        data,
+        preprocess,
+        dims=2,
+        grid=args.grid,
+        n_images=args.images,
+        batch_size=args.batch_size,
+        progress=plain_evaluation,
+    )
     wall = time.perf_counter() - t
     ours = wall - plain_s[0]
     points = result.loss.size

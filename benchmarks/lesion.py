@@ -113,13 +113,18 @@ def main() -> None:
         "intact_wrong": reused.intact_wrong,
     }
     for name, (secs, _) in studies.items():
-        out.setdefault("variants", {})[name] = {"study_s": round(secs, 1),
-                                                "ratio_to_plain_evals": round(secs / (evaluations * one_eval), 3)}
+        out.setdefault("variants", {})[name] = {
+            "study_s": round(secs, 1),
+            "ratio_to_plain_evals": round(secs / (evaluations * one_eval), 3),
+        }
     if args.naive:
         naive_s, naive = study(fold=False, reuse_prefix=False)
         out["naive_study_s"] = round(naive_s, 1)
         out["naive_over_plain_evals"] = round(naive_s / (evaluations * one_eval), 3)
-        out["same_errors"] = (naive.residual_wrong, naive.shortcut_wrong) == (reused.residual_wrong, reused.shortcut_wrong)
+        out["same_errors"] = (naive.residual_wrong, naive.shortcut_wrong) == (
+            reused.residual_wrong,
+            reused.shortcut_wrong,
+        )
     out["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(out, indent=2))
 

@@ -26,7 +26,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
-
 from _common import cpu_model  # noqa: E402  (benchmarks/ is on sys.path when run)
 
 from resviz.core.data import load_dataset  # noqa: E402
@@ -72,9 +71,20 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     archs = [a.strip() for a in args.archs.split(",") if a.strip()]
-    configs = [TrainConfig(arch=a, data=args.data, data_root=args.data_root, iters=args.steps,
-                           batch_size=args.batch_size, telemetry_every=10, eval_every=args.steps,
-                           checkpoint_every=10 * args.steps, device=args.device) for a in archs]
+    configs = [
+        TrainConfig(
+            arch=a,
+            data=args.data,
+            data_root=args.data_root,
+            iters=args.steps,
+            batch_size=args.batch_size,
+            telemetry_every=10,
+            eval_every=args.steps,
+            checkpoint_every=10 * args.steps,
+            device=args.device,
+        )
+        for a in archs
+    ]
     data = load_dataset(args.data, root=args.data_root)
     sides = {"group": time_group, "one_after_another": time_one_after_another}
     times: dict[str, list[float]] = {k: [] for k in sides}
@@ -90,26 +100,31 @@ def main() -> None:
     ips = {k: images / s for k, s in median.items()}
     ratio = ips["group"] / ips["one_after_another"]
     # Each round's two sides ran back to back: their ratio is the least disturbed by load drifts.
-    paired = [b / a for a, b in zip(times["group"], times["one_after_another"])]
-    print(json.dumps({
-        "benchmark": "lockstep",
-        "cpu": cpu_model(),
-        "device": args.device,
-        "threads": torch.get_num_threads(),
-        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "archs": archs,
-        "data": data.name,
-        "batch_size": args.batch_size,
-        "steps_per_net": args.steps,
-        "rounds": args.rounds,
-        "seconds": {k: [round(s, 3) for s in v] for k, v in times.items()},
-        "images_per_s": {k: round(v, 1) for k, v in ips.items()},
-        "ratio_group_to_one_after_another": round(ratio, 4),
-        "ratio_per_round": [round(x, 3) for x in paired],
-        "ratio_of_fastest": round(min(times["one_after_another"]) / min(times["group"]), 4),
-        "target": ">= 0.95",
-        "meets_target": ratio >= 0.95,
-    }, indent=2))
+    paired = [b / a for a, b in zip(times["group"], times["one_after_another"], strict=True)]
+    print(
+        json.dumps(
+            {
+                "benchmark": "lockstep",
+                "cpu": cpu_model(),
+                "device": args.device,
+                "threads": torch.get_num_threads(),
+                "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                "archs": archs,
+                "data": data.name,
+                "batch_size": args.batch_size,
+                "steps_per_net": args.steps,
+                "rounds": args.rounds,
+                "seconds": {k: [round(s, 3) for s in v] for k, v in times.items()},
+                "images_per_s": {k: round(v, 1) for k, v in ips.items()},
+                "ratio_group_to_one_after_another": round(ratio, 4),
+                "ratio_per_round": [round(x, 3) for x in paired],
+                "ratio_of_fastest": round(min(times["one_after_another"]) / min(times["group"]), 4),
+                "target": ">= 0.95",
+                "meets_target": ratio >= 0.95,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

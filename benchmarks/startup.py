@@ -47,8 +47,9 @@ def _trial(tmp: Path, timeout: float) -> dict[str, float | None]:
     trace = tmp / f"trace-{time.monotonic_ns()}.jsonl"
     env = {**_env(tmp), "RESVIZ_STARTUP_TRACE": str(trace)}
     t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "resviz"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resviz"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     events: dict[str, float] = {}
     try:
         end = time.monotonic() + timeout

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
-
 from _common import machine  # noqa: E402
+
 from resviz.core.data import Augment, DataSet, ImageSet  # noqa: E402
 from resviz.core.train import TrainConfig, Trainer  # noqa: E402
 
@@ -54,7 +54,9 @@ def synthetic_cifar(n_train: int, n_test: int = 500, seed: int = 0) -> DataSet:
         torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
         torch.randint(0, 10, (n,), generator=g),
     )
-    return DataSet("synthetic-cifar", make(n_train), make(n_test), [str(i) for i in range(10)], augment=Augment(4, True))
+    return DataSet(
+        "synthetic-cifar", make(n_train), make(n_test), [str(i) for i in range(10)], augment=Augment(4, True)
+    )
 
 
 def _sync(device: torch.device) -> None:
@@ -86,19 +88,28 @@ class DataLoaderBaseline:
     from memory (``data``), which spares the JPEG decoding.
     """
 
-    def __init__(self, arch: str, data: DataSet, batch_size: int, device: torch.device, workers: int,
-                 root: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        arch: str,
+        data: DataSet,
+        batch_size: int,
+        device: torch.device,
+        workers: int,
+        root: str | Path | None = None,
+    ) -> None:
         import numpy as np
         from torchvision import datasets, transforms
 
         from resviz.core.models import build_model
 
-        tf = transforms.Compose([
-            transforms.RandomCrop(32, padding=4),
-            transforms.RandomHorizontalFlip(),
-            transforms.ToTensor(),
-            transforms.Normalize((0.49, 0.48, 0.45), (0.25, 0.24, 0.26)),
-        ])
+        tf = transforms.Compose(
+            [
+                transforms.RandomCrop(32, padding=4),
+                transforms.RandomHorizontalFlip(),
+                transforms.ToTensor(),
+                transforms.Normalize((0.49, 0.48, 0.45), (0.25, 0.24, 0.26)),
+            ]
+        )
 
         class _Images(torch.utils.data.Dataset):
             def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
@@ -113,14 +124,22 @@ class DataLoaderBaseline:
 
                 return tf(Image.fromarray(np.ascontiguousarray(self.images[i]))), int(self.labels[i])
 
-        source = datasets.ImageFolder(str(Path(root) / "train"), transform=tf) if root else \
-            _Images(data.train.images, data.train.labels)
+        source = (
+            datasets.ImageFolder(str(Path(root) / "train"), transform=tf)
+            if root
+            else _Images(data.train.images, data.train.labels)
+        )
         self.device = device
         self.model = build_model(arch, num_classes=10).to(device).train()
         self.opt = torch.optim.SGD(self.model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
         self.loader = torch.utils.data.DataLoader(
-            source, batch_size=batch_size, shuffle=True, drop_last=True,
-            num_workers=workers, pin_memory=device.type == "cuda", persistent_workers=workers > 0,
+            source,
+            batch_size=batch_size,
+            shuffle=True,
+            drop_last=True,
+            num_workers=workers,
+            pin_memory=device.type == "cuda",
+            persistent_workers=workers > 0,
         )
         self._it = iter(self.loader)
 
@@ -148,15 +167,26 @@ def parse_variant(name: str) -> dict:
     parts = name.split("-")
     if parts[0] not in ("eager", "compiled") or len(parts) < 2 or parts[1] not in ("nchw", "cl"):
         raise SystemExit(f"bad variant {name!r}: use {{eager|compiled}}-{{nchw|cl}}[-bf16]")
-    return {"compile": "on" if parts[0] == "compiled" else "off", "channels_last": parts[1] == "cl",
-            "bf16": "bf16" in parts[2:]}
+    return {
+        "compile": "on" if parts[0] == "compiled" else "off",
+        "channels_last": parts[1] == "cl",
+        "bf16": "bf16" in parts[2:],
+    }
 
 
 def build_trainer(arch: str, data: DataSet, batch_size: int, device: str, variant: str) -> Trainer:
     """A trainer for one variant that never records, evaluates or checkpoints on its own:
     :func:`timer` sets how often it records telemetry."""
-    cfg = TrainConfig(arch=arch, iters=10**9, batch_size=batch_size, device=device, telemetry_every=10**9,
-                      eval_every=10**9, checkpoint_every=10**9, **parse_variant(variant))
+    cfg = TrainConfig(
+        arch=arch,
+        iters=10**9,
+        batch_size=batch_size,
+        device=device,
+        telemetry_every=10**9,
+        eval_every=10**9,
+        checkpoint_every=10**9,
+        **parse_variant(variant),
+    )
     return Trainer(cfg, dataset=data)
 
 
@@ -197,10 +227,14 @@ def summarise(per_step: dict[str, list[float]], batch_size: int, compile_s: dict
     out = {}
     for name, times in per_step.items():
         med = statistics.median(times)
-        out[name] = {"images_per_s": round(batch_size / med, 1), "s_per_step": med,
-                     "best_images_per_s": round(batch_size / min(times), 1), "best_s_per_step": min(times),
-                     "rounds_s_per_step": [round(t, 5) for t in times],
-                     "compile_s": compile_s.get(name.split("/")[0])}
+        out[name] = {
+            "images_per_s": round(batch_size / med, 1),
+            "s_per_step": med,
+            "best_images_per_s": round(batch_size / min(times), 1),
+            "best_s_per_step": min(times),
+            "rounds_s_per_step": [round(t, 5) for t in times],
+            "compile_s": compile_s.get(name.split("/")[0]),
+        }
     return out
 
 
@@ -212,8 +246,13 @@ def overheads(variants: dict, names: list[str], telemetry: list[str]) -> dict[st
         return {}
     out = {}
     for key, suffix in (("s_per_step", ""), ("best_s_per_step", "/best")):
-        out.update({v + suffix: round(variants[f"{v}/tel{ks[0]}"][key] / variants[f"{v}/off"][key], 3)
-                    for v in names if f"{v}/off" in variants and f"{v}/tel{ks[0]}" in variants})
+        out.update(
+            {
+                v + suffix: round(variants[f"{v}/tel{ks[0]}"][key] / variants[f"{v}/off"][key], 3)
+                for v in names
+                if f"{v}/off" in variants and f"{v}/tel{ks[0]}" in variants
+            }
+        )
     return out
 
 
@@ -230,8 +269,11 @@ def measure_arch(arch: str, data: DataSet, args: argparse.Namespace) -> dict:
         base = DataLoaderBaseline(arch, data, args.batch_size, torch.device(args.device), args.workers)
         timers["dataloader"] = base.time
     per_step = interleaved(timers, args.steps, args.rounds, args.warmup_steps)
-    row: dict = {"arch": arch, "batch_size": args.batch_size,
-                 "variants": summarise(per_step, args.batch_size, compile_s)}
+    row: dict = {
+        "arch": arch,
+        "batch_size": args.batch_size,
+        "variants": summarise(per_step, args.batch_size, compile_s),
+    }
     row["telemetry_overhead"] = overheads(row["variants"], names, telemetry)
     if args.dataloader:
         best = min(v["s_per_step"] for k, v in row["variants"].items() if k != "dataloader")
@@ -243,8 +285,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--archs", default="resnet20")
-    ap.add_argument("--variants", default="eager-nchw,eager-cl,compiled-nchw,compiled-cl",
-                    help="comma-separated {eager|compiled}-{nchw|cl}[-bf16]")
+    ap.add_argument(
+        "--variants",
+        default="eager-nchw,eager-cl,compiled-nchw,compiled-cl",
+        help="comma-separated {eager|compiled}-{nchw|cl}[-bf16]",
+    )
     ap.add_argument("--telemetry", default="10,off", help="telemetry settings: numbers k and/or off")
     ap.add_argument("--dataloader", action="store_true", help="also time the DataLoader + transforms baseline")
     ap.add_argument("--batch-size", type=int, default=128)
@@ -260,10 +305,24 @@ def main() -> None:
     data = synthetic_cifar(args.train_images)
     before = machine()
     results = [measure_arch(arch, data, args) for arch in args.archs.split(",")]
-    device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"cpu ({torch.get_num_threads()} threads)"
-    print(json.dumps({"benchmark": "throughput", "device": device_name, "torch": torch.__version__,
-                      "machine": before, "load_average_end": machine()["load_average"],
-                      "steps": args.steps, "rounds": args.rounds, "results": results}, indent=2))
+    device_name = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else f"cpu ({torch.get_num_threads()} threads)"
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "throughput",
+                "device": device_name,
+                "torch": torch.__version__,
+                "machine": before,
+                "load_average_end": machine()["load_average"],
+                "steps": args.steps,
+                "rounds": args.rounds,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,16 @@ from resviz.core.models import ResNet, build_model
 
 
 def _bn(x, p, b, name: str):
-    return F.batch_norm(x, b[f"{name}.running_mean"], b[f"{name}.running_var"], p[f"{name}.weight"],
-                        p[f"{name}.bias"], training=True, momentum=0.1, eps=1e-5)
+    return F.batch_norm(
+        x,
+        b[f"{name}.running_mean"],
+        b[f"{name}.running_var"],
+        p[f"{name}.weight"],
+        p[f"{name}.bias"],
+        training=True,
+        momentum=0.1,
+        eps=1e-5,
+    )
 
 
 def twin_forward(structure: ResNet):
@@ -52,7 +60,9 @@ def twin_forward(structure: ResNet):
     def forward(p, b, shortcut, x):
         h = F.relu(_bn(F.conv2d(x, p["conv1.weight"], padding=1), p, b, "bn1"))
         for name, block in names:
-            out = F.relu(_bn(F.conv2d(h, p[f"{name}.conv1.weight"], stride=block.stride, padding=1), p, b, f"{name}.bn1"))
+            out = F.relu(
+                _bn(F.conv2d(h, p[f"{name}.conv1.weight"], stride=block.stride, padding=1), p, b, f"{name}.bn1")
+            )
             out = _bn(F.conv2d(out, p[f"{name}.conv2.weight"], padding=1), p, b, f"{name}.bn2")
             identity = block.pad_shortcut(h) if block.pad_shortcut is not None else h
             h = F.relu(out + shortcut * identity)
@@ -95,8 +105,16 @@ class SequentialSteps:
         from resviz.core.train.compiled import TrainStep
 
         device = next(nets[0].parameters()).device
-        self.steps = [TrainStep(n, torch.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4),
-                                device, compile=compile, bf16=bf16) for n in nets]
+        self.steps = [
+            TrainStep(
+                n,
+                torch.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4),
+                device,
+                compile=compile,
+                bf16=bf16,
+            )
+            for n in nets
+        ]
 
     def warm_up(self, x, y) -> float:
         return sum(s.warm_up(x, y) for s in self.steps)
@@ -125,7 +143,7 @@ def check_forward(nets: list[ResNet], x: torch.Tensor) -> float:
     with torch.no_grad():
         got = vmap(twin_forward(nets[0]), in_dims=(0, 0, 0, None))(params, buffers, shortcut, x)
         want = [copy.deepcopy(n)(x) for n in nets]
-    return max(float((g - w).abs().max()) for g, w in zip(got, want))
+    return max(float((g - w).abs().max()) for g, w in zip(got, want, strict=True))
 
 
 def _sync(device: torch.device) -> None:
@@ -133,17 +151,33 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(depth: int, device: torch.device, *, batch: int = 128, steps: int = 5, rounds: int = 3,
-            compile: bool = False, bf16: bool = False, deadline: float | None = None) -> dict:
+def measure(
+    depth: int,
+    device: torch.device,
+    *,
+    batch: int = 128,
+    steps: int = 5,
+    rounds: int = 3,
+    compile: bool = False,
+    bf16: bool = False,
+    deadline: float | None = None,
+) -> dict:
     """images/s (both nets' images counted) of the vmapped twins and of the steps in turn."""
     g = torch.Generator(device="cpu").manual_seed(1)
     x = torch.randn(batch, 3, 32, 32, generator=g).to(device)
     y = torch.randint(0, 10, (batch,), generator=g).to(device)
-    out: dict = {"depth": depth, "batch_size": batch, "compiled": compile, "bf16": bf16 and device.type == "cuda",
-                 "max_logit_difference": check_forward(twins(depth, device), x)}
+    out: dict = {
+        "depth": depth,
+        "batch_size": batch,
+        "compiled": compile,
+        "bf16": bf16 and device.type == "cuda",
+        "max_logit_difference": check_forward(twins(depth, device), x),
+    }
     t0 = time.perf_counter()
-    sides = {"vmap_twins": TwinStep(twins(depth, device), compile=compile, bf16=bf16),
-             "one_after_the_other": SequentialSteps(twins(depth, device), compile=compile, bf16=bf16)}
+    sides = {
+        "vmap_twins": TwinStep(twins(depth, device), compile=compile, bf16=bf16),
+        "one_after_the_other": SequentialSteps(twins(depth, device), compile=compile, bf16=bf16),
+    }
     sides["one_after_the_other"].warm_up(x, y)
     for step in sides.values():  # first calls compile (if asked) and settle the allocator
         for _ in range(3):
@@ -163,10 +197,14 @@ def measure(depth: int, device: torch.device, *, batch: int = 128, steps: int = 
             times[name].append((time.perf_counter() - t) / steps)
     for name, ts in times.items():
         if ts:
-            out[name] = {"images_per_s": round(2 * batch / statistics.median(ts), 1),
-                         "rounds_s_per_step": [round(t, 5) for t in ts]}
+            out[name] = {
+                "images_per_s": round(2 * batch / statistics.median(ts), 1),
+                "rounds_s_per_step": [round(t, 5) for t in ts],
+            }
     if all(times.values()):
-        out["vmap_speedup"] = round(statistics.median(times["one_after_the_other"]) / statistics.median(times["vmap_twins"]), 3)
+        out["vmap_speedup"] = round(
+            statistics.median(times["one_after_the_other"]) / statistics.median(times["vmap_twins"]), 3
+        )
         out["vmap_wins"] = out["vmap_speedup"] > 1.0
     return out
 
@@ -186,10 +224,19 @@ def main() -> None:
     from _common import machine
 
     before = machine()
-    result = measure(args.depth, torch.device(args.device), batch=args.batch_size, steps=args.steps,
-                     rounds=args.rounds, compile=args.compile)
-    print(json.dumps({"benchmark": "twins", "machine": before, "load_average_end": machine()["load_average"],
-                      **result}, indent=2))
+    result = measure(
+        args.depth,
+        torch.device(args.device),
+        batch=args.batch_size,
+        steps=args.steps,
+        rounds=args.rounds,
+        compile=args.compile,
+    )
+    print(
+        json.dumps(
+            {"benchmark": "twins", "machine": before, "load_average_end": machine()["load_average"], **result}, indent=2
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ has loaded, so each export is resolved from its module only when first used.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["lazy_exports"]
 

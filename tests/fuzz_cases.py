@@ -117,7 +117,9 @@ def checkpoint_seeds() -> dict[str, Seed]:
     torch.manual_seed(0)
     model = build_model("resnet8")
     state = model.state_dict()
-    ckpt = checkpoint_dict(model, classes=[str(i) for i in range(10)], mean=torch.rand(3, 16, 16), dataset="digits", step=5)
+    ckpt = checkpoint_dict(
+        model, classes=[str(i) for i in range(10)], mean=torch.rand(3, 16, 16), dataset="digits", step=5
+    )
     out = {}
     for name, obj, zipped in (("resviz", ckpt, True), ("state-dict", state, True), ("legacy", state, False)):
         buf = io.BytesIO()
@@ -135,12 +137,12 @@ def apply(seed: Seed, ops: list[tuple], seeds: dict[str, Seed]) -> bytes:
     for op in ops:
         kind, n = op[0], len(data)
         if kind == "truncate":
-            del data[int(op[1] * n):]
+            del data[int(op[1] * n) :]
         elif kind == "flip" and n:
             data[int(op[1] * n) % n] ^= 1 << op[2]
         elif kind == "splice":
             other = seeds[op[1]].data
-            data = data[: int(op[2] * n)] + bytearray(other[int(op[3] * len(other)):])
+            data = data[: int(op[2] * n)] + bytearray(other[int(op[3] * len(other)) :])
         elif kind == "field" and seed.fields:
             offset, order = seed.fields[op[1] % len(seed.fields)]
             if offset + 4 <= n:

@@ -27,7 +27,9 @@ def _tiny_folder(root: Path) -> Path:
         for c in range(10):
             (root / split / f"class{c}").mkdir(parents=True)
             for i in range(n):
-                Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(root / split / f"class{c}" / f"{i}.png")
+                Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(
+                    root / split / f"class{c}" / f"{i}.png"
+                )
     return root
 
 
@@ -41,18 +43,39 @@ def _blocker(folder: Path) -> Path:
 
 def test_blocker_blocks(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_blocker(tmp_path / "site")), str(ROOT)])}
-    res = subprocess.run([sys.executable, "-c", "import matplotlib"], check=False, env=env, capture_output=True, text=True)
+    res = subprocess.run(
+        [sys.executable, "-c", "import matplotlib"], check=False, env=env, capture_output=True, text=True
+    )
     assert res.returncode != 0 and "None in sys.modules" in res.stderr, res.stderr
 
 
 def test_tiny_gpu_check_runs_every_part(tmp_path):
     folder = _tiny_folder(tmp_path / "images")
     out = tmp_path / "check.jsonl"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_blocker(tmp_path / "site")), str(ROOT)]),
-           "OMP_NUM_THREADS": "1", "PYTHON": sys.executable}
-    res = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--device", "cpu", "--tiny",
-                          "--data", str(folder), "--out", str(out)],
-                         check=False, env=env, capture_output=True, text=True, timeout=900)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(_blocker(tmp_path / "site")), str(ROOT)]),
+        "OMP_NUM_THREADS": "1",
+        "PYTHON": sys.executable,
+    }
+    res = subprocess.run(
+        [
+            "bash",
+            str(ROOT / "benchmarks" / "gpu_check.sh"),
+            "--device",
+            "cpu",
+            "--tiny",
+            "--data",
+            str(folder),
+            "--out",
+            str(out),
+        ],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stderr[-3000:]
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert res.stdout.splitlines() == out.read_text().splitlines()  # the same JSON on stdout
@@ -65,7 +88,12 @@ def test_tiny_gpu_check_runs_every_part(tmp_path):
     assert set(variants) == {"eager-cl/tel2", "eager-cl/off", "compiled-cl/tel2", "compiled-cl/off"}
     assert all(v["images_per_s"] > 0 for v in variants.values())
     assert variants["compiled-cl/tel2"]["compile_s"] > 0 and variants["eager-cl/off"]["compile_s"] is None
-    assert set(parts["throughput"]["archs"]["resnet8"]["telemetry_overhead"]) == {"eager-cl", "compiled-cl", "eager-cl/best", "compiled-cl/best"}
+    assert set(parts["throughput"]["archs"]["resnet8"]["telemetry_overhead"]) == {
+        "eager-cl",
+        "compiled-cl",
+        "eager-cl/best",
+        "compiled-cl/best",
+    }
 
     sched = parts["schedule"]
     assert sched["status"] == "finished" and sched["steps_done"] == 40 and sched["milestones"] == [20, 30]
@@ -81,7 +109,13 @@ def test_tiny_gpu_check_runs_every_part(tmp_path):
     assert ddp["world_size"] == 1 and ddp["backend"] == "gloo"  # a process group of one: DDP's path
 
     targets = parts["summary"]["targets"]
-    assert set(targets) == {"resnet20_images_per_s_telemetry_10", "full_schedule_s", "telemetry_overhead_compiled",
-                            "fast_path_over_dataloader"}
+    assert set(targets) == {
+        "resnet20_images_per_s_telemetry_10",
+        "full_schedule_s",
+        "telemetry_overhead_compiled",
+        "fast_path_over_dataloader",
+    }
     assert all(t["value"] is not None for t in targets.values())
-    assert parts["summary"]["parts"] == {p: "ran" for p in ("throughput", "schedule", "dataloader", "lockstep", "torchrun")}
+    assert parts["summary"]["parts"] == {
+        p: "ran" for p in ("throughput", "schedule", "dataloader", "lockstep", "torchrun")
+    }

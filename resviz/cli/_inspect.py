@@ -19,7 +19,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         help="a resviz checkpoint, a .pt/.pth/.safetensors state dict, a pytorch_resnet_cifar10 "
         "checkpoint, a run folder, or torchvision weights by name (ResNet50_Weights.DEFAULT)",
     )
-    p.add_argument("--arch", metavar="A", help="the architecture (resnet20, plain56 ...); inferred from the weights when left out")
+    p.add_argument(
+        "--arch", metavar="A", help="the architecture (resnet20, plain56 ...); inferred from the weights when left out"
+    )
     p.add_argument(
         "--offline", action="store_true", help="never download torchvision weights; use the torch hub cache only"
     )

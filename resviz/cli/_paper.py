@@ -20,8 +20,19 @@ __all__ = ["confirm_long_job", "run_paper"]
 
 
 #: The options that make a new experiment (a resumed one keeps its plan).
-_NEW_ONLY = ("data", "data_root", "download", "depths", "plain_depths", "iters", "batch_size", "device", "seed",
-             "threads", "force")
+_NEW_ONLY = (
+    "data",
+    "data_root",
+    "download",
+    "depths",
+    "plain_depths",
+    "iters",
+    "batch_size",
+    "device",
+    "seed",
+    "threads",
+    "force",
+)
 
 
 def _plan(args: argparse.Namespace):
@@ -32,10 +43,16 @@ def _plan(args: argparse.Namespace):
         return default if value is None else value
 
     return PaperPlan(
-        data=given("data", "cifar10"), data_root=args.data_root, download=bool(args.download),
-        depths=given("depths", PAPER_DEPTHS), plain_depths=given("plain_depths", PAPER_PLAIN_DEPTHS),
-        iters=given("iters", 64_000), device=given("device", "auto"), seed=given("seed", 0),
-        batch_size=given("batch_size", 128), threads=args.threads,
+        data=given("data", "cifar10"),
+        data_root=args.data_root,
+        download=bool(args.download),
+        depths=given("depths", PAPER_DEPTHS),
+        plain_depths=given("plain_depths", PAPER_PLAIN_DEPTHS),
+        iters=given("iters", 64_000),
+        device=given("device", "auto"),
+        seed=given("seed", 0),
+        batch_size=given("batch_size", 128),
+        threads=args.threads,
     )
 
 
@@ -96,8 +113,11 @@ def run_paper(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=err)
     if exp.members:
         groups = exp.groups()
-        print(f"to train: {', '.join(m.name + (' (resumed)' if m.resume else '') for m in exp.members)}, "
-              f"in {len(groups)} lockstep group(s): " + "; ".join(" + ".join(m.name for m in g) for g in groups), file=err)
+        print(
+            f"to train: {', '.join(m.name + (' (resumed)' if m.resume else '') for m in exp.members)}, "
+            f"in {len(groups)} lockstep group(s): " + "; ".join(" + ".join(m.name for m in g) for g in groups),
+            file=err,
+        )
         estimate = exp.estimate(on_progress=lambda line: print(line, file=err))
         for line in estimate.lines():
             print(line, file=err)

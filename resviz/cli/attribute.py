@@ -24,11 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     # Checked in run(), not by argparse choices, so a typo gets resviz's one-line error.
     p.add_argument("--method", required=True, metavar="M", help="the attribution method: " + ", ".join(_METHOD_NAMES))
     p.add_argument(
-        "--level", metavar="low|mid|high",
+        "--level",
+        metavar="low|mid|high",
         help="the level for layer and neuron methods (gradcam, conductance ...; default: all three)",
     )
     p.add_argument(
-        "--channel", type=int, metavar="N",
+        "--channel",
+        type=int,
+        metavar="N",
         help="neuron methods (neuron-gradient, neuron-ig): the channel of --level to explain "
         "(default: the level's most active channel on this image)",
     )
@@ -88,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
     fig = attribution_figure(prepared.display, panels, title=title, cmap=args.cmap, alpha=args.alpha)
     save_figure(fig, args.out)
     if spec.uses_channel:
-        print("explained " + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps) + f"; wrote {args.out}")
+        print(
+            "explained "
+            + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps)
+            + f"; wrote {args.out}"
+        )
     elif spec.uses_target:
         print(f"explained class {target.target} ({target.target_name}); wrote {args.out}")
     else:

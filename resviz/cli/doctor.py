@@ -19,7 +19,7 @@ import os
 import platform
 import re
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 #: (package, minimum version, why): what resviz's floors protect against.
 SECURITY_FLOORS = {
@@ -29,7 +29,10 @@ SECURITY_FLOORS = {
         "(CVE-2025-32434) and corrupts the heap before 2.10 (CVE-2026-24747)",
     ),
     "torchvision": ((0, 25), "torchvision 0.25 is the pair of torch 2.10"),
-    "pillow": ((12, 3), "Pillow fixed decompression bombs and decoder bugs up to 12.3 (FITS CVE-2026-40192, PDF, EPS, McIdas)"),
+    "pillow": (
+        (12, 3),
+        "Pillow fixed decompression bombs and decoder bugs up to 12.3 (FITS CVE-2026-40192, PDF, EPS, McIdas)",
+    ),
 }
 
 
@@ -92,7 +95,9 @@ def _libraries() -> str:
     import torchvision
 
     detail = f"torchvision {torchvision.__version__}, captum {captum.__version__}, Pillow {PIL.__version__}"
-    warnings = [w for w in (_below_floor("torchvision", torchvision.__version__), _below_floor("pillow", PIL.__version__)) if w]
+    warnings = [
+        w for w in (_below_floor("torchvision", torchvision.__version__), _below_floor("pillow", PIL.__version__)) if w
+    ]
     if warnings:
         raise DoctorWarning("; ".join([detail, *warnings]))
     return detail
@@ -148,8 +153,8 @@ _QT_APP: list = []
 
 
 def _qt() -> str:
-    import PySide6
     import pyqtgraph
+    import PySide6
     from PySide6 import QtCore, QtGui, QtSvg, QtWidgets
 
     versions = f"PySide6 {PySide6.__version__} (Qt {QtCore.qVersion()}), pyqtgraph {pyqtgraph.__version__}"

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._inspect import add_data_options, add_model_options, check_common, load_with_test_split, progress_printer, subset_line
+from ._inspect import (
+    add_data_options,
+    add_model_options,
+    check_common,
+    load_with_test_split,
+    progress_printer,
+    subset_line,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -19,8 +19,18 @@ _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "thr
 #: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
 _DEGRADATION_ONLY = ("lr", "warmup")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
-_NEW_ONLY = {"data": "digits", "data_root": None, "depths": "20,56", "iters": DEGRADATION_ITERS,
-             "batch_size": 128, "lr": 0.1, "warmup": False, "device": "auto", "seed": 0, "force": False}
+_NEW_ONLY = {
+    "data": "digits",
+    "data_root": None,
+    "depths": "20,56",
+    "iters": DEGRADATION_ITERS,
+    "batch_size": 128,
+    "lr": 0.1,
+    "warmup": False,
+    "device": "auto",
+    "seed": 0,
+    "force": False,
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,15 +46,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--resume DIR continues them.",
     )
     p.add_argument("name", choices=("degradation", "paper"))
-    p.add_argument("--data", help="degradation: digits (default), cifar10 or a folder; paper: cifar10 (default) or a folder")
+    p.add_argument(
+        "--data", help="degradation: digits (default), cifar10 or a folder; paper: cifar10 (default) or a folder"
+    )
     p.add_argument("--data-root", help="where cifar10 lives")
     p.add_argument("--download", action="store_true", help="paper: let torchvision download CIFAR-10 into --data-root")
-    p.add_argument("--depths", help="comma-separated 6n+2 depths (degradation: 20,56; paper: the ResNets, 20,32,44,56,110)")
+    p.add_argument(
+        "--depths", help="comma-separated 6n+2 depths (degradation: 20,56; paper: the ResNets, 20,32,44,56,110)"
+    )
     p.add_argument("--plain-depths", help="paper: the plain nets' depths (default 20,32,44,56; 'none' for none)")
     p.add_argument("--iters", type=int, help=f"iterations per net (degradation: {DEGRADATION_ITERS}; paper: 64000)")
     p.add_argument("--batch-size", type=int, help="default 128")
     p.add_argument("--lr", type=float, help="degradation: default 0.1")
-    p.add_argument("--warmup", action="store_true", default=None, help="degradation: lr 0.01 until training error < 80%%")
+    p.add_argument(
+        "--warmup", action="store_true", default=None, help="degradation: lr 0.01 until training error < 80%%"
+    )
     p.add_argument("--device", help="auto (default), cpu, cuda or mps")
     p.add_argument("--threads", type=int, help="paper: torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int)
@@ -54,8 +70,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", default=None, help="replace runs already in DIR")
     p.add_argument("--yes", action="store_true", help="paper: start even when the estimate is over an hour")
     p.add_argument("--estimate", action="store_true", help="paper: print the estimated time and stop")
-    p.add_argument("--time-limit", type=float, metavar="S",
-                   help="paper: stop every net after S seconds (checkpointed; --resume continues) and write the files")
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="S",
+        help="paper: stop every net after S seconds (checkpointed; --resume continues) and write the files",
+    )
     p.set_defaults(run=run)
 
 
@@ -86,8 +106,10 @@ def _run_degradation(args: argparse.Namespace) -> int:
     given = [k for k in _NEW_ONLY if getattr(args, k) is not None]
     if args.resume:
         if given:
-            raise ConfigError("--resume continues an experiment with its own settings; drop "
-                              + ", ".join("--" + k.replace("_", "-") for k in given))
+            raise ConfigError(
+                "--resume continues an experiment with its own settings; drop "
+                + ", ".join("--" + k.replace("_", "-") for k in given)
+            )
         out = Path(args.resume)
     else:
         for key, default in _NEW_ONLY.items():
@@ -95,8 +117,15 @@ def _run_degradation(args: argparse.Namespace) -> int:
                 setattr(args, key, default)
         depths = parse_depths(args.depths)  # unknown depths fail here, before any training
         base = TrainConfig(
-            data=args.data, data_root=args.data_root, iters=args.iters, batch_size=args.batch_size, lr=args.lr,
-            warmup=args.warmup, device=args.device, seed=args.seed, eval_every=max(1, args.iters // 10),
+            data=args.data,
+            data_root=args.data_root,
+            iters=args.iters,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            warmup=args.warmup,
+            device=args.device,
+            seed=args.seed,
+            eval_every=max(1, args.iters // 10),
             checkpoint_every=args.iters,
         )
         out = Path(args.out)
@@ -134,12 +163,18 @@ def show_group_progress(group) -> None:
     from .progress import GroupProgress
 
     trainers = group.trainers
-    progress = GroupProgress([t.config.label for t in trainers], [t.config.iters for t in trainers],
-                             trainers[0].config.batch_size, start_steps=group.steps)
+    progress = GroupProgress(
+        [t.config.label for t in trainers],
+        [t.config.iters for t in trainers],
+        trainers[0].config.batch_size,
+        start_steps=group.steps,
+    )
     for i, trainer in enumerate(trainers):
         trainer.sinks.append(progress.sink(i))
-    print(f"{', '.join(group.names)} together on {group.dataset.describe()}; device {trainers[0].versions()['device']}",
-          file=sys.stderr)
+    print(
+        f"{', '.join(group.names)} together on {group.dataset.describe()}; device {trainers[0].versions()['device']}",
+        file=sys.stderr,
+    )
     for trainer in trainers:
         for note in trainer.notes:
             print(f"note: {trainer.config.label}: {note}", file=sys.stderr)

@@ -23,18 +23,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument(
-        "--checkpoint", action="append", required=True, metavar="C",
+        "--checkpoint",
+        action="append",
+        required=True,
+        metavar="C",
         help="a checkpoint, state dict or run folder (as for eval); repeat for more nets",
     )
-    p.add_argument("--arch", action="append", metavar="A", help="the architecture of each --checkpoint (once for all, or once each)")
+    p.add_argument(
+        "--arch",
+        action="append",
+        metavar="A",
+        help="the architecture of each --checkpoint (once for all, or once each)",
+    )
     p.add_argument("--offline", action="store_true", help="never download torchvision weights")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads for torch")
     add_data_options(p, required=True)
-    p.add_argument("--dims", type=int, default=2, metavar="1|2", help="1: curves along one direction; 2: contours (default)")
+    p.add_argument(
+        "--dims", type=int, default=2, metavar="1|2", help="1: curves along one direction; 2: contours (default)"
+    )
     p.add_argument("--grid", type=int, default=21, metavar="G", help="points per axis from -span to span (default 21)")
     p.add_argument("--span", type=float, default=1.0, metavar="S", help="how far along each direction (default 1.0)")
     p.add_argument("--images", type=int, default=1000, metavar="N", help="training images per point (default 1000)")
-    p.add_argument("--seed", type=int, default=0, help="the directions' seed: the same seed, the same directions (default 0)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="the directions' seed: the same seed, the same directions (default 0)"
+    )
     p.add_argument("--out", required=True, metavar="FIG.png", help="where to write the figure (PNG, SVG or PDF)")
     p.add_argument("--csv", metavar="F.csv", help="also write every grid point as CSV")
     p.add_argument("--json", metavar="F.json", help="also write the grids as JSON")
@@ -63,7 +75,9 @@ def _check(args: argparse.Namespace) -> list[str | None]:
     if len(archs) == 1:
         archs = archs * len(args.checkpoint)
     if len(archs) != len(args.checkpoint):
-        raise ConfigError(f"give --arch once for all nets or once per --checkpoint ({len(args.checkpoint)}), not {len(archs)} times")
+        raise ConfigError(
+            f"give --arch once for all nets or once per --checkpoint ({len(args.checkpoint)}), not {len(archs)} times"
+        )
     inputs = list(args.checkpoint) + ([args.data] if Path(args.data).exists() else [])
     outputs = [(o, p) for o, p in (("--out", args.out), ("--csv", args.csv), ("--json", args.json)) if p is not None]
     for i, (option, path) in enumerate(outputs):
@@ -75,16 +89,22 @@ def _check(args: argparse.Namespace) -> list[str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..core.errors import ResvizError
     from ..core.inspect.evaluation import check_classes
     from ..core.inspect.figures import save_figure
     from ..core.landscape import landscape_figure, landscapes_csv, landscapes_json, loss_landscape
-    from ..core.errors import ResvizError
 
     archs = _check(args)
     results, names = [], []
-    for checkpoint, arch in zip(args.checkpoint, archs):
-        one = argparse.Namespace(checkpoint=checkpoint, arch=arch, offline=args.offline, threads=args.threads,
-                                 data=args.data, data_root=args.data_root)
+    for checkpoint, arch in zip(args.checkpoint, archs, strict=True):
+        one = argparse.Namespace(
+            checkpoint=checkpoint,
+            arch=arch,
+            offline=args.offline,
+            threads=args.threads,
+            data=args.data,
+            data_root=args.data_root,
+        )
         loaded, data = load(one, splits=("train",))  # the landscape is of the training loss
         for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
             note_line(note)
@@ -92,14 +112,24 @@ def run(args: argparse.Namespace) -> int:
         name = arch if arch not in names else f"{arch} ({Path(checkpoint).name})"
         names.append(name)
         result = loss_landscape(
-            loaded.model, data.train, loaded.preprocess, dims=args.dims, grid=args.grid, span=args.span,
-            n_images=args.images, seed=args.seed, name=name, progress=progress_printer(f"landscape of {name}"),
+            loaded.model,
+            data.train,
+            loaded.preprocess,
+            dims=args.dims,
+            grid=args.grid,
+            span=args.span,
+            n_images=args.images,
+            seed=args.seed,
+            name=name,
+            progress=progress_printer(f"landscape of {name}"),
         )
         results.append(result)
         loss, err = result.centre()
         finite = result.loss[result.loss == result.loss]
-        print(f"{name}: {result.loss.size} points on {result.n_images} training images in {result.seconds:.1f} s; "
-              f"centre loss {loss:.4f}, error {err:.2f}%; loss from {finite.min():.4f} to {finite.max():.4f}")
+        print(
+            f"{name}: {result.loss.size} points on {result.n_images} training images in {result.seconds:.1f} s; "
+            f"centre loss {loss:.4f}, error {err:.2f}%; loss from {finite.min():.4f} to {finite.max():.4f}"
+        )
     save_figure(landscape_figure(results), args.out)
     note_line(f"wrote {args.out}")
     for path, text in ((args.csv, landscapes_csv), (args.json, landscapes_json)):

@@ -31,7 +31,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_model_options(p)
     add_data_options(p, required=True)
     p.add_argument(
-        "--limit", type=int, metavar="N", help="only N test images (faster): a fixed subset with each class in its share"
+        "--limit",
+        type=int,
+        metavar="N",
+        help="only N test images (faster): a fixed subset with each class in its share",
     )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--out", metavar="FIG.png", help="also write the bar chart (PNG, SVG or PDF)")

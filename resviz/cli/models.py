@@ -28,8 +28,5 @@ def run(args: argparse.Namespace) -> int:
     print("-" * len(header))
     for r in rows:
         option = "none (plain)" if r["plain"] else r["shortcut"]
-        print(
-            f"{r['name']:<11} {r['family']:<9} {r['depth']:>5} {r['blocks']:>6} "
-            f"{r['params']:>12,}  {option}"
-        )
+        print(f"{r['name']:<11} {r['family']:<9} {r['depth']:>5} {r['blocks']:>6} {r['params']:>12,}  {option}")
     return 0

@@ -30,7 +30,11 @@ def progress_line(label: str, step: int, total: int, batch_size: int, scalars: d
     width = 24
     bar = "#" * int(done * width) + "-" * (width - int(done * width))
     loss, train = scalars.get("loss"), scalars.get("train_error")
-    numbers = "" if loss is None else f" loss {loss:.3f} train {train:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left)}"
+    numbers = (
+        ""
+        if loss is None
+        else f" loss {loss:.3f} train {train:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left)}"
+    )
     return f"{label} [{bar}] {step}/{total}{numbers}"
 
 
@@ -116,8 +120,10 @@ class GroupProgress:
     ) -> None:
         width = max(len(label) for label in labels)
         steps = list(start_steps) if start_steps is not None else [0] * len(labels)
-        self.nets = [_Net(f"{label:>{width}}", total, batch_size, step)
-                     for label, total, step in zip(labels, totals, steps)]
+        self.nets = [
+            _Net(f"{label:>{width}}", total, batch_size, step)
+            for label, total, step in zip(labels, totals, steps, strict=True)
+        ]
         self.out = out or sys.stderr
         self.tty = hasattr(self.out, "isatty") and self.out.isatty()
         self._drawn = 0  # lines of the block on screen

@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.paper:
         if args.run_dirs or args.out or args.title:
-            raise ConfigError("--paper DIR writes the experiment's own files into DIR; drop the run folders, --out and --title")
+            raise ConfigError(
+                "--paper DIR writes the experiment's own files into DIR; drop the run folders, --out and --title"
+            )
         return _paper(args.paper)
     if not args.run_dirs or not args.out:
         raise ConfigError("give the run folders and --out FIG (or --paper DIR for a paper experiment folder)")

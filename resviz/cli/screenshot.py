@@ -32,37 +32,69 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("out", metavar="OUT.png", help="image file to write (.png or .jpg)")
     p.add_argument("--train", metavar="ARCH", help="train this net first, e.g. resnet20 or plain20")
-    p.add_argument("--compare", action="store_true",
-                   help="with --train, also train the twin of the same depth (plain vs residual)")
+    p.add_argument(
+        "--compare", action="store_true", help="with --train, also train the twin of the same depth (plain vs residual)"
+    )
     p.add_argument("--seconds", type=float, default=20.0, help="how long to train before the shot (default 20)")
     p.add_argument("--iters", type=int, default=400, help="iterations of the --train run (default 400)")
     p.add_argument("--open", metavar="RUN_DIR", nargs="+", default=[], help="run folders to show")
     p.add_argument(
-        "--inspect", metavar="IMAGE", nargs="?", const="", default=None,
+        "--inspect",
+        metavar="IMAGE",
+        nargs="?",
+        const="",
+        default=None,
         help="show the Inspect tab with this image (no IMAGE: a test image of the gallery, see --gallery)",
     )
     p.add_argument(
-        "--checkpoint", metavar="C",
+        "--checkpoint",
+        metavar="C",
         help="the model for the Inspect tab: a checkpoint, weights file, run folder or torchvision weights "
         "name (default: the --train run once trained, else the first --open folder)",
     )
-    p.add_argument("--gallery", type=int, default=0, metavar="N", help="which gallery test image --inspect shows (default 0)")
+    p.add_argument(
+        "--gallery", type=int, default=0, metavar="N", help="which gallery test image --inspect shows (default 0)"
+    )
     p.add_argument("--method", default="gradcam", metavar="M", help="the attribution method shown (default gradcam)")
-    p.add_argument("--lesion", type=int, metavar="N", help="with --inspect, run the lesion study on N test images first")
-    p.add_argument("--surgery", metavar="SWITCHES",
-                   help="with --inspect, switch blocks first: S2 turns block 2's shortcut off, F1 deletes block 1's "
-                   "residual branch; comma-separated (the attributions then show before and after)")
-    p.add_argument("--features", type=int, metavar="N",
-                   help="with --inspect, show what each channel sees, from a pass over N test images")
-    p.add_argument("--channel", metavar="LEVEL:C",
-                   help="with --inspect, pick channel C of a level (low, mid, high) for the neuron view; with "
-                   "--features, enlarged in the feature grid")
-    p.add_argument("--landscape", choices=("net", "twin"),
-                   help="show the Landscape tab after sweeping the net (twin: and its twin from the same comparison)")
-    p.add_argument("--landscape-dims", type=int, default=2, metavar="1|2", help="the --landscape sweep's directions (default 2)")
-    p.add_argument("--landscape-grid", type=int, default=11, metavar="G", help="points per axis of --landscape (default 11)")
-    p.add_argument("--landscape-images", type=int, default=200, metavar="N",
-                   help="training images per point of --landscape (default 200)")
+    p.add_argument(
+        "--lesion", type=int, metavar="N", help="with --inspect, run the lesion study on N test images first"
+    )
+    p.add_argument(
+        "--surgery",
+        metavar="SWITCHES",
+        help="with --inspect, switch blocks first: S2 turns block 2's shortcut off, F1 deletes block 1's "
+        "residual branch; comma-separated (the attributions then show before and after)",
+    )
+    p.add_argument(
+        "--features",
+        type=int,
+        metavar="N",
+        help="with --inspect, show what each channel sees, from a pass over N test images",
+    )
+    p.add_argument(
+        "--channel",
+        metavar="LEVEL:C",
+        help="with --inspect, pick channel C of a level (low, mid, high) for the neuron view; with "
+        "--features, enlarged in the feature grid",
+    )
+    p.add_argument(
+        "--landscape",
+        choices=("net", "twin"),
+        help="show the Landscape tab after sweeping the net (twin: and its twin from the same comparison)",
+    )
+    p.add_argument(
+        "--landscape-dims", type=int, default=2, metavar="1|2", help="the --landscape sweep's directions (default 2)"
+    )
+    p.add_argument(
+        "--landscape-grid", type=int, default=11, metavar="G", help="points per axis of --landscape (default 11)"
+    )
+    p.add_argument(
+        "--landscape-images",
+        type=int,
+        default=200,
+        metavar="N",
+        help="training images per point of --landscape (default 200)",
+    )
     p.add_argument("--theme", choices=("dark", "light"), default="dark", help="palette (default dark)")
     p.add_argument("--size", default="1600x960", metavar="WxH", help="window size in pixels (default 1600x960)")
     p.set_defaults(run=run)
@@ -123,8 +155,10 @@ def _switches(text: str | None) -> list[tuple[str, int]]:
     for part in [p.strip() for p in (text or "").split(",") if p.strip()]:
         kind, number = part[:1].upper(), part[1:]
         if kind not in ("S", "F") or not number.isdigit():
-            raise ConfigError(f"--surgery {text}: write S<block> (shortcut off) or F<block> (residual branch "
-                              f"deleted), comma-separated, not {part!r}")
+            raise ConfigError(
+                f"--surgery {text}: write S<block> (shortcut off) or F<block> (residual branch "
+                f"deleted), comma-separated, not {part!r}"
+            )
         out.append((kind, int(number)))
     return out
 
@@ -271,8 +305,11 @@ def _surgery(app, tab, switches: list[tuple[str, int]]) -> None:
 
 def _show_landscape(app, window, args: argparse.Namespace) -> None:
     """The Landscape tab after a sweep of the net (and its twin)."""
-    tab = next(window.tabs.widget(i) for i in range(window.tabs.count())
-               if window.tabs.widget(i).objectName() == "landscape_tab")
+    tab = next(
+        window.tabs.widget(i)
+        for i in range(window.tabs.count())
+        if window.tabs.widget(i).objectName() == "landscape_tab"
+    )
     window.tabs.setCurrentWidget(tab)
     tab.dims.setCurrentIndex(tab.dims.findData(args.landscape_dims))
     tab.grid.setValue(args.landscape_grid)

@@ -25,7 +25,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", help="architecture, e.g. resnet20, plain56, resnet8 (default resnet20)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--plain", action="store_true", help="switch every shortcut off (the paper's plain net)")
-    g.add_argument("--shortcut", choices=("A", "B", "C"), type=str.upper, help="shortcut option (default A for CIFAR nets)")
+    g.add_argument(
+        "--shortcut", choices=("A", "B", "C"), type=str.upper, help="shortcut option (default A for CIFAR nets)"
+    )
     p.add_argument("--data", help="digits (default), cifar10, or a folder with train/ and test/")
     p.add_argument("--data-root", help="where cifar10 lives (default: resviz's cache folder)")
     p.add_argument("--download", action="store_true", help="allow downloading cifar10")
@@ -35,15 +37,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="initial learning rate (default 0.1)")
     p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
     p.add_argument("--weight-decay", type=float, help="weight decay (default 1e-4)")
-    p.add_argument("--warmup", action="store_true", help="lr 0.01 until training error < 80%% (the paper's ResNet-110 warm-up)")
+    p.add_argument(
+        "--warmup", action="store_true", help="lr 0.01 until training error < 80%% (the paper's ResNet-110 warm-up)"
+    )
     p.add_argument("--device", help="auto (default: cuda, then mps, then cpu), cpu, cuda or mps")
-    p.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
-                   help="bf16 autocast on CUDA (default on; ignored on other devices)")
-    p.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None,
-                   help="channels-last (NHWC) activations (default on: faster on CUDA and on this CPU)")
-    p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
-                   help="torch.compile the training step, with CUDA graphs on CUDA (default: on for CUDA; on "
-                        "the CPU only for runs of 5M images or more, where a first compile of minutes pays)")
+    p.add_argument(
+        "--bf16",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="bf16 autocast on CUDA (default on; ignored on other devices)",
+    )
+    p.add_argument(
+        "--channels-last",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="channels-last (NHWC) activations (default on: faster on CUDA and on this CPU)",
+    )
+    p.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="torch.compile the training step, with CUDA graphs on CUDA (default: on for CUDA; on "
+        "the CPU only for runs of 5M images or more, where a first compile of minutes pays)",
+    )
     p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
     p.add_argument("--telemetry-every", type=int, help="record telemetry every N iterations (default 10)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (default 1000, and at the end)")
@@ -57,9 +73,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 _CONFIG_KEYS = (
-    "arch", "shortcut", "data", "data_root", "download", "image_size", "iters", "batch_size", "lr",
-    "momentum", "weight_decay", "warmup", "device", "eval_every",
-    "telemetry_every", "checkpoint_every", "seed", "threads",
+    "arch",
+    "shortcut",
+    "data",
+    "data_root",
+    "download",
+    "image_size",
+    "iters",
+    "batch_size",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "warmup",
+    "device",
+    "eval_every",
+    "telemetry_every",
+    "checkpoint_every",
+    "seed",
+    "threads",
 )
 #: On/off options (--x / --no-x) whose default is None: False is given, too.
 _SWITCHES = ("bf16", "channels_last")
@@ -110,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
     progress = ProgressSink(cfg.iters, cfg.batch_size, label, start_step=trainer.step)
     if not args.quiet and dist.is_main:
         trainer.sinks.append(progress)
-        print(f"{label} on {trainer.dataset.describe()}; device {trainer.versions()['device']}; run {trainer.run_dir}",
-              file=sys.stderr)
+        print(
+            f"{label} on {trainer.dataset.describe()}; device {trainer.versions()['device']}; run {trainer.run_dir}",
+            file=sys.stderr,
+        )
         for note in trainer.dataset.notes:
             print(f"note: {note}", file=sys.stderr)
     if dist.is_main:  # even with --quiet: what a resume had to give up is never silent (issue #9)
@@ -146,7 +179,10 @@ def _resume_conflicts(args: argparse.Namespace) -> None:
     if given or args.plain or args.force:
         raise ConfigError(
             "--resume continues a run with its own settings; drop "
-            + ", ".join("--" + k.replace("_", "-") for k in given + (["plain"] if args.plain else []) + (["force"] if args.force else []))
+            + ", ".join(
+                "--" + k.replace("_", "-")
+                for k in given + (["plain"] if args.plain else []) + (["force"] if args.force else [])
+            )
         )
 
 
@@ -160,8 +196,10 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
         print(f"run folder: {where}", file=sys.stderr)
         return
     errs = load_history(where).final_errors() if where else {}
-    parts = [f"{status} {trainer.step}/{trainer.config.iters} iterations of {trainer.config.label}"
-             f" on {trainer.dataset.name} in {format_duration(seconds)}"]
+    parts = [
+        f"{status} {trainer.step}/{trainer.config.iters} iterations of {trainer.config.label}"
+        f" on {trainer.dataset.name} in {format_duration(seconds)}"
+    ]
     if errs.get("train_error") is not None:
         parts.append(f"training error {errs['train_error']:.2f}%")
     if errs.get("test_error") is not None:

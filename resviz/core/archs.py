@@ -12,8 +12,9 @@ settings before the ~8 s import of torch has finished.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from .errors import ConfigError
 from .limits import MAX_CIFAR_DEPTH
@@ -78,14 +79,14 @@ class ArchSpec:
         """``plain`` (every shortcut off, section 4.1) or ``resnet``."""
         return "plain" if self.plain else "resnet"
 
-    def with_plain(self, plain: bool) -> "ArchSpec":
+    def with_plain(self, plain: bool) -> ArchSpec:
         """The same net with every shortcut off (``plain=True``) or on: ``resnet20`` <-> ``plain20``."""
         if plain == self.plain:
             return self
         return replace(self, name=arch_name(self.depth, plain), plain=plain)
 
     @property
-    def twin(self) -> "ArchSpec":
+    def twin(self) -> ArchSpec:
         """The net of the same depth with the shortcuts the other way (plain vs residual)."""
         return self.with_plain(not self.plain)
 
@@ -156,16 +157,12 @@ def _parse(name: str, family: str | None) -> ArchSpec:
         family = "imagenet" if depth in IMAGENET_DEPTHS else "cifar"
     if family == "imagenet":
         if depth not in IMAGENET_DEPTHS:
-            raise ConfigError(
-                f"unknown architecture {name!r}: ImageNet ResNets have 18, 34, 50, 101 or 152 layers"
-            )
+            raise ConfigError(f"unknown architecture {name!r}: ImageNet ResNets have 18, 34, 50, 101 or 152 layers")
         return _spec("imagenet", depth, plain)
     if family != "cifar":
         raise ConfigError(f"unknown family {family!r}: expected cifar or imagenet")
     if depth < 8 or (depth - 2) % 6:
-        raise ConfigError(
-            f"unknown architecture {name!r}: CIFAR ResNets have 6n+2 layers (8, 14, 20, 26, 32, ...)"
-        )
+        raise ConfigError(f"unknown architecture {name!r}: CIFAR ResNets have 6n+2 layers (8, 14, 20, 26, 32, ...)")
     if depth > MAX_CIFAR_DEPTH:  # resnet600002 would take all memory building itself (issue #9)
         raise ConfigError(
             f"unknown architecture {name!r}: resviz builds CIFAR ResNets of up to {MAX_CIFAR_DEPTH} layers "

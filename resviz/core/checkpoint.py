@@ -22,8 +22,9 @@ Keys (version 1):
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import torch
 
@@ -31,8 +32,14 @@ from .errors import CheckpointError
 from .models import ResNet
 from .write_errors import write_error
 
-__all__ = ["CHECKPOINT_FORMAT", "checkpoint_dict", "save_checkpoint", "load_checkpoint",
-           "all_finite", "check_finite_weights"]
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "checkpoint_dict",
+    "save_checkpoint",
+    "load_checkpoint",
+    "all_finite",
+    "check_finite_weights",
+]
 
 CHECKPOINT_FORMAT = "resviz-checkpoint"
 CHECKPOINT_VERSION = 1

@@ -15,9 +15,10 @@ optimisation difficulty, not overfitting), averaged over the last 5 % of records
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from .archs import arch_name, parse_arch
 from .errors import ConfigError
@@ -116,14 +117,29 @@ def _expectations(depths: Sequence[int]) -> list[_Expectation]:
     shallow, deep = min(depths), max(depths)
     plain_s, plain_d = arch_name(shallow, True), arch_name(deep, True)
     res_s, res_d = arch_name(shallow), arch_name(deep)
-    out = [_Expectation("degradation", f"plain-{deep} trains worse than plain-{shallow} (the degradation problem)",
-                        plain_s, plain_d, (plain_s, plain_d))]
+    out = [
+        _Expectation(
+            "degradation",
+            f"plain-{deep} trains worse than plain-{shallow} (the degradation problem)",
+            plain_s,
+            plain_d,
+            (plain_s, plain_d),
+        )
+    ]
     for d in sorted(depths):
         res, plain = arch_name(d), arch_name(d, True)
-        out.append(_Expectation("residual_beats_plain", f"resnet-{d} trains better than plain-{d}", res, plain, (res, plain)))
-    out.append(_Expectation("depth_helps",
-                            f"resnet-{deep} trains better than resnet-{shallow} (depth helps once shortcuts are there)",
-                            res_d, res_s, (res_s, res_d)))
+        out.append(
+            _Expectation("residual_beats_plain", f"resnet-{d} trains better than plain-{d}", res, plain, (res, plain))
+        )
+    out.append(
+        _Expectation(
+            "depth_helps",
+            f"resnet-{deep} trains better than resnet-{shallow} (depth helps once shortcuts are there)",
+            res_d,
+            res_s,
+            (res_s, res_d),
+        )
+    )
     return out
 
 
@@ -186,7 +202,7 @@ def run_degradation(
     depths: Sequence[int] = DEFAULT_DEPTHS,
     *,
     force: bool = False,
-    on_group: Callable[["LockstepGroup"], None] | None = None,
+    on_group: Callable[[LockstepGroup], None] | None = None,
 ) -> dict:
     """Train every net of the plan into ``out_dir/<name>`` as one lockstep group, then report.
 
@@ -214,7 +230,7 @@ def run_degradation(
     return _train_and_report(out, base, depths, group, on_group)
 
 
-def resume_degradation(out_dir: str | Path, *, on_group: Callable[["LockstepGroup"], None] | None = None) -> dict:
+def resume_degradation(out_dir: str | Path, *, on_group: Callable[[LockstepGroup], None] | None = None) -> dict:
     """Continue a stopped or killed experiment: every unfinished net from its checkpoint, in lockstep.
 
     The nets behind catch up first (see :mod:`resviz.core.train.group`); the report is
@@ -257,7 +273,7 @@ def _train_and_report(out: Path, base: TrainConfig, depths: Sequence[int], group
     wall = time.monotonic() - started
     # Seconds per net: its own steps' share of the wall time, added to an earlier part's (a resume).
     earlier = _earlier_seconds(out / "summary.json")
-    spent = {t.run_dir.name: s for t, s in zip(group.trainers, group.seconds)}
+    spent = {t.run_dir.name: s for t, s in zip(group.trainers, group.seconds, strict=True)}
     trained = {t.run_dir.name: t.status for t in group.trainers}
     rows = []
     for name, _ in degradation_plan(base, depths):

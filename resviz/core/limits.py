@@ -11,9 +11,23 @@ import math
 
 from .errors import ConfigError
 
-__all__ = ["MAX_THREADS", "check_threads", "check_finite", "MAX_ITERS", "MAX_BATCH_SIZE", "IMAGE_SIZE_RANGE",
-           "SEED_RANGE", "check_whole", "check_number", "MAX_IG_STEPS", "MAX_IMAGE_BYTES", "MAX_CHECKPOINT_BYTES",
-           "check_ig_steps", "MAX_CIFAR_DEPTH", "LONG_JOB_SECONDS"]
+__all__ = [
+    "MAX_THREADS",
+    "check_threads",
+    "check_finite",
+    "MAX_ITERS",
+    "MAX_BATCH_SIZE",
+    "IMAGE_SIZE_RANGE",
+    "SEED_RANGE",
+    "check_whole",
+    "check_number",
+    "MAX_IG_STEPS",
+    "MAX_IMAGE_BYTES",
+    "MAX_CHECKPOINT_BYTES",
+    "check_ig_steps",
+    "MAX_CIFAR_DEPTH",
+    "LONG_JOB_SECONDS",
+]
 
 #: More threads than any machine resviz runs on has cores; OpenMP crashes far above it.
 MAX_THREADS = 512
@@ -59,8 +73,9 @@ def check_whole(value: object, option: str, low: int, high: int) -> int:
     return value
 
 
-def check_number(value: object, option: str, *, low: float, high: float = math.inf,
-                 low_open: bool = False, high_open: bool = False) -> float:
+def check_number(
+    value: object, option: str, *, low: float, high: float = math.inf, low_open: bool = False, high_open: bool = False
+) -> float:
     """``value`` when it is a finite number in the range; else ConfigError naming ``option``."""
     if isinstance(value, bool):
         raise ConfigError(f"{option} must be a finite number, not {value!r}")

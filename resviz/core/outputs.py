@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import ConfigError
 from .runs.reader import is_run_folder
@@ -56,8 +56,7 @@ def check_output(path: str | Path, *, inputs: Iterable[str | Path | None] = (), 
     run = run_folder_of(out)
     if run is not None:
         raise ConfigError(
-            f"the {what} {out} is inside the run folder {run}, whose files are the run itself; "
-            "write it somewhere else"
+            f"the {what} {out} is inside the run folder {run}, whose files are the run itself; write it somewhere else"
         )
     try:
         st = os.stat(out)

@@ -12,8 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -35,7 +35,15 @@ def draw_report(histories: Sequence[RunHistory], title: str | None = None):
         steps, train = h.scalar("train_error")
         ax.plot(steps, train, color=c, lw=0.8, alpha=0.8, ls="--" if h.plain else "-")
         steps, test = h.scalar("test_error")
-        ax.plot(steps, test, color=c, lw=2.4, ls="--" if h.plain else "-", label=h.label, marker="o" if len(steps) < 12 else None)
+        ax.plot(
+            steps,
+            test,
+            color=c,
+            lw=2.4,
+            ls="--" if h.plain else "-",
+            label=h.label,
+            marker="o" if len(steps) < 12 else None,
+        )
         for e in h.events:
             if e.kind in ("shortcuts", "lr_drop"):
                 ax.axvline(e.step, color=c, lw=0.6, ls=":", alpha=0.6)
@@ -69,8 +77,15 @@ def draw_report(histories: Sequence[RunHistory], title: str | None = None):
         ratio = h.latest_vector("residual_ratio")
         if ratio is None:
             continue
-        ax.plot(np.arange(1, len(ratio) + 1), ratio, color=colours[i % 10], ls="--" if h.plain else "-",
-                marker="o", ms=3, label=h.label)
+        ax.plot(
+            np.arange(1, len(ratio) + 1),
+            ratio,
+            color=colours[i % 10],
+            ls="--" if h.plain else "-",
+            marker="o",
+            ms=3,
+            label=h.label,
+        )
     ax.set(xlabel="residual block (depth order)", ylabel="|F(x)| / |x|", title="residual ratio per block (latest)")
     ax.set_ylim(bottom=0)
     _legend(ax, fontsize="small")
@@ -81,9 +96,17 @@ def draw_report(histories: Sequence[RunHistory], title: str | None = None):
         g = h.latest_vector("grad_norm")
         if g is None:
             continue
-        ax.semilogy(np.arange(1, len(g) + 1), np.maximum(g, 1e-12), color=colours[i % 10],
-                    ls="--" if h.plain else "-", marker=".", label=h.label)
-    ax.set(xlabel="weighted layer (depth order)", ylabel="gradient norm (log)", title="gradient norm per layer (latest)")
+        ax.semilogy(
+            np.arange(1, len(g) + 1),
+            np.maximum(g, 1e-12),
+            color=colours[i % 10],
+            ls="--" if h.plain else "-",
+            marker=".",
+            label=h.label,
+        )
+    ax.set(
+        xlabel="weighted layer (depth order)", ylabel="gradient norm (log)", title="gradient norm per layer (latest)"
+    )
     _legend(ax, fontsize="small")
     ax.grid(alpha=0.3, which="both")
     if title:

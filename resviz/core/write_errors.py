@@ -25,7 +25,9 @@ def is_no_space(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return exc.errno in _NO_SPACE
     if isinstance(exc, sqlite3.Error):
-        return getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(exc)
+        return getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_FULL", 13) or "disk is full" in str(
+            exc
+        )
     return False
 
 

@@ -29,27 +29,33 @@ class WindowActions:
             return action
 
         # File
-        self.open_run = act("&Open run folder…", "Show a run folder and follow it while it is written",
-                            Key.StandardKey.Open)
-        self.open_model = act("Open &model…", "Load a checkpoint or weights file into the Inspect tab",
-                              "Ctrl+Shift+O")
+        self.open_run = act(
+            "&Open run folder…", "Show a run folder and follow it while it is written", Key.StandardKey.Open
+        )
+        self.open_model = act("Open &model…", "Load a checkpoint or weights file into the Inspect tab", "Ctrl+Shift+O")
         self.open_image = act("Open &image…", "Show an image file in the Inspect tab", "Ctrl+Shift+I")
         self.export_plots = act("&Export plots…", "Save every plot as PNG and SVG into a folder", "Ctrl+E")
-        self.export_csv = act("Export &metrics (CSV)…",
-                              "Save the selected run's metrics as CSV rows: step, metric, index, value",
-                              "Ctrl+Shift+E")
+        self.export_csv = act(
+            "Export &metrics (CSV)…",
+            "Save the selected run's metrics as CSV rows: step, metric, index, value",
+            "Ctrl+Shift+E",
+        )
         self.runs_folder = act("&Runs folder…", "Choose where runs trained in the app are saved")
-        self.preferences = act("&Preferences…", "Training threads and other choices for this machine",
-                               Key.StandardKey.Preferences)
+        self.preferences = act(
+            "&Preferences…", "Training threads and other choices for this machine", Key.StandardKey.Preferences
+        )
         self.quit = act("&Quit", "Stop training (saving a checkpoint) and close resviz", Key.StandardKey.Quit)
         # Run
         self.start = act("&Start", "Train with the settings on the left (queued if a run is training)", "Ctrl+R")
-        self.pause = act("&Pause", "Hold training before its next step; press again to resume", "Ctrl+P",
-                         checkable=True)
+        self.pause = act(
+            "&Pause", "Hold training before its next step; press again to resume", "Ctrl+P", checkable=True
+        )
         self.stop = act("S&top", "Stop the run after this step and save a checkpoint; drop queued runs", "Ctrl+.")
         self.shortcuts = act(
-            "Shortcuts &on", "Switch every shortcut of the training net on or off now (marked on the curves)",
-            "Ctrl+K", checkable=True,
+            "Shortcuts &on",
+            "Switch every shortcut of the training net on or off now (marked on the curves)",
+            "Ctrl+K",
+            checkable=True,
         )
         self.degradation = act(
             "&Degradation experiment",
@@ -64,8 +70,9 @@ class WindowActions:
         )
         self.continue_run = act("&Continue selected run", "Resume the selected stopped run from its last checkpoint")
         # View
-        self.log_scale = act("&Log-scale error and loss", "Logarithmic y axes for the error and loss curves",
-                             "Ctrl+L", checkable=True)
+        self.log_scale = act(
+            "&Log-scale error and loss", "Logarithmic y axes for the error and loss curves", "Ctrl+L", checkable=True
+        )
         self.dark = act("&Dark theme", "Light text on dark backgrounds", checkable=True)
         self.light = act("L&ight theme", "Dark text on light backgrounds", checkable=True)
         themes = QtGui.QActionGroup(window)

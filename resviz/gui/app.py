@@ -17,7 +17,7 @@ import os
 import sys
 import time
 import traceback
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6 import QtCore, QtGui, QtWidgets
 

@@ -9,9 +9,9 @@ sees. Choices are remembered between sessions (QSettings).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from PySide6 import QtCore, QtWidgets
 
@@ -336,7 +336,7 @@ class TrainControls(QtWidgets.QWidget):
             s.setValue(f.key, _read(getattr(self, f.name)))
 
 
-def _config_value(f: Field, widget: "_Input") -> object:
+def _config_value(f: Field, widget: _Input) -> object:
     value = _read(widget)
     return f.to_config(value) if f.to_config is not None else value
 

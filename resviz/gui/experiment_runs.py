@@ -20,8 +20,9 @@ class LatestExperiment(QtCore.QObject):
 
     changed = QtCore.Signal()
 
-    def __init__(self, runs: RunsModel, group: str, interval_ms: int = 500,
-                 parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self, runs: RunsModel, group: str, interval_ms: int = 500, parent: QtCore.QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.group = group
         self._runs: list[Run] = []

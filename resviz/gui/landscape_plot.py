@@ -118,7 +118,9 @@ class LandscapePlot(QtWidgets.QStackedWidget):
     def _draw_maps(self) -> None:
         c = theme().colours
         results = self.results
-        lo, hi = (float(self._scale(self.levels[[0]])[0]), float(self._scale(self.levels[[-1]])[0])) if results else (0, 1)
+        lo, hi = (
+            (float(self._scale(self.levels[[0]])[0]), float(self._scale(self.levels[[-1]])[0])) if results else (0, 1)
+        )
         self.bar.setLevels((lo, hi if hi > lo else lo + 1e-6))
         if results:
             ticks = self.levels[:: max(1, len(self.levels) // 6)]
@@ -144,7 +146,7 @@ class LandscapePlot(QtWidgets.QStackedWidget):
             rect = QtCore.QRectF(a[0] - da / 2, b[0] - db / 2, da * a.size, db * b.size)
             m.image.setRect(rect)
             m.plot.setRange(rect, padding=0.02)
-            for line, level in zip(m.lines, self.levels):
+            for line, level in zip(m.lines, self.levels, strict=False):
                 line.setData(data, float(self._scale(np.array([level]))[0]))
             m.centre.setData([0.0], [0.0])
             loss, err = r.centre()
@@ -153,7 +155,7 @@ class LandscapePlot(QtWidgets.QStackedWidget):
 
     def _draw_curves(self) -> None:
         self.legend.clear()
-        for i, (loss, error) in enumerate(zip(self.loss_curves, self.error_curves)):
+        for i, (loss, error) in enumerate(zip(self.loss_curves, self.error_curves, strict=False)):
             r = self.results[i] if i < len(self.results) else None
             for curve, values in ((loss, None if r is None else r.loss), (error, None if r is None else r.error)):
                 curve.setData([] if r is None else r.alphas, [] if values is None else values)

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 
 __all__ = ["LandscapeTab", "CAPTION"]
 
-CAPTION = ("<b>Loss landscape</b> (Li et al. 2018): the training loss around the trained weights along "
-           "filter-normalised random directions. A residual net's surface is smooth and its plain twin's rough: "
-           "the optimisation difficulty behind the degradation problem (He et al. 2016, section 4.1)")
+CAPTION = (
+    "<b>Loss landscape</b> (Li et al. 2018): the training loss around the trained weights along "
+    "filter-normalised random directions. A residual net's surface is smooth and its plain twin's rough: "
+    "the optimisation difficulty behind the degradation problem (He et al. 2016, section 4.1)"
+)
 _NO_NET = "Load a net in the Inspect tab (a checkpoint of a run) to sweep its training loss."
 
 
@@ -58,17 +60,23 @@ class LandscapeTab(QtWidgets.QWidget):
         self.dims.addItem("2D contours", 2)
         self.dims.addItem("1D curve", 1)
         self.dims.setToolTip("Two random directions (a contour map) or one (a curve)")
-        self.grid = _spin(3, 51, 11, " points", "Points per axis, from -span to +span (odd: the trained net itself "
-                          "is the centre point). 2D costs points² evaluations")
+        self.grid = _spin(
+            3,
+            51,
+            11,
+            " points",
+            "Points per axis, from -span to +span (odd: the trained net itself "
+            "is the centre point). 2D costs points² evaluations",
+        )
         self.span = QtWidgets.QDoubleSpinBox()
         self.span.setRange(0.05, 10.0)
         self.span.setSingleStep(0.25)
         self.span.setValue(1.0)
         self.span.setToolTip("How far along each direction: 1.0 moves every filter by its own norm (section 4)")
-        self.images = _spin(10, 50_000, 500, " images", "Training images per point (spread evenly over the "
-                            "training split)")
-        self.seed = _spin(0, 2**31 - 1, 0, "", "The directions' seed: the same seed, the same directions for "
-                          "both nets")
+        self.images = _spin(
+            10, 50_000, 500, " images", "Training images per point (spread evenly over the training split)"
+        )
+        self.seed = _spin(0, 2**31 - 1, 0, "", "The directions' seed: the same seed, the same directions for both nets")
         self.sweep = QtWidgets.QPushButton("Sweep this net")
         self.sweep.setToolTip("The training loss around the loaded net's weights")
         self.with_twin = QtWidgets.QPushButton("Sweep with its twin")
@@ -100,8 +108,13 @@ class LandscapeTab(QtWidgets.QWidget):
     def _build(self) -> None:
         form = QtWidgets.QHBoxLayout()
         form.setContentsMargins(0, 0, 0, 0)
-        for label, widget in (("Sweep", self.dims), ("Grid", self.grid), ("Span", self.span),
-                              ("On", self.images), ("Seed", self.seed)):
+        for label, widget in (
+            ("Sweep", self.dims),
+            ("Grid", self.grid),
+            ("Span", self.span),
+            ("On", self.images),
+            ("Seed", self.seed),
+        ):
             text = QtWidgets.QLabel(label)
             text.setBuddy(widget)
             form.addWidget(text)
@@ -122,8 +135,9 @@ class LandscapeTab(QtWidgets.QWidget):
 
     def settings(self) -> LandscapeSettings:
         """The sweep as the controls say."""
-        return LandscapeSettings(self.dims.currentData(), self.grid.value(), self.span.value(),
-                                 self.images.value(), self.seed.value())
+        return LandscapeSettings(
+            self.dims.currentData(), self.grid.value(), self.span.value(), self.images.value(), self.seed.value()
+        )
 
     def _restore(self) -> None:
         s = LandscapeSettings()
@@ -149,8 +163,15 @@ class LandscapeTab(QtWidgets.QWidget):
         chosen = self.settings()
         self._remember(chosen)
         self.progress.setValue(0)
-        job = self.study.run(s.loaded, s.data, s.data_choice, switches_of(s.blocks), chosen,
-                             twin=self.twin.checkpoint if twin else None, twin_note=self.twin.note if twin else "")
+        job = self.study.run(
+            s.loaded,
+            s.data,
+            s.data_choice,
+            switches_of(s.blocks),
+            chosen,
+            twin=self.twin.checkpoint if twin else None,
+            twin_note=self.twin.note if twin else "",
+        )
         return job is not None
 
     def _on_model(self) -> None:
@@ -172,8 +193,9 @@ class LandscapeTab(QtWidgets.QWidget):
         for w in (self.sweep, self.dims, self.grid, self.span, self.images, self.seed):
             w.setEnabled(ready and not running)
         self.with_twin.setEnabled(ready and not running and self.twin.checkpoint is not None)
-        self.with_twin.setText("Sweep with its twin" if self.twin.checkpoint is None else
-                               f"Sweep with {self._twin_name()}")
+        self.with_twin.setText(
+            "Sweep with its twin" if self.twin.checkpoint is None else f"Sweep with {self._twin_name()}"
+        )
         self.with_twin.setToolTip(self.twin.note or "Load a net first")
         self.cancel.setEnabled(running)
         self.export.setEnabled(result is not None)
@@ -181,13 +203,17 @@ class LandscapeTab(QtWidgets.QWidget):
             self.net.setText(_NO_NET)
         else:
             where = f"the training images of {s.data.name}" if s.data is not None else "its training images"
-            self.net.setText(f"<b>Net</b>: {s.loaded.arch}{' (plain)' if s.loaded.model.is_plain else ''} from "
-                             f"{Path(s.loaded.source).name}, loaded in the Inspect tab, on {where} · {self.twin.note}")
+            self.net.setText(
+                f"<b>Net</b>: {s.loaded.arch}{' (plain)' if s.loaded.model.is_plain else ''} from "
+                f"{Path(s.loaded.source).name}, loaded in the Inspect tab, on {where} · {self.twin.note}"
+            )
         if not running and result is not None:
             r = result.landscapes[0]
             self.progress.setValue(1000)
-            self.progress.setFormat(f"{r.loss.size * len(result.landscapes):,} points on {r.n_images:,} images, "
-                                    f"{sum(x.seconds for x in result.landscapes):.1f} s")
+            self.progress.setFormat(
+                f"{r.loss.size * len(result.landscapes):,} points on {r.n_images:,} images, "
+                f"{sum(x.seconds for x in result.landscapes):.1f} s"
+            )
         elif not running:
             self.progress.setValue(0)
             self.progress.setFormat("not swept yet")
@@ -234,7 +260,9 @@ class LandscapeTab(QtWidgets.QWidget):
         if suffix in (".png", ".svg"):
             return export_plot(self.plot.layout_item(), path)
         if suffix not in (".csv", ".json"):
-            raise ResvizError(f"export the landscape as .png, .svg, .csv or .json, not {suffix or 'a name without one'}")
+            raise ResvizError(
+                f"export the landscape as .png, .svg, .csv or .json, not {suffix or 'a name without one'}"
+            )
         text = (landscapes_csv if suffix == ".csv" else landscapes_json)(list(result.landscapes))
         try:
             path.write_text(text)
@@ -247,8 +275,12 @@ class LandscapeTab(QtWidgets.QWidget):
         if result is None:
             return
         name = "-".join(r.name.split(" ")[0] for r in result.landscapes)
-        path = ask_export_path(self, "Export the loss landscape", f"landscape-{name}.png",
-                               "PNG image (*.png);;SVG drawing (*.svg);;CSV (*.csv);;JSON (*.json)")
+        path = ask_export_path(
+            self,
+            "Export the loss landscape",
+            f"landscape-{name}.png",
+            "PNG image (*.png);;SVG drawing (*.svg);;CSV (*.csv);;JSON (*.json)",
+        )
         if path is None:
             return
         try:

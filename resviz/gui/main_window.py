@@ -215,9 +215,8 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.paper_dialog.open()  # window-modal, no nested event loop: training and plots go on
 
     def _on_paper_accepted(self) -> None:
-        from ..core.paper.report import write_plan
-
         from ..core.device import resolve_device
+        from ..core.paper.report import write_plan
 
         dialog = self.paper_dialog
         runs: list[Run] = []
@@ -227,8 +226,9 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             # The plan's lockstep groups (all nets on a GPU, one depth each elsewhere), queued
             # one after another into one experiment folder.
             for names in plan.groups(resolve_device(plan.device).type):
-                runs += self.session.enqueue([configs[n] for n in names], group=PAPER_GROUP,
-                                             folder=runs[0].experiment if runs else None)
+                runs += self.session.enqueue(
+                    [configs[n] for n in names], group=PAPER_GROUP, folder=runs[0].experiment if runs else None
+                )
         except ResvizError as exc:
             self.show_error("Cannot reproduce the paper", str(exc))
             if not runs:
@@ -244,8 +244,9 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
                 self.show_error("Cannot write the experiment's folder", f"{folder}: {exc}")
                 folder = None
         self.paper_tab.show_experiment(plan, facts, folder)
-        self.status.showMessage(f"queued {len(runs)} nets of the paper's CIFAR-10 section; the Paper tab fills in "
-                                "as they finish", 10_000)
+        self.status.showMessage(
+            f"queued {len(runs)} nets of the paper's CIFAR-10 section; the Paper tab fills in as they finish", 10_000
+        )
 
     def _settings_problem(self, message: str) -> None:
         self.last_error = message
@@ -275,8 +276,9 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         """Tell the user what went wrong and what to do, without blocking the window."""
         self.last_error = message
         self.status.showMessage(f"{title}: {message}", 15_000)
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Warning, title, message,
-                                    QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Warning, title, message, QtWidgets.QMessageBox.StandardButton.Ok, self
+        )
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # window-modal sheet, not a nested event loop: training goes on
         self._error_box = box

@@ -8,8 +8,9 @@ heatmaps) show.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from PySide6 import QtCore
 

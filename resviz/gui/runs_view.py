@@ -81,11 +81,11 @@ class RunsTableModel(QtCore.QAbstractTableModel):
 
     # -- the model interface -----------------------------------------------------------
 
-    def rowCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+    def rowCount(self, parent: QtCore.QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: QtCore.QModelIndex = QtCore.QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(_COLUMNS)
+    def columnCount(self, parent: QtCore.QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(_COLUMNS)
 
     def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = Role.DisplayRole):
         if orientation == QtCore.Qt.Orientation.Horizontal:
@@ -182,8 +182,11 @@ class RunsView(QtWidgets.QTableView):
         # Fixed widths that fit "finished · 64,000" and "99.9": contents-sized columns
         # would jump about as the numbers grow while training.
         metrics = self.fontMetrics()
-        widths = {1: metrics.horizontalAdvance("finished · 64,000") + 12, 2: metrics.horizontalAdvance("Train") + 16,
-                  3: metrics.horizontalAdvance("Train") + 16}
+        widths = {
+            1: metrics.horizontalAdvance("finished · 64,000") + 12,
+            2: metrics.horizontalAdvance("Train") + 16,
+            3: metrics.horizontalAdvance("Train") + 16,
+        }
         for col, width in widths.items():
             header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.Fixed)
             header.resizeSection(col, width)

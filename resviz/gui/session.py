@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from PySide6 import QtCore
 
@@ -24,9 +24,9 @@ from ..core.errors import RunError
 from ..core.runs.writer import live_writer
 from ..core.train.config import TrainConfig
 from .engine import EngineLoader
-from .runs import DONE_STATUSES, Run, RunsModel
 from .following import FollowingMixin
 from .preferences import training_threads
+from .runs import DONE_STATUSES, Run, RunsModel
 from .worker import RunFollower, TrainWorker
 
 __all__ = ["TrainingSession"]
@@ -136,7 +136,7 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         if folder is None and (len(configs) > 1 or group):
             folder = f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
         added: list[Run] = []
-        for config, name in zip(configs, names):
+        for config, name in zip(configs, names, strict=True):
             if config.threads is None:
                 config = replace(config, threads=training_threads())
             run = Run(name, config=config.to_dict(), colour_index=self.runs.next_colour(), status="queued")
@@ -176,8 +176,12 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
 
     def can_continue(self, run: Run) -> bool:
         """A stopped or failed run with a folder, not training or queued here."""
-        return (run.run_dir is not None and run.status in ("stopped", "failed")
-                and run not in self._active and run not in self.queued)
+        return (
+            run.run_dir is not None
+            and run.status in ("stopped", "failed")
+            and run not in self._active
+            and run not in self.queued
+        )
 
     def _unique_name(self, name: str) -> str:
         taken = {r.name for r in self.runs}

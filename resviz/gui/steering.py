@@ -76,8 +76,10 @@ class Steering:
         if many and self.target() is None:
             tip = f"Hold every net of the group ({names}) before its next step; press again to resume"
         elif many:
-            tip = (f"Hold {targets[0].name} before its next step; the other nets of its group go on, and it "
-                   "catches up with them once resumed")
+            tip = (
+                f"Hold {targets[0].name} before its next step; the other nets of its group go on, and it "
+                "catches up with them once resumed"
+            )
         else:
             tip = "Hold training before its next step; press again to resume"
         _tip(a.pause, tip + hint)
@@ -99,19 +101,24 @@ class Steering:
         state = "mixed" if states and any(states) and not on else "on" if on else "off"
         a.shortcuts.setText(f"Shortcuts {state}" + (f" ·{suffix}" if suffix else ""))
         if many and self.target() is None:
-            tip = (f"Switch every shortcut of every net of the group ({names}) on or off before its next step "
-                   "(marked on the curves; shortcuts on make a plain net residual)")
+            tip = (
+                f"Switch every shortcut of every net of the group ({names}) on or off before its next step "
+                "(marked on the curves; shortcuts on make a plain net residual)"
+            )
         else:
             tip = "Switch every shortcut of the training net on or off before its next step (marked on the curves)"
         _tip(a.shortcuts, tip + hint)
 
         peers = self._continuable_peers()
-        a.continue_run.setEnabled(self.session.engine.is_ready and current is not None
-                                  and self.session.can_continue(current))
+        a.continue_run.setEnabled(
+            self.session.engine.is_ready and current is not None and self.session.can_continue(current)
+        )
         a.continue_run.setText("Continue group" if len(peers) > 1 else "Continue selected run")
         a.continue_run.setToolTip(
             f"Resume {', '.join(r.name for r in peers)} from their last checkpoints, together in lockstep"
-            if len(peers) > 1 else "Resume the selected stopped run from its last checkpoint")
+            if len(peers) > 1
+            else "Resume the selected stopped run from its last checkpoint"
+        )
 
     def shortcuts_stale(self) -> bool:
         """The Shortcuts action no longer shows the target's state (a switch happened)."""

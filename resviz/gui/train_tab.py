@@ -23,7 +23,7 @@ __all__ = ["TrainTab"]
 class TrainTab(QtWidgets.QWidget):
     """Controls + live plots over the window's runs."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("train_tab")
         runs = window.runs

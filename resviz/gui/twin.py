@@ -84,8 +84,11 @@ def find_twin(source: str | Path, runs: Iterable[tuple[Path | None, dict[str, An
     path = Path(str(source)).expanduser()
     own = _run_folder_of(path) if path.exists() else None
     if own is None:
-        return TwinSearch(None, "no twin: the net was not loaded from a run folder, so nothing records the "
-                                "comparison it belongs to (load a checkpoint of a run resviz trained)")
+        return TwinSearch(
+            None,
+            "no twin: the net was not loaded from a run folder, so nothing records the "
+            "comparison it belongs to (load a checkpoint of a run resviz trained)",
+        )
     config = _config(own) or {}
     spec = spec_of(config)
     if spec is None:
@@ -106,20 +109,31 @@ def find_twin(source: str | Path, runs: Iterable[tuple[Path | None, dict[str, An
 
     def fits(cfg: dict[str, Any]) -> bool:
         other = spec_of(cfg)
-        return (other is not None and other.name == twin.name and other.family == twin.family
-                and cfg.get("data") == config.get("data") and cfg.get("image_size") == config.get("image_size"))
+        return (
+            other is not None
+            and other.name == twin.name
+            and other.family == twin.family
+            and cfg.get("data") == config.get("data")
+            and cfg.get("image_size") == config.get("image_size")
+        )
 
     found = [(folder, cfg) for folder, cfg in candidates.items() if fits(cfg)]
     if not found:
-        return TwinSearch(None, f"no {twin.name} run found beside {own.name} or in the runs list: train the twin "
-                                f"(the same depth, shortcuts {'off' if twin.plain else 'on'}) and try again")
+        return TwinSearch(
+            None,
+            f"no {twin.name} run found beside {own.name} or in the runs list: train the twin "
+            f"(the same depth, shortcuts {'off' if twin.plain else 'on'}) and try again",
+        )
     started = _started(own)
 
     def rank(f: tuple[Path, dict[str, Any]]) -> tuple:
         # The same folder and seed first (an experiment's pair), then the one started closest
         # in time: the app's comparisons sit side by side in the runs root.
-        return (f[0].parent == own.resolve().parent, f[1].get("seed") == config.get("seed"),
-                -abs(_started(f[0]) - started))
+        return (
+            f[0].parent == own.resolve().parent,
+            f[1].get("seed") == config.get("seed"),
+            -abs(_started(f[0]) - started),
+        )
 
     folder, cfg = max(found, key=rank)
     same_folder, same_seed = rank((folder, cfg))[:2]

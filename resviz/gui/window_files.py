@@ -53,8 +53,10 @@ class RunFilesMixin:
         if run.run_dir is not None and self.files_tab() is not None:
             menu.addAction("Inspect its latest checkpoint", lambda: self._inspect_run(run))
         if run.run_dir is not None:
-            menu.addAction("Open the run folder", lambda: QtGui.QDesktopServices.openUrl(
-                QtCore.QUrl.fromLocalFile(str(run.run_dir))))
+            menu.addAction(
+                "Open the run folder",
+                lambda: QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(run.run_dir))),
+            )
         menu.addSeparator()
         remove = menu.addAction("Remove from the list", lambda: self._forget(run))
         remove.setEnabled(run not in self.session.active_runs)
@@ -144,8 +146,7 @@ class RunFilesMixin:
         if run is None:
             return
         start = Path(settings.value("paths/last_export", str(Path.home()))) / f"{safe_name(run.name)}.csv"
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {run.name}'s metrics", str(start),
-                                                        "CSV (*.csv)")
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {run.name}'s metrics", str(start), "CSV (*.csv)")
         if not path:
             return
         settings.settings().setValue("paths/last_export", str(Path(path).parent))

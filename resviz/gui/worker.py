@@ -16,12 +16,13 @@ import os
 import sys
 import threading
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from ..core.errors import ResvizError
-from ..core.train.config import TrainConfig
 from ..core.records import Event, Record, StatusChange
+from ..core.train.config import TrainConfig
 
 __all__ = ["TrainWorker", "RunFollower", "worker_threads"]
 

@@ -46,7 +46,10 @@ def test_doctor_warns_on_a_torch_or_pillow_below_the_security_floors(capsys, mon
     assert main(["doctor", "--json"]) == 0  # a warning, not a failure
     checks = {c["check"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
     assert checks["torch"]["ok"] and checks["torch"]["warning"]
-    assert "torch 2.9.1+cpu is older than 2.10" in checks["torch"]["detail"] and "CVE-2026-24747" in checks["torch"]["detail"]
+    assert (
+        "torch 2.9.1+cpu is older than 2.10" in checks["torch"]["detail"]
+        and "CVE-2026-24747" in checks["torch"]["detail"]
+    )
     assert checks["libraries"]["warning"] and "Pillow 12.2.0" in checks["libraries"]["detail"]
     assert "pillow 12.2.0 is older than 12.3" in checks["libraries"]["detail"]
     assert not checks["digits"]["warning"]

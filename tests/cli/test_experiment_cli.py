@@ -20,8 +20,13 @@ SMALL = ["--depths", "8,14", "--batch-size", "16", "--device", "cpu"]
 def test_ctrl_c_stops_every_net_and_resume_finishes_them(tmp_path, capsys):
     out = tmp_path / "exp"
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "resviz", "experiment", "degradation", *SMALL, "--iters", "40",
-                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resviz", "experiment", "degradation", *SMALL, "--iters", "40", "--out", str(out)],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     seen = []
     for line in proc.stderr:  # not a terminal: each net prints a line every 10 % of its schedule
         seen.append(line)

@@ -16,7 +16,11 @@ from resviz.core.checkpoint import checkpoint_dict, save_checkpoint
 @pytest.fixture(scope="module")
 def ckpt(tmp_path_factory, trained_resnet14, digits):
     path = tmp_path_factory.mktemp("ckpt") / "resnet14.pt"
-    return str(save_checkpoint(path, checkpoint_dict(trained_resnet14, classes=digits.classes, mean=digits.mean, dataset="digits", step=40)))
+    return str(
+        save_checkpoint(
+            path, checkpoint_dict(trained_resnet14, classes=digits.classes, mean=digits.mean, dataset="digits", step=40)
+        )
+    )
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +50,18 @@ def test_eval_prints_the_test_error(ckpt, capsys):
 
 def test_attribute_writes_the_overlay_figure(ckpt, digit_png, tmp_path, capsys):
     out = tmp_path / "cam.png"
-    assert main(["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "gradcam", "--out", str(out)]) == 0
+    assert (
+        main(["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "gradcam", "--out", str(out)]) == 0
+    )
     printed = capsys.readouterr().out
     assert printed.count("%") == 5 and f"wrote {out}" in printed  # top-5, then the file
     with Image.open(out) as im:
         assert im.size[0] > 3 * im.size[1]  # input + three levels side by side
     out2 = tmp_path / "ig.png"
     args = ["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "ig", "--steps", "8"]
-    assert main(args + ["--level", "mid", "--target", "7", "--out", str(out2), "--cmap", "viridis", "--alpha", "0.7"]) == 0
+    assert (
+        main(args + ["--level", "mid", "--target", "7", "--out", str(out2), "--cmap", "viridis", "--alpha", "0.7"]) == 0
+    )
     captured = capsys.readouterr()
     assert "explained class 7 (7)" in captured.out and "--level is not used" in captured.err
     with Image.open(out2) as im:
@@ -63,7 +71,20 @@ def test_attribute_writes_the_overlay_figure(ckpt, digit_png, tmp_path, capsys):
 
 def test_lesion_json_chart_and_csv(ckpt, tmp_path, capsys):
     fig, table = tmp_path / "lesion.png", tmp_path / "lesion.csv"
-    args = ["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "60", "--json", "--out", str(fig), "--csv", str(table)]
+    args = [
+        "lesion",
+        "--checkpoint",
+        ckpt,
+        "--data",
+        "digits",
+        "--limit",
+        "60",
+        "--json",
+        "--out",
+        str(fig),
+        "--csv",
+        str(table),
+    ]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["n_images"] == 60 and len(result["residual_error"]) == len(result["shortcut_error"]) == 6
@@ -126,8 +147,24 @@ def test_every_bad_input_is_one_line_and_exit_2(ckpt, digit_png, bad_files, tmp_
         (attribute + ["--checkpoint", ckpt, "--image", digit_png, "--target", "12"], "out of range"),
         (attribute + ["--checkpoint", ckpt, "--image", digit_png, "--level", "top"], "unknown level"),
         (attribute + ["--checkpoint", ckpt, "--image", digit_png, "--alpha", "2"], "--alpha"),
-        (["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "lime", "--out", out], "unknown attribution method"),
-        (["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "saliency", "--out", str(tmp_path / "f.xyz")], "cannot write the figure"),
+        (
+            ["attribute", "--checkpoint", ckpt, "--image", digit_png, "--method", "lime", "--out", out],
+            "unknown attribution method",
+        ),
+        (
+            [
+                "attribute",
+                "--checkpoint",
+                ckpt,
+                "--image",
+                digit_png,
+                "--method",
+                "saliency",
+                "--out",
+                str(tmp_path / "f.xyz"),
+            ],
+            "cannot write the figure",
+        ),
     ]
     for argv, expected in cases:
         assert main(argv) == 2, argv
@@ -193,10 +230,14 @@ def test_limit_is_stratified_and_reported(ckpt, tmp_path, capsys):
     assert main(["eval", "--checkpoint", ckpt, "--data", "digits", "--limit", "50"]) == 0
     assert "5 of each of the 10 classes" in capsys.readouterr().out
     table = tmp_path / "l.csv"
-    assert main(["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "30", "--json", "--csv", str(table)]) == 0
+    assert (
+        main(["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "30", "--json", "--csv", str(table)]) == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert result["class_counts"] == {str(d): 3 for d in range(10)}
-    assert all(e == round(100 * w / 30, 2) for e, w in zip(result["residual_error"], result["residual_wrong"]))
+    assert all(
+        e == round(100 * w / 30, 2) for e, w in zip(result["residual_error"], result["residual_wrong"], strict=True)
+    )
     assert "residual_deleted_wrong" in table.read_text().splitlines()[0]
     assert main(["lesion", "--checkpoint", ckpt, "--data", "digits", "--limit", "30"]) == 0
     assert "3 of each of the 10 classes" in capsys.readouterr().out

@@ -21,8 +21,20 @@ from resviz.core.paper.plan import PaperPlan
 from resviz.core.runs import RunReader
 from resviz.core.train import TrainControl, Trainer
 
-TINY = ["--data", "digits", "--depths", "8,14", "--plain-depths", "8,14", "--iters", "16", "--batch-size", "16",
-        "--device", "cpu"]
+TINY = [
+    "--data",
+    "digits",
+    "--depths",
+    "8,14",
+    "--plain-depths",
+    "8,14",
+    "--iters",
+    "16",
+    "--batch-size",
+    "16",
+    "--device",
+    "cpu",
+]
 NETS = ["plain8", "resnet8", "plain14", "resnet14"]
 FILES = ("fig6.png", "fig6.svg", "fig7.png", "fig7.svg", "table6.md", "table6.json", "claims.md", "paper.json")
 
@@ -59,9 +71,14 @@ def _fingerprint(run: Path) -> dict[str, tuple[int, str]]:
     SQLite's shared-memory index (``metrics.sqlite-shm``) is mapped by every reader of a
     WAL database, which touches its mtime: its content is compared, not its time.
     """
-    return {str(p.relative_to(run)): (0 if p.name.endswith("-shm") else p.stat().st_mtime_ns,
-                                      hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(run.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(run)): (
+            0 if p.name.endswith("-shm") else p.stat().st_mtime_ns,
+            hashlib.sha256(p.read_bytes()).hexdigest(),
+        )
+        for p in sorted(run.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_every_file_exists_and_parses(experiment):
@@ -114,8 +131,10 @@ def test_a_resumed_experiment_trains_only_what_is_missing_or_unfinished(experime
     shutil.rmtree(exp / "plain14")  # interrupted at step 8 (a checkpoint at 8: checkpoint_every is 1/16 of the run)
     cfg = dict(PaperPlan.from_dict(json.loads((exp / "paper.json").read_text())["plan"]).nets())["plain14"]
     control = TrainControl()
-    assert Trainer(cfg, run_dir=exp / "plain14", dataset=digits, control=control,
-                   sinks=[StopAt(control, 8)]).run() == "stopped"
+    assert (
+        Trainer(cfg, run_dir=exp / "plain14", dataset=digits, control=control, sinks=[StopAt(control, 8)]).run()
+        == "stopped"
+    )
     capsys.readouterr()
     assert main(["experiment", "paper", "--resume", str(exp)]) == 0
     err = capsys.readouterr().err
@@ -135,11 +154,29 @@ def test_a_resumed_experiment_trains_only_what_is_missing_or_unfinished(experime
 
 def test_the_cost_is_said_first_and_an_hours_long_job_is_refused_unasked(tmp_path, capsys):
     out = tmp_path / "long"
-    code = main(["experiment", "paper", "--data", "digits", "--depths", "8", "--plain-depths", "none",
-                 "--iters", "1000000", "--device", "cpu", "--out", str(out)])
+    code = main(
+        [
+            "experiment",
+            "paper",
+            "--data",
+            "digits",
+            "--depths",
+            "8",
+            "--plain-depths",
+            "none",
+            "--iters",
+            "1000000",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
-    assert "estimated time on cpu" in err and "the paper's full schedule (64,000 iterations per net) would take" not in err
+    assert (
+        "estimated time on cpu" in err and "the paper's full schedule (64,000 iterations per net) would take" not in err
+    )
     assert "resviz: error: the experiment would take about" in err and "add --yes to start it anyway" in err
     assert "a smaller budget: --iters" in err
     assert not out.exists()  # nothing was written
@@ -148,12 +185,15 @@ def test_the_cost_is_said_first_and_an_hours_long_job_is_refused_unasked(tmp_pat
     assert code == 0 and "estimated time on cpu" in err and "plain8" in err and not out.exists()
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["--depths", "20,50"], "ImageNet ResNet"),
-    (["--lr", "0.5"], "uses the paper's recipe"),
-    (["--resume", "{tmp}", "--depths", "20"], "--resume continues the experiment with its own plan"),
-    (["--resume", "{tmp}"], "is not a paper experiment to resume"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["--depths", "20,50"], "ImageNet ResNet"),
+        (["--lr", "0.5"], "uses the paper's recipe"),
+        (["--resume", "{tmp}", "--depths", "20"], "--resume continues the experiment with its own plan"),
+        (["--resume", "{tmp}"], "is not a paper experiment to resume"),
+    ],
+)
 def test_bad_requests_are_one_line_each(argv, message, tmp_path, capsys):
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     out = [] if "--resume" in argv else ["--out", str(tmp_path / "x")]

@@ -28,10 +28,21 @@ def _blocker(folder: Path, names) -> Path:
 
 def _run(tmp_path: Path, blocked) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path / "out"
-    env = {**os.environ, "OUT": str(out), "PYTHON": sys.executable, "OMP_NUM_THREADS": "1",
-           "PYTHONPATH": str(_blocker(tmp_path / "block", blocked))}
-    res = subprocess.run(["bash", str(SCRIPT), "--device", "cpu", "--tiny"], capture_output=True, text=True,
-                         env=env, timeout=600, check=False)
+    env = {
+        **os.environ,
+        "OUT": str(out),
+        "PYTHON": sys.executable,
+        "OMP_NUM_THREADS": "1",
+        "PYTHONPATH": str(_blocker(tmp_path / "block", blocked)),
+    }
+    res = subprocess.run(
+        ["bash", str(SCRIPT), "--device", "cpu", "--tiny"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
     return res, out
 
 

@@ -13,8 +13,21 @@ import pytest
 
 from resviz.cli import main
 
-TINY = ["--arch", "resnet8", "--iters", "10", "--batch-size", "16", "--telemetry-every", "5",
-        "--eval-every", "10", "--device", "cpu", "--quiet"]
+TINY = [
+    "--arch",
+    "resnet8",
+    "--iters",
+    "10",
+    "--batch-size",
+    "16",
+    "--telemetry-every",
+    "5",
+    "--eval-every",
+    "10",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +97,23 @@ def test_experiment_force_refuses_a_live_run(tmp_path, run, capsys, live_pid):
     shutil.copytree(run, out / "resnet14")
     pid = live_pid(out / "resnet14")
     set_status(out / "resnet14", "running", pid)
-    code = main(["experiment", "degradation", "--depths", "8,14", "--iters", "5", "--batch-size", "16",
-                 "--device", "cpu", "--out", str(out), "--force"])
+    code = main(
+        [
+            "experiment",
+            "degradation",
+            "--depths",
+            "8,14",
+            "--iters",
+            "5",
+            "--batch-size",
+            "16",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+            "--force",
+        ]
+    )
     assert code == 2
     assert f"pid {pid}" in one_error_line(capsys)
     assert not (out / "plain8").exists()  # refused before any training
@@ -111,8 +139,22 @@ def test_report_refuses_to_write_into_a_run(run, tmp_path, capsys):
 
 
 def test_experiment_refuses_to_write_its_report_into_a_run(run, capsys):
-    code = main(["experiment", "degradation", "--depths", "8,14", "--iters", "5", "--batch-size", "16",
-                 "--device", "cpu", "--out", str(run)])
+    code = main(
+        [
+            "experiment",
+            "degradation",
+            "--depths",
+            "8,14",
+            "--iters",
+            "5",
+            "--batch-size",
+            "16",
+            "--device",
+            "cpu",
+            "--out",
+            str(run),
+        ]
+    )
     assert code == 2
     assert "report.png" in one_error_line(capsys)
     assert not (run / "plain8").exists()
@@ -128,8 +170,9 @@ def test_screenshot_refuses_to_write_into_a_run_or_over_its_input(run, tmp_path,
 
 
 def test_export_into_a_closed_pipe_is_quiet(run):
-    proc = subprocess.Popen([sys.executable, "-m", "resviz", "export", str(run)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resviz", "export", str(run)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     proc.stdout.close()  # like `| head` that has read what it wanted
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 141, err  # 128 + SIGPIPE, as a shell reports a piped tool cut short
@@ -185,8 +228,13 @@ def test_bad_numbers_are_one_line_before_anything_is_made(tmp_path, capsys, args
 
 
 def test_threads_100000_does_not_crash_a_real_process(tmp_path):
-    res = subprocess.run([sys.executable, "-m", "resviz", "train", "--threads", "100000", "--out",
-                          str(tmp_path / "run")], capture_output=True, text=True, timeout=120, check=False)
+    res = subprocess.run(
+        [sys.executable, "-m", "resviz", "train", "--threads", "100000", "--out", str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert res.returncode == 2 and res.stderr.startswith("resviz: error: threads must be")
 
 
@@ -196,8 +244,12 @@ def test_threads_100000_does_not_crash_a_real_process(tmp_path):
 @pytest.mark.parametrize("text", ["[]", '{"arch": "resnet8", "iters": "many"}'])
 def test_a_broken_config_is_one_line_in_every_verb(run, tmp_path, capsys, text):
     (run / "config.json").write_text(text)
-    for argv in (["train", "--resume", str(run)], ["report", str(run), "--out", str(tmp_path / "f.png")],
-                 ["export", str(run)], ["screenshot", str(tmp_path / "s.png"), "--open", str(run)]):
+    for argv in (
+        ["train", "--resume", str(run)],
+        ["report", str(run), "--out", str(tmp_path / "f.png")],
+        ["export", str(run)],
+        ["screenshot", str(tmp_path / "s.png"), "--open", str(run)],
+    ):
         assert main(argv) == 2, argv
         assert "config.json" in one_error_line(capsys), argv
 

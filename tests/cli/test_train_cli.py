@@ -11,8 +11,21 @@ import pytest
 
 from resviz.cli import main
 
-TINY = ["--arch", "resnet8", "--iters", "20", "--batch-size", "32", "--telemetry-every", "5",
-        "--eval-every", "10", "--device", "cpu", "--quiet"]
+TINY = [
+    "--arch",
+    "resnet8",
+    "--iters",
+    "20",
+    "--batch-size",
+    "32",
+    "--telemetry-every",
+    "5",
+    "--eval-every",
+    "10",
+    "--device",
+    "cpu",
+    "--quiet",
+]
 
 
 def test_train_export_report(tmp_path, capsys):
@@ -44,8 +57,22 @@ def test_plain_flag_and_resume(tmp_path, capsys):
 
 def test_experiment_degradation_writes_report_and_claims(tmp_path, capsys):
     out = tmp_path / "exp"
-    code = main(["experiment", "degradation", "--depths", "8,14", "--iters", "10", "--batch-size", "16",
-                 "--device", "cpu", "--out", str(out)])
+    code = main(
+        [
+            "experiment",
+            "degradation",
+            "--depths",
+            "8,14",
+            "--iters",
+            "10",
+            "--batch-size",
+            "16",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     md = capsys.readouterr().out
     assert "| plain14 |" in md and "What the paper expects" in md
@@ -56,8 +83,7 @@ def test_experiment_degradation_writes_report_and_claims(tmp_path, capsys):
 
 
 def _cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "resviz", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "resviz", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
 @pytest.mark.parametrize(

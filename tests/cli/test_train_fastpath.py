@@ -30,8 +30,27 @@ def test_resume_refuses_new_switches(tmp_path, capsys):
 
 def test_compiled_cpu_run_reports_compile_time_apart(tmp_path, capsys):
     run = tmp_path / "run"
-    code = main(["train", "--arch", "resnet8", "--iters", "4", "--batch-size", "32", "--telemetry-every", "2",
-                 "--eval-every", "4", "--device", "cpu", "--quiet", "--compile", "--out", str(run)])
+    code = main(
+        [
+            "train",
+            "--arch",
+            "resnet8",
+            "--iters",
+            "4",
+            "--batch-size",
+            "32",
+            "--telemetry-every",
+            "2",
+            "--eval-every",
+            "4",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--compile",
+            "--out",
+            str(run),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "finished 4/4 iterations" in out

@@ -27,15 +27,34 @@ class StopAt:
 
 def main(run_dir: str, out: str, stop_at: int) -> None:
     ctx = init_distributed("cpu")
-    cfg = TrainConfig(arch="resnet8", iters=40, batch_size=32, telemetry_every=5, eval_every=10,
-                      checkpoint_every=100, device="cpu", threads=1)
+    cfg = TrainConfig(
+        arch="resnet8",
+        iters=40,
+        batch_size=32,
+        telemetry_every=5,
+        eval_every=10,
+        checkpoint_every=100,
+        device="cpu",
+        threads=1,
+    )
     q = QueueSink()
     trainer = Trainer(cfg, run_dir=run_dir, sinks=[q], dist=ctx)
     trainer.sinks.append(StopAt(trainer, stop_at))
     status = trainer.run()
-    records = [(r.step, r.scalars, {k: v.tolist() for k, v in r.vectors.items()}) for r in q.drain() if hasattr(r, "scalars")]
-    torch.save({"rank": ctx.rank, "world_size": ctx.world_size, "status": status, "step": trainer.step,
-                "model": trainer.model.state_dict(), "records": records}, f"{out}/rank{ctx.rank}.pt")
+    records = [
+        (r.step, r.scalars, {k: v.tolist() for k, v in r.vectors.items()}) for r in q.drain() if hasattr(r, "scalars")
+    ]
+    torch.save(
+        {
+            "rank": ctx.rank,
+            "world_size": ctx.world_size,
+            "status": status,
+            "step": trainer.step,
+            "model": trainer.model.state_dict(),
+            "records": records,
+        },
+        f"{out}/rank{ctx.rank}.pt",
+    )
     trainer.release_distributed()
     shutdown_distributed(ctx)
 

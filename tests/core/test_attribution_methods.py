@@ -21,8 +21,19 @@ from resviz.core.models import build_model, level_module
 
 SIZE = 16
 TOL = {"rtol": 1e-5, "atol": 1e-7}
-NEW = ("conductance", "layer-ig", "layer-gradxact", "layer-deeplift", "layer-activation", "deeplift",
-       "gradientshap", "smoothgrad", "smoothgrad-ig", "neuron-gradient", "neuron-ig")
+NEW = (
+    "conductance",
+    "layer-ig",
+    "layer-gradxact",
+    "layer-deeplift",
+    "layer-activation",
+    "deeplift",
+    "gradientshap",
+    "smoothgrad",
+    "smoothgrad-ig",
+    "neuron-gradient",
+    "neuron-ig",
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +84,14 @@ def _direct(net, method, level, x, target, channel):
             return ca.GradientShap(net).attribute(xi, baselines=shap_baselines(xi), target=target, n_samples=16)
         nt = ca.NoiseTunnel(ca.Saliency(net) if method == "smoothgrad" else ca.IntegratedGradients(net))
         extra = {"abs": True} if method == "smoothgrad" else steps
-        return nt.attribute(xi, nt_type="smoothgrad", nt_samples=16 if method == "smoothgrad" else 8,
-                            stdevs=noise_std(xi), target=target, **extra)
+        return nt.attribute(
+            xi,
+            nt_type="smoothgrad",
+            nt_samples=16 if method == "smoothgrad" else 8,
+            stdevs=noise_std(xi),
+            target=target,
+            **extra,
+        )
 
 
 @pytest.mark.parametrize("method", NEW)

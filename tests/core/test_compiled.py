@@ -51,7 +51,7 @@ def test_probed_forward_equals_the_attached_probe(arch):
     # Both forwards move the BN statistics: give each its own copy.
     got = probed_forward(copy.deepcopy(model), x)
     want = _probe_by_hooks(copy.deepcopy(model), x)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         torch.testing.assert_close(g, w, rtol=0, atol=0)
     n_convs3 = len(model.conv3x3_layers())
     assert got[1].shape == (len(model.blocks()),) and got[2].shape == (n_convs3,)
@@ -84,20 +84,30 @@ def test_compiled_step_is_the_eager_function_in_float64():
         step.warm_up(x, y)
         runs[compiled] = (m, [step(x, y, probing=p) for p in (False, True, False)])
     (m_eager, eager), (m_comp, comp) = runs[False], runs[True]
-    for a, b in zip(eager, comp):
+    for a, b in zip(eager, comp, strict=True):
         torch.testing.assert_close(a.loss, b.loss, rtol=1e-9, atol=0)
         assert int(a.wrong) == int(b.wrong)
     for name in ("residual_ratio", "response_std", "grad_norm"):
         # The probe keeps its numbers in float32 (telemetry is stored as float32).
         torch.testing.assert_close(getattr(eager[1], name), getattr(comp[1], name), rtol=1e-6, atol=1e-7)
     assert eager[0].grad_norm is None and comp[2].residual_ratio is None
-    for (name, a), b in zip(m_eager.state_dict().items(), m_comp.state_dict().values()):
+    for (name, a), b in zip(m_eager.state_dict().items(), m_comp.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12, msg=name)
 
 
 def _run(digits, compile: str, **kw):
-    cfg = TrainConfig(arch="resnet8", iters=4, batch_size=32, lr=0.01, telemetry_every=2, eval_every=4,
-                      checkpoint_every=1000, device="cpu", compile=compile, **kw)
+    cfg = TrainConfig(
+        arch="resnet8",
+        iters=4,
+        batch_size=32,
+        lr=0.01,
+        telemetry_every=2,
+        eval_every=4,
+        checkpoint_every=1000,
+        device="cpu",
+        compile=compile,
+        **kw,
+    )
     q = QueueSink()
     t = Trainer(cfg, dataset=digits, sinks=[q])
     before = copy.deepcopy(t.model.state_dict())
@@ -130,7 +140,7 @@ def test_compiled_trainer_records_match_eager(digits, monkeypatch):
     assert start["compiled"] is True and start["compile_s"] > 0
     assert {e.kind: e.detail for e in ev_eager}["start"]["compile_s"] == 0
     assert [r.step for r in comp] == [r.step for r in eager] == [2, 4]
-    for a, b in zip(eager, comp):
+    for a, b in zip(eager, comp, strict=True):
         assert a.scalars["lr"] == b.scalars["lr"]
         np.testing.assert_allclose(b.scalars["loss"], a.scalars["loss"], rtol=5e-3)
         # Records made at an evaluation also carry Fig. 7's test-image responses (issue #12).
@@ -159,8 +169,16 @@ def test_eager_resume_is_bit_exact(digits, tmp_path):
     """Stop at 6 and resume: every weight and buffer bit for bit as a run never stopped."""
     from resviz.core.train import TrainControl
 
-    cfg = TrainConfig(arch="resnet8", iters=10, batch_size=32, telemetry_every=2, eval_every=5,
-                      checkpoint_every=1000, device="cpu", compile="off")
+    cfg = TrainConfig(
+        arch="resnet8",
+        iters=10,
+        batch_size=32,
+        telemetry_every=2,
+        eval_every=5,
+        checkpoint_every=1000,
+        device="cpu",
+        compile="off",
+    )
     whole = Trainer(cfg, run_dir=tmp_path / "whole", dataset=digits)
     whole.run()
 
@@ -183,7 +201,7 @@ def test_eager_resume_is_bit_exact(digits, tmp_path):
     assert cut.run() == "stopped" and cut.step == 6
     resumed = Trainer.resume(tmp_path / "cut", dataset=digits)
     assert resumed.run() == "finished"
-    for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
+    for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values(), strict=True):
         assert torch.equal(a, b), f"{name} differs after resuming"
 
 
@@ -192,8 +210,17 @@ def test_compiled_run_in_a_worker_thread(digits):
     so the Inductor cache of the test before is warm)."""
     import threading
 
-    cfg = TrainConfig(arch="resnet8", iters=4, batch_size=32, lr=0.01, telemetry_every=2, eval_every=4,
-                      checkpoint_every=1000, device="cpu", compile="on")
+    cfg = TrainConfig(
+        arch="resnet8",
+        iters=4,
+        batch_size=32,
+        lr=0.01,
+        telemetry_every=2,
+        eval_every=4,
+        checkpoint_every=1000,
+        device="cpu",
+        compile="on",
+    )
     q = QueueSink()
     result: dict = {}
 

@@ -236,7 +236,9 @@ def test_inspector_data_reads_the_train_split_only_for_a_net_without_a_mean(tmp_
     root = _write_folder(tmp_path / "data", size=(8, 8))
     monkeypatch.setenv("RESVIZ_CACHE_DIR", str(tmp_path / "cache"))
     net = build_model("resnet8", num_classes=2)
-    ckpt = save_checkpoint(tmp_path / "c.pt", checkpoint_dict(net, classes=["cat", "dog"], mean=torch.full((3, 8, 8), 0.5), dataset="d"))
+    ckpt = save_checkpoint(
+        tmp_path / "c.pt", checkpoint_dict(net, classes=["cat", "dog"], mean=torch.full((3, 8, 8), 0.5), dataset="d")
+    )
     torch.save(net.state_dict(), tmp_path / "bare.pt")
     decoded = _counting_decoder(monkeypatch)
     loaded, data = load_data_for(load_model(ckpt), root, size=8)

@@ -31,9 +31,21 @@ def test_two_gloo_ranks_write_one_run_with_identical_replicas(tmp_path, digits):
     out.mkdir()
     script = Path(__file__).with_name("ddp_script.py")
     res = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-         str(script), str(run), str(out), "20"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            str(script),
+            str(run),
+            str(out),
+            "20",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     r0, r1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
@@ -49,7 +61,7 @@ def test_two_gloo_ranks_write_one_run_with_identical_replicas(tmp_path, digits):
     reader = RunReader(run)
     stored, events = reader.read_all()
     assert [r.step for r in stored] == [5, 10, 15, 20]
-    for rec, (step, scalars, vectors) in zip(stored, r0["records"]):
+    for rec, (_step, scalars, vectors) in zip(stored, r0["records"], strict=True):
         assert rec.scalars == scalars
         for k, v in vectors.items():
             torch.testing.assert_close(torch.tensor(rec.vectors[k]), torch.tensor(v, dtype=torch.float32))
@@ -68,10 +80,31 @@ def test_two_gloo_ranks_write_one_run_with_identical_replicas(tmp_path, digits):
 def test_torchrun_cli_records_world_size(tmp_path):
     run = tmp_path / "run"
     res = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "resviz",
-         "train", "--arch", "resnet8", "--iters", "10", "--batch-size", "32", "--device", "cpu", "--quiet",
-         "--out", str(run)],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc-per-node",
+            "2",
+            "-m",
+            "resviz",
+            "train",
+            "--arch",
+            "resnet8",
+            "--iters",
+            "10",
+            "--batch-size",
+            "32",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out",
+            str(run),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.count("finished 10/10 iterations") == 1  # only rank 0 reports

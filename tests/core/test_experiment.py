@@ -27,8 +27,12 @@ def _by_kind(claims):
 
 def test_the_paper_outcome_bears_out_every_claim_with_its_numbers():
     claims = degradation_claims(PAPER, (20, 56))
-    assert _by_kind(claims) == [("degradation", True), ("residual_beats_plain", True),
-                                ("residual_beats_plain", True), ("depth_helps", True)]
+    assert _by_kind(claims) == [
+        ("degradation", True),
+        ("residual_beats_plain", True),
+        ("residual_beats_plain", True),
+        ("depth_helps", True),
+    ]
     assert {c.kind for c in claims} == set(CLAIM_KINDS)
     degradation, res20, res56, depth = claims
     assert degradation.statement == "plain-56 trains worse than plain-20 (the degradation problem)"
@@ -74,7 +78,13 @@ def test_differences_below_the_tie_points_are_too_close_to_call():
 def test_more_depths_judge_the_shallowest_against_the_deepest():
     errors = {"plain8": 4.0, "plain14": 6.0, "plain20": 8.0, "resnet8": 3.0, "resnet14": 2.0, "resnet20": 1.0}
     claims = degradation_claims(errors, (14, 8, 20))
-    assert [c.statement.split(" trains")[0] for c in claims] == ["plain-20", "resnet-8", "resnet-14", "resnet-20", "resnet-20"]
+    assert [c.statement.split(" trains")[0] for c in claims] == [
+        "plain-20",
+        "resnet-8",
+        "resnet-14",
+        "resnet-20",
+        "resnet-20",
+    ]
     assert all(c.holds for c in claims)
 
 
@@ -94,23 +104,40 @@ def test_the_plan_trains_plain_nets_first_then_residual_ones_with_the_same_recip
     assert [cfg.is_plain for _, cfg in plan] == [True, True, False, False]
 
 
-@pytest.mark.parametrize("text,depths", [("20,56", [20, 56]), ("56, 20", [20, 56]), ("8; 14 20", [8, 14, 20]),
-                                         (" 20 ,, 56 ", [20, 56]), ("20, 20, 56", [20, 56])])
+@pytest.mark.parametrize(
+    "text,depths",
+    [
+        ("20,56", [20, 56]),
+        ("56, 20", [20, 56]),
+        ("8; 14 20", [8, 14, 20]),
+        (" 20 ,, 56 ", [20, 56]),
+        ("20, 20, 56", [20, 56]),
+    ],
+)
 def test_depth_lists_from_the_app_and_the_cli(text, depths):
     assert parse_depths(text) == depths
 
 
-@pytest.mark.parametrize("text,message", [("20", "at least two depths"), ("20, 20", "at least two depths"),
-                                          ("", "at least two depths"), ("20, x", "whole numbers"),
-                                          ("20, 21", r"6n\+2")])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("20", "at least two depths"),
+        ("20, 20", "at least two depths"),
+        ("", "at least two depths"),
+        ("20, x", "whole numbers"),
+        ("20, 21", r"6n\+2"),
+    ],
+)
 def test_bad_depth_lists_say_what_is_wrong(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_depths(text)
 
 
 def test_the_summary_lists_runs_and_verdicts():
-    rows = [{"name": n, "train_error": e, "test_error": None if n == "plain20" else e + 1, "seconds": 12.4}
-            for n, e in PAPER.items()]
+    rows = [
+        {"name": n, "train_error": e, "test_error": None if n == "plain20" else e + 1, "seconds": 12.4}
+        for n, e in PAPER.items()
+    ]
     claims = degradation_claims({**PAPER, "resnet56": 2.9}, (20, 56))  # 0.1 from resnet20: a tie
     md = summary_markdown(rows, claims, TrainConfig(iters=600, batch_size=64))
     assert "600 iterations, batch 64" in md

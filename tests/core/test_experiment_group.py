@@ -12,8 +12,7 @@ from resviz.core.records import Record
 from resviz.core.runs import RunReader
 from resviz.core.train.config import TrainConfig
 
-BASE = dict(data="digits", iters=20, batch_size=16, telemetry_every=5, eval_every=10, checkpoint_every=20,
-            device="cpu")
+BASE = dict(data="digits", iters=20, batch_size=16, telemetry_every=5, eval_every=10, checkpoint_every=20, device="cpu")
 NAMES = ["plain8", "plain14", "resnet8", "resnet14"]
 
 
@@ -37,6 +36,7 @@ def _watch(log, at=None):
     def on_group(group):
         for t in group.trainers:
             t.sinks.append(Log(log, t.config.spec.name, group, at))
+
     return on_group
 
 
@@ -46,8 +46,12 @@ def test_the_nets_train_together_and_the_report_is_as_before(tmp_path):
     # the same content as when the nets trained one after the other
     assert [r["name"] for r in summary["runs"]] == NAMES and summary["complete"]
     assert all(r["status"] == "finished" for r in summary["runs"])
-    assert [c["kind"] for c in summary["claims"]] == ["degradation", "residual_beats_plain", "residual_beats_plain",
-                                                     "depth_helps"]
+    assert [c["kind"] for c in summary["claims"]] == [
+        "degradation",
+        "residual_beats_plain",
+        "residual_beats_plain",
+        "depth_helps",
+    ]
     for r in summary["runs"]:
         reader = RunReader(tmp_path / "exp" / r["name"])
         assert reader.status().status == "finished" and reader.status().step == 20
@@ -55,8 +59,10 @@ def test_the_nets_train_together_and_the_report_is_as_before(tmp_path):
     # each net's seconds are its share of one clock
     assert sum(r["seconds"] for r in summary["runs"]) == pytest.approx(summary["wall_seconds"], rel=0.25)
     md = (tmp_path / "exp" / "summary.md").read_text()
-    assert "| plain14 |" in md and md.count("**holds**") + md.count("**does not hold**") + md.count(
-        "**too close to call**") == 4
+    assert (
+        "| plain14 |" in md
+        and md.count("**holds**") + md.count("**does not hold**") + md.count("**too close to call**") == 4
+    )
     assert (tmp_path / "exp" / "report.png").stat().st_size > 20_000
     assert json.loads((tmp_path / "exp" / "summary.json").read_text()) == summary
     # together: the four curves grew round by round, every net at the same step at each record

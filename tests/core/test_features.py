@@ -8,11 +8,11 @@ import torch
 
 from resviz.core.data import ImageSet
 from resviz.core.errors import ConfigError
-from resviz.core.inspect import AttributionCache, CancelToken, Cancelled
+from resviz.core.inspect import AttributionCache, Cancelled, CancelToken
 from resviz.core.inspect.features import PAD_VALUE, crop_field, top_activations
-from resviz.core.inspect.subset import limit_indices
 from resviz.core.inspect.preprocess import Preprocess
 from resviz.core.inspect.receptive import level_field
+from resviz.core.inspect.subset import limit_indices
 from resviz.core.models import build_model, level_module
 
 
@@ -118,7 +118,9 @@ def test_fewer_images_than_k_leaves_entries_invalid(net, digits, prep):
 
 
 def test_large_fields_are_stored_downscaled_within_the_budget(net, digits, prep):
-    lv = top_activations(net, digits.test, prep, k=4, limit=20, levels=["high"], patch_bytes=64 * 4 * 3 * 12 * 12)["high"]
+    lv = top_activations(net, digits.test, prep, k=4, limit=20, levels=["high"], patch_bytes=64 * 4 * 3 * 12 * 12)[
+        "high"
+    ]
     assert lv.patches.shape == (64, 4, 12, 12, 3) and lv.field.size == 25
 
 

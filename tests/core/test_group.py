@@ -7,6 +7,7 @@ import time
 
 import pytest
 import torch
+from test_trainer_faults import Poison  # a sink that turns one weight NaN at a record
 
 from resviz.core.data import normalise
 from resviz.core.errors import ConfigError, RunError
@@ -14,12 +15,10 @@ from resviz.core.records import Event, Record
 from resviz.core.runs import RunReader
 from resviz.core.train import LockstepGroup, QueueSink, TrainConfig, TrainControl, Trainer
 from resviz.core.train.group import unfinished_runs
-from test_trainer_faults import Poison  # a sink that turns one weight NaN at a record
 
 
 def tiny(arch: str = "resnet8", **kw) -> TrainConfig:
-    base = dict(arch=arch, iters=40, batch_size=32, telemetry_every=5, eval_every=20,
-                checkpoint_every=20, device="cpu")
+    base = dict(arch=arch, iters=40, batch_size=32, telemetry_every=5, eval_every=20, checkpoint_every=20, device="cpu")
     return TrainConfig(**{**base, **kw})
 
 
@@ -64,7 +63,7 @@ def test_twins_see_the_same_images_in_the_same_order_with_the_same_augmentation(
     group.advance()
     group.advance()
     assert len(seen[0]) == len(seen[1]) == 2 and group.steps == [2, 2]
-    for a, b in zip(seen[0], seen[1]):
+    for a, b in zip(seen[0], seen[1], strict=True):
         assert a.shape == (32, 3, 16, 16)  # digits: 16x16, grey as RGB
         assert torch.equal(a, b)  # the same images, crops and flips, bit for bit
     # what was compared is the augmented batch: the first batch's images, cropped and flipped
@@ -86,8 +85,12 @@ def test_twins_see_the_same_images_in_the_same_order_with_the_same_augmentation(
 
 
 def test_the_nets_advance_together_and_each_writes_its_own_run(digits, tmp_path):
-    group, log = _group([tiny("plain8"), tiny("resnet8"), tiny("resnet14", iters=20)], tmp_path,
-                        ["plain8", "resnet8", "resnet14"], dataset=digits)
+    group, log = _group(
+        [tiny("plain8"), tiny("resnet8"), tiny("resnet14", iters=20)],
+        tmp_path,
+        ["plain8", "resnet8", "resnet14"],
+        dataset=digits,
+    )
     assert group.names == ["plain8", "resnet8", "resnet14"]
     assert group.run() == ["finished", "finished", "finished"]
     records = [(i, step, steps) for i, step, steps in log if isinstance(step, int)]
@@ -111,14 +114,21 @@ def test_a_net_trained_in_a_group_ends_as_it_would_alone(digits, tmp_path):
     group.run()
     alone = Trainer(tiny("resnet8"), dataset=digits)
     alone.run()
-    for (name, a), b in zip(alone.model.state_dict().items(), group.trainers[1].model.state_dict().values()):
+    for (name, a), b in zip(
+        alone.model.state_dict().items(), group.trainers[1].model.state_dict().values(), strict=True
+    ):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=f"{name} differs")
 
 
 def test_a_stop_of_one_net_leaves_the_others_training(digits, tmp_path):
     holder = {}
-    group, log = _group([tiny("plain8"), tiny("resnet8")], tmp_path, ["plain8", "resnet8"], dataset=digits,
-                        watch_at={0: {10: lambda: holder["g"].trainers[0].control.stop()}})
+    group, log = _group(
+        [tiny("plain8"), tiny("resnet8")],
+        tmp_path,
+        ["plain8", "resnet8"],
+        dataset=digits,
+        watch_at={0: {10: lambda: holder["g"].trainers[0].control.stop()}},
+    )
     holder["g"] = group
     assert group.run() == ["stopped", "finished"]
     assert group.steps == [10, 40]
@@ -132,8 +142,12 @@ def test_a_stop_of_one_net_leaves_the_others_training(digits, tmp_path):
 def test_a_diverging_net_fails_alone_and_the_other_finishes(digits, tmp_path, poison):
     holder = {}
     sinks = [[Poison(lambda: holder["bad"].model.conv1.weight, 20)] if poison == "weights" else [], []]
-    group = LockstepGroup([tiny("plain8", checkpoint_every=10), tiny("resnet8", checkpoint_every=10)], dataset=digits,
-                          run_dirs=[tmp_path / "plain8", tmp_path / "resnet8"], sinks=sinks)
+    group = LockstepGroup(
+        [tiny("plain8", checkpoint_every=10), tiny("resnet8", checkpoint_every=10)],
+        dataset=digits,
+        run_dirs=[tmp_path / "plain8", tmp_path / "resnet8"],
+        sinks=sinks,
+    )
     bad = holder["bad"] = group.trainers[0]
     if poison == "loss":  # NaN logits from step 13 on: noticed at the record of step 15
         bad.model.fc.register_forward_hook(lambda m, i, out: out * float("nan") if bad.step >= 12 else out)
@@ -146,24 +160,34 @@ def test_a_diverging_net_fails_alone_and_the_other_finishes(digits, tmp_path, po
     assert [p.name for p in RunReader(tmp_path / "plain8").checkpoints()] == ["step_0000010.pt"]
     assert group.trainers[1].step == 40 and RunReader(tmp_path / "resnet8").status().status == "finished"
     assert [p.name for p in RunReader(tmp_path / "resnet8").checkpoints()] == [
-        "step_0000020.pt", "step_0000030.pt", "step_0000040.pt"]  # the newest three, as alone
+        "step_0000020.pt",
+        "step_0000030.pt",
+        "step_0000040.pt",
+    ]  # the newest three, as alone
 
 
 def test_a_stopped_group_resumes_and_the_net_behind_catches_up_first(digits, tmp_path):
     configs = [tiny("plain8", checkpoint_every=1000), tiny("resnet8", checkpoint_every=1000)]
     holder = {}
-    group, _ = _group(configs, tmp_path, ["plain8", "resnet8"], dataset=digits, watch_at={
-        0: {10: lambda: holder["g"].trainers[0].control.stop()},  # plain8 alone at 10
-        1: {25: lambda: holder["g"].control.stop()},  # then the whole group (resnet8) at 25
-    })
+    group, _ = _group(
+        configs,
+        tmp_path,
+        ["plain8", "resnet8"],
+        dataset=digits,
+        watch_at={
+            0: {10: lambda: holder["g"].trainers[0].control.stop()},  # plain8 alone at 10
+            1: {25: lambda: holder["g"].control.stop()},  # then the whole group (resnet8) at 25
+        },
+    )
     holder["g"] = group
     assert group.run() == ["stopped", "stopped"] and group.steps == [10, 25]
 
     dirs = unfinished_runs([tmp_path / "plain8", tmp_path / "resnet8"])
     assert [d.name for d in dirs] == ["plain8", "resnet8"]
     log: list = []
-    resumed = LockstepGroup.resume(dirs, dataset=digits,
-                                   sinks=[[Watch(log, i, lambda: resumed.steps)] for i in range(2)])
+    resumed = LockstepGroup.resume(
+        dirs, dataset=digits, sinks=[[Watch(log, i, lambda: resumed.steps)] for i in range(2)]
+    )
     assert resumed.steps == [10, 25]
     assert resumed.run() == ["finished", "finished"]
     records = [(i, s, steps) for i, s, steps in log if isinstance(s, int)]
@@ -173,8 +197,8 @@ def test_a_stopped_group_resumes_and_the_net_behind_catches_up_first(digits, tmp
     # both end with the weights of nets never interrupted
     whole = LockstepGroup(configs, dataset=digits)
     whole.run()
-    for a, b in zip(whole.trainers, resumed.trainers):
-        for (name, wa), wb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+    for a, b in zip(whole.trainers, resumed.trainers, strict=True):
+        for (name, wa), wb in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
             torch.testing.assert_close(wa, wb, msg=f"{a.config.label}: {name} differs after resuming")
     assert unfinished_runs(dirs) == []
     with pytest.raises(RunError, match="nothing to resume"):
@@ -184,9 +208,13 @@ def test_a_stopped_group_resumes_and_the_net_behind_catches_up_first(digits, tmp
 def test_pause_one_net_the_other_goes_on_then_it_catches_up(digits, tmp_path):
     controls = [TrainControl(), TrainControl()]
     q = [QueueSink(), QueueSink()]
-    group = LockstepGroup([tiny("plain8", iters=100_000, telemetry_every=2), tiny("resnet8", iters=100_000,
-                           telemetry_every=2)], dataset=digits, controls=controls, sinks=[[q[0]], [q[1]]],
-                          run_dirs=[tmp_path / "p", tmp_path / "r"])
+    group = LockstepGroup(
+        [tiny("plain8", iters=100_000, telemetry_every=2), tiny("resnet8", iters=100_000, telemetry_every=2)],
+        dataset=digits,
+        controls=controls,
+        sinks=[[q[0]], [q[1]]],
+        run_dirs=[tmp_path / "p", tmp_path / "r"],
+    )
     controls[0].pause()
     th = threading.Thread(target=group.run)
     th.start()

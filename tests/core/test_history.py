@@ -14,8 +14,11 @@ from resviz.core.train.config import TrainConfig
 def test_history_grows_and_keeps_vectors_apart_from_scalar_only_records():
     h = RunHistory()
     records = [
-        Record(step=s, scalars={"loss": 1.0 / s, "train_error": 50.0, **({"test_error": 40.0} if s % 100 == 0 else {})},
-               vectors={"residual_ratio": np.full(3, s, dtype=np.float32)})
+        Record(
+            step=s,
+            scalars={"loss": 1.0 / s, "train_error": 50.0, **({"test_error": 40.0} if s % 100 == 0 else {})},
+            vectors={"residual_ratio": np.full(3, s, dtype=np.float32)},
+        )
         for s in range(10, 5010, 10)
     ]
     assert h.extend(records) == 500 and len(h) == 500 and h.capacity >= 500
@@ -41,7 +44,10 @@ def test_a_wider_vector_pads_earlier_rows_and_buffers_keep_what_was_appended():
     h.extend([Record(step=s, scalars={"loss": float(s)}) for s in range(3, 600)])
     steps, loss = h.scalar("loss")
     assert steps.tolist() == list(range(3, 600)) and loss.tolist() == [float(s) for s in range(3, 600)]
-    assert h.add_events([Event(5, "pause"), Event(6, "resume")]) == 2 and [e.kind for e in h.events] == ["pause", "resume"]
+    assert h.add_events([Event(5, "pause"), Event(6, "resume")]) == 2 and [e.kind for e in h.events] == [
+        "pause",
+        "resume",
+    ]
 
 
 def test_settled_mean_is_the_mean_of_the_last_five_percent():
@@ -64,8 +70,12 @@ def test_settled_mean_is_the_mean_of_the_last_five_percent():
 def test_final_errors_are_the_settled_training_error_and_the_last_test_error():
     h = RunHistory()
     assert h.final_errors() == {"train_error": None, "test_error": None}
-    h.extend([Record(step=s, scalars={"train_error": float(s), **({"test_error": 100.0 - s} if s % 10 == 0 else {})})
-              for s in range(1, 41)])
+    h.extend(
+        [
+            Record(step=s, scalars={"train_error": float(s), **({"test_error": 100.0 - s} if s % 10 == 0 else {})})
+            for s in range(1, 41)
+        ]
+    )
     # 40 values: the last 2 (39 and 40); the last test error is at step 40
     assert h.final_errors() == {"train_error": pytest.approx(39.5), "test_error": pytest.approx(60.0)}
 
@@ -83,8 +93,10 @@ def _write_run(path, config: TrainConfig, records, events=()):
 
 
 def test_load_history_reads_a_run_folder_with_its_name_kind_and_layout(tmp_path):
-    records = [Record(step=s, scalars={"train_error": 10.0, "loss": 1.0}, vectors={"grad_norm": np.array([1.0, 2.0])})
-               for s in (5, 10)]
+    records = [
+        Record(step=s, scalars={"train_error": 10.0, "loss": 1.0}, vectors={"grad_norm": np.array([1.0, 2.0])})
+        for s in (5, 10)
+    ]
     layout = _write_run(tmp_path / "plain8", TrainConfig(arch="resnet8", plain=True), records, [Event(10, "finished")])
     h = load_history(tmp_path / "plain8")
     assert h.label == "plain8" and h.plain  # the folder is named as the run: no repeat

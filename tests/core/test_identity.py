@@ -21,9 +21,17 @@ def test_names_kinds_and_twins():
     assert parse_arch("resnet50").twin.family == "imagenet" and parse_arch("resnet50", "cifar").twin.family == "cifar"
 
 
-@pytest.mark.parametrize("arch,family,option", [("resnet20", "cifar", "A"), ("resnet110", "cifar", "A"),
-                                                ("resnet8", "cifar", "A"), ("resnet18", "imagenet", "B"),
-                                                ("resnet50", "imagenet", "B"), ("plain34", "imagenet", "B")])
+@pytest.mark.parametrize(
+    "arch,family,option",
+    [
+        ("resnet20", "cifar", "A"),
+        ("resnet110", "cifar", "A"),
+        ("resnet8", "cifar", "A"),
+        ("resnet18", "imagenet", "B"),
+        ("resnet50", "imagenet", "B"),
+        ("plain34", "imagenet", "B"),
+    ],
+)
 def test_the_family_default_shortcut(arch, family, option):
     spec = parse_arch(arch)
     assert (spec.family, spec.shortcut) == (family, option)

@@ -42,8 +42,12 @@ def test_fold_bn_is_the_pair_in_eval_mode():
     with torch.no_grad():
         # Hand-computed oracle: gamma * (conv(x) - mean) / sqrt(var + eps) + beta.
         z = conv(x)
-        want = bn.weight[:, None, None] * (z - bn.running_mean[:, None, None]) / torch.sqrt(
-            bn.running_var[:, None, None] + bn.eps) + bn.bias[:, None, None]
+        want = (
+            bn.weight[:, None, None]
+            * (z - bn.running_mean[:, None, None])
+            / torch.sqrt(bn.running_var[:, None, None] + bn.eps)
+            + bn.bias[:, None, None]
+        )
         _close(fold_bn(conv, bn)(x), want)
 
 
@@ -56,14 +60,16 @@ SWITCHES = [
 ]
 
 
-@pytest.mark.parametrize("arch,size", [("resnet14", 16), ("resnet8-B", 16), ("resnet8-C", 16), ("resnet18", 64), ("resnet50", 64)])
+@pytest.mark.parametrize(
+    "arch,size", [("resnet14", 16), ("resnet8-B", 16), ("resnet8-C", 16), ("resnet18", 64), ("resnet50", 64)]
+)
 @pytest.mark.parametrize("channels_last", [False, True])
 def test_folded_copy_matches_the_original_for_every_switch_setting(arch, size, channels_last):
     torch.manual_seed(0)
     name, _, option = arch.partition("-")
     original = _randomise_bn(build_model(name, num_classes=10, shortcut=option or None))
     x = torch.randn(3, 3, size, size)
-    for label, switch in SWITCHES:
+    for _label, switch in SWITCHES:
         model = copy.deepcopy(original)
         switch(model)
         work = inference_copy(model, channels_last=channels_last)

@@ -11,8 +11,8 @@ from resviz.core.inspect import (
     METHODS,
     Attribution,
     AttributionCache,
-    CancelToken,
     Cancelled,
+    CancelToken,
     DecodedImage,
     Inspector,
     heatmap,
@@ -111,7 +111,9 @@ def test_default_target_is_the_top1_class(net):
     assert torch.equal(a.attribute(x), a.attribute(x, target=top))
 
 
-@pytest.mark.parametrize("method,level", [("saliency", None), ("gradcam", "low"), ("guided-gradcam", "mid"), ("occlusion", None)])
+@pytest.mark.parametrize(
+    "method,level", [("saliency", None), ("gradcam", "low"), ("guided-gradcam", "mid"), ("occlusion", None)]
+)
 def test_a_block_switch_changes_the_attribution(inspector, image, method, level):
     prepared = inspector.prepare(image)
     before = inspector.attribute(prepared, method, level, target=4).attribution

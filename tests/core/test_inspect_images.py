@@ -20,7 +20,9 @@ def _solid(size=(12, 10), colour=RED, mode="RGB") -> Image.Image:
     return Image.new(mode, size, colour)
 
 
-@pytest.mark.parametrize("fmt,suffix", [("PNG", "png"), ("JPEG", "jpg"), ("BMP", "bmp"), ("WEBP", "webp"), ("TIFF", "tif"), ("GIF", "gif")])
+@pytest.mark.parametrize(
+    "fmt,suffix", [("PNG", "png"), ("JPEG", "jpg"), ("BMP", "bmp"), ("WEBP", "webp"), ("TIFF", "tif"), ("GIF", "gif")]
+)
 def test_every_format_decodes_to_rgb(tmp_path, fmt, suffix):
     path = tmp_path / f"x.{suffix}"
     _solid().save(path, format=fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
@@ -61,7 +63,9 @@ def test_palette_gif_and_animated_gif_first_frame(tmp_path):
     _solid().convert("P", palette=Image.Palette.ADAPTIVE).save(tmp_path / "p.gif")
     img = decode_image(tmp_path / "p.gif")
     assert img.mode == "P" and np.abs(img.rgb.astype(int) - np.array(RED)).max() <= 12
-    frames = [_solid(colour=c).convert("P", palette=Image.Palette.ADAPTIVE) for c in [(0, 0, 255), (0, 255, 0), (255, 0, 0)]]
+    frames = [
+        _solid(colour=c).convert("P", palette=Image.Palette.ADAPTIVE) for c in [(0, 0, 255), (0, 255, 0), (255, 0, 0)]
+    ]
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=50, loop=0)
     img = decode_image(tmp_path / "anim.gif")
     assert img.frames == 3 and "first" in " ".join(img.notes)
@@ -200,7 +204,7 @@ def test_a_device_is_refused_before_it_is_read(tmp_path):
     link = tmp_path / "zero.png"
     link.symlink_to("/dev/zero")
     for path in ("/dev/zero", link):
-        exc = _in_thread(lambda: decode_image(path))
+        exc = _in_thread(lambda path=path: decode_image(path))
         assert isinstance(exc, ImageError) and "is a device, not a file" in str(exc)
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from resviz.core.errors import ConfigError, DataError
-from resviz.core.inspect import CancelToken, Cancelled, Surgery, evaluate, lesion_figure, lesion_study, save_figure
+from resviz.core.inspect import Cancelled, CancelToken, Surgery, evaluate, lesion_figure, lesion_study, save_figure
 from resviz.core.inspect.preprocess import Preprocess
 from resviz.core.models import build_model
 
@@ -181,7 +181,7 @@ def test_lesion_exports_exact_counts_and_rounded_percentages(trained, digits, pr
     d = json.loads(result.to_json())
     assert d["intact_wrong"] == 50 and d["intact_error"] == 41.67 and d["n_images"] == 120
     assert d["residual_wrong"] == result.residual_wrong and len(d["residual_wrong"]) == 6
-    for count, shown in zip(d["shortcut_wrong"], d["shortcut_error"]):
+    for count, shown in zip(d["shortcut_wrong"], d["shortcut_error"], strict=True):
         assert shown == round(100 * count / 120, 2) and len(repr(shown).split(".")[-1]) <= 2
     rows = list(csv.DictReader(io.StringIO(result.to_csv())))
     assert [int(r["residual_deleted_wrong"]) for r in rows] == result.residual_wrong

@@ -19,7 +19,6 @@ from resviz.core.inspect.preprocess import IMAGENET_MEAN, IMAGENET_STD
 from resviz.core.inspect.statedict import infer_layout
 from resviz.core.models import build_model
 
-
 # -- a faithful reimplementation of pytorch_resnet_cifar10's resnet.py (akamaster) ----------
 # Module names, the option-A lambda (x[:, :, ::2, ::2] padded planes//4 on both sides) and
 # the forward pass (F.relu, F.avg_pool2d over the whole map, ``linear`` head) as in
@@ -119,7 +118,7 @@ def test_akamaster_checkpoint_gives_their_logits(tmp_path, depth, option):
     aka_state = _ours_to_akamaster(ours.state_dict())
     # Old checkpoints (torch < 0.4.1) have no num_batches_tracked; the loader must not care.
     aka_state = {k: v for k, v in aka_state.items() if not k.endswith("num_batches_tracked")}
-    theirs.load_state_dict({k[len("module."):]: v for k, v in aka_state.items()}, strict=False)
+    theirs.load_state_dict({k[len("module.") :]: v for k, v in aka_state.items()}, strict=False)
     path = tmp_path / f"resnet{depth}.th"
     torch.save({"epoch": 200, "best_prec1": 91.7, "state_dict": aka_state}, path)
 
@@ -213,7 +212,11 @@ def test_layout_inference_from_shapes():
     got = {name: infer_layout(state) for name, state in cases.items()}
     assert (got["resnet56"].arch, got["resnet56"].family, got["resnet56"].shortcut) == ("resnet56", "cifar", "A")
     assert (got["resnet50"].arch, got["resnet50"].block, got["resnet50"].shortcut) == ("resnet50", "bottleneck", "B")
-    assert (got["resnet34"].arch, got["resnet34"].shortcut, got["resnet34"].stage_blocks) == ("resnet34", "C", (3, 4, 6, 3))
+    assert (got["resnet34"].arch, got["resnet34"].shortcut, got["resnet34"].stage_blocks) == (
+        "resnet34",
+        "C",
+        (3, 4, 6, 3),
+    )
     assert infer_layout({"weight": torch.zeros(3)}) is None
 
 

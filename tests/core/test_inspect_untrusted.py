@@ -113,7 +113,7 @@ def test_a_zip_that_would_inflate_past_the_limit_is_refused_unread(tmp_path, mon
     monkeypatch.setattr(weightsfile, "MAX_CHECKPOINT_BYTES", 4 * 2**20)
     real_load = torch.load
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load was called on a zip bomb"))
-    msg = _refusal(lambda: load_model(path))
+    msg = _refusal(lambda path=path: load_model(path))
     assert "bomb.pt declares 8.3 MiB uncompressed, more than the 4 MiB" in msg
     monkeypatch.setattr(torch, "load", real_load)
     monkeypatch.setattr(weightsfile, "MAX_CHECKPOINT_BYTES", 64 * 2**20)
@@ -152,7 +152,7 @@ def test_pickles_that_want_to_run_code_are_refused_plainly(tmp_path, zip_format,
     for name, payload in (("system", _System()), ("eval", _Eval())):
         path = tmp_path / f"{name}.pt"
         torch.save({"state_dict": resnet8.state_dict(), "x": payload}, path, _use_new_zipfile_serialization=zip_format)
-        msg = _refusal(lambda: load_model(path))
+        msg = _refusal(lambda path=path: load_model(path))
         _needs_code(msg)
     assert "posix.system" in _refusal(lambda: load_model(tmp_path / "system.pt"))
 

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from resviz.core.errors import ConfigError
-from resviz.core.inspect import CancelToken, Cancelled
-from resviz.core.inspect.subset import limit_indices
+from resviz.core.inspect import Cancelled, CancelToken
 from resviz.core.inspect.preprocess import Preprocess
+from resviz.core.inspect.subset import limit_indices
 from resviz.core.landscape import (
     contour_levels,
     grid_axis,
@@ -43,11 +43,13 @@ def test_each_direction_filter_has_the_weight_filters_norm(net):
     weights = dict(net.named_parameters())
     assert len(directions.vectors) == 2
     for vec in directions.vectors:
-        for name, d in zip(directions.names, vec):
+        for name, d in zip(directions.names, vec, strict=True):
             w = weights[name]
             assert d.shape == w.shape
             # One filter per output channel (conv) or output unit (fc), as in Li et al.'s code.
-            torch.testing.assert_close(d.flatten(1).norm(dim=1), w.detach().flatten(1).norm(dim=1), rtol=1e-5, atol=1e-7)
+            torch.testing.assert_close(
+                d.flatten(1).norm(dim=1), w.detach().flatten(1).norm(dim=1), rtol=1e-5, atol=1e-7
+            )
     assert "fc.weight" in directions.names and "conv1.weight" in directions.names
 
 
@@ -62,13 +64,13 @@ def test_the_same_seed_gives_twins_the_same_directions():
     torch.manual_seed(1)
     residual, plain = build_model("resnet8"), build_model("plain8")  # separately initialised
     for index in (0, 1):
-        for a, b in zip(random_direction(residual, 7, index), random_direction(plain, 7, index)):
+        for a, b in zip(random_direction(residual, 7, index), random_direction(plain, 7, index), strict=True):
             assert torch.equal(a, b)
     assert not torch.equal(random_direction(residual, 7)[0], random_direction(residual, 8)[0])
     assert not torch.equal(random_direction(residual, 7, 0)[0], random_direction(residual, 7, 1)[0])
     plain.load_state_dict(residual.state_dict())  # the same weights: the same normalised directions
-    for va, vb in zip(make_directions(residual, seed=7).vectors, make_directions(plain, seed=7).vectors):
-        assert all(torch.equal(a, b) for a, b in zip(va, vb))
+    for va, vb in zip(make_directions(residual, seed=7).vectors, make_directions(plain, seed=7).vectors, strict=True):
+        assert all(torch.equal(a, b) for a, b in zip(va, vb, strict=True))
 
 
 def test_the_centre_is_the_nets_own_loss(net, digits, prep):
@@ -94,13 +96,15 @@ def test_points_are_set_in_place_and_the_weights_restored_exactly(net, digits, p
 
     def check_point(done, total):
         b, a = divmod(done - 1, 3)  # rows along b
-        for name, d1, d2 in zip(directions.names, *directions.vectors):
+        for name, d1, d2 in zip(directions.names, *directions.vectors, strict=True):
             expected = before[name] + alphas[a] * d1 + alphas[b] * d2
             torch.testing.assert_close(moved[name].detach(), expected, rtol=1e-6, atol=1e-6)
         assert torch.equal(model.bn1.weight, before["bn1.weight"]) and torch.equal(model.fc.bias, before["fc.bias"])
         checked.append(done)
 
-    loss_landscape(model, digits.train, prep, grid=3, span=0.5, n_images=32, directions=directions, progress=check_point)
+    loss_landscape(
+        model, digits.train, prep, grid=3, span=0.5, n_images=32, directions=directions, progress=check_point
+    )
     assert checked == list(range(1, 10))
     after = model.state_dict()
     assert all(torch.equal(after[k], v) for k, v in before.items())  # bit for bit, buffers included
@@ -158,7 +162,9 @@ def test_exports_and_figures(net, digits, prep):
     assert [n["net"] for n in data["nets"]] == ["resnet14", "plain14"] and "eval mode" in data["bn"]
     assert np.allclose(data["nets"][1]["loss"], b.loss)
     levels = contour_levels([a, b])
-    assert levels[0] == pytest.approx(min(a.loss.min(), b.loss.min())) and levels[-1] == pytest.approx(max(a.loss.max(), b.loss.max()))
+    assert levels[0] == pytest.approx(min(a.loss.min(), b.loss.min())) and levels[-1] == pytest.approx(
+        max(a.loss.max(), b.loss.max())
+    )
     fig = landscape_figure([a, b])
     assert len(fig.axes) == 3  # two panels and one shared colour bar
     assert "eval mode" in fig._suptitle.get_text()

@@ -50,9 +50,7 @@ def test_table6_rounded_counts(depth, millions):
 def test_plain_has_exactly_the_parameters_of_resnet_option_a(depth):
     with torch.device("meta"):
         plain, res = build_model(f"plain{depth}"), build_model(f"resnet{depth}")
-    assert [(n, p.shape) for n, p in plain.named_parameters()] == [
-        (n, p.shape) for n, p in res.named_parameters()
-    ]
+    assert [(n, p.shape) for n, p in plain.named_parameters()] == [(n, p.shape) for n, p in res.named_parameters()]
     assert plain.is_plain and not any(plain.shortcuts()) and all(res.shortcuts())
 
 

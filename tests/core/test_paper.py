@@ -24,8 +24,17 @@ from resviz.core.paper.table import table_markdown, table_rows
 
 def test_the_default_plan_is_the_papers_nets_with_its_recipe():
     plan = PaperPlan()
-    assert plan.names() == ["plain20", "resnet20", "plain32", "resnet32", "plain44", "resnet44",
-                            "plain56", "resnet56", "resnet110"]
+    assert plan.names() == [
+        "plain20",
+        "resnet20",
+        "plain32",
+        "resnet32",
+        "plain44",
+        "resnet44",
+        "plain56",
+        "resnet56",
+        "resnet110",
+    ]
     configs = dict(plan.nets())
     r110, r56 = configs["resnet110"], configs["resnet56"]
     assert r110.warmup and r110.warmup_lr == 0.01 and not r56.warmup  # the paper's ResNet-110 warm-up only
@@ -63,8 +72,10 @@ def test_depth_lists(text, depths):
     assert parse_depth_list(text) == depths
 
 
-@pytest.mark.parametrize("text,message", [("", "at least one"), ("20,x", "whole numbers"), ("21", r"6n\+2"),
-                                          ("20,50", "ImageNet"), ("152", "ImageNet")])
+@pytest.mark.parametrize(
+    "text,message",
+    [("", "at least one"), ("20,x", "whole numbers"), ("21", r"6n\+2"), ("20,50", "ImageNet"), ("152", "ImageNet")],
+)
 def test_bad_depth_lists_say_what_is_wrong(text, message):
     with pytest.raises(ConfigError, match=message):
         parse_depth_list(text)
@@ -80,11 +91,23 @@ def test_no_plain_nets_at_all():
 
 def _result(name, train, test, *, curve=None, responses=None, status="finished", step=1000, metric="test_response_std"):
     steps = np.arange(10, step + 1, 10)
-    values = np.full(len(steps), float(train)) if curve is None else np.interp(steps, np.linspace(10, step, len(curve)), curve)
-    return NetResult(name=name, status=status, step=step, iters=1000, train_error=train, test_error=test,
-                     train_curve=(steps, values), test_curve=(steps[::10], np.full(len(steps[::10]), float(test))),
-                     responses=None if responses is None else np.asarray(responses, float),
-                     responses_metric=None if responses is None else metric)
+    values = (
+        np.full(len(steps), float(train))
+        if curve is None
+        else np.interp(steps, np.linspace(10, step, len(curve)), curve)
+    )
+    return NetResult(
+        name=name,
+        status=status,
+        step=step,
+        iters=1000,
+        train_error=train,
+        test_error=test,
+        train_curve=(steps, values),
+        test_curve=(steps[::10], np.full(len(steps[::10]), float(test))),
+        responses=None if responses is None else np.asarray(responses, float),
+        responses_metric=None if responses is None else metric,
+    )
 
 
 #: The paper's outcome: deeper ResNets better, deeper plain worse throughout, ResNets better, responses smaller.
@@ -107,8 +130,15 @@ def _results(**changes):
 
 def test_the_papers_outcome_bears_out_every_claim_with_its_numbers():
     claims = paper_claims(PLAN, _results(), test_images=10_000)
-    assert [c.kind for c in claims] == ["depth_helps", "degradation", "residual_beats_plain", "residual_beats_plain",
-                                        "responses_smaller", "responses_smaller", "responses_shrink"]
+    assert [c.kind for c in claims] == [
+        "depth_helps",
+        "degradation",
+        "residual_beats_plain",
+        "residual_beats_plain",
+        "responses_smaller",
+        "responses_smaller",
+        "responses_shrink",
+    ]
     assert {c.kind for c in claims} == set(PAPER_CLAIM_KINDS)
     assert all(isinstance(c, Claim) and c.holds is True for c in claims), [(c.statement, c.evidence) for c in claims]
     depth, degradation, r20 = claims[0], claims[1], claims[2]
@@ -119,18 +149,21 @@ def test_the_papers_outcome_bears_out_every_claim_with_its_numbers():
     assert claims[4].evidence.startswith("mean std over the 3x3 layers resnet-20 0.800, plain-20 1.500 (ratio 0.53;")
 
 
-@pytest.mark.parametrize("changes,kind,verdict", [
-    ({"resnet56": {"test": 9.0}}, "depth_helps", False),
-    ({"resnet56": {"test": 8.6}}, "depth_helps", None),  # 0.15 points: within the tie
-    # the deeper plain net catches up in the last tenth: not "over the whole run"
-    ({"plain56": {"curve": [70, 30, 16, 1]}}, "degradation", False),
-    ({"plain56": {"curve": [60, 20, 10, 5]}}, "degradation", None),  # the same curve: a tie everywhere
-    ({"resnet20": {"train": 6.0}}, "residual_beats_plain", False),  # lower test error but higher training error
-    ({"resnet20": {"train": 5.1}}, "residual_beats_plain", None),  # training error a tie, test error better
-    ({"resnet20": {"responses": [2.0, 1.6, 1.0]}}, "responses_smaller", None),  # within 5 %
-    ({"resnet20": {"responses": [3.0, 2.0, 1.0]}}, "responses_smaller", False),
-    ({"resnet56": {"responses": [1.2, 0.8, 0.6]}}, "responses_shrink", False),
-])
+@pytest.mark.parametrize(
+    "changes,kind,verdict",
+    [
+        ({"resnet56": {"test": 9.0}}, "depth_helps", False),
+        ({"resnet56": {"test": 8.6}}, "depth_helps", None),  # 0.15 points: within the tie
+        # the deeper plain net catches up in the last tenth: not "over the whole run"
+        ({"plain56": {"curve": [70, 30, 16, 1]}}, "degradation", False),
+        ({"plain56": {"curve": [60, 20, 10, 5]}}, "degradation", None),  # the same curve: a tie everywhere
+        ({"resnet20": {"train": 6.0}}, "residual_beats_plain", False),  # lower test error but higher training error
+        ({"resnet20": {"train": 5.1}}, "residual_beats_plain", None),  # training error a tie, test error better
+        ({"resnet20": {"responses": [2.0, 1.6, 1.0]}}, "responses_smaller", None),  # within 5 %
+        ({"resnet20": {"responses": [3.0, 2.0, 1.0]}}, "responses_smaller", False),
+        ({"resnet56": {"responses": [1.2, 0.8, 0.6]}}, "responses_shrink", False),
+    ],
+)
 def test_each_claim_fails_on_its_own_numbers(changes, kind, verdict):
     claims = paper_claims(PLAN, _results(**changes), test_images=10_000)
     first = next(c for c in claims if c.kind == kind)
@@ -145,13 +178,20 @@ def test_a_claim_waits_for_nets_that_are_still_training_missing_or_failed():
     results["plain56"].status = "failed"
     claims = paper_claims(PLAN, results)
     pending = [c for c in claims if isinstance(c, Pending)]
-    assert [c.kind for c in pending] == ["depth_helps", "degradation", "residual_beats_plain", "responses_smaller",
-                                         "responses_shrink"]
+    assert [c.kind for c in pending] == [
+        "depth_helps",
+        "degradation",
+        "residual_beats_plain",
+        "responses_smaller",
+        "responses_shrink",
+    ]
     assert pending[0].waiting_for == "resnet56 (500 of 1,000 iterations)"
     assert "plain56 (failed)" in pending[2].waiting_for
     judged = [c for c in claims if not isinstance(c, Pending)]
-    assert [c.statement for c in judged] == ["resnet-20 has lower training and test error than plain-20",
-                                             "resnet-20's 3x3 layer responses are smaller than plain-20's"]
+    assert [c.statement for c in judged] == [
+        "resnet-20 has lower training and test error than plain-20",
+        "resnet-20's 3x3 layer responses are smaller than plain-20's",
+    ]
     md = claims_markdown(PLAN, claims, ["1,000 iterations per net"])
     assert md.count("**not judged yet**") == 5 and md.count("**holds**") == 2
     assert "may still hold at the end of the full schedule" in md
@@ -192,8 +232,12 @@ def _cifar_params(n: int, classes: int = 10) -> int:
 
 
 def test_table6_puts_the_papers_numbers_beside_ours_and_counts_parameters_from_the_model():
-    results = [_result("plain20", 5.0, 9.5), _result("resnet20", 3.0, 8.5), _result("resnet110", 1.0, 7.0),
-               _result("plain110", 60.0, 70.0, status="stopped", step=400)]
+    results = [
+        _result("plain20", 5.0, 9.5),
+        _result("resnet20", 3.0, 8.5),
+        _result("resnet110", 1.0, 7.0),
+        _result("plain110", 60.0, 70.0, status="stopped", step=400),
+    ]
     rows = {r.net: r for r in table_rows(results)}
     assert [r.net for r in table_rows(results)] == ["resnet20", "resnet110", "plain20", "plain110"]
     r20 = rows["resnet20"]
@@ -255,5 +299,6 @@ def test_wall_time_counts_nets_that_train_together_once():
     b = NetResult("resnet20", "finished", 10, 10, spans=[(0.0, 30.0)])  # its lockstep twin
     c = NetResult("resnet56", "finished", 10, 10, spans=[(30.0, 90.0), (200.0, 210.0)])  # then resumed later
     assert wall_seconds([a, b, c]) == pytest.approx(30 + 60 + 10)
-    assert wall_seconds([NetResult("plain8", "finished", 1, 1, spans=[(0, 5)]),
-                         NetResult("resnet8", "finished", 1, 1, spans=[(3, 8)])]) == pytest.approx(8)
+    assert wall_seconds(
+        [NetResult("plain8", "finished", 1, 1, spans=[(0, 5)]), NetResult("resnet8", "finished", 1, 1, spans=[(3, 8)])]
+    ) == pytest.approx(8)

@@ -25,7 +25,11 @@ def test_resnet8_fields_match_the_hand_count():
     assert {name: (f.size, f.jump) for name, f in fields.items() if name in RESNET8} == RESNET8
     assert all(f.start == 0 for f in fields.values())  # 'same' padding keeps unit 0 centred on pixel 0
     model = build_model("resnet8")
-    assert [(lvl, level_field(model, lvl).size) for lvl in ("low", "mid", "high")] == [("low", 7), ("mid", 13), ("high", 25)]
+    assert [(lvl, level_field(model, lvl).size) for lvl in ("low", "mid", "high")] == [
+        ("low", 7),
+        ("mid", 13),
+        ("high", 25),
+    ]
 
 
 def test_resnet20_fields_match_the_hand_count():
@@ -77,9 +81,16 @@ def test_boxes_are_clipped_to_the_image():
         level_geometry(build_model("resnet8"), "top")
 
 
-@pytest.mark.parametrize("arch,side,level,unit", [("resnet8", 16, "low", (5, 9)), ("resnet8", 16, "mid", (0, 3)),
-                                                  ("resnet8", 16, "high", (3, 0)), ("resnet14", 32, "mid", (8, 8)),
-                                                  ("resnet18", 96, "low", (0, 11))])
+@pytest.mark.parametrize(
+    "arch,side,level,unit",
+    [
+        ("resnet8", 16, "low", (5, 9)),
+        ("resnet8", 16, "mid", (0, 3)),
+        ("resnet8", 16, "high", (3, 0)),
+        ("resnet14", 32, "mid", (8, 8)),
+        ("resnet18", 96, "low", (0, 11)),
+    ],
+)
 def test_the_box_is_exactly_where_the_gradient_reaches(arch, side, level, unit):
     # An oracle independent of the walk: with positive weights, positive inputs and BN at
     # its initial statistics every ReLU is open, so the unit's gradient is non-zero on

@@ -12,10 +12,24 @@ from resviz.core.runs.history import RunHistory
 def _history(label: str, plain: bool, *, vectors: bool = True) -> RunHistory:
     h = RunHistory(label, plain=plain)
     for s in range(10, 110, 10):
-        vec = {"residual_ratio": np.array([0.5, 0.25, 0.125]), "response_std": np.array([3.0, 1.0, 2.0]),
-               "grad_norm": np.array([1e-3, 0.0, 1.0])} if vectors else {}
-        h.extend([Record(step=s, scalars={"train_error": 100.0 - s / 2, **({"test_error": 60.0} if s % 50 == 0 else {})},
-                         vectors=vec)])
+        vec = (
+            {
+                "residual_ratio": np.array([0.5, 0.25, 0.125]),
+                "response_std": np.array([3.0, 1.0, 2.0]),
+                "grad_norm": np.array([1e-3, 0.0, 1.0]),
+            }
+            if vectors
+            else {}
+        )
+        h.extend(
+            [
+                Record(
+                    step=s,
+                    scalars={"train_error": 100.0 - s / 2, **({"test_error": 60.0} if s % 50 == 0 else {})},
+                    vectors=vec,
+                )
+            ]
+        )
     h.add_events([Event(50, "lr_drop", {"lr": 0.01}), Event(60, "pause")])
     return h
 

@@ -38,7 +38,9 @@ def _bn_after_3x3(model) -> list[torch.nn.Module]:
 def _hand_stds(model, images: torch.Tensor) -> list[float]:
     """Forward hooks on an eval-mode copy: std of each BN output over the whole batch."""
     seen: list[float] = []
-    hooks = [bn.register_forward_hook(lambda m, i, o: seen.append(float(o.double().std()))) for bn in _bn_after_3x3(model)]
+    hooks = [
+        bn.register_forward_hook(lambda m, i, o: seen.append(float(o.double().std()))) for bn in _bn_after_3x3(model)
+    ]
     model.eval()
     with torch.no_grad():
         model(images)
@@ -48,8 +50,16 @@ def _hand_stds(model, images: torch.Tensor) -> list[float]:
 
 
 def test_the_recorded_metric_equals_hooks_on_the_trained_net_over_the_same_batch(digits, tmp_path):
-    cfg = TrainConfig(arch="resnet8", iters=30, batch_size=32, telemetry_every=5, eval_every=15,
-                      checkpoint_every=1000, device="cpu", seed=3)
+    cfg = TrainConfig(
+        arch="resnet8",
+        iters=30,
+        batch_size=32,
+        telemetry_every=5,
+        eval_every=15,
+        checkpoint_every=1000,
+        device="cpu",
+        seed=3,
+    )
     trainer = Trainer(cfg, run_dir=tmp_path / "run", dataset=digits)
     assert trainer.run() == "finished"
     assert trainer.layout["test_response_std"] == trainer.layout["response_std"]

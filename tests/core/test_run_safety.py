@@ -24,8 +24,15 @@ from resviz.core.train import TrainConfig, Trainer
 
 
 def tiny(**kw) -> TrainConfig:
-    base = {"arch": "resnet8", "iters": 20, "batch_size": 16, "telemetry_every": 5, "eval_every": 10,
-            "checkpoint_every": 10, "device": "cpu"}
+    base = {
+        "arch": "resnet8",
+        "iters": 20,
+        "batch_size": 16,
+        "telemetry_every": 5,
+        "eval_every": 10,
+        "checkpoint_every": 10,
+        "device": "cpu",
+    }
     return TrainConfig(**{**base, **kw})
 
 
@@ -348,7 +355,16 @@ def test_a_released_lock_means_the_writer_ended_even_if_its_pid_lives(tmp_path):
     run = tmp_path / "r"
     run.mkdir()
     writer.unlock(writer.lock(run))
-    (run / "status.json").write_text(json.dumps(
-        {"status": "running", "reason": None, "step": 3, "time": 0.0, "pid": os.getppid(), "host": socket.gethostname()}
-    ))
+    (run / "status.json").write_text(
+        json.dumps(
+            {
+                "status": "running",
+                "reason": None,
+                "step": 3,
+                "time": 0.0,
+                "pid": os.getppid(),
+                "host": socket.gethostname(),
+            }
+        )
+    )
     assert writer.live_writer(run) is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,9 +19,31 @@ from resviz.core.train import TrainConfig, TrainControl, Trainer
 
 
 def _train_subprocess(out: Path, *extra: str) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "resviz", "train", "--arch", "resnet8", "--iters", "5000", "--batch-size", "32",
-           "--telemetry-every", "2", "--checkpoint-every", "10", "--eval-every", "50", "--device", "cpu",
-           "--threads", "1", "--out", str(out), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "resviz",
+        "train",
+        "--arch",
+        "resnet8",
+        "--iters",
+        "5000",
+        "--batch-size",
+        "32",
+        "--telemetry-every",
+        "2",
+        "--checkpoint-every",
+        "10",
+        "--eval-every",
+        "50",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+        *extra,
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 

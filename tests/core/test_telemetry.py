@@ -97,8 +97,16 @@ def test_response_std_is_the_std_of_each_3x3_layers_output_after_bn():
     assert probe.response_std[1].item() == pytest.approx(statistics.stdev(second), rel=1e-5)
 
 
-RESNET8_LAYERS = ["conv1", "layer1.0.conv1", "layer1.0.conv2", "layer2.0.conv1", "layer2.0.conv2",
-                  "layer3.0.conv1", "layer3.0.conv2", "fc"]
+RESNET8_LAYERS = [
+    "conv1",
+    "layer1.0.conv1",
+    "layer1.0.conv2",
+    "layer2.0.conv1",
+    "layer2.0.conv2",
+    "layer3.0.conv1",
+    "layer3.0.conv2",
+    "fc",
+]
 
 
 def test_a_records_vectors_equal_hooks_and_gradient_norms_in_depth_order():
@@ -113,8 +121,10 @@ def test_a_records_vectors_equal_hooks_and_gradient_norms_in_depth_order():
     stds: list[float] = []
     ratios: list[float] = []
     inputs: dict[int, torch.Tensor] = {}
-    hooks = [bn.register_forward_hook(lambda m, i, o: stds.append(o.detach().std().item()))
-             for bn in [model.bn1] + [bn for b in blocks for bn in (b.bn1, b.bn2)]]
+    hooks = [
+        bn.register_forward_hook(lambda m, i, o: stds.append(o.detach().std().item()))
+        for bn in [model.bn1] + [bn for b in blocks for bn in (b.bn1, b.bn2)]
+    ]
     for i, b in enumerate(blocks):
         # conv1's input is the block's input (the probing forward calls block.probed, not the block)
         hooks.append(b.conv1.register_forward_pre_hook(lambda m, args, i=i: inputs.__setitem__(i, args[0].detach())))
@@ -130,8 +140,11 @@ def test_a_records_vectors_equal_hooks_and_gradient_norms_in_depth_order():
     hooks.append(model.fc.register_forward_hook(lambda m, i, o: seen.__setitem__("logits", o.detach())))
     grad_norms: dict[str, float] = {}
     for name in RESNET8_LAYERS:  # the step drops the gradients after the update: catch them in flight
-        hooks.append(model.get_submodule(name).weight.register_hook(
-            lambda g, name=name: grad_norms.__setitem__(name, torch.linalg.vector_norm(g).item())))
+        hooks.append(
+            model.get_submodule(name).weight.register_hook(
+                lambda g, name=name: grad_norms.__setitem__(name, torch.linalg.vector_norm(g).item())
+            )
+        )
 
     x, y = torch.randn(8, 3, 16, 16), torch.arange(8) % 10
     step = TrainStep(model, torch.optim.SGD(model.parameters(), lr=0.0), torch.device("cpu"))

@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 import torch
 
+from resviz.core.records import Event, Record, StatusChange
 from resviz.core.runs import RunReader
 from resviz.core.train import QueueSink, TrainConfig, TrainControl, Trainer
-from resviz.core.records import Event, Record, StatusChange
 
 
 def tiny(**kw) -> TrainConfig:
-    base = dict(arch="resnet8", iters=40, batch_size=32, telemetry_every=5, eval_every=20,
-                checkpoint_every=20, device="cpu")
+    base = dict(
+        arch="resnet8", iters=40, batch_size=32, telemetry_every=5, eval_every=20, checkpoint_every=20, device="cpu"
+    )
     base.update(kw)
     return TrainConfig(**base)
 
@@ -85,7 +86,9 @@ def test_warmup_runs_at_low_lr_until_error_falls(digits):
 
 def test_pause_resume_stop_from_another_thread(digits, tmp_path):
     control, q = TrainControl(), QueueSink()
-    t = Trainer(tiny(iters=100_000, telemetry_every=2), run_dir=tmp_path / "run", sinks=[q], control=control, dataset=digits)
+    t = Trainer(
+        tiny(iters=100_000, telemetry_every=2), run_dir=tmp_path / "run", sinks=[q], control=control, dataset=digits
+    )
     control.pause()
     th = threading.Thread(target=t.run)
     th.start()
@@ -137,7 +140,7 @@ def test_resumed_run_continues_steps_and_schedule_exactly(digits, tmp_path):
     items = q.drain()
     assert [r.step for r in records(items)] == [30, 35, 40]
     assert records(items)[0].scalars["lr"] == pytest.approx(0.01)  # past the 50 % drop
-    for (name, a), b in zip(whole.model.state_dict().items(), second.model.state_dict().values()):
+    for (name, a), b in zip(whole.model.state_dict().items(), second.model.state_dict().values(), strict=True):
         torch.testing.assert_close(a, b, msg=f"{name} differs after resuming")
     steps = [r.step for r in RunReader(tmp_path / "cut").read_all()[0]]
     assert steps == sorted(set(steps))  # no step recorded twice

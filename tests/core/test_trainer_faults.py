@@ -20,8 +20,15 @@ from resviz.core.train import TrainConfig, Trainer
 
 
 def tiny(**kw) -> TrainConfig:
-    base = {"arch": "resnet8", "iters": 40, "batch_size": 16, "telemetry_every": 5, "eval_every": 20,
-            "checkpoint_every": 10, "device": "cpu"}
+    base = {
+        "arch": "resnet8",
+        "iters": 40,
+        "batch_size": 16,
+        "telemetry_every": 5,
+        "eval_every": 20,
+        "checkpoint_every": 10,
+        "device": "cpu",
+    }
     return TrainConfig(**{**base, **kw})
 
 
@@ -208,8 +215,24 @@ def test_disk_full_in_the_cli_is_one_line(tmp_path, monkeypatch, capsys):
     from resviz.core import checkpoint
 
     monkeypatch.setattr(checkpoint.torch, "save", _no_space)
-    code = main(["train", "--arch", "resnet8", "--iters", "20", "--batch-size", "16", "--checkpoint-every", "10",
-                 "--device", "cpu", "--quiet", "--out", str(tmp_path / "run")])
+    code = main(
+        [
+            "train",
+            "--arch",
+            "resnet8",
+            "--iters",
+            "20",
+            "--batch-size",
+            "16",
+            "--checkpoint-every",
+            "10",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err

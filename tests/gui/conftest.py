@@ -117,7 +117,9 @@ def wait_for_view(tab, qtbot, timeout: int = 30_000) -> None:
     def ready():
         s = tab.session
         return (
-            s.look is not None and s.prepared is not None and not s.busy
+            s.look is not None
+            and s.prepared is not None
+            and not s.busy
             and all(tab.attributions.current_map(k) is not None for k in keys)
         )
 
@@ -132,12 +134,22 @@ def drop_paths(window, paths) -> bool:
     mime.setUrls([QtCore.QUrl.fromLocalFile(str(p)) for p in paths])
     point = window.rect().center()
     # Qt's signatures: QDragEnterEvent takes a QPoint, QDropEvent a QPointF.
-    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, mime,
-                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    enter = QtGui.QDragEnterEvent(
+        point,
+        QtCore.Qt.DropAction.CopyAction,
+        mime,
+        QtCore.Qt.MouseButton.LeftButton,
+        QtCore.Qt.KeyboardModifier.NoModifier,
+    )
     window.dragEnterEvent(enter)
     if enter.isAccepted():
-        drop = QtGui.QDropEvent(QtCore.QPointF(point), QtCore.Qt.DropAction.CopyAction, mime,
-                                QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+        drop = QtGui.QDropEvent(
+            QtCore.QPointF(point),
+            QtCore.Qt.DropAction.CopyAction,
+            mime,
+            QtCore.Qt.MouseButton.LeftButton,
+            QtCore.Qt.KeyboardModifier.NoModifier,
+        )
         window.dropEvent(drop)
     return enter.isAccepted()
 
@@ -150,7 +162,9 @@ def twin_runs(tmp_path_factory, digits):
     folder = tmp_path_factory.mktemp("comparison") / "20250101-000000-degradation"
     runs = {}
     for name, plain in (("plain8", True), ("resnet8", False)):
-        config = tiny_config(iters=20, checkpoint_every=20, eval_every=20, telemetry_every=10, device="cpu", plain=plain)
+        config = tiny_config(
+            iters=20, checkpoint_every=20, eval_every=20, telemetry_every=10, device="cpu", plain=plain
+        )
         Trainer(config, run_dir=folder / name, dataset=digits).run()
         runs[name] = folder / name
     return runs

@@ -44,8 +44,12 @@ def test_the_panel_states_the_paper_and_what_happened(qtbot):
     qtbot.addWidget(panel)
     assert "Degradation experiment" in panel.text.text()  # says how to run it
     # the paper's outcome: deeper plain worse, residual better, deeper residual better
-    for name, plain, depth, err in (("plain20", True, 20, 5.0), ("plain56", True, 56, 9.0),
-                                    ("resnet20", False, 20, 3.0), ("resnet56", False, 56, 2.0)):
+    for name, plain, depth, err in (
+        ("plain20", True, 20, 5.0),
+        ("plain56", True, 56, 9.0),
+        ("resnet20", False, 20, 3.0),
+        ("resnet56", False, 56, 2.0),
+    ):
         runs.add(_finished(name, plain, depth, err))
     panel.update_text()
     text = panel.text.text()
@@ -55,7 +59,11 @@ def test_the_panel_states_the_paper_and_what_happened(qtbot):
     assert [r.name for r in panel.experiment] == ["resnet56"]
     panel.update_text()
     assert "needs plain and residual runs at two depths" in panel.text.text()
-    for name, plain, depth, err in (("plain20", True, 20, 9.0), ("plain56", True, 56, 5.0), ("resnet20", False, 20, 3.0)):
+    for name, plain, depth, err in (
+        ("plain20", True, 20, 9.0),
+        ("plain56", True, 56, 5.0),
+        ("resnet20", False, 20, 3.0),
+    ):
         runs.add(_finished(name, plain, depth, err, experiment="two"))
     panel.update_text()
     text = panel.text.text()

@@ -22,8 +22,16 @@ def test_export_every_plot_and_the_metrics(window, qtbot, tmp_path):
     run = _train_one(window, qtbot)
     written = window.export_plots_to(tmp_path / "plots")
     names = {p.name for p in written}
-    for plot in ("error", "loss", "residual_ratio", "residual_ratio_history", "response_std",
-                 "response_std_sorted", "grad_norm", "grad_norm_history"):
+    for plot in (
+        "error",
+        "loss",
+        "residual_ratio",
+        "residual_ratio_history",
+        "response_std",
+        "response_std_sorted",
+        "grad_norm",
+        "grad_norm_history",
+    ):
         assert f"{plot}.png" in names and f"{plot}.svg" in names
     image = QtGui.QImage(str(tmp_path / "plots" / "error.png"))
     assert image.width() >= 400 and image.height() >= 200
@@ -104,11 +112,22 @@ def test_every_control_has_a_tooltip(window):
     from PySide6 import QtWidgets
 
     controls = window.train_tab.controls
-    kinds = (QtWidgets.QComboBox, QtWidgets.QSpinBox, QtWidgets.QDoubleSpinBox, QtWidgets.QCheckBox,
-             QtWidgets.QLineEdit, QtWidgets.QToolButton)
-    missing = [w.objectName() or type(w).__name__ for w in controls.findChildren(QtWidgets.QWidget)
-               if isinstance(w, kinds) and not isinstance(w.parent(), (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox))
-               and not w.toolTip() and not (isinstance(w, QtWidgets.QToolButton) and w.defaultAction())]
+    kinds = (
+        QtWidgets.QComboBox,
+        QtWidgets.QSpinBox,
+        QtWidgets.QDoubleSpinBox,
+        QtWidgets.QCheckBox,
+        QtWidgets.QLineEdit,
+        QtWidgets.QToolButton,
+    )
+    missing = [
+        w.objectName() or type(w).__name__
+        for w in controls.findChildren(QtWidgets.QWidget)
+        if isinstance(w, kinds)
+        and not isinstance(w.parent(), (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox))
+        and not w.toolTip()
+        and not (isinstance(w, QtWidgets.QToolButton) and w.defaultAction())
+    ]
     assert not missing
     for action in window.findChildren(QtGui.QAction):
         if action.text() and not action.isSeparator() and action.menu() is None:

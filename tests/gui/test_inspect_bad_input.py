@@ -33,14 +33,21 @@ def _decodable(folder):
     Image.fromarray(deep).save(out.setdefault("deep16.png", folder / "deep16.png"))
     Image.new("CMYK", (12, 10), (0, 255, 255, 0)).save(out.setdefault("cmyk.jpg", folder / "cmyk.jpg"), quality=95)
     Image.new("RGB", (12, 10), (200, 30, 40)).convert("P", palette=Image.Palette.ADAPTIVE).save(
-        out.setdefault("palette.gif", folder / "palette.gif"))
+        out.setdefault("palette.gif", folder / "palette.gif")
+    )
     rgba = np.zeros((10, 10, 4), dtype=np.uint8)
     rgba[:, :5] = (255, 0, 0, 255)
     Image.fromarray(rgba).save(out.setdefault("rgba.png", folder / "rgba.png"))
-    Image.fromarray(np.arange(100, dtype=np.uint8).reshape(10, 10)).save(out.setdefault("grey.png", folder / "grey.png"))
-    frames = [Image.new("RGB", (10, 10), c).convert("P", palette=Image.Palette.ADAPTIVE)
-              for c in ((0, 0, 255), (0, 255, 0), (255, 0, 0))]
-    frames[0].save(out.setdefault("anim.gif", folder / "anim.gif"), save_all=True, append_images=frames[1:], duration=50)
+    Image.fromarray(np.arange(100, dtype=np.uint8).reshape(10, 10)).save(
+        out.setdefault("grey.png", folder / "grey.png")
+    )
+    frames = [
+        Image.new("RGB", (10, 10), c).convert("P", palette=Image.Palette.ADAPTIVE)
+        for c in ((0, 0, 255), (0, 255, 0), (255, 0, 0))
+    ]
+    frames[0].save(
+        out.setdefault("anim.gif", folder / "anim.gif"), save_all=True, append_images=frames[1:], duration=50
+    )
     return out
 
 
@@ -92,7 +99,7 @@ def test_bad_and_unusual_images(window, qtbot, tiny_run, tmp_path, monkeypatch):
 
     for name, path in _decodable(tmp_path).items():
         drop_paths(window, [path])
-        qtbot.waitUntil(lambda: tab.session.image.name == name, timeout=30_000)
+        qtbot.waitUntil(lambda name=name: tab.session.image.name == name, timeout=30_000)
         wait_for_view(tab, qtbot)
         assert not tab.image_problem.isVisible(), name  # a good image clears the last complaint
         assert tab.session.prepared.display.shape == (16, 16, 3) and len(tab.session.maps) == 3, name
@@ -134,4 +141,3 @@ def test_weights_that_do_not_fit_or_need_code(window, qtbot, tiny_run, tmp_path)
 
 class _NeedsCode:
     """Unpickling an instance needs this test module's code."""
-

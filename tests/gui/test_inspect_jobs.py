@@ -17,8 +17,12 @@ def test_jobs_run_in_order_and_a_cancelled_one_never_delivers(qapp, qtbot):
     seen, threads = [], []
     worker.submit(lambda job: gate.wait(10), "hold")
     first = worker.submit(lambda job: seen.append("first") or "one", "first", on_done=seen.append)
-    second = worker.submit(lambda job: (job.emit("half"), threads.append(threading.current_thread()))[0],
-                           "second", on_partial=lambda p: seen.append(("partial", p)), on_done=lambda r: seen.append("done"))
+    second = worker.submit(
+        lambda job: (job.emit("half"), threads.append(threading.current_thread()))[0],
+        "second",
+        on_partial=lambda p: seen.append(("partial", p)),
+        on_done=lambda r: seen.append("done"),
+    )
     cancelled = []
     first.on_cancelled = lambda: cancelled.append(True)
     assert worker.busy
@@ -31,10 +35,13 @@ def test_jobs_run_in_order_and_a_cancelled_one_never_delivers(qapp, qtbot):
     assert worker.shutdown(5)
 
 
-@pytest.mark.parametrize("error,expected", [
-    (ImageError("x.png is empty (0 bytes): choose an image file that has content"), "x.png is empty (0 bytes)"),
-    (ValueError("a bug"), "boom failed unexpectedly (ValueError: a bug)"),
-])
+@pytest.mark.parametrize(
+    "error,expected",
+    [
+        (ImageError("x.png is empty (0 bytes): choose an image file that has content"), "x.png is empty (0 bytes)"),
+        (ValueError("a bug"), "boom failed unexpectedly (ValueError: a bug)"),
+    ],
+)
 def test_a_failing_job_reports_and_the_worker_goes_on(qapp, qtbot, error, expected, caplog):
     worker = JobWorker("test")
     worker.start()

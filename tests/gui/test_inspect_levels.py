@@ -24,8 +24,9 @@ def _run_features(tab, qtbot, images: int, channels: int):
     view.images.setValue(images)
     view.channels.setValue(channels)
     view.run.click()
-    qtbot.waitUntil(lambda: tab.session.features.result is not None and not tab.session.features.running,
-                    timeout=60_000)
+    qtbot.waitUntil(
+        lambda: tab.session.features.result is not None and not tab.session.features.running, timeout=60_000
+    )
     return tab.session.features.result
 
 
@@ -59,7 +60,7 @@ def test_the_feature_grid_shows_each_levels_channels_and_opens_one(window, qtbot
     valid = np.flatnonzero(lv.valid[channel])
     patches = view.detail.patches.patches
     assert len(patches) == len(valid) > 0
-    for patch, j in zip(patches, valid):
+    for patch, j in zip(patches, valid, strict=True):
         # Recut from the test image here, stored by the pass: the field is small enough to be
         # stored at full size, so both must be the same pixels.
         assert patch.image == int(lv.images[channel, j]) and abs(patch.value - float(lv.values[channel, j])) < 1e-6
@@ -164,8 +165,9 @@ def test_the_neuron_view_attributes_the_clicked_channel(window, qtbot, tiny_run)
 
     # Neuron IG for the same channel; "What it sees" takes it to the feature grid
     tab.activations.neuron.method.setCurrentIndex(tab.activations.neuron.method.findData("neuron-ig"))
-    qtbot.waitUntil(lambda: tab.session.neuron is not None and tab.session.neuron.map.method == "neuron-ig",
-                    timeout=30_000)
+    qtbot.waitUntil(
+        lambda: tab.session.neuron is not None and tab.session.neuron.map.method == "neuron-ig", timeout=30_000
+    )
     assert tab.session.neuron.map.channel == clicked
     tab.activations.what_it_sees.click()
     assert tab.views.currentWidget() is tab.features and "Run the pass" in tab.features.state.text()
@@ -215,11 +217,16 @@ def test_the_method_menu_groups_level_input_and_neuron_methods(window):
     tab = inspect_tab(window)
     combo = tab.attributions.method
     model = combo.model()
-    rows = [(combo.itemText(i), combo.itemData(i), bool(model.item(i).flags() & QtCore.Qt.ItemFlag.ItemIsSelectable))
-            for i in range(combo.count())]
+    rows = [
+        (combo.itemText(i), combo.itemData(i), bool(model.item(i).flags() & QtCore.Qt.ItemFlag.ItemIsSelectable))
+        for i in range(combo.count())
+    ]
     headers = [text for text, data, selectable in rows if data is None and text and not selectable]
-    assert headers == ["Level methods: low · mid · high side by side", "Input methods: one map of the pixels",
-                       "Neuron methods: each level's most active channel"]
+    assert headers == [
+        "Level methods: low · mid · high side by side",
+        "Input methods: one map of the pixels",
+        "Neuron methods: each level's most active channel",
+    ]
     names = [data for _text, data, selectable in rows if data is not None and selectable]
     assert sorted(names) == sorted(METHODS) and len(names) == len(METHODS)
     group = None

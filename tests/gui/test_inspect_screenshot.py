@@ -22,8 +22,20 @@ def test_screenshot_of_the_inspect_tab(tmp_path, app, tiny_run):
     image = tmp_path / "grey.png"
     Image.new("L", (40, 30), 128).save(image)
     out = tmp_path / "inspect.png"
-    res = _resviz("screenshot", str(out), "--checkpoint", str(RunReader(tiny_run).checkpoints()[-1]),
-                  "--inspect", str(image), "--lesion", "60", "--method", "saliency", "--size", "1280x800")
+    res = _resviz(
+        "screenshot",
+        str(out),
+        "--checkpoint",
+        str(RunReader(tiny_run).checkpoints()[-1]),
+        "--inspect",
+        str(image),
+        "--lesion",
+        "60",
+        "--method",
+        "saliency",
+        "--size",
+        "1280x800",
+    )
     assert res.returncode == 0, res.stderr
     shot = QtGui.QImage(str(out))
     assert (shot.width(), shot.height()) == (1280, 800)
@@ -39,13 +51,37 @@ def _colours(path) -> int:
 
 def test_screenshots_of_the_level_views_and_the_landscape(tmp_path, app, tiny_run):
     out = tmp_path / "features.png"
-    res = _resviz("screenshot", str(out), "--checkpoint", str(tiny_run), "--surgery", "S1", "--features", "40",
-                  "--channel", "mid:0", "--size", "1280x800")
+    res = _resviz(
+        "screenshot",
+        str(out),
+        "--checkpoint",
+        str(tiny_run),
+        "--surgery",
+        "S1",
+        "--features",
+        "40",
+        "--channel",
+        "mid:0",
+        "--size",
+        "1280x800",
+    )
     assert res.returncode == 0, res.stderr
     assert _colours(out) > 200  # before/after heatmaps and patches
     out = tmp_path / "landscape.png"
-    res = _resviz("screenshot", str(out), "--checkpoint", str(tiny_run), "--landscape", "net",
-                  "--landscape-grid", "3", "--landscape-images", "20", "--size", "1280x800")
+    res = _resviz(
+        "screenshot",
+        str(out),
+        "--checkpoint",
+        str(tiny_run),
+        "--landscape",
+        "net",
+        "--landscape-grid",
+        "3",
+        "--landscape-images",
+        "20",
+        "--size",
+        "1280x800",
+    )
     assert res.returncode == 0, res.stderr
     assert _colours(out) > 20  # a map and its colour bar
     res = _resviz("screenshot", str(out), "--checkpoint", str(tiny_run), "--landscape", "twin", "--landscape-grid", "3")
@@ -55,7 +91,9 @@ def test_screenshots_of_the_level_views_and_the_landscape(tmp_path, app, tiny_ru
 def test_inspect_options_that_cannot_work_are_one_line_errors(tmp_path):
     res = _resviz("screenshot", str(tmp_path / "x.png"), "--inspect")
     assert res.returncode == 2 and res.stderr.count("\n") == 1 and "--inspect needs a model" in res.stderr
-    res = _resviz("screenshot", str(tmp_path / "x.png"), "--inspect", str(tmp_path / "none.png"), "--checkpoint", "c.pt")
+    res = _resviz(
+        "screenshot", str(tmp_path / "x.png"), "--inspect", str(tmp_path / "none.png"), "--checkpoint", "c.pt"
+    )
     assert res.returncode == 2 and "no such image file" in res.stderr
     res = _resviz("screenshot", str(tmp_path / "x.png"), "--checkpoint", "c.pt", "--method", "magic")
     assert res.returncode == 2 and "unknown attribution method 'magic'" in res.stderr

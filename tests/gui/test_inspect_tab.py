@@ -42,7 +42,10 @@ def test_dropping_a_checkpoint_and_an_image_shows_predictions_and_heatmaps(windo
     assert len(grid._tiles) == 16 and grid.activations.total_channels == 64
     assert list(grid.activations.means) == sorted(grid.activations.means, reverse=True)
     tab.activations.enlarge("high", 2)
-    assert tab.activations.enlarged.has_image and f"ch. {int(grid.activations.channels[2])}" in tab.activations.enlarged.caption()
+    assert (
+        tab.activations.enlarged.has_image
+        and f"ch. {int(grid.activations.channels[2])}" in tab.activations.enlarged.caption()
+    )
     assert tab.image.has_image and "seven.png · 48×48 → 16×16" in tab.image_info.text()
 
 
@@ -51,10 +54,21 @@ def test_drags_the_window_takes_and_leaves(window, tmp_path):
         (tmp_path / name).write_bytes(b"x")
     (tmp_path / "notes.txt").write_text("x")
     mime = QtCore.QMimeData()
-    for name, accepted in (("a.png", True), ("b.JPG", True), ("w.pt", True), ("w.safetensors", True), ("notes.txt", False)):
+    for name, accepted in (
+        ("a.png", True),
+        ("b.JPG", True),
+        ("w.pt", True),
+        ("w.safetensors", True),
+        ("notes.txt", False),
+    ):
         mime.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / name))])
-        enter = QtGui.QDragEnterEvent(window.rect().center(), QtCore.Qt.DropAction.CopyAction, mime,
-                                      QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+        enter = QtGui.QDragEnterEvent(
+            window.rect().center(),
+            QtCore.Qt.DropAction.CopyAction,
+            mime,
+            QtCore.Qt.MouseButton.LeftButton,
+            QtCore.Qt.KeyboardModifier.NoModifier,
+        )
         window.dragEnterEvent(enter)
         assert enter.isAccepted() == accepted, name
 
@@ -69,7 +83,9 @@ def test_paste_an_image_a_file_and_text(window, qtbot, tiny_run, digits, tmp_pat
     clipboard.setImage(qimage)
     # Ctrl+V right after clicking the tab: the focus is on the tab bar, outside the page
     qtbot.keyClick(window.tabs.tabBar(), QtCore.Qt.Key.Key_V, QtCore.Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: tab.session.image is not None and tab.session.image.name == "the pasted image", timeout=30_000)
+    qtbot.waitUntil(
+        lambda: tab.session.image is not None and tab.session.image.name == "the pasted image", timeout=30_000
+    )
     wait_for_view(tab, qtbot)
     # transparency flattened onto white, as for a dropped file
     assert tuple(tab.session.image.rgb[0, 0]) == (255, 255, 255)
@@ -151,16 +167,26 @@ def test_every_inspect_control_has_a_tooltip(window, qtbot, tiny_run):
 
     tab = inspect_tab(window)
     load_into(tab, qtbot, tiny_run)  # the block strip's switches exist once a net is loaded
-    kinds = (QtWidgets.QComboBox, QtWidgets.QSpinBox, QtWidgets.QLineEdit, QtWidgets.QAbstractButton,
-             QtWidgets.QSlider, QtWidgets.QListWidget, QtWidgets.QProgressBar)
+    kinds = (
+        QtWidgets.QComboBox,
+        QtWidgets.QSpinBox,
+        QtWidgets.QLineEdit,
+        QtWidgets.QAbstractButton,
+        QtWidgets.QSlider,
+        QtWidgets.QListWidget,
+        QtWidgets.QProgressBar,
+    )
     controls = [
-        w for w in tab.findChildren(QtWidgets.QWidget)
-        if isinstance(w, kinds) and not isinstance(w, QtWidgets.QScrollBar)
+        w
+        for w in tab.findChildren(QtWidgets.QWidget)
+        if isinstance(w, kinds)
+        and not isinstance(w, QtWidgets.QScrollBar)
         and not isinstance(w.parent(), (QtWidgets.QComboBox, QtWidgets.QAbstractSpinBox))
     ]
     missing = [
         w.text() if isinstance(w, QtWidgets.QAbstractButton) else (w.objectName() or type(w).__name__)
-        for w in controls if not w.toolTip() and not (isinstance(w, QtWidgets.QToolButton) and w.defaultAction())
+        for w in controls
+        if not w.toolTip() and not (isinstance(w, QtWidgets.QToolButton) and w.defaultAction())
     ]
     assert len(controls) > 25 and not missing
     assert len(tab.strip.cells) == 3 and all(c.shortcut.toolTip() and c.residual.toolTip() for c in tab.strip.cells)

@@ -15,8 +15,11 @@ from resviz.gui.twin import find_twin
 
 
 def _landscape_tab(window):
-    tab = next(window.tabs.widget(i) for i in range(window.tabs.count())
-               if window.tabs.widget(i).objectName() == "landscape_tab")
+    tab = next(
+        window.tabs.widget(i)
+        for i in range(window.tabs.count())
+        if window.tabs.widget(i).objectName() == "landscape_tab"
+    )
     window.tabs.setCurrentWidget(tab)
     return tab
 
@@ -68,7 +71,7 @@ def test_a_net_and_its_twin_on_one_colour_scale(window, qtbot, twin_runs, tmp_pa
     both = np.concatenate([net.loss.ravel(), twin.loss.ravel()])
     np.testing.assert_allclose(levels[[0, -1]], [both.min(), both.max()], rtol=1e-12)
     np.testing.assert_allclose(plot.bar.levels(), np.log10([both.min(), both.max()]), rtol=1e-9)
-    for m, r in zip(plot.maps, (net, twin)):
+    for m, r in zip(plot.maps, (net, twin), strict=True):
         np.testing.assert_allclose(m.image.image, np.log10(r.loss).T)  # alphas along x
         np.testing.assert_allclose([line.level for line in m.lines], np.log10(levels))  # the same lines in both
         assert m.image.getLevels() == pytest.approx(plot.bar.levels())

@@ -54,7 +54,11 @@ def test_stop_one_net_the_other_goes_on_then_continue_the_group(window, qtbot):
 
     _scope(window, "run")
     window.runs.set_current(plain)
-    assert (a.pause.text(), a.stop.text(), a.shortcuts.text()) == ("Pause plain8", "Stop plain8", "Shortcuts off · plain8")
+    assert (a.pause.text(), a.stop.text(), a.shortcuts.text()) == (
+        "Pause plain8",
+        "Stop plain8",
+        "Shortcuts off · plain8",
+    )
     assert "the other nets of its group go on" in a.stop.toolTip()
     a.stop.trigger()
     qtbot.waitUntil(lambda: plain.status == "stopped", timeout=30_000)
@@ -83,8 +87,9 @@ def test_stop_one_net_the_other_goes_on_then_continue_the_group(window, qtbot):
     assert a.continue_run.isEnabled() and a.continue_run.text() == "Continue group"
     a.continue_run.trigger()
     assert window.session.active_runs == [plain, res]
-    qtbot.waitUntil(lambda: plain.history.last_step >= res_at + 4 and res.history.last_step >= res_at + 4,
-                    timeout=60_000)
+    qtbot.waitUntil(
+        lambda: plain.history.last_step >= res_at + 4 and res.history.last_step >= res_at + 4, timeout=60_000
+    )
     kinds = [e.kind for e in plain.history.events]
     assert kinds.count("resume") >= 1 and "stop" in kinds
     window.actions.stop.trigger()

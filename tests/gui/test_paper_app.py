@@ -88,8 +88,9 @@ def _fill_in(tab, runs):
     assert "waiting for plain20 (50 of 100 iterations)" in text and "resnet56 (not started)" in text
     assert tab.verdicts() == ["not judged yet"] * 4
     runs.add(_run("resnet56", train=1.0, test=7.5, status="finished", responses=(0.5, 0.4)))
-    runs.runs[1].apply([Record(step=s, scalars={"train_error": 5.0}) for s in range(60, 101, 10)]
-                       + [StatusChange("finished")])
+    runs.runs[1].apply(
+        [Record(step=s, scalars={"train_error": 5.0}) for s in range(60, 101, 10)] + [StatusChange("finished")]
+    )
     tab.update_text()
     assert tab.verdicts() == ["holds"] * 4
     text = tab.text.toPlainText()

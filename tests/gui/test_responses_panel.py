@@ -17,7 +17,9 @@ def _run(name: str, *, test: bool) -> Run:
     vectors = {"response_std": np.array([1.0, 0.9, 1.1])}
     run.apply([Record(step=10, scalars={"train_error": 50.0}, vectors=vectors)])
     if test:
-        run.apply([Record(step=20, scalars={"test_error": 40.0}, vectors={"test_response_std": np.array([2.0, 0.5, 0.25])})])
+        run.apply(
+            [Record(step=20, scalars={"test_error": 40.0}, vectors={"test_response_std": np.array([2.0, 0.5, 0.25])})]
+        )
     return run
 
 

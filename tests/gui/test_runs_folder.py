@@ -12,9 +12,27 @@ from PySide6 import QtCore, QtGui
 
 def _train_in_subprocess(out: Path, iters: int) -> subprocess.Popen:
     cmd = [
-        sys.executable, "-m", "resviz", "train", "--arch", "resnet8", "--data", "digits", "--iters", str(iters),
-        "--batch-size", "32", "--telemetry-every", "2", "--eval-every", "20", "--threads", "1", "--quiet",
-        "--out", str(out),
+        sys.executable,
+        "-m",
+        "resviz",
+        "train",
+        "--arch",
+        "resnet8",
+        "--data",
+        "digits",
+        "--iters",
+        str(iters),
+        "--batch-size",
+        "32",
+        "--telemetry-every",
+        "2",
+        "--eval-every",
+        "20",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        str(out),
     ]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -60,20 +78,35 @@ def test_dropping_a_folder_opens_it(window, qtbot, tmp_path):
     # Qt's signatures: QDragEnterEvent takes a QPoint, QDropEvent a QPointF.
     point = window.rect().center()
     pos = QtCore.QPointF(point)
-    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, mime,
-                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    enter = QtGui.QDragEnterEvent(
+        point,
+        QtCore.Qt.DropAction.CopyAction,
+        mime,
+        QtCore.Qt.MouseButton.LeftButton,
+        QtCore.Qt.KeyboardModifier.NoModifier,
+    )
     window.dragEnterEvent(enter)
     assert enter.isAccepted()
-    drop = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
-                            QtCore.Qt.KeyboardModifier.NoModifier)
+    drop = QtGui.QDropEvent(
+        pos,
+        QtCore.Qt.DropAction.CopyAction,
+        mime,
+        QtCore.Qt.MouseButton.LeftButton,
+        QtCore.Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(drop)
     assert "not a run folder" in window.last_error  # it tried to open it, and said why it could not
 
     files = QtCore.QMimeData()
     (tmp_path / "a.txt").write_text("x")
     files.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "a.txt"))])
-    enter = QtGui.QDragEnterEvent(point, QtCore.Qt.DropAction.CopyAction, files,
-                                  QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
+    enter = QtGui.QDragEnterEvent(
+        point,
+        QtCore.Qt.DropAction.CopyAction,
+        files,
+        QtCore.Qt.MouseButton.LeftButton,
+        QtCore.Qt.KeyboardModifier.NoModifier,
+    )
     window.dragEnterEvent(enter)
     assert not enter.isAccepted()  # files are for the Inspect tab, not the window
 

@@ -16,8 +16,21 @@ def _resviz(*args: str, cwd=None) -> subprocess.CompletedProcess:
 
 def test_screenshot_after_training_shows_the_curves(tmp_path, app):
     out = tmp_path / "shot.png"
-    res = _resviz("screenshot", str(out), "--train", "resnet8", "--compare", "--iters", "40", "--seconds", "4",
-                  "--size", "1280x800", "--theme", "light")
+    res = _resviz(
+        "screenshot",
+        str(out),
+        "--train",
+        "resnet8",
+        "--compare",
+        "--iters",
+        "40",
+        "--seconds",
+        "4",
+        "--size",
+        "1280x800",
+        "--theme",
+        "light",
+    )
     assert res.returncode == 0, res.stderr
     image = QtGui.QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)

@@ -20,9 +20,10 @@ def test_start_trains_plain_and_residual_and_the_curves_fill(window, qtbot):
     assert [r.name for r in runs] == ["plain8", "resnet8"]
     qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=120_000)
     # panels redraw one per short tick (RedrawQueue): wait until the last records are drawn
-    qtbot.waitUntil(lambda: all(
-        curve_len(_items(window, r).train) == len(r.history.scalar("train_error")[0]) for r in runs
-    ), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: all(curve_len(_items(window, r).train) == len(r.history.scalar("train_error")[0]) for r in runs),
+        timeout=30_000,
+    )
     for run in runs:
         x, y = _items(window, run).train.getData()
         assert x is not None and len(x) == len(run.history.scalar("train_error")[0]) >= 5
@@ -63,6 +64,7 @@ def test_pause_resume_shortcuts_and_stop(window, qtbot):
     assert not window.actions.shortcuts.isChecked()
     kinds = [e.kind for e in run.history.events]
     assert "pause" in kinds and "shortcuts" in kinds
+
     def labels():
         return [line.label.textItem.toPlainText() for line, _, has in _items(window, run).markers if has]
 

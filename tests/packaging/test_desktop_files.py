@@ -9,11 +9,11 @@ from __future__ import annotations
 import configparser
 import shutil
 import subprocess
-import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import tomllib
 
 import resviz
 from resviz.resources import APP_ID
@@ -38,8 +38,9 @@ def _desktop_entry() -> configparser.SectionProxy:
 
 
 def test_desktop_file_is_valid():
-    res = subprocess.run([_validator("desktop-file-validate", "desktop-file-utils"), str(DESKTOP)],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [_validator("desktop-file-validate", "desktop-file-utils"), str(DESKTOP)], capture_output=True, text=True
+    )
     # desktop-file-validate exits 0 on hints too; we want none of them either.
     assert res.returncode == 0 and not res.stdout.strip() and not res.stderr.strip(), res.stdout + res.stderr
 

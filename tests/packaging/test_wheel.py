@@ -54,9 +54,25 @@ def venv(dists, tmp_path_factory) -> Path:
     _run([sys.executable, "-m", "venv", "--without-pip", str(root)], **away)
     python = root / BIN / "python"
     # This pip installs into the new venv (--python), before it can see anything else.
-    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-          "--no-deps", "--no-index", "--ignore-installed", str(dists["wheel"])], **away)
-    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], **away).stdout.strip()
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            str(dists["wheel"]),
+        ],
+        **away,
+    )
+    purelib = _run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], **away
+    ).stdout.strip()
     # Appended after the venv's own site-packages, so the wheel's resviz wins; a plain path
     # line, so this environment's own .pth files (an editable resviz) are not run.
     (Path(purelib) / "_resviz_test_deps.pth").write_text("\n".join(site.getsitepackages()) + "\n")
@@ -85,8 +101,13 @@ def test_wheel_holds_every_module_and_the_assets(dists):
 def test_sdist_carries_the_desktop_files(dists):
     with tarfile.open(dists["sdist"]) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    expected = {f"packaging/{APP_ID}.desktop", f"packaging/{APP_ID}.metainfo.xml", "packaging/resviz.spec",
-                "resviz/assets/resviz.svg", "resviz/resources.py"}
+    expected = {
+        f"packaging/{APP_ID}.desktop",
+        f"packaging/{APP_ID}.metainfo.xml",
+        "packaging/resviz.spec",
+        "resviz/assets/resviz.svg",
+        "resviz/resources.py",
+    }
     assert expected <= names, f"missing from the sdist: {sorted(expected - names)}"
 
 

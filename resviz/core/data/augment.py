@@ -69,14 +69,12 @@ class BatchStream:
         self._order: Tensor | None = None
         self._pos = 0
 
-    def __iter__(self) -> "BatchStream":
+    def __iter__(self) -> BatchStream:
         return self
 
     def __next__(self) -> tuple[Tensor, Tensor]:
         if self._order is None or self._pos + self.batch_size > len(self._order):
-            self._order = torch.randperm(
-                len(self.data), device=self.data.images.device, generator=self.generator
-            )
+            self._order = torch.randperm(len(self.data), device=self.data.images.device, generator=self.generator)
             self._pos = 0
         start = self._pos + self.rank * self.rank_batch
         idx = self._order[start : start + self.rank_batch]

@@ -33,7 +33,7 @@ class ImageSet:
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
-    def to(self, device: torch.device | str) -> "ImageSet":
+    def to(self, device: torch.device | str) -> ImageSet:
         """The same split on ``device`` (a no-op where it already is)."""
         return ImageSet(self.images.to(device), self.labels.to(device))
 
@@ -73,7 +73,7 @@ class DataSet:
         if self.mean is None and len(self.train):
             self.mean = self.train.images.float().mean(dim=0).div_(255.0)
 
-    def to(self, device: torch.device | str) -> "DataSet":
+    def to(self, device: torch.device | str) -> DataSet:
         """This data set with its images, labels and mean on ``device`` (itself where they are).
 
         A lockstep group moves its data set once and hands the same object to every net

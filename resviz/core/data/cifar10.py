@@ -37,13 +37,14 @@ def load_cifar10(root: str | Path, download: bool = False, train: bool = True) -
         if train:
             train_split, _ = _split(root, True, download)
         else:
-            train_split = ImageSet(torch.zeros((0, *test.images.shape[1:]), dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
+            train_split = ImageSet(
+                torch.zeros((0, *test.images.shape[1:]), dtype=torch.uint8), torch.zeros(0, dtype=torch.int64)
+            )
     except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...
         what = "could not download CIFAR-10" if download else "CIFAR-10 is not in"
         raise DataError(
             f"{what} {root}: {exc}. Put {CIFAR10_ARCHIVE} (from "
             f"https://www.cs.toronto.edu/~kriz/cifar.html) or its extracted "
-            f"cifar-10-batches-py/ folder in {root}"
-            + ("" if download else ", or allow downloading")
+            f"cifar-10-batches-py/ folder in {root}" + ("" if download else ", or allow downloading")
         ) from exc
     return DataSet("cifar10", train_split, test, classes, augment=Augment(pad=4, flip=True))

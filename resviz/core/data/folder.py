@@ -41,11 +41,7 @@ def _list_split(split_dir: Path) -> dict[str, list[os.DirEntry]]:
     classes: dict[str, list[os.DirEntry]] = {}
     for entry in sorted(os.scandir(split_dir), key=lambda e: e.name):
         if entry.is_dir() and not entry.name.startswith("."):
-            files = [
-                f
-                for f in os.scandir(entry.path)
-                if f.is_file() and f.name.lower().endswith(IMAGE_EXTENSIONS)
-            ]
+            files = [f for f in os.scandir(entry.path) if f.is_file() and f.name.lower().endswith(IMAGE_EXTENSIONS)]
             if not files:
                 raise DataError(f"class folder {entry.path} holds no images")
             classes[entry.name] = sorted(files, key=lambda f: f.name)
@@ -209,7 +205,9 @@ def _assemble(root: Path, classes: list[str], blob: dict, mean: torch.Tensor | N
         if split in blob:
             splits[split] = ImageSet(blob[split]["images"], blob[split]["labels"])
         else:
-            splits[split] = ImageSet(torch.zeros(0, 3, size, size, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64))
+            splits[split] = ImageSet(
+                torch.zeros(0, 3, size, size, dtype=torch.uint8), torch.zeros(0, dtype=torch.int64)
+            )
     return DataSet(
         root.name or str(root),
         splits["train"],

@@ -34,8 +34,9 @@ state is left as it was.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -154,7 +155,9 @@ class Attribution:
     def _checked_channel(self, channel: int) -> int:
         n = level_channels(self.model, self.level)
         if isinstance(channel, bool) or not 0 <= int(channel) < n:
-            raise ConfigError(f"channel {channel} does not exist at the {self.level} level: it has channels 0 to {n - 1}")
+            raise ConfigError(
+                f"channel {channel} does not exist at the {self.level} level: it has channels 0 to {n - 1}"
+            )
         return int(channel)
 
     @property
@@ -206,7 +209,10 @@ class Attribution:
 
     def _steps(self, x: Tensor) -> dict[str, int]:
         h, w = x.shape[-2:]
-        return {"n_steps": self.n_steps, "internal_batch_size": self.internal_batch_size or ig_batch_size(self.n_steps, h, w)}
+        return {
+            "n_steps": self.n_steps,
+            "internal_batch_size": self.internal_batch_size or ig_batch_size(self.n_steps, h, w),
+        }
 
     def _call(self, x: Tensor, target) -> Tensor:
         name, c = self.spec.name, self._captum

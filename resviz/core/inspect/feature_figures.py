@@ -9,7 +9,7 @@ reader sees edges and colours become parts and objects. Numpy and matplotlib onl
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,7 +33,9 @@ def channel_mosaic(level: LevelTopActivations, channel: int, *, gap: int = 1) ->
     out = np.full((rows * (side + gap) - gap, cols * (side + gap) - gap, 3), _GAP, np.uint8)
     for j in np.flatnonzero(level.valid[channel]):
         r, c = divmod(int(j), cols)
-        out[r * (side + gap) : r * (side + gap) + side, c * (side + gap) : c * (side + gap) + side] = level.patches[channel, j]
+        out[r * (side + gap) : r * (side + gap) + side, c * (side + gap) : c * (side + gap) + side] = level.patches[
+            channel, j
+        ]
     return out
 
 
@@ -67,7 +69,9 @@ def features_figure(result: TopActivations, *, channels: int = 8, levels: Sequen
         cells = [(chosen[0], int(c), i // ncols, i % ncols) for i, c in enumerate(picks[0])]
     else:
         ncols, nrows = len(chosen), max(len(p) for p in picks)
-        cells = [(lv, int(c), i, j) for j, (lv, p) in enumerate(zip(chosen, picks)) for i, c in enumerate(p)]
+        cells = [
+            (lv, int(c), i, j) for j, (lv, p) in enumerate(zip(chosen, picks, strict=False)) for i, c in enumerate(p)
+        ]
     fig = _figure(2.1 * ncols + 0.4, 1.9 * nrows + 1.0)
     fig.set_layout_engine("constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -100,7 +100,10 @@ class LevelTopActivations:
 
     @property
     def nbytes(self) -> int:
-        return sum(int(getattr(self, f).nbytes) for f in ("values", "images", "rows", "cols", "mean", "dead", "boxes", "patches"))
+        return sum(
+            int(getattr(self, f).nbytes)
+            for f in ("values", "images", "rows", "cols", "mean", "dead", "boxes", "patches")
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -272,7 +275,7 @@ def _finish(level, geo, run: _Running, split, preprocess, indices, size, patch_b
     patches = np.full((c, run.k, side, side, 3), PAD_VALUE, np.uint8)
     h_img, w_img = size
     chs, js = np.nonzero(valid)
-    for ch, j in zip(chs, js):
+    for ch, j in zip(chs, js, strict=True):
         boxes[ch, j] = field.box(int(rows[ch, j]), int(cols[ch, j]), h_img, w_img)
     _crop_into(patches, field, chs, js, images, rows, cols, split.images, preprocess, token)
     return LevelTopActivations(
@@ -300,13 +303,17 @@ def _crop_into(patches, field, chs, js, images, rows, cols, source: Tensor, prep
         hi = int(np.searchsorted(img_of, group[-1], side="right"))
         for first in range(lo, hi, _CROP_CHUNK):
             sel = range(first, min(hi, first + _CROP_CHUNK))
-            crops = np.stack([
-                crop_field(pictures[where[int(img_of[e])]], field, int(rows[chs[e], js[e]]), int(cols[chs[e], js[e]]))
-                for e in sel
-            ])
+            crops = np.stack(
+                [
+                    crop_field(
+                        pictures[where[int(img_of[e])]], field, int(rows[chs[e], js[e]]), int(cols[chs[e], js[e]])
+                    )
+                    for e in sel
+                ]
+            )
             if side != field.size:
                 crops = _resize(crops, side)
-            for e, patch in zip(sel, crops):
+            for e, patch in zip(sel, crops, strict=True):
                 patches[chs[e], js[e]] = patch
 
 
@@ -321,7 +328,9 @@ def _as_seen(images: Tensor, wanted: np.ndarray, preprocess: Preprocess) -> np.n
     return seen.permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def crop_field(picture: np.ndarray, field: ReceptiveField, row: int, col: int, pad_value: int = PAD_VALUE) -> np.ndarray:
+def crop_field(
+    picture: np.ndarray, field: ReceptiveField, row: int, col: int, pad_value: int = PAD_VALUE
+) -> np.ndarray:
     """The field of unit (row, col) cut from ``picture`` (H x W x 3 uint8, as the net sees
     it), field.size x field.size, with ``pad_value`` where it runs off the image."""
     h, w = picture.shape[:2]

@@ -6,8 +6,8 @@ no global backend is chosen, so this works headless, in worker threads and next 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def attribution_figure(
     axes = fig.subplots(1, 1 + len(panels), squeeze=False)[0]
     axes[0].imshow(image, interpolation="nearest")
     axes[0].set_title("as the net sees it", fontsize=9)
-    for ax, (caption, heat) in zip(axes[1:], panels):
+    for ax, (caption, heat) in zip(axes[1:], panels, strict=False):
         ax.imshow(overlay(image, heat, cmap=cmap, alpha=alpha), interpolation="nearest")
         ax.set_title(caption, fontsize=9)
     for ax in axes:
@@ -72,7 +72,9 @@ def lesion_figure(result: LesionResult):
     width = 0.4
     ax.bar(x - width / 2, result.residual_error, width, label="residual branch deleted", color="#4c72b0")
     ax.bar(x + width / 2, result.shortcut_error, width, label="shortcut removed", color="#dd8452")
-    ax.axhline(result.intact_error, color="black", linewidth=1, linestyle="--", label=f"intact ({result.intact_error:.1f}%)")
+    ax.axhline(
+        result.intact_error, color="black", linewidth=1, linestyle="--", label=f"intact ({result.intact_error:.1f}%)"
+    )
     for b in result.blocks:
         if b.downsamples:  # a stage boundary: maps halve and widths double from this block on
             ax.axvline(b.index - 0.5, color="grey", linewidth=0.8, linestyle=":", zorder=0)

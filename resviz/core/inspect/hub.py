@@ -87,8 +87,7 @@ def fetch_weights(weights: HubWeights, *, download: bool = True) -> Path:
     if path.is_file() and path.stat().st_size > 0:
         return path
     where = (
-        f"download {weights.url} on a machine that is online and put it in {folder} "
-        f"(keep the name {weights.filename})"
+        f"download {weights.url} on a machine that is online and put it in {folder} (keep the name {weights.filename})"
     )
     if not download:
         raise CheckpointError(f"{weights.name} is not in the torch hub cache: {where}")

@@ -64,7 +64,7 @@ class DecodedImage:
         return h.hexdigest()
 
     @classmethod
-    def from_array(cls, rgb: np.ndarray, name: str = "image") -> "DecodedImage":
+    def from_array(cls, rgb: np.ndarray, name: str = "image") -> DecodedImage:
         """Wrap an H x W x 3 (or 3 x H x W) uint8 array, e.g. a test image of a data set."""
         rgb = np.asarray(rgb)
         if rgb.ndim == 3 and rgb.shape[0] == 3 and rgb.shape[2] != 3:

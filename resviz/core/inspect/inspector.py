@@ -85,7 +85,7 @@ class Inspector:
     @classmethod
     def from_model(
         cls, model: ResNet, classes: list[str], preprocess: Preprocess, *, source: str = "training run"
-    ) -> "Inspector":
+    ) -> Inspector:
         """Inspect a net held elsewhere (a training run): copies its weights and switches.
 
         Copy between optimizer steps (paused, or from a snapshot the trainer hands over):
@@ -132,7 +132,9 @@ class Inspector:
                 return int(hit[0])
         if isinstance(target, str) and not target.strip().lstrip("-").isdigit():
             if target not in self.classes:
-                raise ConfigError(f"unknown target class {target!r}: give a class name or an index 0-{len(self.classes) - 1}")
+                raise ConfigError(
+                    f"unknown target class {target!r}: give a class name or an index 0-{len(self.classes) - 1}"
+                )
             return self.classes.index(target)
         index = int(target)
         if not 0 <= index < len(self.classes):
@@ -162,20 +164,39 @@ class Inspector:
             if spec.uses_channel and attributor.channel is None:
                 attributor.channel = self._top_channel(image, attributor)
             key = AttributionCache.key(
-                self._fingerprint(), image.digest, spec.name, attributor.level, index if spec.uses_target else -1,
+                self._fingerprint(),
+                image.digest,
+                spec.name,
+                attributor.level,
+                index if spec.uses_target else -1,
                 **attributor.options,
             )
             hit = self.cache.get(key)
             if hit is not None:
                 return AttributionMap(
-                    spec.name, attributor.level, index, self.classes[index], hit, spec.sign, True, channel=attributor.channel
+                    spec.name,
+                    attributor.level,
+                    index,
+                    self.classes[index],
+                    hit,
+                    spec.sign,
+                    True,
+                    channel=attributor.channel,
                 )
             started = time.perf_counter()
             values = attributor.attribute(image.tensor, target=index)[0].float().cpu().numpy()
             self.cache.put(key, values)
             seconds = time.perf_counter() - started
             return AttributionMap(
-                spec.name, attributor.level, index, self.classes[index], values, spec.sign, False, seconds, attributor.channel
+                spec.name,
+                attributor.level,
+                index,
+                self.classes[index],
+                values,
+                spec.sign,
+                False,
+                seconds,
+                attributor.channel,
             )
 
     def _top_channel(self, image: PreparedImage, attributor: Attribution) -> int:
@@ -235,7 +256,13 @@ class Inspector:
         class-stratified subset, counted per class under ``classes`` (default: the net's)."""
         with self._lock:
             return evaluate(
-                self.model, data, self.preprocess, limit=limit, classes=classes or self.classes, token=token, progress=progress
+                self.model,
+                data,
+                self.preprocess,
+                limit=limit,
+                classes=classes or self.classes,
+                token=token,
+                progress=progress,
             )
 
     def lesion_study(
@@ -250,7 +277,13 @@ class Inspector:
         """Veit et al.'s single-block lesions of the net as it is now (``limit`` as in :meth:`evaluate`)."""
         with self._lock:
             return lesion_study(
-                self.model, data, self.preprocess, limit=limit, classes=classes or self.classes, token=token, progress=progress
+                self.model,
+                data,
+                self.preprocess,
+                limit=limit,
+                classes=classes or self.classes,
+                token=token,
+                progress=progress,
             )
 
     def top_activations(
@@ -262,14 +295,22 @@ class Inspector:
         levels: tuple[str, ...] = LEVELS,
         token: CancelToken | None = None,
         progress: Progress | None = None,
-    ) -> "TopActivations":
+    ) -> TopActivations:
         """What each channel sees (Zeiler & Fergus), cached per model state and images."""
         from .features import top_activations
 
         with self._lock:
             return top_activations(
-                self.model, data, self.preprocess, levels=levels, k=k, limit=limit, token=token, progress=progress,
-                cache=self.cache, state=self._fingerprint(),
+                self.model,
+                data,
+                self.preprocess,
+                levels=levels,
+                k=k,
+                limit=limit,
+                token=token,
+                progress=progress,
+                cache=self.cache,
+                state=self._fingerprint(),
             )
 
     def landscape(
@@ -283,7 +324,7 @@ class Inspector:
         seed: int = 0,
         token: CancelToken | None = None,
         progress: Progress | None = None,
-    ) -> "Landscape":
+    ) -> Landscape:
         """The loss landscape of the net as it is now (Li et al. 2018) on ``data`` (training
         images), cached; the weights are moved in place and restored exactly."""
         from ..landscape import loss_landscape
@@ -292,15 +333,32 @@ class Inspector:
 
         with self._lock:
             indices = limit_indices(data.labels, n_images)
-            key = ("landscape", self._fingerprint(), images_digest(data.images, indices), self.preprocess.key,
-                   dims, grid, float(span), seed)
+            key = (
+                "landscape",
+                self._fingerprint(),
+                images_digest(data.images, indices),
+                self.preprocess.key,
+                dims,
+                grid,
+                float(span),
+                seed,
+            )
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
             arch = self.loaded.arch.replace("resnet", "plain", 1) if self.model.is_plain else self.loaded.arch
             result = loss_landscape(
-                self.model, data, self.preprocess, dims=dims, grid=grid, span=span, n_images=n_images, seed=seed,
-                name=arch, token=token, progress=progress,
+                self.model,
+                data,
+                self.preprocess,
+                dims=dims,
+                grid=grid,
+                span=span,
+                n_images=n_images,
+                seed=seed,
+                name=arch,
+                token=token,
+                progress=progress,
             )
             self.cache.put(key, result)
             return result

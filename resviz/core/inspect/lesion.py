@@ -25,8 +25,8 @@ import csv
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from torch import Tensor
 
@@ -98,7 +98,7 @@ class LesionResult:
                 "intact_wrong": self.intact_wrong,
                 "n_images": self.n_images,
             }
-            for b, r, s in zip(self.blocks, self.residual_wrong, self.shortcut_wrong)
+            for b, r, s in zip(self.blocks, self.residual_wrong, self.shortcut_wrong, strict=True)
         ]
 
     def to_csv(self) -> str:

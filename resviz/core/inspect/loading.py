@@ -58,7 +58,7 @@ class LoadedModel:
         p = self.preprocess
         return self.layout in ("state-dict", "resviz") and p.pixel_mean is None and p.mean is None
 
-    def with_data(self, classes: list[str], mean: Tensor | None) -> "LoadedModel":
+    def with_data(self, classes: list[str], mean: Tensor | None) -> LoadedModel:
         """Fill in what the file did not record from the data set it is used with.
 
         Class names replace numbered placeholders when the head has as many classes; the
@@ -124,7 +124,9 @@ def load_model(
         else:
             preprocess = Preprocess.unit(32)
             notes.append("the file records no input mean: images are only scaled to [0, 1]")
-    return LoadedModel(model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), kind, notes)
+    return LoadedModel(
+        model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), kind, notes
+    )
 
 
 def _weights_path(path: Path) -> Path:
@@ -202,7 +204,9 @@ def _load_ours(ckpt: dict[str, Any], path: Path, *, arch: str | None, classes: l
         try:
             parse_arch(fields.arch)
         except ConfigError as exc:
-            raise CheckpointError(f"{label} records the architecture {fields.arch!r}, which resviz does not know ({exc})") from None
+            raise CheckpointError(
+                f"{label} records the architecture {fields.arch!r}, which resviz does not know ({exc})"
+            ) from None
     model = _build_and_fit(layout, state, arch=arch or fields.arch, label=label)
     fields.check_against(model)
     if arch is None:  # the switches as trained; an explicit --arch decides them itself
@@ -218,7 +222,14 @@ def _load_ours(ckpt: dict[str, Any], path: Path, *, arch: str | None, classes: l
         notes.append(f"trained on {fields.dataset} for {fields.step} steps")
     config = fields.config
     return LoadedModel(
-        model, model.arch_name, _class_names(names, layout.num_classes, notes), preprocess, str(path), "resviz", notes, config
+        model,
+        model.arch_name,
+        _class_names(names, layout.num_classes, notes),
+        preprocess,
+        str(path),
+        "resviz",
+        notes,
+        config,
     )
 
 

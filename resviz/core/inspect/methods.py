@@ -56,20 +56,50 @@ METHODS: dict[str, MethodSpec] = {
         # Layer methods: signed evidence per place of the level's map, summed over channels.
         MethodSpec("conductance", "Layer Conductance", "LayerConductance", True, "all", layer_map=True),
         MethodSpec("layer-ig", "Layer Integrated Gradients", "LayerIntegratedGradients", True, "all", layer_map=True),
-        MethodSpec("layer-gradxact", "Layer Gradient x Activation", "LayerGradientXActivation", True, "all", layer_map=True),
+        MethodSpec(
+            "layer-gradxact", "Layer Gradient x Activation", "LayerGradientXActivation", True, "all", layer_map=True
+        ),
         MethodSpec("layer-deeplift", "Layer DeepLift", "LayerDeepLift", True, "all", layer_map=True),
-        MethodSpec("layer-activation", "Layer Activation", "LayerActivation", True, "positive", layer_map=True, uses_target=False),
+        MethodSpec(
+            "layer-activation",
+            "Layer Activation",
+            "LayerActivation",
+            True,
+            "positive",
+            layer_map=True,
+            uses_target=False,
+        ),
         # Input methods.
         MethodSpec("deeplift", "DeepLift", "DeepLift", False, "absolute_value"),
         MethodSpec("gradientshap", "GradientShap", "GradientShap", False, "absolute_value"),
         MethodSpec("smoothgrad", "SmoothGrad (Saliency)", "NoiseTunnel", False, "absolute_value", inner="Saliency"),
-        MethodSpec("smoothgrad-ig", "SmoothGrad (Integrated Gradients)", "NoiseTunnel", False, "absolute_value",
-                   inner="IntegratedGradients"),
+        MethodSpec(
+            "smoothgrad-ig",
+            "SmoothGrad (Integrated Gradients)",
+            "NoiseTunnel",
+            False,
+            "absolute_value",
+            inner="IntegratedGradients",
+        ),
         # Neuron methods: one channel of a level, attributed to the pixels.
-        MethodSpec("neuron-gradient", "Neuron Gradient", "NeuronGradient", True, "absolute_value",
-                   uses_target=False, uses_channel=True),
-        MethodSpec("neuron-ig", "Neuron Integrated Gradients", "NeuronIntegratedGradients", True, "absolute_value",
-                   uses_target=False, uses_channel=True),
+        MethodSpec(
+            "neuron-gradient",
+            "Neuron Gradient",
+            "NeuronGradient",
+            True,
+            "absolute_value",
+            uses_target=False,
+            uses_channel=True,
+        ),
+        MethodSpec(
+            "neuron-ig",
+            "Neuron Integrated Gradients",
+            "NeuronIntegratedGradients",
+            True,
+            "absolute_value",
+            uses_target=False,
+            uses_channel=True,
+        ),
     )
 }
 

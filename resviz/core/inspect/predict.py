@@ -55,7 +55,7 @@ def top_k(logits: Tensor | np.ndarray, classes: list[str], k: int = 5) -> list[P
     logits = torch.as_tensor(np.asarray(logits), dtype=torch.float64).reshape(-1)
     probs = torch.softmax(logits, dim=0)
     values, indices = probs.topk(min(k, probs.numel()))
-    return [Prediction(int(i), classes[int(i)], float(p)) for p, i in zip(values, indices)]
+    return [Prediction(int(i), classes[int(i)], float(p)) for p, i in zip(values, indices, strict=True)]
 
 
 def look(model: ResNet, inputs: Tensor, classes: list[str], *, k: int = 5, top_channels: int | None = 16) -> Look:

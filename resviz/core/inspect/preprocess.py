@@ -41,7 +41,7 @@ class Preprocess:
     description: str = ""
 
     @classmethod
-    def per_pixel_mean(cls, mean: Tensor) -> "Preprocess":
+    def per_pixel_mean(cls, mean: Tensor) -> Preprocess:
         """Ours: subtract the stored training mean (C x H x W in [0, 1])."""
         mean = mean.detach().float().cpu()
         side = int(mean.shape[-1])
@@ -55,13 +55,13 @@ class Preprocess:
         resize: int | None = None,
         mean: tuple[float, ...] = IMAGENET_MEAN,
         std: tuple[float, ...] = IMAGENET_STD,
-    ) -> "Preprocess":
+    ) -> Preprocess:
         """Per-channel ``Normalize(mean, std)``, after an optional resize and crop."""
         geometry = f"resize {resize}, centre-crop {size}" if resize else f"{size}x{size}"
         return cls(size, resize, tuple(mean), tuple(std), description=f"{geometry}, normalised (ImageNet mean/std)")
 
     @classmethod
-    def unit(cls, size: int) -> "Preprocess":
+    def unit(cls, size: int) -> Preprocess:
         """Only scale to [0, 1]: for weights that say nothing of how they were trained."""
         return cls(size, description=f"{size}x{size}, scaled to [0, 1] (no mean recorded)")
 
@@ -94,7 +94,7 @@ class Preprocess:
         """A data set's uint8 N x 3 x H x W batch as the net's float input."""
         return self.normalise(self.geometry(images))
 
-    def prepare(self, image: DecodedImage | np.ndarray) -> "PreparedImage":
+    def prepare(self, image: DecodedImage | np.ndarray) -> PreparedImage:
         """One image as the net's 1 x 3 x size x size input and as it sees it (uint8)."""
         if not isinstance(image, DecodedImage):
             image = DecodedImage.from_array(image)

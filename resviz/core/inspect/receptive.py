@@ -26,8 +26,8 @@ Block modules are read in registration order, which is their forward order in
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from torch import nn
 
@@ -36,7 +36,15 @@ from ..errors import ConfigError
 from ..models import ResNet
 from ..models.blocks import PadShortcut, ProbedBlock
 
-__all__ = ["ReceptiveField", "LayerGeometry", "geometry", "receptive_fields", "level_field", "level_geometry", "unit_box"]
+__all__ = [
+    "ReceptiveField",
+    "LayerGeometry",
+    "geometry",
+    "receptive_fields",
+    "level_field",
+    "level_geometry",
+    "unit_box",
+]
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,9 @@ def _branch(block: ProbedBlock) -> list[nn.Module]:
 
 def _shortcut_path(block: ProbedBlock) -> list[nn.Module]:
     if block.downsample is not None:
-        return list(block.downsample.modules())[1:] if isinstance(block.downsample, nn.Sequential) else [block.downsample]
+        return (
+            list(block.downsample.modules())[1:] if isinstance(block.downsample, nn.Sequential) else [block.downsample]
+        )
     if block.pad_shortcut is not None:
         return [block.pad_shortcut]
     return []
@@ -208,7 +218,9 @@ def level_field(model: ResNet, level: str) -> ReceptiveField:
     return level_geometry(model, level).field
 
 
-def unit_box(model: ResNet, level: str, row: int, col: int, image_size: int | tuple[int, int]) -> tuple[int, int, int, int]:
+def unit_box(
+    model: ResNet, level: str, row: int, col: int, image_size: int | tuple[int, int]
+) -> tuple[int, int, int, int]:
     """(top, left, bottom, right) of the input pixels unit (row, col) of ``level`` sees, clipped."""
     h, w = _pair(image_size)
     return level_field(model, level).box(row, col, h, w)

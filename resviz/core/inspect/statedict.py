@@ -59,9 +59,9 @@ def to_our_layout(state: dict[str, Tensor]) -> tuple[dict[str, Tensor], bool]:
     for key, value in state.items():
         for prefix in _WRAPPER_PREFIXES:
             while key.startswith(prefix):
-                key = key[len(prefix):]
+                key = key[len(prefix) :]
         if key.startswith("linear."):
-            key, akamaster = "fc." + key[len("linear."):], True
+            key, akamaster = "fc." + key[len("linear.") :], True
         if _BLOCK_KEY.match(key) and ".shortcut." in key:
             key, akamaster = key.replace(".shortcut.", ".downsample."), True
         renamed[key] = value
@@ -148,7 +148,9 @@ def fit_state_dict(
     expected = model.state_dict()
     missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in expected]
-    kinds = [f"{k} {problem}" for k in expected if k in state for problem in [_unusable(state[k], expected[k])] if problem]
+    kinds = [
+        f"{k} {problem}" for k in expected if k in state for problem in [_unusable(state[k], expected[k])] if problem
+    ]
     shapes = [
         f"{k} is {tuple(state[k].shape)} in the file but {tuple(expected[k].shape)} in {arch}"
         for k in expected

@@ -58,7 +58,7 @@ def stratified_subset(labels: Tensor, limit: int | None, *, seed: int = SUBSET_S
     present = np.unique(y)
     members = [np.flatnonzero(y == c) for c in present]
     chosen = []
-    for idx, share in zip(members, _shares([len(m) for m in members], limit)):
+    for idx, share in zip(members, _shares([len(m) for m in members], limit), strict=True):
         if share:
             chosen.append(idx[np.argsort(keys[idx], kind="stable")[:share]])
     import torch
@@ -86,7 +86,7 @@ def class_counts(labels: Tensor, classes: list[str] | None = None) -> dict[str, 
     n_classes = max(len(classes or []), int(labels.max()) + 1 if labels.numel() else 0)
     counts = torch.bincount(labels.detach().cpu().long(), minlength=n_classes).tolist()
     names = [classes[k] if classes and k < len(classes) else str(k) for k in range(n_classes)]
-    return {name: int(c) for name, c in zip(names, counts)}
+    return {name: int(c) for name, c in zip(names, counts, strict=True)}
 
 
 def describe_class_counts(counts: dict[str, int], *, max_listed: int = 12, short: bool = False) -> str:

@@ -9,9 +9,10 @@ this module adds the block strip's description and remembers the original state.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Literal
+from typing import Literal
 
 from ..errors import ConfigError
 from ..models import ResNet, level_of_block
@@ -39,7 +40,9 @@ def block_table(model: ResNet) -> list[BlockInfo]:
     """Every block of ``model`` in depth order, with its switches as they are now."""
     return [
         BlockInfo(i, name, level, b.downsamples, b.shortcut_on, b.residual_on)
-        for i, (name, level, b) in enumerate(zip(model.block_names(), level_of_block(model), model.blocks()))
+        for i, (name, level, b) in enumerate(
+            zip(model.block_names(), level_of_block(model), model.blocks(), strict=True)
+        )
     ]
 
 

@@ -62,7 +62,7 @@ def filter_normalize(direction: list[Tensor], weights: list[Tensor]) -> list[Ten
     """Each filter (slice along dim 0) of ``direction`` rescaled to the norm of the same
     filter of ``weights`` (eq. of section 4; a zero weight filter gets a zero direction)."""
     out = []
-    for d, w in zip(direction, weights):
+    for d, w in zip(direction, weights, strict=True):
         d = d.to(device=w.device, dtype=w.dtype)
         d_norm = d.flatten(1).norm(dim=1)
         w_norm = w.detach().flatten(1).norm(dim=1)

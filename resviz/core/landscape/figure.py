@@ -8,7 +8,7 @@ a step away from its minimum can be a hundred times the residual net's.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def landscape_figure(results: Sequence[Landscape], *, title: str = ""):
 
     norm = LogNorm(levels[0], levels[-1]) if levels[0] > 0 else Normalize(levels[0], levels[-1])
     mappable = None
-    for ax, r in zip(axes, results):
+    for ax, r in zip(axes, results, strict=False):
         mappable = ax.contour(r.alphas, r.betas, r.loss, levels=levels, norm=norm, cmap="viridis", linewidths=0.9)
         ax.plot([0], [0], marker="+", color="black")
         ax.set_aspect("equal")

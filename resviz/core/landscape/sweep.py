@@ -26,8 +26,8 @@ import csv
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -37,8 +37,8 @@ from torch import Tensor
 from ..data import ImageSet
 from ..errors import ConfigError
 from ..inspect.cancel import CancelToken, raise_if_cancelled
-from ..inspect.subset import limit_indices
 from ..inspect.preprocess import Preprocess
+from ..inspect.subset import limit_indices
 from ..metrics import error_percent
 from ..models import ResNet
 from .directions import Directions, make_directions, moved_parameters
@@ -83,12 +83,20 @@ class Landscape:
     def rows(self) -> list[dict]:
         """One row per grid point: net, alpha, beta (empty in 1D), loss, error."""
         if self.betas is None:
-            return [{"net": self.name, "alpha": float(a), "beta": "", "loss": float(lo), "error": float(e)}
-                    for a, lo, e in zip(self.alphas, self.loss, self.error)]
+            return [
+                {"net": self.name, "alpha": float(a), "beta": "", "loss": float(lo), "error": float(e)}
+                for a, lo, e in zip(self.alphas, self.loss, self.error, strict=True)
+            ]
         return [
-            {"net": self.name, "alpha": float(a), "beta": float(b), "loss": float(self.loss[j, i]),
-             "error": float(self.error[j, i])}
-            for j, b in enumerate(self.betas) for i, a in enumerate(self.alphas)
+            {
+                "net": self.name,
+                "alpha": float(a),
+                "beta": float(b),
+                "loss": float(self.loss[j, i]),
+                "error": float(self.error[j, i]),
+            }
+            for j, b in enumerate(self.betas)
+            for i, a in enumerate(self.alphas)
         ]
 
     @property
@@ -99,9 +107,16 @@ class Landscape:
     def to_dict(self) -> dict:
         """JSON-friendly: the grid, loss and error as lists."""
         return {
-            "net": self.name, "dims": self.dims, "seed": self.seed, "images": self.n_images, "bn": BN_NOTE,
-            "alphas": self.alphas.tolist(), "betas": None if self.betas is None else self.betas.tolist(),
-            "loss": self.loss.tolist(), "error_percent": self.error.tolist(), "seconds": round(self.seconds, 3),
+            "net": self.name,
+            "dims": self.dims,
+            "seed": self.seed,
+            "images": self.n_images,
+            "bn": BN_NOTE,
+            "alphas": self.alphas.tolist(),
+            "betas": None if self.betas is None else self.betas.tolist(),
+            "loss": self.loss.tolist(),
+            "error_percent": self.error.tolist(),
+            "seconds": round(self.seconds, 3),
         }
 
 
@@ -132,7 +147,9 @@ def grid_axis(grid: int, span: float) -> np.ndarray:
     return axis
 
 
-def _inputs(split: ImageSet, preprocess: Preprocess, n_images: int, batch_size: int, device) -> list[tuple[Tensor, Tensor]]:
+def _inputs(
+    split: ImageSet, preprocess: Preprocess, n_images: int, batch_size: int, device
+) -> list[tuple[Tensor, Tensor]]:
     idx = torch.from_numpy(limit_indices(split.labels, n_images))
     out = []
     for i in range(0, len(idx), batch_size):
@@ -208,5 +225,13 @@ def loss_landscape(
     shape = (len(alphas),) if betas is None else (len(betas), len(alphas))
     loss_np = (loss / n).cpu().numpy().reshape(shape)
     error_np = error_percent(wrong.double().cpu().numpy(), n).reshape(shape)  # the one formula (issue #9)
-    return Landscape(name or getattr(model, "arch_name", "net"), alphas, betas, loss_np, error_np, int(seed), n,
-                     time.perf_counter() - started)
+    return Landscape(
+        name or getattr(model, "arch_name", "net"),
+        alphas,
+        betas,
+        loss_np,
+        error_np,
+        int(seed),
+        n,
+        time.perf_counter() - started,
+    )

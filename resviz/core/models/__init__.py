@@ -1,7 +1,7 @@
 """The paper's networks: CIFAR 6n+2 and ImageNet ResNets with switchable shortcuts."""
 
-from .blocks import BasicBlock, Bottleneck, Probe, ProbedBlock
 from ..archs import ARCHITECTURES, LEVEL_STAGES, LEVELS, ArchSpec, parse_arch
+from .blocks import BasicBlock, Bottleneck, Probe, ProbedBlock
 from .registry import (
     architecture_table,
     build_from_spec,

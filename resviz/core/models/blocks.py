@@ -20,7 +20,6 @@ op after a backward hook) when one module is called twice or modifies its input.
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 

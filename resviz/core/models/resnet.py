@@ -15,7 +15,8 @@ only where dimensions change; C, projections everywhere.
 
 from __future__ import annotations
 
-from typing import Iterator, Literal, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -78,7 +79,7 @@ class ResNet(nn.Module):
         self.relu = nn.ReLU()
         self.maxpool = stem[2] if len(stem) > 2 else nn.Identity()
         self.stages: list[str] = []
-        for i, (n_blocks, width) in enumerate(zip(layers, widths)):
+        for i, (n_blocks, width) in enumerate(zip(layers, widths, strict=True)):
             stride = 1 if i == 0 else 2
             name = f"layer{i + 1}"
             setattr(self, name, self._make_stage(block, width, n_blocks, stride, shortcut))
@@ -127,7 +128,7 @@ class ResNet(nn.Module):
         states = [bool(on)] * len(blocks) if isinstance(on, bool) else [bool(v) for v in on]
         if len(states) != len(blocks):
             raise ValueError(f"{len(states)} {attr} states for {len(blocks)} blocks")
-        for b, s in zip(blocks, states):
+        for b, s in zip(blocks, states, strict=True):
             setattr(b, attr, s)
 
     def set_shortcuts(self, on: bool | Sequence[bool]) -> None:
@@ -165,9 +166,7 @@ class ResNet(nn.Module):
 
     def weighted_layers(self) -> list[tuple[str, nn.Module]]:
         """Every conv and the fully connected head, in depth order, with their names."""
-        return [
-            (name, m) for name, m in self.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))
-        ]
+        return [(name, m) for name, m in self.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
     # -- forward ------------------------------------------------------------------------
 
@@ -195,7 +194,9 @@ class ResNet(nn.Module):
             yield name, x
 
     def forward(self, x: Tensor) -> Tensor:
-        for _, x in self.features(x):
+        # The stem's and every stage's output in turn; the last one goes to the head. A plain
+        # loop (not unpacking) is what torch.compile traces here.
+        for _, x in self.features(x):  # noqa: B007, B020
             pass
         return self.head(x)
 
@@ -207,9 +208,7 @@ def cifar_resnet(
     if depth < 8 or (depth - 2) % 6 != 0:
         raise ValueError(f"CIFAR ResNets have 6n+2 layers (8, 14, 20, 32, ...); got {depth}")
     n = (depth - 2) // 6
-    stem = nn.Sequential(
-        nn.Conv2d(in_channels, 16, kernel_size=3, stride=1, padding=1, bias=False), nn.BatchNorm2d(16)
-    )
+    stem = nn.Sequential(nn.Conv2d(in_channels, 16, kernel_size=3, stride=1, padding=1, bias=False), nn.BatchNorm2d(16))
     return ResNet(
         arch_name=arch_name(depth, plain),
         family="cifar",

@@ -32,10 +32,22 @@ from .numbers import paper_test_error
 from .plan import PaperPlan
 from .results import NetResult
 
-__all__ = ["CLAIM_TITLES", "PAPER_CLAIM_KINDS", "RESPONSE_TIE", "Pending", "claims_markdown", "paper_claims", "tie_for_test_error"]
+__all__ = [
+    "CLAIM_TITLES",
+    "PAPER_CLAIM_KINDS",
+    "RESPONSE_TIE",
+    "Pending",
+    "claims_markdown",
+    "paper_claims",
+    "tie_for_test_error",
+]
 
 PAPER_CLAIM_KINDS: tuple[str, ...] = (
-    "depth_helps", "degradation", "residual_beats_plain", "responses_smaller", "responses_shrink",
+    "depth_helps",
+    "degradation",
+    "residual_beats_plain",
+    "responses_smaller",
+    "responses_shrink",
 )
 #: The heading of each kind, in the paper's words.
 CLAIM_TITLES: dict[str, str] = {
@@ -99,28 +111,37 @@ def _depth_helps(r: Mapping[str, NetResult], a: str, b: str, tie: float) -> Clai
     ea, eb = r[a].test_error, r[b].test_error
     if ea is None or eb is None:
         return Claim("depth_helps", "", None, "no test error was measured")
-    return Claim("depth_helps", "", compare_errors(eb, ea, tie), f"test error {_shown(a)} {_pct(ea)}, {_shown(b)} {_pct(eb)}")
+    return Claim(
+        "depth_helps", "", compare_errors(eb, ea, tie), f"test error {_shown(a)} {_pct(ea)}, {_shown(b)} {_pct(eb)}"
+    )
 
 
 def _degradation(r: Mapping[str, NetResult], a: str, b: str, tie: float) -> Claim:
     upto = r[a].step
     wa, wb = r[a].windows(upto), r[b].windows(upto)
-    pairs = [(x, y) for x, y in list(zip(wa, wb))[1:] if x is not None and y is not None]
+    pairs = [(x, y) for x, y in list(zip(wa, wb, strict=False))[1:] if x is not None and y is not None]
     if not pairs:
         return Claim("degradation", "", None, "too few records to follow the run")
     higher = sum(y - x >= tie for x, y in pairs)
     lower = sum(x - y >= tie for x, y in pairs)
     holds = True if higher == len(pairs) else (False if lower else None)
     curve = ", ".join(f"{x:.1f}/{y:.1f}" for x, y in pairs)
-    return Claim("degradation", "", holds,
-                 f"training error per tenth of the run after the first, {_shown(a)}/{_shown(b)} (%): {curve}; "
-                 f"deeper higher in {higher} of {len(pairs)}, lower in {lower}")
+    return Claim(
+        "degradation",
+        "",
+        holds,
+        f"training error per tenth of the run after the first, {_shown(a)}/{_shown(b)} (%): {curve}; "
+        f"deeper higher in {higher} of {len(pairs)}, lower in {lower}",
+    )
 
 
 def _residual_beats_plain(r: Mapping[str, NetResult], res: str, plain: str, tie: float) -> Claim:
     R, P = r[res], r[plain]
     parts, verdicts = [], []
-    for what, a, b, t in (("training", R.train_error, P.train_error, TIE_POINTS), ("test", R.test_error, P.test_error, tie)):
+    for what, a, b, t in (
+        ("training", R.train_error, P.train_error, TIE_POINTS),
+        ("test", R.test_error, P.test_error, tie),
+    ):
         if a is None or b is None:
             continue
         verdicts.append(compare_errors(a, b, t))
@@ -151,9 +172,13 @@ def _responses(kind: str, r: Mapping[str, NetResult], small: str, large: str) ->
         return Claim(kind, "", None, "no layer responses were measured")
     ratio = ms / ml if ml > 0 else float("inf")
     holds = True if ratio <= 1 - RESPONSE_TIE else (False if ratio >= 1 + RESPONSE_TIE else None)
-    return Claim(kind, "", holds,
-                 f"mean std over the 3x3 layers {_shown(small)} {ms:.3f}, {_shown(large)} {ml:.3f} "
-                 f"(ratio {ratio:.2f}; {_where(r[small], r[large])})")
+    return Claim(
+        kind,
+        "",
+        holds,
+        f"mean std over the 3x3 layers {_shown(small)} {ms:.3f}, {_shown(large)} {ml:.3f} "
+        f"(ratio {ratio:.2f}; {_where(r[small], r[large])})",
+    )
 
 
 def _table6(a: int, b: int) -> str:
@@ -168,21 +193,50 @@ def _expectations(plan: PaperPlan) -> list[tuple[str, str, tuple[str, ...], Call
     both = [d for d in res if d in plain]
     out: list[tuple[str, str, tuple[str, ...], Callable[..., Claim]]] = []
     for a, b in pairwise(res):
-        out.append(("depth_helps", f"resnet-{b} has a lower test error than resnet-{a}{_table6(a, b)}",
-                    (f"resnet{a}", f"resnet{b}"), lambda r, t, a=a, b=b: _depth_helps(r, f"resnet{a}", f"resnet{b}", t)))
+        out.append(
+            (
+                "depth_helps",
+                f"resnet-{b} has a lower test error than resnet-{a}{_table6(a, b)}",
+                (f"resnet{a}", f"resnet{b}"),
+                lambda r, t, a=a, b=b: _depth_helps(r, f"resnet{a}", f"resnet{b}", t),
+            )
+        )
     for a, b in pairwise(plain):
-        out.append(("degradation", f"plain-{b} has a higher training error than plain-{a} over the whole run",
-                    (f"plain{a}", f"plain{b}"), lambda r, t, a=a, b=b: _degradation(r, f"plain{a}", f"plain{b}", TIE_POINTS)))
+        out.append(
+            (
+                "degradation",
+                f"plain-{b} has a higher training error than plain-{a} over the whole run",
+                (f"plain{a}", f"plain{b}"),
+                lambda r, t, a=a, b=b: _degradation(r, f"plain{a}", f"plain{b}", TIE_POINTS),
+            )
+        )
     for d in both:
-        out.append(("residual_beats_plain", f"resnet-{d} has lower training and test error than plain-{d}",
-                    (f"resnet{d}", f"plain{d}"), lambda r, t, d=d: _residual_beats_plain(r, f"resnet{d}", f"plain{d}", t)))
+        out.append(
+            (
+                "residual_beats_plain",
+                f"resnet-{d} has lower training and test error than plain-{d}",
+                (f"resnet{d}", f"plain{d}"),
+                lambda r, t, d=d: _residual_beats_plain(r, f"resnet{d}", f"plain{d}", t),
+            )
+        )
     for d in both:
-        out.append(("responses_smaller", f"resnet-{d}'s 3x3 layer responses are smaller than plain-{d}'s",
-                    (f"resnet{d}", f"plain{d}"), lambda r, t, d=d: _responses("responses_smaller", r, f"resnet{d}", f"plain{d}")))
+        out.append(
+            (
+                "responses_smaller",
+                f"resnet-{d}'s 3x3 layer responses are smaller than plain-{d}'s",
+                (f"resnet{d}", f"plain{d}"),
+                lambda r, t, d=d: _responses("responses_smaller", r, f"resnet{d}", f"plain{d}"),
+            )
+        )
     for a, b in pairwise(res):
-        out.append(("responses_shrink", f"resnet-{b}'s layer responses are smaller than resnet-{a}'s",
-                    (f"resnet{a}", f"resnet{b}"),
-                    lambda r, t, a=a, b=b: _responses("responses_shrink", r, f"resnet{b}", f"resnet{a}")))
+        out.append(
+            (
+                "responses_shrink",
+                f"resnet-{b}'s layer responses are smaller than resnet-{a}'s",
+                (f"resnet{a}", f"resnet{b}"),
+                lambda r, t, a=a, b=b: _responses("responses_shrink", r, f"resnet{b}", f"resnet{a}"),
+            )
+        )
     return out
 
 
@@ -202,13 +256,20 @@ def paper_claims(plan: PaperPlan, results: Mapping[str, NetResult], test_images:
     return out
 
 
-def claims_markdown(plan: PaperPlan, claims: list[Judged], budget_lines: list[str], test_images: int | None = None) -> str:
+def claims_markdown(
+    plan: PaperPlan, claims: list[Judged], budget_lines: list[str], test_images: int | None = None
+) -> str:
     """claims.md: the budget, then each claim by kind with its verdict and its numbers."""
     lines = ["# The paper's CIFAR-10 claims (He et al. 2016, section 4.2), checked here", "", "## Budget", ""]
     lines += [f"- {b}" for b in budget_lines]
     if not plan.full_schedule:
-        lines += ["", ("The paper's claims are about nets trained for 64,000 iterations; on a shorter budget a claim "
-                       "that does not hold here may still hold at the end of the full schedule.")]
+        lines += [
+            "",
+            (
+                "The paper's claims are about nets trained for 64,000 iterations; on a shorter budget a claim "
+                "that does not hold here may still hold at the end of the full schedule."
+            ),
+        ]
     for kind in PAPER_CLAIM_KINDS:
         of_kind = [c for c in claims if c.kind == kind]
         if not of_kind:
@@ -219,7 +280,12 @@ def claims_markdown(plan: PaperPlan, claims: list[Judged], budget_lines: list[st
                 lines.append(f"- {c.statement}: **not judged yet** (waiting for {c.waiting_for})")
             else:
                 lines.append(f"- {c.statement}: **{verdict(c.holds)}** ({c.evidence})")
-    lines += ["", (f"Differences under {tie_for_test_error(test_images):.2f} points of test error "
-                   f"({TIE_POINTS:.2f} of training error), and mean responses within {RESPONSE_TIE:.0%} of each "
-                   "other, are too close to call.")]
+    lines += [
+        "",
+        (
+            f"Differences under {tie_for_test_error(test_images):.2f} points of test error "
+            f"({TIE_POINTS:.2f} of training error), and mean responses within {RESPONSE_TIE:.0%} of each "
+            "other, are too close to call."
+        ),
+    ]
     return "\n".join(lines) + "\n"

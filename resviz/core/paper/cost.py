@@ -76,7 +76,10 @@ def guess_shape(data: str, size: int | None = None) -> DataShape:
     for split in ("train", "test"):
         folder = Path(data).expanduser() / split
         classes = [p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")] if folder.is_dir() else []
-        counts[split] = (len(classes), sum(1 for c in classes for f in c.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS))
+        counts[split] = (
+            len(classes),
+            sum(1 for c in classes for f in c.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS),
+        )
     return DataShape(3, size or 32, max(counts["train"][0], 1), counts["train"][1], counts["test"][1])
 
 
@@ -89,9 +92,7 @@ class Speed:
     eval_images_per_s: float
 
 
-def measure_speed(
-    depth: int, shape: DataShape, config: TrainConfig, *, steps: int = 2, warmup: int = 1
-) -> Speed:
+def measure_speed(depth: int, shape: DataShape, config: TrainConfig, *, steps: int = 2, warmup: int = 1) -> Speed:
     """Train ``resnet{depth}`` for ``warmup`` uncounted then ``steps`` timed steps on random
     images of ``shape`` on ``config``'s device and batch size; time inference alike."""
     import torch
@@ -177,11 +178,15 @@ class CostEstimate:
     def lines(self) -> list[str]:
         """What the CLI prints and the app's dialog shows, one line each."""
         per = ", ".join(f"{n.name} {format_long_duration(n.seconds)}" for n in self.nets)
-        out = [f"estimated time on {self.device}: about {format_long_duration(self.seconds)} for {len(self.nets)} net(s)"
-               + (f" ({per})" if per else "")]
+        out = [
+            f"estimated time on {self.device}: about {format_long_duration(self.seconds)} for {len(self.nets)} net(s)"
+            + (f" ({per})" if per else "")
+        ]
         if self.iters < FULL_SCHEDULE:
-            out.append(f"the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) would take about "
-                       f"{format_long_duration(self.full_schedule_seconds)} here")
+            out.append(
+                f"the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) would take about "
+                f"{format_long_duration(self.full_schedule_seconds)} here"
+            )
         elif self.iters == FULL_SCHEDULE and self.device.startswith("cpu"):
             out.append(f"that is the paper's full schedule ({FULL_SCHEDULE:,} iterations per net) on a CPU")
         if self.suggestion is not None:
@@ -215,8 +220,11 @@ def estimate_cost(
 
     nets = plan.nets()
     left = remaining if remaining is not None else {name: cfg.iters for name, cfg in nets}
-    costs = [NetCost(name, left[name], _net_seconds(cfg, left[name], shape, speeds[cfg.depth]))
-             for name, cfg in nets if left.get(name)]
+    costs = [
+        NetCost(name, left[name], _net_seconds(cfg, left[name], shape, speeds[cfg.depth]))
+        for name, cfg in nets
+        if left.get(name)
+    ]
     total = sum(c.seconds for c in costs)
 
     def from_scratch(p, iters: int) -> float:
@@ -239,8 +247,12 @@ def estimate_cost(
 
 
 def measure_speeds(
-    depths: Sequence[int], shape: DataShape, config: TrainConfig, *,
-    known: dict[int, Speed] | None = None, on_progress: Callable[[str], None] | None = None,
+    depths: Sequence[int],
+    shape: DataShape,
+    config: TrainConfig,
+    *,
+    known: dict[int, Speed] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> dict[int, Speed]:
     """:func:`measure_speed` for every depth not in ``known`` (the app keeps what it measured)."""
     speeds = dict(known or {})

@@ -58,8 +58,15 @@ def draw_fig6(results: Sequence[NetResult], data: str = "CIFAR-10"):
             steps, train = r.train_curve
             ax.plot(np.asarray(steps) / 1e4, train, color=c, lw=0.7, ls="--", alpha=0.9)
             steps, test = r.test_curve
-            ax.plot(np.asarray(steps) / 1e4, test, color=c, lw=2.2, label=f"{name}-{r.depth}",
-                    marker="o" if len(steps) < 6 else None, ms=3)
+            ax.plot(
+                np.asarray(steps) / 1e4,
+                test,
+                color=c,
+                lw=2.2,
+                label=f"{name}-{r.depth}",
+                marker="o" if len(steps) < 6 else None,
+                ms=3,
+            )
             if len(test):
                 top = max(top, float(np.nanmax(test)) + 2.0)
         ax.set(xlabel="iter. (1e4)", title=f"{'plain' if kind == 'plain' else 'residual'} networks")
@@ -93,7 +100,9 @@ def draw_fig7(results: Sequence[NetResult], data: str = "CIFAR-10"):
     for r in sorted(drawn, key=lambda r: (r.depth, r.kind)):
         std = r.responses[np.isfinite(r.responses)]
         style = {"color": colours[r.depth], "lw": 1.4, "ls": "--" if r.kind == "plain" else "-"}
-        label = f"{'plain' if r.kind == 'plain' else 'ResNet'}-{r.depth}" + (" (training batch)" if r.name in fallbacks else "")
+        label = f"{'plain' if r.kind == 'plain' else 'ResNet'}-{r.depth}" + (
+            " (training batch)" if r.name in fallbacks else ""
+        )
         ordered.plot(np.arange(1, len(std) + 1), std, label=label, **style)
         ranked.plot(np.arange(1, len(std) + 1), np.sort(std)[::-1], **style)
     for ax, xlabel in ((ordered, "layer index (original order)"), (ranked, "layer index (sorted by magnitude)")):

@@ -92,7 +92,9 @@ class PaperPlan:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "depths", parse_depth_list(self.depths))
-        object.__setattr__(self, "plain_depths", parse_depth_list(self.plain_depths, "--plain-depths", allow_empty=True))
+        object.__setattr__(
+            self, "plain_depths", parse_depth_list(self.plain_depths, "--plain-depths", allow_empty=True)
+        )
         self.base_config()  # every number checked now, before anything is loaded
 
     # -- the nets ----------------------------------------------------------------------

@@ -90,9 +90,12 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
         if spec is not None and spec.family == "cifar":
             depths[spec.kind].add(spec.depth)
     plan = PaperPlan(
-        data=str(config.get("data", "cifar10")), depths=tuple(sorted(depths["resnet"] or depths["plain"])),
-        plain_depths=tuple(sorted(depths["plain"])), iters=int(config.get("iters", 64_000)),
-        seed=int(config.get("seed", 0)), batch_size=int(config.get("batch_size", 128)),
+        data=str(config.get("data", "cifar10")),
+        depths=tuple(sorted(depths["resnet"] or depths["plain"])),
+        plain_depths=tuple(sorted(depths["plain"])),
+        iters=int(config.get("iters", 64_000)),
+        seed=int(config.get("seed", 0)),
+        batch_size=int(config.get("batch_size", 128)),
     )
     return plan, {}, [f"{folder} has no {PLAN_FILE}: the plan was inferred from its {len(runs)} run folders"]
 
@@ -102,7 +105,11 @@ def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
     out = {}
     for name, cfg in plan.nets():
         run_dir = folder / name
-        out[name] = read_result(run_dir, name=name, iters=cfg.iters) if is_run_folder(run_dir) else missing_result(name, cfg.iters)
+        out[name] = (
+            read_result(run_dir, name=name, iters=cfg.iters)
+            if is_run_folder(run_dir)
+            else missing_result(name, cfg.iters)
+        )
     return out
 
 
@@ -114,9 +121,11 @@ def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) ->
         lines.append("device: " + ", ".join(devices))
     timed = [r for r in results.values() if r.seconds]
     if timed:
-        lines.append(f"wall time {format_duration(wall_seconds(timed))} for {len(timed)} net(s), the nets of a "
-                     "lockstep group together; each net from its start to its end: "
-                     + ", ".join(f"{r.name} {format_duration(r.seconds)}" for r in timed))
+        lines.append(
+            f"wall time {format_duration(wall_seconds(timed))} for {len(timed)} net(s), the nets of a "
+            "lockstep group together; each net from its start to its end: "
+            + ", ".join(f"{r.name} {format_duration(r.seconds)}" for r in timed)
+        )
     for r in results.values():
         if not r.finished:
             lines.append(f"{r.name}: {r.status} at {r.step:,} of {r.iters:,} iterations")
@@ -140,8 +149,16 @@ def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperRepo
     report = PaperReport(folder, plan, results, rows, claims, facts, notes=notes)
     title = f"Table 6: test error on {_data_name(plan.data)} (the paper's on CIFAR-10); {plan.budget()}"
     _write(folder / "table6.md", table_markdown(rows, title), report)
-    _write(folder / "table6.json", json.dumps(table_json(rows, budget=plan.budget(), plan=plan.to_dict()), indent=2) + "\n", report)
-    _write(folder / "claims.md", claims_markdown(plan, claims, budget_lines(plan, results, facts), facts.get("test_images")), report)
+    _write(
+        folder / "table6.json",
+        json.dumps(table_json(rows, budget=plan.budget(), plan=plan.to_dict()), indent=2) + "\n",
+        report,
+    )
+    _write(
+        folder / "claims.md",
+        claims_markdown(plan, claims, budget_lines(plan, results, facts), facts.get("test_images")),
+        report,
+    )
     if figures:
         missing = matplotlib_missing()
         if missing:
@@ -165,4 +182,3 @@ def _write(path: Path, text: str, report: PaperReport) -> None:
     except OSError as exc:
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from exc
     report.written.append(path)
-

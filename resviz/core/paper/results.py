@@ -75,8 +75,9 @@ class NetResult:
 def training_spans(history: RunHistory) -> list[tuple[float, float]]:
     """When the run trained: from each start (or resume from a checkpoint) to the last thing it
     wrote before the next one, so a run resumed a day later is not a day long."""
-    starts = sorted(e.time for e in history.events if e.kind == "start" or
-                    (e.kind == "resume" and e.detail.get("from_checkpoint")))
+    starts = sorted(
+        e.time for e in history.events if e.kind == "start" or (e.kind == "resume" and e.detail.get("from_checkpoint"))
+    )
     times = sorted([e.time for e in history.events] + ([history.last_time] if history.last_time else []))
     spans = []
     for i, start in enumerate(starts):
@@ -103,8 +104,14 @@ def result_of(history: RunHistory, *, name: str, status: str, iters: int) -> Net
     errs = history.final_errors()
     responses, metric = fig7_responses(history)
     spans = training_spans(history)
-    device = next((str(e.detail["device"]) for e in reversed(history.events)
-                   if e.kind in ("start", "resume") and e.detail.get("device")), None)
+    device = next(
+        (
+            str(e.detail["device"])
+            for e in reversed(history.events)
+            if e.kind in ("start", "resume") and e.detail.get("device")
+        ),
+        None,
+    )
     return NetResult(
         name=name,
         status=status,

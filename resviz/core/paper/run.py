@@ -66,13 +66,18 @@ class GroupRunner(Protocol):
     """
 
     def __call__(
-        self, members: Sequence[Member], *, dataset, control: TrainControl,
+        self,
+        members: Sequence[Member],
+        *,
+        dataset,
+        control: TrainControl,
         on_group: Callable[[object], None] | None,
     ) -> dict[str, str]: ...
 
 
-def lockstep_group(members: Sequence[Member], *, dataset, control: TrainControl,
-                   on_group: Callable[[object], None] | None = None) -> dict[str, str]:
+def lockstep_group(
+    members: Sequence[Member], *, dataset, control: TrainControl, on_group: Callable[[object], None] | None = None
+) -> dict[str, str]:
     """The members as one :class:`~resviz.core.train.group.LockstepGroup`, every net steered by
     ``control`` (one stop reaches them all between two rounds).
 
@@ -91,33 +96,38 @@ def lockstep_group(members: Sequence[Member], *, dataset, control: TrainControl,
         if part is resumed:
             group = LockstepGroup.resume([m.run_dir for m in part], dataset=dataset, controls=controls)
         else:
-            group = LockstepGroup([m.config for m in part], run_dirs=[m.run_dir for m in part], dataset=dataset,
-                                  controls=controls)
+            group = LockstepGroup(
+                [m.config for m in part], run_dirs=[m.run_dir for m in part], dataset=dataset, controls=controls
+            )
         if on_group:
             on_group(group)
-        statuses.update(zip((m.name for m in part), group.run()))
+        statuses.update(zip((m.name for m in part), group.run(), strict=False))
     return statuses
 
 
 class PaperExperiment:
     """The experiment in ``out_dir``: a new one from ``plan``, or the one there (``resume``)."""
 
-    def __init__(self, out_dir: str | Path, plan: PaperPlan | None = None, *, resume: bool = False,
-                 force: bool = False) -> None:
+    def __init__(
+        self, out_dir: str | Path, plan: PaperPlan | None = None, *, resume: bool = False, force: bool = False
+    ) -> None:
         self.folder = Path(out_dir).expanduser()
         self.resume = resume
         self.notes: list[str] = []
         if resume:
             if not (self.folder / PLAN_FILE).is_file():
-                raise RunError(f"{self.folder} holds no {PLAN_FILE}: it is not a paper experiment to resume "
-                               "(start one with --out)")
+                raise RunError(
+                    f"{self.folder} holds no {PLAN_FILE}: it is not a paper experiment to resume (start one with --out)"
+                )
             self.plan, self.facts, _ = read_plan(self.folder)
         else:
             if plan is None:
                 raise ConfigError("a new paper experiment needs a plan")
             if (self.folder / PLAN_FILE).exists() and not force:
-                raise RunError(f"{self.folder} already holds a paper experiment: continue it with --resume "
-                               f"{self.folder}, or add --force to replace its runs")
+                raise RunError(
+                    f"{self.folder} already holds a paper experiment: continue it with --resume "
+                    f"{self.folder}, or add --force to replace its runs"
+                )
             self.plan, self.facts = plan.with_absolute_paths(), {}
         check_report_outputs(self.folder)  # before an hour of training, not after (issue #9)
         self.members, self.finished = self._members(force)
@@ -155,8 +165,11 @@ class PaperExperiment:
         p = self.plan
         self.dataset = load_dataset(p.data, root=p.data_root, download=p.download)
         self.shape = shape_of(self.dataset)
-        self.facts = {"test_images": self.shape.test, "classes": self.shape.classes,
-                      "describe": self.dataset.describe()}
+        self.facts = {
+            "test_images": self.shape.test,
+            "classes": self.shape.classes,
+            "describe": self.dataset.describe(),
+        }
         self.notes += list(self.dataset.notes)
         return self.dataset
 
@@ -175,10 +188,16 @@ class PaperExperiment:
         depths = [m.config.depth for m in self.members] or [self.plan.depths[0]]
         speeds = measure_speeds(depths, self.shape, self.plan.base_config(), on_progress=on_progress)
         # The suggestion of a smaller budget needs every depth of the plan.
-        speeds = measure_speeds([cfg.depth for _, cfg in self.plan.nets()], self.shape, self.plan.base_config(),
-                                known=speeds, on_progress=on_progress)
-        return estimate_cost(self.plan, self.shape, speeds, device=describe_device(resolve_device(self.plan.device)),
-                             remaining=todo)
+        speeds = measure_speeds(
+            [cfg.depth for _, cfg in self.plan.nets()],
+            self.shape,
+            self.plan.base_config(),
+            known=speeds,
+            on_progress=on_progress,
+        )
+        return estimate_cost(
+            self.plan, self.shape, speeds, device=describe_device(resolve_device(self.plan.device)), remaining=todo
+        )
 
     def groups(self) -> list[list[Member]]:
         """The members still to train, in the plan's lockstep groups for this device."""

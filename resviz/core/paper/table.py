@@ -58,13 +58,24 @@ def table_rows(results: Iterable[NetResult], num_classes: int = 10) -> list[Tabl
         spec = parse_arch(r.name)
         paper = paper_test_error(spec.kind, spec.depth)
         diff = None if paper is None or r.test_error is None else r.test_error - paper
-        rows.append(TableRow(
-            net=r.name, kind=spec.kind, n=(spec.depth - 2) // 6, layers=spec.depth,
-            params=count_params(r.name, num_classes),
-            paper_params=PAPER_PARAMS.get(spec.depth) if spec.kind == "resnet" else None,
-            test_error=r.test_error, paper_test_error=paper, difference=diff, train_error=r.train_error,
-            status=r.status, step=r.step, iters=r.iters, paper_note=paper_note(spec.kind, spec.depth),
-        ))
+        rows.append(
+            TableRow(
+                net=r.name,
+                kind=spec.kind,
+                n=(spec.depth - 2) // 6,
+                layers=spec.depth,
+                params=count_params(r.name, num_classes),
+                paper_params=PAPER_PARAMS.get(spec.depth) if spec.kind == "resnet" else None,
+                test_error=r.test_error,
+                paper_test_error=paper,
+                difference=diff,
+                train_error=r.train_error,
+                status=r.status,
+                step=r.step,
+                iters=r.iters,
+                paper_note=paper_note(spec.kind, spec.depth),
+            )
+        )
     return rows
 
 
@@ -81,7 +92,8 @@ def _params(n: int) -> str:
 def table_markdown(rows: list[TableRow], title: str) -> str:
     """Table 6 as Markdown, with the paper's notes below it."""
     lines = [
-        title, "",
+        title,
+        "",
         "| net | n | layers | params (ours) | params (paper) | test error (%) | paper (%) | difference | training error (%) | status |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
@@ -97,8 +109,13 @@ def table_markdown(rows: list[TableRow], title: str) -> str:
             f"| {r.net} | {r.n} | {r.layers} | {_params(r.params)} | {r.paper_params or '—'} | {_num(r.test_error)} | "
             f"{paper} | {_num(r.difference, sign=True)} | {_num(r.train_error)} | {status} |"
         )
-    lines += ["", ("The paper's numbers are Table 6 of He et al. 2016 (CIFAR-10 test error); the paper gives none "
-                   "for the plain nets of 20 to 56 layers (Fig. 6 draws them).")]
+    lines += [
+        "",
+        (
+            "The paper's numbers are Table 6 of He et al. 2016 (CIFAR-10 test error); the paper gives none "
+            "for the plain nets of 20 to 56 layers (Fig. 6 draws them)."
+        ),
+    ]
     lines += [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
 

@@ -35,8 +35,7 @@ def database_error(exc: sqlite3.Error, path: Path) -> RunError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
         return RunError(
-            f"{path} is not a readable metrics database ({text}); move it away to continue the run "
-            "without its history"
+            f"{path} is not a readable metrics database ({text}); move it away to continue the run without its history"
         )
     return write_error(exc, path)
 

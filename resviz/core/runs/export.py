@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import TextIO
 
 from ..records import Record
 from .reader import RunReader
@@ -42,7 +43,7 @@ def write_csv(records: Iterable[Record], out: TextIO) -> int:
 
 def write_json(records: Iterable[Record], out: TextIO, *, reader: RunReader | None = None) -> int:
     """Write ``{"run": ..., "rows": [{step, metric, index, value}, ...]}``; returns rows."""
-    rows = [dict(zip(FIELDS, row)) for row in long_rows(records)]
+    rows = [dict(zip(FIELDS, row, strict=False)) for row in long_rows(records)]
     doc = {"rows": rows}
     if reader is not None:
         doc = {"run": reader.name, "config": reader.config, "layout": reader.layout, **doc}

@@ -27,7 +27,14 @@ __all__ = [
 
 CHECKPOINT_DIR = "checkpoints"
 #: The files a run writes beside config.json (and ``checkpoints/step_*.pt``).
-RUN_FILES = ("versions.json", "layout.json", "status.json", "metrics.sqlite", "metrics.sqlite-wal", "metrics.sqlite-shm")
+RUN_FILES = (
+    "versions.json",
+    "layout.json",
+    "status.json",
+    "metrics.sqlite",
+    "metrics.sqlite-wal",
+    "metrics.sqlite-shm",
+)
 #: What a write killed halfway leaves: ``.NAME.tmpPID`` (see write_json_atomic, save_checkpoint).
 _LEFTOVER_PATTERNS = (".step_*.pt.tmp*", *(f".{name}.tmp*" for name in ("config.json", *RUN_FILES[:3])))
 
@@ -42,7 +49,7 @@ def _overwrite(path: Path, text: str) -> None:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         os.ftruncate(fd, len(data))
     finally:
         os.close(fd)
@@ -80,7 +87,9 @@ def read_json(path: Path) -> Any:
     except FileNotFoundError:
         raise RunError(f"{path.parent} is not a run folder: {path.name} is missing") from None
     except (OSError, ValueError) as exc:
-        raise RunError(f"{path} is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise RunError(
+            f"{path} is unreadable: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
     if not isinstance(data, dict):
         raise RunError(f"{path} is unreadable: it holds a JSON {type(data).__name__}, not a JSON object")
     return data

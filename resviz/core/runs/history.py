@@ -10,8 +10,8 @@ records at the default telemetry interval) costs a few megabytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -19,7 +19,15 @@ from ..archs import spec_of
 from ..records import Event, Record
 from .reader import RunReader
 
-__all__ = ["RunHistory", "SETTLE_TAIL", "FIG7_METRIC", "FIG7_FALLBACK", "settled_mean", "fig7_responses", "load_history"]
+__all__ = [
+    "RunHistory",
+    "SETTLE_TAIL",
+    "FIG7_METRIC",
+    "FIG7_FALLBACK",
+    "settled_mean",
+    "fig7_responses",
+    "load_history",
+]
 
 #: The share of a run's last records whose mean is its settled training error.
 SETTLE_TAIL = 0.05

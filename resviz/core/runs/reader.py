@@ -126,9 +126,7 @@ class RunReader:
             self._last_metric = rows[-1][0]
         if events:
             self._last_event = events[-1][0]
-        return _group_records(rows), [
-            Event(step=s, kind=k, detail=json.loads(d), time=t) for _, s, t, k, d in events
-        ]
+        return _group_records(rows), [Event(step=s, kind=k, detail=json.loads(d), time=t) for _, s, t, k, d in events]
 
     def read_all(self) -> tuple[list[Record], list[Event]]:
         """Every record and event, whatever was polled before."""
@@ -139,7 +137,7 @@ class RunReader:
         """Checkpoint files, oldest step first."""
         return checkpoint_files(self.path / CHECKPOINT_DIR)
 
-    def __enter__(self) -> "RunReader":
+    def __enter__(self) -> RunReader:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -105,7 +105,7 @@ class RunStore:
         layout: dict[str, Any],
         versions: dict[str, Any],
         force: bool = False,
-    ) -> "RunStore":
+    ) -> RunStore:
         """Make a new run folder; refuse an existing run unless ``force``."""
         path = RunStore.check_new(path, force=force)  # again: another process may have started since
         try:
@@ -133,7 +133,7 @@ class RunStore:
         return store
 
     @classmethod
-    def reopen(cls, path: str | Path, *, after_step: int) -> "RunStore":
+    def reopen(cls, path: str | Path, *, after_step: int) -> RunStore:
         """Reopen for resuming: rows beyond the checkpoint's step are dropped (re-measured)."""
         path = Path(path).expanduser()
         read_json(path / "config.json")  # raises RunError if this is not a run
@@ -161,8 +161,7 @@ class RunStore:
     def record(self, record: Record) -> None:
         rows = [(record.step, record.time, k, float(v), None) for k, v in record.scalars.items()]
         rows += [
-            (record.step, record.time, k, None, np.asarray(v, dtype="<f4").tobytes())
-            for k, v in record.vectors.items()
+            (record.step, record.time, k, None, np.asarray(v, dtype="<f4").tobytes()) for k, v in record.vectors.items()
         ]
         try:
             self._db.executemany("INSERT INTO metrics (step, time, metric, value, vector) VALUES (?,?,?,?,?)", rows)

@@ -214,7 +214,9 @@ def live_writer(run_dir: str | Path, *, locked: bool = False) -> str | None:
     if found.pid == os.getpid():
         with _lock:
             mine = _key(run_dir) in _open_here
-        return "this process is still writing it (a run of this app is training into it); stop it first" if mine else None
+        return (
+            "this process is still writing it (a run of this app is training into it); stop it first" if mine else None
+        )
     free = True if locked else _lock_free(run_dir)
     if free is True:
         return None  # the writer's lock was released: it has ended, whatever runs under its pid now

@@ -121,8 +121,10 @@ def use_inductor_cache() -> Path:
     except ImportError:  # a torch that moved it: its default is still torchinductor_<user>
         default = None
     current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
-    if current is None or os.path.abspath(current) == default or (
-        default is None and os.path.basename(current).startswith("torchinductor_")
+    if (
+        current is None
+        or os.path.abspath(current) == default
+        or (default is None and os.path.basename(current).startswith("torchinductor_"))
     ):
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir() / "inductor")
     return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
@@ -285,6 +287,6 @@ class TrainStep:
         self.compile_seconds = time.perf_counter() - started
         self._warmed = True
         with torch.no_grad():
-            for b, s in zip(self.model.buffers(), saved):
+            for b, s in zip(self.model.buffers(), saved, strict=True):
                 b.copy_(s)
         return self.compile_seconds

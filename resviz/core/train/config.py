@@ -90,7 +90,9 @@ class TrainConfig:
         rate later, ``--size 0`` was ignored).
         """
         for name in ("iters", "batch_size", "telemetry_every", "eval_every", "checkpoint_every"):
-            check_whole(getattr(self, name), name.replace("_", "-"), 1, MAX_BATCH_SIZE if name == "batch_size" else MAX_ITERS)
+            check_whole(
+                getattr(self, name), name.replace("_", "-"), 1, MAX_BATCH_SIZE if name == "batch_size" else MAX_ITERS
+            )
         check_whole(self.warmup_max_iters, "warmup-max-iters", 0, MAX_ITERS)
         check_whole(self.seed, "seed", *SEED_RANGE)
         if self.image_size is not None:
@@ -124,7 +126,7 @@ class TrainConfig:
             raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
 
-    def with_absolute_paths(self) -> "TrainConfig":
+    def with_absolute_paths(self) -> TrainConfig:
         """This config with a folder ``data`` (and ``data_root``) made absolute.
 
         config.json must name the data so that ``--resume`` works from any working folder
@@ -170,10 +172,9 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build from a dict, ignoring keys this version does not know (newer run folders)."""
         if not isinstance(data, dict):
             raise ConfigError(f"a run config is a JSON object, not a {type(data).__name__}")
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..records import Event, Record, StatusChange
 

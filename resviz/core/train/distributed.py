@@ -43,7 +43,7 @@ class DistContext:
         """Rank 0: the process that writes the run folder and prints progress."""
         return self.rank == 0
 
-    def shard(self, split: "ImageSet") -> "ImageSet":
+    def shard(self, split: ImageSet) -> ImageSet:
         """This rank's share of a split (every world_size-th image): its part of the test error."""
         if not self.distributed:
             return split

@@ -98,8 +98,9 @@ class LockstepGroup:
         device = _one_device(configs)
         dataset = (dataset or _load_shared(configs)).to(device)
         trainers = _build(
-            lambda i: Trainer(configs[i], run_dir=run_dirs[i], sinks=sinks[i] or (), control=controls[i],
-                              dataset=dataset, force=force),
+            lambda i: Trainer(
+                configs[i], run_dir=run_dirs[i], sinks=sinks[i] or (), control=controls[i], dataset=dataset, force=force
+            ),
             n,
         )
         self._adopt(trainers, dataset, streams)

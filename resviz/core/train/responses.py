@@ -37,7 +37,9 @@ RESPONSE_SEED = 0
 _CHUNK_PIXELS = 500 * 32 * 32
 
 
-def response_indices(labels: Tensor | np.ndarray, count: int = RESPONSE_IMAGES, seed: int = RESPONSE_SEED) -> np.ndarray:
+def response_indices(
+    labels: Tensor | np.ndarray, count: int = RESPONSE_IMAGES, seed: int = RESPONSE_SEED
+) -> np.ndarray:
     """Indices of the fixed test batch: the first ``count`` of a seeded stratified order.
 
     The order is a seeded permutation re-sorted by (rank within its class, class), so the

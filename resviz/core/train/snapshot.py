@@ -40,7 +40,7 @@ __all__ = [
 KEEP_CHECKPOINTS = 3
 
 
-def training_state(trainer: "Trainer") -> dict:
+def training_state(trainer: Trainer) -> dict:
     """A resviz checkpoint plus what resuming needs: optimizer, batch order, RNG, lr state."""
     return checkpoint_dict(
         trainer.model,
@@ -59,13 +59,16 @@ def training_state(trainer: "Trainer") -> dict:
     )
 
 
-def restore_training_state(trainer: "Trainer", ckpt: dict) -> None:
+def restore_training_state(trainer: Trainer, ckpt: dict) -> None:
     """Put a :func:`training_state` back into a freshly built trainer: the inverse of saving."""
     from ..inspect.statedict import fit_state_dict
 
     # The mismatches by name, not torch's truncated "Error(s) in loading state_dict" (issue #9).
     fit_state_dict(
-        trainer.model, ckpt["model"], arch=trainer.config.arch, label=f"the checkpoint of step {ckpt.get('step')}",
+        trainer.model,
+        ckpt["model"],
+        arch=trainer.config.arch,
+        label=f"the checkpoint of step {ckpt.get('step')}",
         hint="It was not written for this run's net (copied from another run?); move it out of "
         "checkpoints/ to resume from the one before, or start the run again with --force",
     )
@@ -87,7 +90,7 @@ def augment_seed(seed: int, step: int, rank: int) -> int:
     return (seed * 1_000_003 + step * 10_007 + rank + 1) % (2**63)
 
 
-def training_state_is_finite(trainer: "Trainer") -> bool:
+def training_state_is_finite(trainer: Trainer) -> bool:
     """Weights, BN statistics and momentum buffers: all finite (one device reduction)."""
     tensors = [*trainer.model.parameters(), *trainer.model.buffers()]
     for state in trainer.optimizer.state.values():
@@ -116,8 +119,12 @@ def newest_usable_checkpoint(run_dir: Path, checkpoints: list[Path]) -> tuple[di
             if not isinstance(state.get("trainer"), dict) or not isinstance(state.get("model"), dict):
                 raise CheckpointError(f"{path} holds no training state (optimizer, batch order)")
             check_finite_weights(state["model"], path.name)
-            momentum = [v for s in state["trainer"]["optimizer"].get("state", {}).values() for v in s.values()
-                        if isinstance(v, torch.Tensor)]
+            momentum = [
+                v
+                for s in state["trainer"]["optimizer"].get("state", {}).values()
+                for v in s.values()
+                if isinstance(v, torch.Tensor)
+            ]
             if not all_finite(momentum):
                 raise CheckpointError(f"{path.name} holds an optimizer state that is not finite (NaN or infinite)")
         except (CheckpointError, KeyError, TypeError, AttributeError) as exc:
@@ -132,7 +139,7 @@ def newest_usable_checkpoint(run_dir: Path, checkpoints: list[Path]) -> tuple[di
     )
 
 
-def resume_point(run_dir: str | Path, overrides: dict | None = None) -> tuple["TrainConfig", dict, list[str]]:
+def resume_point(run_dir: str | Path, overrides: dict | None = None) -> tuple[TrainConfig, dict, list[str]]:
     """The config, the newest usable checkpoint and the notes for continuing ``run_dir``.
 
     Refuses a run another process may still be writing (the same rule as ``--force``) and

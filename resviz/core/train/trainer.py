@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 
@@ -23,11 +23,13 @@ from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_datas
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, RunError
 from ..models import build_model
+from ..records import Event, Sink, StatusChange
 from ..runs.store import RunStore
+from .compiled import TrainStep, use_channels_last, use_compile
 from .config import TrainConfig
 from .control import TrainControl
 from .distributed import SINGLE, DistContext
-from ..records import Event, Record, Sink, StatusChange
+from .responses import measure_responses, response_indices
 from .schedule import LearningRate
 from .snapshot import (
     augment_seed,
@@ -38,8 +40,6 @@ from .snapshot import (
     training_state_is_finite,
     versions,
 )
-from .compiled import TrainStep, use_channels_last, use_compile
-from .responses import measure_responses, response_indices
 from .telemetry import Telemetry
 
 __all__ = ["Trainer", "Diverged", "ENDED"]
@@ -86,8 +86,10 @@ class Trainer:
         self.control = control or TrainControl()
         if config.threads:
             torch.set_num_threads(config.threads)
-        self.device = torch.device("cuda", dist.local_rank) if dist.backend == "nccl" else resolve_device(
-            "cpu" if dist.distributed else config.device
+        self.device = (
+            torch.device("cuda", dist.local_rank)
+            if dist.backend == "nccl"
+            else resolve_device("cpu" if dist.distributed else config.device)
         )
         self.dataset = dataset or load_dataset(
             config.data, root=config.data_root, download=config.download, size=config.image_size
@@ -108,7 +110,10 @@ class Trainer:
         if self._channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.optimizer = torch.optim.SGD(
-            self.model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay,
+            self.model.parameters(),
+            lr=config.lr,
+            momentum=config.momentum,
+            weight_decay=config.weight_decay,
             fused=True if self._cuda else None,  # one kernel for the whole update on a GPU
         )
         self.train_data = self.dataset.train.to(self.device)
@@ -133,9 +138,14 @@ class Trainer:
             restore_training_state(self, _resume)
         # The step (wrapped for DDP under torchrun), compiled where config.compile says.
         self.train_step = TrainStep(
-            self.model, self.optimizer, self.device, bf16=config.bf16, dist=dist,
-            compile=use_compile(config.compile, self.device, distributed=dist.distributed,
-                                images=config.iters * config.batch_size),
+            self.model,
+            self.optimizer,
+            self.device,
+            bf16=config.bf16,
+            dist=dist,
+            compile=use_compile(
+                config.compile, self.device, distributed=dist.distributed, images=config.iters * config.batch_size
+            ),
         )
         self.net: torch.nn.Module = self.train_step.net  # the step's forward, or its DDP wrapper
         self.store: RunStore | None = None
@@ -182,7 +192,7 @@ class Trainer:
         dataset: DataSet | None = None,
         overrides: dict | None = None,
         dist: DistContext = SINGLE,
-    ) -> "Trainer":
+    ) -> Trainer:
         """Continue a stopped, failed or killed run from its newest usable checkpoint.
 
         Refuses a run another process may still be writing (the same rule as ``--force``),
@@ -190,8 +200,16 @@ class Trainer:
         :func:`~resviz.core.train.snapshot.resume_point`.
         """
         config, state, notes = resume_point(run_dir, overrides)
-        return cls(config, run_dir=run_dir, sinks=sinks, control=control, dataset=dataset, dist=dist,
-                   _resume=state, _notes=notes)
+        return cls(
+            config,
+            run_dir=run_dir,
+            sinks=sinks,
+            control=control,
+            dataset=dataset,
+            dist=dist,
+            _resume=state,
+            _notes=notes,
+        )
 
     # -- the loop: start, then advance one step at a time until the run has ended ------
     #
@@ -214,14 +232,21 @@ class Trainer:
     def start(self) -> None:
         """Mark the run running, compile its step where it is compiled (:meth:`warm_up`),
         and say so (a ``start`` or ``resume`` event, with the compile time apart)."""
+
         def body() -> None:
             cfg = self.config
             self._set_status("running")
             compile_s = self.warm_up()  # reported on its own, never counted into images/s
             self._emit_event(
-                "resume" if self._resumed else "start", device=describe_device(self.device), arch=cfg.arch,
-                from_checkpoint=self._resumed, world_size=self.dist.world_size, notes=self.notes,
-                backend=self.dist.backend, compiled=self.train_step.compiled, compile_s=round(compile_s, 3),
+                "resume" if self._resumed else "start",
+                device=describe_device(self.device),
+                arch=cfg.arch,
+                from_checkpoint=self._resumed,
+                world_size=self.dist.world_size,
+                notes=self.notes,
+                backend=self.dist.backend,
+                compiled=self.train_step.compiled,
+                compile_s=round(compile_s, 3),
             )
             self._interval_start = time.perf_counter()
 
@@ -245,6 +270,7 @@ class Trainer:
         else apply pending shortcut switches and pauses. A pause blocks here while ``wait``
         (the one-net loop); without it (a group, whose other nets go on) the run is only
         marked paused and :meth:`advance` trains nothing until it is resumed."""
+
         def body() -> None:
             if self.step >= self.config.iters:
                 self._finish("finished")
@@ -400,7 +426,7 @@ class Trainer:
         return path
 
     def _last_checkpoint(self, good: bool = False) -> str:
-        """"the last checkpoint is step N" for failure messages (what a resume would start from)."""
+        """ "the last checkpoint is step N" for failure messages (what a resume would start from)."""
         last = self.last_checkpoint_step
         if last is None:
             return "no checkpoint was written before it"

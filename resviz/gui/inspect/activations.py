@@ -149,8 +149,10 @@ class ActivationsView(QtWidgets.QWidget):
         self.enlarged.setToolTip("The channel you clicked, large (scaled to its own range, viridis)")
         self.neuron = NeuronView(session, min_side=64)
         self.what_it_sees = QtWidgets.QPushButton("What it sees →")
-        self.what_it_sees.setToolTip("The test images where this channel responds most, cropped to its receptive "
-                                     "field (the tab 'What a channel sees')")
+        self.what_it_sees.setToolTip(
+            "The test images where this channel responds most, cropped to its receptive "
+            "field (the tab 'What a channel sees')"
+        )
         self.what_it_sees.setEnabled(False)
         self.what_it_sees.clicked.connect(self._on_what_it_sees)
         layout = QtWidgets.QHBoxLayout(self)

@@ -74,12 +74,15 @@ class AttributionView(QtWidgets.QWidget):
         self.setObjectName("attributions")
         self.method = QtWidgets.QComboBox()
         fill_method_menu(self.method)
-        self.method.setToolTip("Attribution method (Captum). Level methods are shown at the low, mid and high "
-                               "levels side by side; input methods attribute to the pixels; neuron methods explain "
-                               "each level's most active channel")
+        self.method.setToolTip(
+            "Attribution method (Captum). Level methods are shown at the low, mid and high "
+            "levels side by side; input methods attribute to the pixels; neuron methods explain "
+            "each level's most active channel"
+        )
         self.target = QtWidgets.QComboBox()
-        self.target.setToolTip("The class whose evidence is shown: the top-1 prediction, or any class "
-                               "(also: click a prediction bar)")
+        self.target.setToolTip(
+            "The class whose evidence is shown: the top-1 prediction, or any class (also: click a prediction bar)"
+        )
         self.target.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.target.setMinimumContentsLength(8)
         self.cmap = QtWidgets.QComboBox()
@@ -96,8 +99,12 @@ class AttributionView(QtWidgets.QWidget):
         self.opacity.setToolTip("Heatmap opacity over the image: 0 shows the image only, 100 the heatmap only")
         controls = QtWidgets.QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
-        for label, widget, stretch in (("Method", self.method, 2), ("Target", self.target, 1),
-                                       ("Colours", self.cmap, 0), ("Opacity", self.opacity, 1)):
+        for label, widget, stretch in (
+            ("Method", self.method, 2),
+            ("Target", self.target, 1),
+            ("Colours", self.cmap, 0),
+            ("Opacity", self.opacity, 1),
+        ):
             text = QtWidgets.QLabel(label)
             text.setBuddy(widget)
             controls.addWidget(text)
@@ -105,8 +112,10 @@ class AttributionView(QtWidgets.QWidget):
         self.panels: dict[str, ImageCanvas] = {}  # the net as it is now
         self.intact_panels: dict[str, ImageCanvas] = {}  # the net as loaded, after surgery
         self.intact_header = QtWidgets.QLabel()
-        self.intact_header.setToolTip("The same image, method and level on the net as it was loaded, before any "
-                                      "switch of the block strip (from the cache: it costs nothing)")
+        self.intact_header.setToolTip(
+            "The same image, method and level on the net as it was loaded, before any "
+            "switch of the block strip (from the cache: it costs nothing)"
+        )
         self.altered_header = QtWidgets.QLabel()
         self.altered_header.setToolTip("The net as the block strip has switched it now")
         grid = QtWidgets.QGridLayout()
@@ -277,7 +286,13 @@ class AttributionView(QtWidgets.QWidget):
                     continue
                 module = "" if both else _level_module_name(s, key)
                 when = "cached" if m.cached else f"{m.seconds * 1000:.0f} ms"
-                what = f"ch. {m.channel}" if m.channel is not None else f"‘{m.target_name}’" if both else f"for ‘{m.target_name}’"
+                what = (
+                    f"ch. {m.channel}"
+                    if m.channel is not None
+                    else f"‘{m.target_name}’"
+                    if both
+                    else f"for ‘{m.target_name}’"
+                )
                 canvas.set_caption(f"{where}{module} · {what} · {when}")
 
 
@@ -302,5 +317,7 @@ def _method_tip(spec) -> str:
 def _panel_tip(key: str) -> str:
     if key == INPUT_KEY:
         return "Attribution to the input pixels, over the image as the net sees it"
-    return (f"Attribution at the {_LEVEL_WORDS[key]} (the output of the stage that makes it), upsampled to "
-            "the image and laid over it")
+    return (
+        f"Attribution at the {_LEVEL_WORDS[key]} (the output of the stage that makes it), upsampled to "
+        "the image and laid over it"
+    )

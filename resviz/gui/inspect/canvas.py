@@ -115,8 +115,11 @@ class ImageCanvas(QtWidgets.QWidget):
                 p.drawRect(target.adjusted(-1, -1, 0, 0))
         elif self._placeholder:
             p.setPen(QtGui.QColor(c.muted))
-            p.drawText(self.rect().adjusted(6, 6, -6, -6),
-                       QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, self._placeholder)
+            p.drawText(
+                self.rect().adjusted(6, 6, -6, -6),
+                QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap,
+                self._placeholder,
+            )
         if self._caption:
             p.setPen(QtGui.QColor(c.text))
             area = QtCore.QRect(0, self.height() - self._caption_height(), self.width(), self._caption_height())

@@ -101,7 +101,13 @@ class FeatureGrid(QtWidgets.QWidget):
             x0 = i * col_w + (col_w - per_row * (side + _GAP) + _GAP) // 2
             for j, channel in enumerate(self.shown(lv.level)):
                 r, c = divmod(j, per_row)
-                out.append((lv.level, channel, QtCore.QRect(x0 + c * (side + _GAP), top + r * (side + self._line() + _GAP), side, side)))
+                out.append(
+                    (
+                        lv.level,
+                        channel,
+                        QtCore.QRect(x0 + c * (side + _GAP), top + r * (side + self._line() + _GAP), side, side),
+                    )
+                )
         return out
 
     def cell_at(self, pos: QtCore.QPointF) -> tuple[str, int] | None:
@@ -126,8 +132,11 @@ class FeatureGrid(QtWidgets.QWidget):
         p.fillRect(self.rect(), QtGui.QColor(c.plot_background))
         if self.result is None:
             p.setPen(QtGui.QColor(c.muted))
-            p.drawText(self.rect().adjusted(8, 8, -8, -8),
-                       QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, self.placeholder)
+            p.drawText(
+                self.rect().adjusted(8, 8, -8, -8),
+                QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap,
+                self.placeholder,
+            )
             p.end()
             return
         col_w, _per_row, _side = self._layout()
@@ -135,12 +144,18 @@ class FeatureGrid(QtWidgets.QWidget):
         fm = p.fontMetrics()
         for i, lv in enumerate(self.result.levels):
             dead = int(lv.dead.sum())
-            head = [f"{lv.level} level · {lv.module}",
-                    f"field {lv.field.size}×{lv.field.size} px · {lv.channels} ch." + (f", {dead} constant zero" if dead else "")]
+            head = [
+                f"{lv.level} level · {lv.module}",
+                f"field {lv.field.size}×{lv.field.size} px · {lv.channels} ch."
+                + (f", {dead} constant zero" if dead else ""),
+            ]
             for n, text in enumerate(head):
                 p.setPen(QtGui.QColor(c.text if n == 0 else c.muted))
-                p.drawText(QtCore.QRect(i * col_w, n * line, col_w, line), QtCore.Qt.AlignmentFlag.AlignCenter,
-                           fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, col_w - 4))
+                p.drawText(
+                    QtCore.QRect(i * col_w, n * line, col_w, line),
+                    QtCore.Qt.AlignmentFlag.AlignCenter,
+                    fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, col_w - 4),
+                )
         levels = {lv.level: lv for lv in self.result.levels}
         for level, channel, rect in self.cells():
             lv = levels[level]
@@ -148,14 +163,19 @@ class FeatureGrid(QtWidgets.QWidget):
             if lv.dead[channel]:
                 p.setPen(QtGui.QPen(QtGui.QColor(c.muted), 1, QtCore.Qt.PenStyle.DashLine))
                 p.drawRect(rect.adjusted(0, 0, -1, -1))
-                p.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, "constant\nzero")
+                p.drawText(
+                    rect, QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, "constant\nzero"
+                )
                 text = f"#{channel} · no patches"
             else:
                 _draw_pixels(p, rect, self._mosaic(lv, channel))
                 text = f"#{channel} · {float(lv.mean[channel]):.2g}"
             p.setPen(QtGui.QColor(c.text))
-            p.drawText(caption, QtCore.Qt.AlignmentFlag.AlignCenter,
-                       fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, caption.width()))
+            p.drawText(
+                caption,
+                QtCore.Qt.AlignmentFlag.AlignCenter,
+                fm.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, caption.width()),
+            )
         p.end()
 
     # -- interaction --------------------------------------------------------------------------
@@ -173,12 +193,16 @@ class FeatureGrid(QtWidgets.QWidget):
                 lv = self.result[hit[0]]
                 ch = hit[1]
                 if lv.dead[ch]:
-                    text = (f"{lv.module} channel {ch} is zero on every one of the {self.result.n_images:,} test "
-                            "images and places (a dead ReLU unit): nothing excites it")
+                    text = (
+                        f"{lv.module} channel {ch} is zero on every one of the {self.result.n_images:,} test "
+                        "images and places (a dead ReLU unit): nothing excites it"
+                    )
                 else:
-                    text = (f"{lv.module} channel {ch}: mean activation {float(lv.mean[ch]):.3g}, strongest "
-                            f"{float(lv.values[ch, 0]):.3g}. Its {int(lv.valid[ch].sum())} best test images, each cropped "
-                            "to the unit's receptive field (grey: off the image). Click to enlarge.")
+                    text = (
+                        f"{lv.module} channel {ch}: mean activation {float(lv.mean[ch]):.3g}, strongest "
+                        f"{float(lv.values[ch, 0]):.3g}. Its {int(lv.valid[ch].sum())} best test images, each cropped "
+                        "to the unit's receptive field (grey: off the image). Click to enlarge."
+                    )
                 QtWidgets.QToolTip.showText(e.globalPos(), text, self)
                 return True
         return super().event(e)
@@ -226,8 +250,12 @@ class PatchGrid(QtWidgets.QWidget):
         """Where each patch is drawn."""
         cols, pitch, side = self._pitch()
         line = self.fontMetrics().height() + 2
-        return [QtCore.QRect((i % cols) * pitch + (pitch - side) // 2, (i // cols) * (side + line + _GAP) + _GAP // 2,
-                             side, side) for i in range(len(self.patches))]
+        return [
+            QtCore.QRect(
+                (i % cols) * pitch + (pitch - side) // 2, (i // cols) * (side + line + _GAP) + _GAP // 2, side, side
+            )
+            for i in range(len(self.patches))
+        ]
 
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         c = theme().colours
@@ -235,13 +263,16 @@ class PatchGrid(QtWidgets.QWidget):
         p.fillRect(self.rect(), QtGui.QColor(c.plot_background))
         if not self.patches:
             p.setPen(QtGui.QColor(c.muted))
-            p.drawText(self.rect().adjusted(8, 8, -8, -8),
-                       QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, self.placeholder)
+            p.drawText(
+                self.rect().adjusted(8, 8, -8, -8),
+                QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap,
+                self.placeholder,
+            )
             p.end()
             return
         line = p.fontMetrics().height() + 2
         _cols, pitch, _side = self._pitch()
-        for patch, rect in zip(self.patches, self.cells()):
+        for patch, rect in zip(self.patches, self.cells(), strict=False):
             _draw_pixels(p, rect, patch.qimage)
             p.setPen(QtGui.QColor(c.text))
             caption = QtCore.QRect(rect.center().x() - pitch // 2, rect.bottom() + 1, pitch, line)
@@ -253,17 +284,19 @@ class PatchGrid(QtWidgets.QWidget):
         p.end()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:
-        for patch, rect in zip(self.patches, self.cells()):
+        for patch, rect in zip(self.patches, self.cells(), strict=False):
             if rect.contains(event.position().toPoint()) and event.button() == QtCore.Qt.MouseButton.LeftButton:
                 self.patch_clicked.emit(patch.image)
         super().mousePressEvent(event)
 
     def event(self, e: QtCore.QEvent) -> bool:
         if e.type() == QtCore.QEvent.Type.ToolTip:
-            for patch, rect in zip(self.patches, self.cells()):
+            for patch, rect in zip(self.patches, self.cells(), strict=False):
                 if rect.contains(e.pos()):
                     QtWidgets.QToolTip.showText(
-                        e.globalPos(), f"activation {patch.value:.3g} in test image {patch.image}: click to show "
-                        "that image", self)
+                        e.globalPos(),
+                        f"activation {patch.value:.3g} in test image {patch.image}: click to show that image",
+                        self,
+                    )
                     return True
         return super().event(e)

@@ -39,11 +39,18 @@ class FeatureStudy(Study):
     def __init__(self, parent=None) -> None:
         super().__init__("features", parent)
 
-    def run(self, loaded: LoadedModel, data: DataSet, switches: Switches, *, limit: int, k: int = DEFAULT_K) -> Job | None:
+    def run(
+        self, loaded: LoadedModel, data: DataSet, switches: Switches, *, limit: int, k: int = DEFAULT_K
+    ) -> Job | None:
         """The pass over ``limit`` test images of ``data`` of ``loaded`` with ``switches``;
         None while another pass runs."""
         fn = partial(
-            tasks.top_activations, loaded=loaded, data=data, switches=switches, limit=limit, k=k,
+            tasks.top_activations,
+            loaded=loaded,
+            data=data,
+            switches=switches,
+            limit=limit,
+            k=k,
             copy_of=self._inspector_for,
         )
         return self._submit(fn, switches)

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
 __all__ = ["FeatureView", "ChannelDetail", "full_size_patches"]
 
-CAPTION = ("<b>What a channel sees</b> (Zeiler &amp; Fergus 2014): for each level's most active channels, the "
-           "test images where the channel responds most, cropped to the unit's receptive field")
+CAPTION = (
+    "<b>What a channel sees</b> (Zeiler &amp; Fergus 2014): for each level's most active channels, the "
+    "test images where the channel responds most, cropped to the unit's receptive field"
+)
 
 
 def full_size_patches(level: LevelTopActivations, channel: int, split: ImageSet, preprocess: Preprocess) -> list[Patch]:
@@ -69,8 +71,10 @@ class ChannelDetail(QtWidgets.QWidget):
         self.title = QtWidgets.QLabel()
         self.title.setWordWrap(True)
         self.patches = PatchGrid()
-        self.patches.setToolTip("The test images where this channel responds most, best first, each cut to the "
-                                "unit's receptive field at full size (grey: off the image). Click one to show its image")
+        self.patches.setToolTip(
+            "The test images where this channel responds most, best first, each cut to the "
+            "unit's receptive field at full size (grey: off the image). Click one to show its image"
+        )
         self.patches.patch_clicked.connect(session.show_test_image)
         self.neuron = NeuronView(session, min_side=96)
         top = QtWidgets.QHBoxLayout()
@@ -96,8 +100,11 @@ class ChannelDetail(QtWidgets.QWidget):
             f"mean activation {float(level.mean[channel]):.3g} over {n_images:,} test images"
         )
         if level.dead[channel]:
-            self.patches.set_patches([], f"Channel {channel} is zero on every test image and place (a dead ReLU "
-                                         "unit): no image excites it, so it has no patches")
+            self.patches.set_patches(
+                [],
+                f"Channel {channel} is zero on every test image and place (a dead ReLU "
+                "unit): no image excites it, so it has no patches",
+            )
         elif s.data is None or s.loaded is None:
             self.patches.set_patches([], "")
         else:
@@ -116,8 +123,10 @@ class FeatureView(QtWidgets.QWidget):
         self.caption = QtWidgets.QLabel(CAPTION)
         self.caption.setWordWrap(True)
         self.run = QtWidgets.QPushButton("Find what channels see")
-        self.run.setToolTip("One pass over the test images: every channel's strongest units, cropped to their "
-                            "receptive fields (Ctrl+Shift+F)")
+        self.run.setToolTip(
+            "One pass over the test images: every channel's strongest units, cropped to their "
+            "receptive fields (Ctrl+Shift+F)"
+        )
         self.run.setShortcut(QtGui.QKeySequence("Ctrl+Shift+F"))
         self.cancel = QtWidgets.QPushButton("Cancel")
         self.cancel.setToolTip("Stop the pass (nothing is kept)")
@@ -204,8 +213,10 @@ class FeatureView(QtWidgets.QWidget):
         self.cancel.setEnabled(running)
         self.images.setEnabled(not running)
         if s.data is not None:
-            self.images.setToolTip(f"How many of the {len(s.data.test):,} test images of {s.data.name} the pass looks "
-                                   "at (spread evenly over the split)")
+            self.images.setToolTip(
+                f"How many of the {len(s.data.test):,} test images of {s.data.name} the pass looks "
+                "at (spread evenly over the split)"
+            )
         if not running and result is not None:
             self.progress.setValue(1000)
             self.progress.setFormat(f"{result.n_images:,} images, {result.seconds:.1f} s")
@@ -217,9 +228,11 @@ class FeatureView(QtWidgets.QWidget):
         if result is None:
             self.pages.setCurrentIndex(0)
             self.grid.placeholder = (
-                "load a model to see what its channels respond to" if s.loaded is None else
-                "working through the test images …" if running else
-                "Find what channels see: one pass over the test images, every channel's best patches"
+                "load a model to see what its channels respond to"
+                if s.loaded is None
+                else "working through the test images …"
+                if running
+                else "Find what channels see: one pass over the test images, every channel's best patches"
             )
         self.grid.set_result(result, self.channels.value())
         if result is not None and self.detail.channel is not None and self.pages.currentWidget() is self.detail:
@@ -230,8 +243,10 @@ class FeatureView(QtWidgets.QWidget):
         s, study = self.session, self.session.features
         if study.result is None or s.loaded is None:
             return ""
-        changed = sum((a != b) for a, b in zip(study.ran_with, switches_of(s.original_blocks)))
-        net = s.loaded.arch + (" as loaded" if not changed else f" with {changed} block{'s' if changed != 1 else ''} switched")
+        changed = sum((a != b) for a, b in zip(study.ran_with, switches_of(s.original_blocks), strict=True))
+        net = s.loaded.arch + (
+            " as loaded" if not changed else f" with {changed} block{'s' if changed != 1 else ''} switched"
+        )
         if study.stale:
             return f"These patches are of {net}; the switches changed since: run it again to see the net as it is now."
         return f"Of {net}, over {study.result.n_images:,} test images of {s.data.name if s.data else 'the split'}."

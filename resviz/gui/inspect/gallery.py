@@ -61,7 +61,10 @@ class GalleryView(QtWidgets.QWidget):
         current = self.session.data_choice
         self.data.blockSignals(True)
         self.data.clear()
-        choices = [DataChoice("digits"), DataChoice("cifar10", current.root if current and current.spec == "cifar10" else None)]
+        choices = [
+            DataChoice("digits"),
+            DataChoice("cifar10", current.root if current and current.spec == "cifar10" else None),
+        ]
         if current is not None and current.spec not in ("digits", "cifar10"):
             choices.append(current)
         for choice in choices:
@@ -94,7 +97,10 @@ class GalleryView(QtWidgets.QWidget):
         if g is not None:
             for i, rgb in enumerate(g.images):
                 pixmap = QtGui.QPixmap.fromImage(qimage_from_rgb(rgb)).scaled(
-                    THUMB, THUMB, QtCore.Qt.AspectRatioMode.KeepAspectRatio, QtCore.Qt.TransformationMode.FastTransformation
+                    THUMB,
+                    THUMB,
+                    QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+                    QtCore.Qt.TransformationMode.FastTransformation,
                 )
                 item = QtWidgets.QListWidgetItem(QtGui.QIcon(pixmap), "")
                 name = g.classes[g.labels[i]] if g.labels[i] < len(g.classes) else str(g.labels[i])

@@ -17,7 +17,20 @@ from PySide6 import QtCore, QtGui
 __all__ = ["IMAGE_SUFFIXES", "MODEL_SUFFIXES", "Dropped", "sort_paths", "clipboard_content", "has_weights"]
 
 IMAGE_SUFFIXES: tuple[str, ...] = (
-    ".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".webp", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm", ".pnm",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".jpe",
+    ".bmp",
+    ".dib",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".gif",
+    ".ppm",
+    ".pgm",
+    ".pbm",
+    ".pnm",
 )
 #: Weights files ``load_model`` reads: our checkpoints and state dicts (torch or safetensors).
 MODEL_SUFFIXES: tuple[str, ...] = (".pt", ".pth", ".th", ".ckpt", ".bin", ".safetensors")

@@ -17,13 +17,14 @@ import logging
 import queue
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from PySide6 import QtCore
 
 from ...core.errors import ResvizError
-from ...core.inspect.cancel import CancelToken, Cancelled
+from ...core.inspect.cancel import Cancelled, CancelToken
 
 __all__ = ["Job", "JobWorker"]
 
@@ -36,14 +37,14 @@ Callback = Callable[[Any], None]
 class Job:
     """A unit of work: ``fn(job)`` runs on the worker thread; callbacks on the GUI thread."""
 
-    fn: Callable[["Job"], Any]
+    fn: Callable[[Job], Any]
     label: str
     token: CancelToken = field(default_factory=CancelToken)
     on_done: Callback | None = None
     on_partial: Callback | None = None
     on_failed: Callback | None = None  # gets the message
     on_cancelled: Callable[[], None] | None = None
-    _worker: "JobWorker | None" = field(default=None, repr=False)
+    _worker: JobWorker | None = field(default=None, repr=False)
 
     def emit(self, payload: Any) -> None:
         """Send a partial result to the GUI thread (from inside ``fn``)."""
@@ -63,7 +64,9 @@ class JobWorker(QtCore.QObject):
     # (job, "partial" | "done" | "failed" | "cancelled", payload): worker thread -> GUI thread.
     _delivered = QtCore.Signal(object, str, object)
 
-    def __init__(self, name: str, *, setup: Callable[[], None] | None = None, parent: QtCore.QObject | None = None) -> None:
+    def __init__(
+        self, name: str, *, setup: Callable[[], None] | None = None, parent: QtCore.QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.name = name
         self._setup = setup

@@ -72,8 +72,14 @@ class LandscapeStudy(Study):
         """Sweep ``loaded`` with ``switches`` (and the net in ``twin``, a checkpoint) on the
         training images of ``data`` (loaded by ``choice``); None while another sweep runs."""
         fn = partial(
-            tasks.landscapes, loaded=loaded, switches=switches, settings=settings, twin=twin, twin_note=twin_note,
-            train_of=partial(self._train_for, loaded, data, choice), copy_of=self._inspector_for,
+            tasks.landscapes,
+            loaded=loaded,
+            switches=switches,
+            settings=settings,
+            twin=twin,
+            twin_note=twin_note,
+            train_of=partial(self._train_for, loaded, data, choice),
+            copy_of=self._inspector_for,
             twin_of=self._twin_for,
         )
         return self._submit(fn, switches)

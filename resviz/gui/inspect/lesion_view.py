@@ -64,8 +64,11 @@ class LesionChart(PlotPanel):
         self.plot.addItem(self.shortcut_bars)
         self.plot.addItem(self.intact, ignoreBounds=False)
         self.intact.setVisible(False)
-        self.hint = pg.TextItem("Run the lesion study to see each block's residual branch deleted\n"
-                                "and its shortcut removed, one block at a time", anchor=(0.5, 0.5))
+        self.hint = pg.TextItem(
+            "Run the lesion study to see each block's residual branch deleted\n"
+            "and its shortcut removed, one block at a time",
+            anchor=(0.5, 0.5),
+        )
         self.plot.addItem(self.hint, ignoreBounds=True)
         self._separators: list[pg.InfiniteLine] = []
         self.setMinimumSize(300, 150)
@@ -106,10 +109,20 @@ class LesionChart(PlotPanel):
         c = theme().colours
         residual_colour, shortcut_colour = theme().run_colour(0), theme().run_colour(1)
         x = np.arange(len(result.blocks), dtype=float)
-        self.residual_bars.setOpts(x=x - 0.2, height=np.asarray(result.residual_error), width=0.4,
-                                   brush=residual_colour, pen=pg.mkPen(residual_colour))
-        self.shortcut_bars.setOpts(x=x + 0.2, height=np.asarray(result.shortcut_error), width=0.4,
-                                   brush=shortcut_colour, pen=pg.mkPen(shortcut_colour))
+        self.residual_bars.setOpts(
+            x=x - 0.2,
+            height=np.asarray(result.residual_error),
+            width=0.4,
+            brush=residual_colour,
+            pen=pg.mkPen(residual_colour),
+        )
+        self.shortcut_bars.setOpts(
+            x=x + 0.2,
+            height=np.asarray(result.shortcut_error),
+            width=0.4,
+            brush=shortcut_colour,
+            pen=pg.mkPen(shortcut_colour),
+        )
         pen = pg.mkPen(c.plot_foreground, width=1.5, style=QtCore.Qt.PenStyle.DashLine)
         pen.setCosmetic(True)
         self.intact.setPen(pen)
@@ -156,8 +169,10 @@ class LesionPanel(QtWidgets.QWidget):
         self.chart = LesionChart(session)
         self.run = QtWidgets.QPushButton("Run lesion study")
         self.run.setShortcut(QtGui.QKeySequence("Ctrl+Shift+L"))
-        self._run_tip = ("Test error with each block's residual branch deleted, and with each shortcut "
-                         "removed, one block at a time (Veit et al. 2016) (Ctrl+Shift+L)")
+        self._run_tip = (
+            "Test error with each block's residual branch deleted, and with each shortcut "
+            "removed, one block at a time (Veit et al. 2016) (Ctrl+Shift+L)"
+        )
         self.run.setToolTip(self._run_tip)
         self.cancel = QtWidgets.QPushButton("Cancel")
         self.cancel.setToolTip("Stop the lesion study after the block it is on")
@@ -231,7 +246,9 @@ class LesionPanel(QtWidgets.QWidget):
             raise ResvizError("run the lesion study first: there is nothing to export yet")
         path = Path(path)
         if path.suffix.lower() not in (".csv", ".png", ".svg"):
-            raise ResvizError(f"export the lesion study as .csv, .png or .svg, not {path.suffix or 'a name without one'}")
+            raise ResvizError(
+                f"export the lesion study as .csv, .png or .svg, not {path.suffix or 'a name without one'}"
+            )
         if path.suffix.lower() == ".csv":
             try:
                 path.write_text(result.to_csv())
@@ -244,8 +261,12 @@ class LesionPanel(QtWidgets.QWidget):
         result = self.session.study.result
         if result is None:
             return
-        path = ask_export_path(self, "Export the lesion study", f"lesion-{result.arch}.csv",
-                               "CSV (*.csv);;PNG image (*.png);;SVG drawing (*.svg)")
+        path = ask_export_path(
+            self,
+            "Export the lesion study",
+            f"lesion-{result.arch}.csv",
+            "CSV (*.csv);;PNG image (*.png);;SVG drawing (*.svg)",
+        )
         if path is None:
             return
         try:

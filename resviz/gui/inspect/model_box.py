@@ -66,14 +66,18 @@ class _RefreshingCombo(QtWidgets.QComboBox):
 class ModelBox(QtWidgets.QGroupBox):
     """Where the net comes from, its architecture override, and what was loaded."""
 
-    def __init__(self, session: InspectSession, runs: RunsModel, open_action, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self, session: InspectSession, runs: RunsModel, open_action, parent: QtWidgets.QWidget | None = None
+    ) -> None:
         super().__init__("Model", parent)
         self.session = session
         self.runs = runs
         form = QtWidgets.QFormLayout(self)
         form.setContentsMargins(6, 6, 6, 6)
         self.run = _RefreshingCombo()
-        self.run.setToolTip("A run of the runs list: train one on the Train tab, or open a run folder (File menu, or drop it)")
+        self.run.setToolTip(
+            "A run of the runs list: train one on the Train tab, or open a run folder (File menu, or drop it)"
+        )
         self.run.setPlaceholderText("no runs yet")
         self.run.about_to_open.connect(self._fill_runs)
         self.run.currentIndexChanged.connect(self._fill_checkpoints)
@@ -98,11 +102,14 @@ class ModelBox(QtWidgets.QGroupBox):
         self.weights.addItems(WEIGHTS_NAMES)
         self.weights.setCurrentText("ResNet50_Weights.DEFAULT")
         self.weights.lineEdit().setCursorPosition(0)
-        self.weights.setToolTip("torchvision's ImageNet weights by name: from the torch hub cache, "
-                                "or downloaded when online")
+        self.weights.setToolTip(
+            "torchvision's ImageNet weights by name: from the torch hub cache, or downloaded when online"
+        )
         self.load_weights = QtWidgets.QPushButton("Load")
         self.load_weights.setToolTip("Load these torchvision weights")
-        self.load_weights.clicked.connect(lambda: self.session.load_model(self.weights.currentText().strip(), arch=self.arch_override()))
+        self.load_weights.clicked.connect(
+            lambda: self.session.load_model(self.weights.currentText().strip(), arch=self.arch_override())
+        )
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.weights, 1)
         row.addWidget(self.load_weights)
@@ -111,8 +118,10 @@ class ModelBox(QtWidgets.QGroupBox):
         self.arch.setEditable(True)
         self.arch.addItem(_INFER)
         self.arch.addItems(_ARCH_CHOICES)
-        self.arch.setToolTip("The architecture to build (plain20 loads resnet20 weights with every shortcut off); "
-                             "left at 'inferred', it is read from the weights")
+        self.arch.setToolTip(
+            "The architecture to build (plain20 loads resnet20 weights with every shortcut off); "
+            "left at 'inferred', it is read from the weights"
+        )
         form.addRow("Architecture", self.arch)
         self.description = QtWidgets.QLabel("no model loaded: pick a run, open a file, or drop one on the window")
         self.description.setWordWrap(True)
@@ -179,8 +188,11 @@ class ModelBox(QtWidgets.QGroupBox):
         if run is not None and not paths:
             self.checkpoint.setPlaceholderText("no checkpoint yet")
         self.load_run.setEnabled(bool(paths))
-        self.load_run.setToolTip("Load the chosen checkpoint of the run" if paths else
-                                 "The run has no checkpoint yet: one is written every few iterations and at its end")
+        self.load_run.setToolTip(
+            "Load the chosen checkpoint of the run"
+            if paths
+            else "The run has no checkpoint yet: one is written every few iterations and at its end"
+        )
 
     def _on_load_run(self) -> None:
         self._fill_checkpoints()

@@ -38,8 +38,10 @@ class NeuronView(QtWidgets.QWidget):
         self.method = QtWidgets.QComboBox()
         for name in NEURON_METHODS:
             self.method.addItem(METHODS[name].label, name)
-        self.method.setToolTip("Neuron Gradient: the gradient of the channel's mean activation; Neuron Integrated "
-                               "Gradients: summed along the path from the training-mean image")
+        self.method.setToolTip(
+            "Neuron Gradient: the gradient of the channel's mean activation; Neuron Integrated "
+            "Gradients: summed along the path from the training-mean image"
+        )
         self.method.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.method.setMinimumContentsLength(8)
         self.header = QtWidgets.QLabel("What in this image drives it:")

@@ -73,7 +73,11 @@ class PredictionBars(QtWidgets.QWidget):
             y = i * h
             p.setPen(QtGui.QColor(c.text))
             name = fm.elidedText(pr.name, QtCore.Qt.TextElideMode.ElideRight, name_w - 6)
-            p.drawText(QtCore.QRect(2, y, name_w - 6, h), QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight, name)
+            p.drawText(
+                QtCore.QRect(2, y, name_w - 6, h),
+                QtCore.Qt.AlignmentFlag.AlignVCenter | QtCore.Qt.AlignmentFlag.AlignRight,
+                name,
+            )
             track = QtCore.QRect(name_w, y + 3, bar_w, h - 6)
             p.fillRect(track, QtGui.QColor(c.alt_base))
             fill = QtCore.QRect(track.x(), track.y(), max(1, int(bar_w * pr.probability)), track.height())
@@ -83,8 +87,11 @@ class PredictionBars(QtWidgets.QWidget):
                 p.setPen(QtGui.QPen(QtGui.QColor(c.text), 1.5))
                 p.drawRect(track.adjusted(0, 0, -1, -1))
             p.setPen(QtGui.QColor(c.text))
-            p.drawText(QtCore.QRect(name_w + bar_w + 4, y, pct_w, h), QtCore.Qt.AlignmentFlag.AlignVCenter,
-                       f"{100 * pr.probability:.1f} %")
+            p.drawText(
+                QtCore.QRect(name_w + bar_w + 4, y, pct_w, h),
+                QtCore.Qt.AlignmentFlag.AlignVCenter,
+                f"{100 * pr.probability:.1f} %",
+            )
         p.end()
 
     def mousePressEvent(self, event: QtGui.QMouseEvent) -> None:

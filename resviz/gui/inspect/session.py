@@ -26,8 +26,8 @@ from PySide6 import QtCore
 from ...core.inspect.methods import METHODS, method_spec
 from ..engine import EngineLoader
 from . import tasks
-from .jobs import Job, JobWorker
 from .feature_study import FeatureStudy
+from .jobs import Job, JobWorker
 from .landscape_study import LandscapeStudy
 from .lesion_study import LesionStudy
 from .results import INPUT_KEY, DataReady, MapReady, ModelReady, NeuronReady, SeenImage, ViewResult, switches_of
@@ -117,7 +117,7 @@ class InspectSession(QtCore.QObject):
         """How many switches differ from the net as loaded."""
         return sum(
             (a.shortcut_on != b.shortcut_on) + (a.residual_on != b.residual_on)
-            for a, b in zip(self.blocks, self.original_blocks)
+            for a, b in zip(self.blocks, self.original_blocks, strict=True)
         )
 
     # -- the model --------------------------------------------------------------------------
@@ -374,8 +374,13 @@ class InspectSession(QtCore.QObject):
             return
         level, channel = self.channel
         job = partial(
-            tasks.neuron, inspector=ins, image=image, prepared=self.prepared, method=self.neuron_method,
-            level=level, channel=channel,
+            tasks.neuron,
+            inspector=ins,
+            image=image,
+            prepared=self.prepared,
+            method=self.neuron_method,
+            level=level,
+            channel=channel,
         )
         self._neuron_job = self.worker.submit(
             job,

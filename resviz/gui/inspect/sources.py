@@ -17,8 +17,15 @@ import numpy as np
 from ..preferences import training_threads
 
 __all__ = [
-    "DataChoice", "Gallery", "GALLERY_SIZE", "default_data", "complete", "gallery_of", "apply_switches",
-    "leave_the_gui_a_core", "warm_display",
+    "DataChoice",
+    "Gallery",
+    "GALLERY_SIZE",
+    "default_data",
+    "complete",
+    "gallery_of",
+    "apply_switches",
+    "leave_the_gui_a_core",
+    "warm_display",
 ]
 
 #: Test images offered in the gallery (the first ones of the split).

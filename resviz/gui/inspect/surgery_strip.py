@@ -58,7 +58,9 @@ class BlockCell(QtWidgets.QFrame):
         layout.addWidget(self.label)
         layout.addWidget(self.shortcut)
         layout.addWidget(self.residual)
-        where = f"{info.name}, {info.level} level" + (", downsamples (its shortcut changes map size and width)" if info.downsamples else "")
+        where = f"{info.name}, {info.level} level" + (
+            ", downsamples (its shortcut changes map size and width)" if info.downsamples else ""
+        )
         self.setToolTip(where)
         self.label.setToolTip(where)
         self.set_info(info)
@@ -124,8 +126,10 @@ class BlockStrip(QtWidgets.QWidget):
         # Clipped rather than widening the window when narrow (the tooltip says it all).
         legend.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         legend.setMinimumWidth(0)
-        legend.setToolTip("S: a block's shortcut (click to switch it off or on). F: its residual branch F(x) "
-                          "(click to delete or restore it). ↓: the block downsamples. The band: its level")
+        legend.setToolTip(
+            "S: a block's shortcut (click to switch it off or on). F: its residual branch F(x) "
+            "(click to delete or restore it). ↓: the block downsamples. The band: its level"
+        )
         self.legend = legend
         header = QtWidgets.QHBoxLayout()
         header.setSpacing(12)
@@ -164,7 +168,7 @@ class BlockStrip(QtWidgets.QWidget):
         self._sync()
 
     def _sync(self) -> None:
-        for cell, info in zip(self.cells, self.session.blocks):
+        for cell, info in zip(self.cells, self.session.blocks, strict=True):
             cell.set_info(info)
         n = self.session.switches_changed()
         self.changed.setText(f"{n} switch{'es' if n != 1 else ''} changed" if n else "as loaded")

@@ -48,15 +48,16 @@ class InspectTab(QtWidgets.QWidget):
     #: Dropped files with these suffixes come here (the window switches to this tab).
     FILE_SUFFIXES: tuple[str, ...] = IMAGE_SUFFIXES + MODEL_SUFFIXES
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("inspect_tab")
         self.main = window  # not .window(): QWidget has that method
         self.session = InspectSession(window.engine, parent=self)
         s = self.session
         self.model_box = ModelBox(s, window.runs, window.actions.open_model)
-        self.image = ImageCanvas("drop an image on the window, paste one (Ctrl+V), or pick a test image below",
-                                 min_side=160)
+        self.image = ImageCanvas(
+            "drop an image on the window, paste one (Ctrl+V), or pick a test image below", min_side=160
+        )
         self.image.setToolTip("The image as the net sees it: resized and cropped to its input, before normalising")
         self.image_info = QtWidgets.QLabel()
         self.image_info.setWordWrap(True)
@@ -128,12 +129,21 @@ class InspectTab(QtWidgets.QWidget):
         self.views.setDocumentMode(True)
         self.views.setUsesScrollButtons(False)  # three short titles fit; no unlabelled arrows
         for widget, title, tip in (
-            (self.activations, "Activations", "The most active channels of each level on the image shown; click one "
-             "to attribute it to the pixels"),
-            (self.features, "What a channel sees", "Every level's most active channels by the test images where each "
-             "responds most (Zeiler & Fergus 2014)"),
-            (self.lesion, "Lesion study", "The test error with one block's residual branch deleted or shortcut "
-             "removed (Veit et al. 2016)"),
+            (
+                self.activations,
+                "Activations",
+                "The most active channels of each level on the image shown; click one to attribute it to the pixels",
+            ),
+            (
+                self.features,
+                "What a channel sees",
+                "Every level's most active channels by the test images where each responds most (Zeiler & Fergus 2014)",
+            ),
+            (
+                self.lesion,
+                "Lesion study",
+                "The test error with one block's residual branch deleted or shortcut removed (Veit et al. 2016)",
+            ),
         ):
             self.views.addTab(widget, title)
             self.views.setTabToolTip(self.views.count() - 1, tip)
@@ -158,7 +168,7 @@ class InspectTab(QtWidgets.QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.main_split)
 
-    def _connect(self, window: "MainWindow") -> None:
+    def _connect(self, window: MainWindow) -> None:
         s = self.session
         window.actions.open_model.triggered.connect(self._on_open_model)
         window.actions.open_image.triggered.connect(self._on_open_image)
@@ -260,9 +270,11 @@ class InspectTab(QtWidgets.QWidget):
         if is_run_folder(folder):
             run = self.main.open_run_folder(folder)
             if run is not None and not self.model_box.load_run_checkpoint(run):
-                self.main.show_error("Nothing to inspect yet",
-                                     f"{run.name} has no checkpoint yet: one is written every few iterations "
-                                     "and when the run ends. Try again then.")
+                self.main.show_error(
+                    "Nothing to inspect yet",
+                    f"{run.name} has no checkpoint yet: one is written every few iterations "
+                    "and when the run ends. Try again then.",
+                )
         elif has_weights(folder):
             self.session.load_model(folder, arch=self.model_box.arch_override())
         else:
@@ -271,7 +283,7 @@ class InspectTab(QtWidgets.QWidget):
                 "a weights file (.pt, .pth, .safetensors) or a run folder"
             )
 
-    def inspect_run(self, run: "Run") -> None:
+    def inspect_run(self, run: Run) -> None:
         """Load ``run``'s latest checkpoint (the runs list's menu)."""
         if not self.model_box.load_run_checkpoint(run):
             self.main.show_error("Nothing to inspect yet", f"{run.name} has no checkpoint yet")
@@ -280,8 +292,11 @@ class InspectTab(QtWidgets.QWidget):
         """Use what the clipboard holds: an image, image files, or a path."""
         clipboard = QtGui.QGuiApplication.clipboard()
         mime = clipboard.mimeData()
-        content = clipboard_content(mime, clipboard.image() if mime is not None and mime.hasImage() else None) \
-            if mime is not None else "the clipboard is empty: copy an image first"
+        content = (
+            clipboard_content(mime, clipboard.image() if mime is not None and mime.hasImage() else None)
+            if mime is not None
+            else "the clipboard is empty: copy an image first"
+        )
         if isinstance(content, list):
             self.open_paths(content)
         elif isinstance(content, bytes):
@@ -292,7 +307,9 @@ class InspectTab(QtWidgets.QWidget):
     def _on_open_model(self) -> None:
         self.main.tabs.setCurrentWidget(self)
         start = settings.value("inspect/last_model", str(settings.runs_root()))
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a model (checkpoint or weights)", start, _MODEL_FILTER)
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Open a model (checkpoint or weights)", start, _MODEL_FILTER
+        )
         if path:
             settings.settings().setValue("inspect/last_model", str(Path(path).parent))
             self.session.load_model(path, arch=self.model_box.arch_override())

@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING
 from ...core.archs import LEVELS
 from ...core.inspect.methods import method_spec
 from .results import (
-    INPUT_KEY, DataReady, MapReady, ModelReady, NeuronReady, SeenImage, StudyProgress, Switches, TwinLandscapes,
+    INPUT_KEY,
+    DataReady,
+    MapReady,
+    ModelReady,
+    NeuronReady,
+    SeenImage,
+    StudyProgress,
+    Switches,
+    TwinLandscapes,
     switches_of,
 )
 from .sources import DataChoice, apply_switches, complete, default_data, gallery_of, warm_display
@@ -35,7 +43,17 @@ if TYPE_CHECKING:
     from .jobs import Job
     from .landscape_study import LandscapeSettings
 
-__all__ = ["open_model", "open_data", "decode", "switch", "view", "neuron", "lesion_study", "top_activations", "landscapes"]
+__all__ = [
+    "open_model",
+    "open_data",
+    "decode",
+    "switch",
+    "view",
+    "neuron",
+    "lesion_study",
+    "top_activations",
+    "landscapes",
+]
 
 
 def open_model(
@@ -235,13 +253,19 @@ def landscapes(
     out = []
     for i, ins in enumerate(nets):
         r = ins.landscape(
-            data.train, dims=settings.dims, grid=settings.grid, span=settings.span, n_images=settings.images,
-            seed=settings.seed, token=job.token, progress=lambda d, _t, base=i * settings.points: report(base + d, total),
+            data.train,
+            dims=settings.dims,
+            grid=settings.grid,
+            span=settings.span,
+            n_images=settings.images,
+            seed=settings.seed,
+            token=job.token,
+            progress=lambda d, _t, base=i * settings.points: report(base + d, total),
         )
         out.append(r)
     # The net as switched now, named so: its switches as loaded are those of ``loaded.model``.
-    as_loaded = zip(loaded.model.shortcuts(), loaded.model.residuals())
-    changed = sum((s != a) + (f != b) for (s, f), (a, b) in zip(switches, as_loaded))
+    as_loaded = zip(loaded.model.shortcuts(), loaded.model.residuals(), strict=True)
+    changed = sum((s != a) + (f != b) for (s, f), (a, b) in zip(switches, as_loaded, strict=True))
     if changed:
         out[0] = replace(out[0], name=f"{out[0].name} ({changed} switch{'es' if changed != 1 else ''} changed)")
     return TwinLandscapes(tuple(out), twin_note)

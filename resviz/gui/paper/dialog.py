@@ -23,8 +23,11 @@ from .estimate import Estimated, EstimateJob
 
 __all__ = ["PaperDialog"]
 
-_DATA = (("cifar10", "CIFAR-10 (the paper's)"), ("folder", "an image folder (train/ and test/)"),
-         ("digits", "digits (built in: a quick look)"))
+_DATA = (
+    ("cifar10", "CIFAR-10 (the paper's)"),
+    ("folder", "an image folder (train/ and test/)"),
+    ("digits", "digits (built in: a quick look)"),
+)
 _DEVICES = (("auto", "auto (CUDA, then MPS, then the CPU)"), ("cpu", "CPU"), ("cuda", "CUDA GPU"), ("mps", "Apple MPS"))
 
 
@@ -133,13 +136,26 @@ class PaperDialog(QtWidgets.QDialog):
         data, root = data_source(key, self.path.text())
 
         return PaperPlan(
-            data=data, data_root=root, download=self.download.isChecked() and key == "cifar10",
-            depths=self.depths.text(), plain_depths=self.plain_depths.text() or "none",
-            iters=self.iters.value(), device=self.device.currentData(), threads=worker_threads(),
+            data=data,
+            data_root=root,
+            download=self.download.isChecked() and key == "cifar10",
+            depths=self.depths.text(),
+            plain_depths=self.plain_depths.text() or "none",
+            iters=self.iters.value(),
+            device=self.device.currentData(),
+            threads=worker_threads(),
         )
 
-    def set_choice(self, *, data: str = "cifar10", path: str = "", depths: str | None = None,
-                   plain_depths: str | None = None, iters: int | None = None, device: str | None = None) -> None:
+    def set_choice(
+        self,
+        *,
+        data: str = "cifar10",
+        path: str = "",
+        depths: str | None = None,
+        plain_depths: str | None = None,
+        iters: int | None = None,
+        device: str | None = None,
+    ) -> None:
         """Fill the form (tests, and the window's last choice)."""
         self.data.setCurrentIndex(max(0, self.data.findData(data)))
         self.path.setText(path)
@@ -167,7 +183,9 @@ class PaperDialog(QtWidgets.QDialog):
             self.path.setPlaceholderText("a folder with train/ and test/ class folders")
 
     def _on_browse(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Choose the data folder", self.path.text() or str(Path.home()))
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Choose the data folder", self.path.text() or str(Path.home())
+        )
         if folder:
             self.path.setText(folder)
 

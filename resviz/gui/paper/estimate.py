@@ -39,14 +39,18 @@ def data_problem(plan: PaperPlan) -> str | None:
     if plan.data == "cifar10":
         root = Path(plan.data_root).expanduser() if plan.data_root else cache_dir() / "cifar10"
         if not plan.download and not (root / "cifar-10-batches-py").is_dir() and not (root / CIFAR10_ARCHIVE).is_file():
-            return (f"CIFAR-10 is not in {root}: tick “Allow download” (torchvision fetches 170 MB), or choose the "
-                    "folder that holds cifar-10-batches-py")
+            return (
+                f"CIFAR-10 is not in {root}: tick “Allow download” (torchvision fetches 170 MB), or choose the "
+                "folder that holds cifar-10-batches-py"
+            )
         return None
     if plan.data != "digits":
         folder = Path(plan.data).expanduser()
         missing = [s for s in ("train", "test") if not (folder / s).is_dir()]
         if missing:
-            return f"{folder} has no {' or '.join(missing)}/ folder: choose a folder with train/ and test/ class folders"
+            return (
+                f"{folder} has no {' or '.join(missing)}/ folder: choose a folder with train/ and test/ class folders"
+            )
     return None
 
 
@@ -83,8 +87,13 @@ class EstimateJob:
             base = plan.base_config()
             device = resolve_device(plan.device)
             key = (str(device), base.batch_size, shape.channels, shape.size, shape.classes)
-            speeds = measure_speeds([cfg.depth for _, cfg in plan.nets()], shape, base, known=self.known.get(key),
-                                    on_progress=self._on_progress)
+            speeds = measure_speeds(
+                [cfg.depth for _, cfg in plan.nets()],
+                shape,
+                base,
+                known=self.known.get(key),
+                on_progress=self._on_progress,
+            )
             self.known[key] = speeds
             estimate = estimate_cost(plan, shape, speeds, device=describe_device(device))
             self.result = Estimated(estimate, shape, problem)

@@ -59,8 +59,9 @@ class PaperTab(QtWidgets.QWidget):
         self.status = QtWidgets.QLabel()
         self.status.setWordWrap(True)
         self.save = QtWidgets.QPushButton("Write the files again")
-        self.save.setToolTip("table6.md/json, claims.md, fig6 and fig7 into the experiment's folder "
-                             "(as `resviz report --paper DIR`)")
+        self.save.setToolTip(
+            "table6.md/json, claims.md, fig6 and fig7 into the experiment's folder (as `resviz report --paper DIR`)"
+        )
         self.save.clicked.connect(self.write_files)
         self.save.setEnabled(False)
         row.addWidget(self.status, 1)
@@ -85,10 +86,13 @@ class PaperTab(QtWidgets.QWidget):
         """Each planned net's numbers so far (``missing`` for nets not in the list)."""
         by_name = {r.spec.name: r for r in self.latest.runs if r.spec is not None}
         out = {}
-        for name, cfg in (self.plan.nets() if self.plan else []):
+        for name, cfg in self.plan.nets() if self.plan else []:
             run = by_name.get(name)
-            out[name] = (missing_result(name, cfg.iters) if run is None
-                         else result_of(run.history, name=name, status=run.status, iters=cfg.iters))
+            out[name] = (
+                missing_result(name, cfg.iters)
+                if run is None
+                else result_of(run.history, name=name, status=run.status, iters=cfg.iters)
+            )
         return out
 
     @property
@@ -107,8 +111,10 @@ class PaperTab(QtWidgets.QWidget):
             "smaller than plain nets', smaller still in deeper ResNets (Fig. 7).</p>"
         )
         if self.plan is None:
-            paper = "".join(f"<tr><td>ResNet-{d}</td><td align='right'>{PAPER_PARAMS[d]}</td>"
-                            f"<td align='right'>{e:.2f}</td></tr>" for d, e in PAPER_TEST_ERROR.items())
+            paper = "".join(
+                f"<tr><td>ResNet-{d}</td><td align='right'>{PAPER_PARAMS[d]}</td><td align='right'>{e:.2f}</td></tr>"
+                for d, e in PAPER_TEST_ERROR.items()
+            )
             self.text.setHtml(
                 intro + "<p><b>Run › Reproduce the paper</b> trains them here and fills this tab in.</p>"
                 "<p>Table 6 of the paper (CIFAR-10 test error):</p><table cellpadding='3'>"
@@ -122,8 +128,12 @@ class PaperTab(QtWidgets.QWidget):
 
         rows = table_rows(results.values(), int(self.facts.get("classes") or 10))
         claims = paper_claims(self.plan, results, self.facts.get("test_images"))
-        body = [intro, f"<p style='color:{c.muted}'>Budget: {html.escape(self.plan.budget())}</p>",
-                self._table_html(rows), self._claims_html(claims, c)]
+        body = [
+            intro,
+            f"<p style='color:{c.muted}'>Budget: {html.escape(self.plan.budget())}</p>",
+            self._table_html(rows),
+            self._claims_html(claims, c),
+        ]
         scroll = self.text.verticalScrollBar().value()
         self.text.setHtml("".join(body))
         self.text.verticalScrollBar().setValue(scroll)
@@ -138,9 +148,11 @@ class PaperTab(QtWidgets.QWidget):
         return "" if v is None else (f"{v:+.2f}" if sign else f"{v:.2f}")
 
     def _table_html(self, rows) -> str:
-        head = ("<tr><th align='left'>net</th><th>layers</th><th>params</th><th>paper's params</th>"
-                "<th>test err %</th><th>paper's %</th><th>difference</th><th>train err %</th>"
-                "<th align='left'>status</th></tr>")
+        head = (
+            "<tr><th align='left'>net</th><th>layers</th><th>params</th><th>paper's params</th>"
+            "<th>test err %</th><th>paper's %</th><th>difference</th><th>train err %</th>"
+            "<th align='left'>status</th></tr>"
+        )
         out = []
         for r in rows:
             paper = self._num(r.paper_test_error) or (html.escape(r.paper_note.split(" (")[0]) if r.paper_note else "—")
@@ -151,8 +163,12 @@ class PaperTab(QtWidgets.QWidget):
                 f"<td align='right'>{paper}</td><td align='right'>{self._num(r.difference, True)}</td>"
                 f"<td align='right'>{self._num(r.train_error)}</td><td>{status}</td></tr>"
             )
-        return ("<h4>Table 6: test error, ours beside the paper's</h4><table cellspacing='0' cellpadding='3'>"
-                + head + "".join(out) + "</table>")
+        return (
+            "<h4>Table 6: test error, ours beside the paper's</h4><table cellspacing='0' cellpadding='3'>"
+            + head
+            + "".join(out)
+            + "</table>"
+        )
 
     @staticmethod
     def _claims_html(claims, c) -> str:
@@ -165,12 +181,16 @@ class PaperTab(QtWidgets.QWidget):
             items = []
             for claim in of_kind:
                 if isinstance(claim, Pending):
-                    items.append(f"<li>{html.escape(claim.statement)}<br><span style='color:{c.muted}'>… waiting for "
-                                 f"{html.escape(claim.waiting_for)}</span></li>")
+                    items.append(
+                        f"<li>{html.escape(claim.statement)}<br><span style='color:{c.muted}'>… waiting for "
+                        f"{html.escape(claim.waiting_for)}</span></li>"
+                    )
                 else:
                     mark, colour = marks[claim.holds]
-                    items.append(f"<li>{html.escape(claim.statement)}<br><span style='color:{colour}'><b>{mark}</b></span>"
-                                 f" <span style='color:{c.muted}'>({html.escape(claim.evidence)})</span></li>")
+                    items.append(
+                        f"<li>{html.escape(claim.statement)}<br><span style='color:{colour}'><b>{mark}</b></span>"
+                        f" <span style='color:{c.muted}'>({html.escape(claim.evidence)})</span></li>"
+                    )
             parts.append(f"<p><b>{CLAIM_TITLES[kind]}</b></p><ul>{''.join(items)}</ul>")
         return "".join(parts)
 
@@ -197,7 +217,8 @@ class PaperTab(QtWidgets.QWidget):
             try:
                 report = write_paper_report(folder)
                 self._write_result = f"wrote {len(report.written)} files into {folder}" + "".join(
-                    f"; {n}" for n in report.notes)
+                    f"; {n}" for n in report.notes
+                )
             except ResvizError as exc:
                 self._write_result = f"could not write the files: {exc}"
 

@@ -7,8 +7,8 @@ not on screen (another tab) only marks itself stale and redraws when shown.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
@@ -100,8 +100,18 @@ class PlotPanel(pg.GraphicsLayoutWidget):
 
     # -- building ----------------------------------------------------------------------
 
-    def add_plot(self, name: str, title: str, *, row: int, col: int = 0, left: str = "", bottom: str = "",
-                 rowspan: int = 1, colspan: int = 1) -> pg.PlotItem:
+    def add_plot(
+        self,
+        name: str,
+        title: str,
+        *,
+        row: int,
+        col: int = 0,
+        left: str = "",
+        bottom: str = "",
+        rowspan: int = 1,
+        colspan: int = 1,
+    ) -> pg.PlotItem:
         """A plot in the panel's grid, registered for theming and export under ``name``."""
         plot = Plot()
         self.addItem(plot, row=row, col=col, rowspan=rowspan, colspan=colspan)

@@ -63,7 +63,10 @@ class CurvesPanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.error = self.add_plot(
-            "error", "Error % (thin: train, bold: test)", row=0, left="error (%)",
+            "error",
+            "Error % (thin: train, bold: test)",
+            row=0,
+            left="error (%)",
             bottom="iteration",
         )
         self.loss = self.add_plot("loss", "Training loss", row=1, left="loss", bottom="iteration")
@@ -167,8 +170,12 @@ class CurvesPanel(PlotPanel):
         self._labelled.add((event.step, text))
         label_opts = {"position": 0.92, "color": colour, "rotateAxis": (1, 0), "anchors": [(1, 1), (1, 1)]}
         on_error = pg.InfiniteLine(
-            pos=event.step, angle=90, movable=False, pen=pen_for(run, 1.0, _DASH),
-            label=text if first else None, labelOpts=label_opts if first else None,
+            pos=event.step,
+            angle=90,
+            movable=False,
+            pen=pen_for(run, 1.0, _DASH),
+            label=text if first else None,
+            labelOpts=label_opts if first else None,
         )
         on_loss = pg.InfiniteLine(pos=event.step, angle=90, movable=False, pen=pen_for(run, 1.0, _DASH))
         on_error.setToolTip(f"{run.name}: {text} at iteration {event.step}")

@@ -27,12 +27,19 @@ class GradientsPanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.layers = self.add_plot(
-            "grad_norm", "Gradient norm per layer (log)", row=0, left="‖∂L/∂W‖",
+            "grad_norm",
+            "Gradient norm per layer (log)",
+            row=0,
+            left="‖∂L/∂W‖",
             bottom="layer index (input → output)",
         )
         self.layers.setLogMode(x=False, y=True)
         self.heat_plot = self.add_plot(
-            "grad_norm_history", "… over iterations (log10)", row=1, left="layer", bottom="iteration",
+            "grad_norm_history",
+            "… over iterations (log10)",
+            row=1,
+            left="layer",
+            bottom="iteration",
         )
         self.heatmap = Heatmap(self.heat_plot, label="log10 ‖∂L/∂W‖", log=True)
         self.heatmaps.append(self.heatmap)

@@ -57,7 +57,11 @@ class Heatmap:
         self.image = pg.ImageItem(axisOrder="col-major")
         plot.addItem(self.image)
         self.bar = pg.ColorBarItem(
-            values=(0, 1), colorMap=theme().colours.heatmap, label=label, interactive=False, width=12,
+            values=(0, 1),
+            colorMap=theme().colours.heatmap,
+            label=label,
+            interactive=False,
+            width=12,
             colorMapMenu=False,
         )
         self.bar.setImageItem(self.image, insert_in=plot)

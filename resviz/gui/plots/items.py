@@ -22,7 +22,7 @@ class LogAxis(pg.AxisItem):
         if len(values) <= 4:
             return strings
         mantissa = [round(10 ** (float(v) % 1), 3) for v in values]
-        return [s if m in (1.0, 2.0, 5.0, 10.0) else "" for s, m in zip(strings, mantissa)]
+        return [s if m in (1.0, 2.0, 5.0, 10.0) else "" for s, m in zip(strings, mantissa, strict=False)]
 
 
 class ElidedTitle(pg.LabelItem):
@@ -49,8 +49,8 @@ class ElidedTitle(pg.LabelItem):
         super().updateMin()
         self.setMinimumWidth(0)
 
-    def sizeHint(self, which, constraint=QtCore.QSizeF()):
-        hint = super().sizeHint(which, constraint)
+    def sizeHint(self, which, constraint=None):
+        hint = super().sizeHint(which, QtCore.QSizeF() if constraint is None else constraint)
         if which == QtCore.Qt.SizeHint.MinimumSize:
             return QtCore.QSizeF(0, hint.height())
         return hint

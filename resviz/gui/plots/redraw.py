@@ -36,7 +36,7 @@ class RedrawQueue(QtCore.QObject):
         self._timer.setInterval(self.INTERVAL_MS)
         self._timer.timeout.connect(self._on_timeout)
 
-    def request(self, panel: "PlotPanel") -> None:
+    def request(self, panel: PlotPanel) -> None:
         if panel not in self._queue:
             self._queue.append(panel)
         if not self._timer.isActive():
@@ -55,7 +55,7 @@ class RedrawQueue(QtCore.QObject):
             self._timer.stop()
 
     @staticmethod
-    def _serve(panel: "PlotPanel") -> None:
+    def _serve(panel: PlotPanel) -> None:
         if shiboken6.isValid(panel):  # a closed window's panels may be gone
             panel.flush()
 

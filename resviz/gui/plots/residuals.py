@@ -24,7 +24,7 @@ METRIC = "residual_ratio"
 def stage_levels(run: Run) -> dict[str, str]:
     """Stage name -> level name ("layer1" -> "low") from the run's layout."""
     names, levels = run.layout.get(METRIC, []), run.layout.get("block_levels", [])
-    return {name.split(".")[0]: level for name, level in zip(names, levels)}
+    return {name.split(".")[0]: level for name, level in zip(names, levels, strict=True)}
 
 
 class ResidualsPanel(PlotPanel):
@@ -33,11 +33,17 @@ class ResidualsPanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.bars_plot = self.add_plot(
-            "residual_ratio", "Residual ratio |F(x)|/|x| per block", row=0, left="|F(x)| / |x|",
+            "residual_ratio",
+            "Residual ratio |F(x)|/|x| per block",
+            row=0,
+            left="|F(x)| / |x|",
             bottom="block, by level (input → output)",
         )
         self.heat_plot = self.add_plot(
-            "residual_ratio_history", "… over iterations", row=1, left="block",
+            "residual_ratio_history",
+            "… over iterations",
+            row=1,
+            left="block",
             bottom="iteration",
         )
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)

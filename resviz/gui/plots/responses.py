@@ -53,11 +53,18 @@ class ResponsePanel(PlotPanel):
     def __init__(self, runs: RunsModel, parent=None) -> None:
         super().__init__(runs, parent)
         self.ordered = self.add_plot(
-            "response_std", TITLES[FIG7_METRIC], row=0, left="std",
+            "response_std",
+            TITLES[FIG7_METRIC],
+            row=0,
+            left="std",
             bottom="layer index (input → output)",
         )
         self.sorted = self.add_plot(
-            "response_std_sorted", "… sorted by magnitude", row=1, left="std", bottom="layer index (sorted)",
+            "response_std_sorted",
+            "… sorted by magnitude",
+            row=1,
+            left="std",
+            bottom="layer index (sorted)",
         )
         self.sorted.setXLink(self.ordered)
         self.legend = self.add_legend(self.ordered)
