@@ -30,7 +30,9 @@ class WindowActions:
 
         # File
         self.open_run = act(
-            "&Open run folder…", "Show a run folder and follow it while it is written", Key.StandardKey.Open
+            "&Open run folder…",
+            "Show a run folder (or every run of an experiment folder) and follow it while it is written",
+            Key.StandardKey.Open,
         )
         self.open_model = act("Open &model…", "Load a checkpoint or weights file into the Inspect tab", "Ctrl+Shift+O")
         self.open_image = act("Open &image…", "Show an image file in the Inspect tab", "Ctrl+Shift+I")

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import ResvizError
-from ..core.runs.reader import check_run_folder
+from ..core.errors import ResvizError, RunError
+from ..core.runs.reader import check_run_folder, is_run_folder, run_folders_in
 from ..core.train.config import TrainConfig
 from .runs import Run
 from .worker import RunFollower
 
-__all__ = ["FollowingMixin"]
+__all__ = ["FollowingMixin", "experiment_group"]
+
+#: The plan file each kind of experiment writes first (core/experiment.py, core/paper/plan.py),
+#: and the Run.group whose panel follows it (the Degradation panel, the Paper tab).
+_PLAN_FILES = {"paper.json": "paper", "experiment.json": "degradation"}
+
+
+def experiment_group(folder: Path) -> str | None:
+    """The group of an experiment folder: by its plan file (``resviz experiment``), else by
+    the name the app gives it (``<time>-<group>``, see TrainingSession.enqueue)."""
+    for plan, group in _PLAN_FILES.items():
+        if (folder / plan).is_file():
+            return group
+    return next((g for g in _PLAN_FILES.values() if folder.name.endswith(f"-{g}")), None)
 
 
 class FollowingMixin:
@@ -34,16 +47,49 @@ class FollowingMixin:
             self.runs.set_current(existing)
             return existing
         if not self.engine.is_ready:
-            self._pending_folders.append(path)
+            self._pending_folders.append((path, None, None, None))
             self.message.emit(f"{path.name} opens once the engine has loaded")
             return None
         return self._open_folder(path)
 
-    def _open_folder(self, path: Path) -> Run:
+    def follow_experiment(self, path: str | Path) -> list[Run]:
+        """Show every run folder of an experiment folder, as one group (its peers).
+
+        An experiment folder is what ``resviz experiment`` and the app's comparisons and
+        experiments write: ``DIR/<net>`` run folders, perhaps a plan file. Reopened after a
+        restart, its runs join their panel again (Degradation, Paper) and "Continue group"
+        resumes them together. Raises :class:`~resviz.core.errors.RunError` when ``path``
+        holds no run folder.
+        """
+        folder = Path(path).expanduser()
+        run_dirs = run_folders_in(folder)
+        if not run_dirs or is_run_folder(folder):
+            check_run_folder(folder)  # says why it is not a run folder
+            raise RunError(f"{folder} is a run folder, not an experiment folder; open it as a run")
+        group, peers, out = experiment_group(folder), [], []
+        for run_dir in run_dirs:
+            existing = self.runs.find(run_dir)
+            if existing is not None:  # opened before: shown once, as it is
+                out.append(existing)
+            elif not self.engine.is_ready:
+                self._pending_folders.append((run_dir, group, folder.name, peers))
+            else:
+                out.append(self._open_folder(run_dir, group=group, experiment=folder.name, peers=peers))
+        if not self.engine.is_ready and len(out) < len(run_dirs):
+            self.message.emit(f"the runs of {folder.name} open once the engine has loaded")
+        return out
+
+    def _open_folder(
+        self, path: Path, group: str | None = None, experiment: str | None = None, peers: list[Run] | None = None
+    ) -> Run:
         follower = RunFollower(path)
         config = TrainConfig.from_dict(follower.config) if follower.config else None
         name = self._unique_name(config.label if config else path.name)
         run = Run(name, config=follower.config, run_dir=path, origin="folder", colour_index=self.runs.next_colour())
+        run.group, run.experiment = group, experiment  # before it is added: the panels follow by group
+        if peers is not None:
+            peers.append(run)
+            run.peers = peers
         run.set_layout(follower.layout)
         run.apply(follower.poll())
         self._followers[run] = follower

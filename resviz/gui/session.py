@@ -74,7 +74,8 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         self._worker: TrainWorker | None = None
         self._active: list[Run] = []
         self._followers: dict[Run, RunFollower] = {}
-        self._pending_folders: list[Path] = []  # opened before the engine had loaded
+        #: (folder, group, experiment, peers) opened before the engine had loaded
+        self._pending_folders: list[tuple[Path, str | None, str | None, list[Run] | None]] = []
         self._ticks = 0
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(self.TICK_MS)
@@ -238,8 +239,8 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         return ", ".join(r.name for r in runs)
 
     def _on_engine_ready(self) -> None:
-        for path in self._pending_folders:
-            self._open_folder(path)
+        for path, group, experiment, peers in self._pending_folders:
+            self._open_folder(path, group, experiment, peers)
         self._pending_folders.clear()
         self._start_next()
 

@@ -13,8 +13,10 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.errors import ResvizError
+from ..core.runs.reader import is_run_folder, run_folders_in
 from . import settings
 from .export import export_metrics, export_plots, safe_name
+from .following import experiment_group
 from .runs import Run
 
 __all__ = ["RunFilesMixin"]
@@ -24,7 +26,12 @@ class RunFilesMixin:
     """Opening and following run folders (menu, drag and drop), exporting plots and metrics."""
 
     def open_run_folder(self, path: str | Path) -> Run | None:
-        """Show and follow a run folder; errors become a message, never an exception."""
+        """Show and follow a run folder, or every run of an experiment folder (see
+        :meth:`open_experiment_folder`); errors become a message, never an exception."""
+        path = Path(path).expanduser()
+        if not is_run_folder(path) and run_folders_in(path):
+            runs = self.open_experiment_folder(path)
+            return runs[-1] if runs else None
         try:
             run = self.session.follow(path)
         except ResvizError as exc:
@@ -33,9 +40,34 @@ class RunFilesMixin:
         settings.settings().setValue("paths/last_open", str(Path(path).parent))
         return run
 
+    def open_experiment_folder(self, path: str | Path) -> list[Run]:
+        """Every run of an experiment folder, as one group; a paper experiment's plan goes to
+        the Paper tab and a degradation experiment's runs to the Degradation panel, so both
+        show again after a restart what they showed while it trained."""
+        folder = Path(path).expanduser()
+        try:
+            runs = self.session.follow_experiment(folder)
+            group = experiment_group(folder)
+            if group == "paper":
+                from ..core.paper.report import read_plan
+
+                plan, facts, notes = read_plan(folder)
+                self.paper_tab.show_experiment(plan, facts, folder)
+                self.tabs.setCurrentWidget(self.paper_tab)
+                if notes:
+                    self.status.showMessage("; ".join(notes), 10_000)
+            elif group == "degradation":
+                self.degradation_dock.show()
+                self.degradation_dock.raise_()
+        except ResvizError as exc:
+            self.show_error("Cannot open the experiment folder", str(exc))
+            return []
+        settings.settings().setValue("paths/last_open", str(folder.parent))
+        return runs
+
     def _on_open_run(self) -> None:
         start = settings.value("paths/last_open", str(settings.runs_root()))
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a run or experiment folder", start)
         if folder:
             self.open_run_folder(folder)
 

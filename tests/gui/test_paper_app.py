@@ -122,3 +122,53 @@ def test_reproduce_the_paper_queues_the_nets_and_the_tab_fills_in(window, qtbot)
     qtbot.waitUntil(lambda: "wrote" in tab.status.text(), timeout=60_000)
     curves = window.train_tab.curves._items
     assert all(curve_len(curves[r].train) >= 3 for r in runs)  # the Train tab's panels overlay them
+
+
+def test_a_paper_experiment_folder_reopened_after_a_restart_fills_the_tab_again(window, qtbot, tmp_path):
+    """File > Open on the experiment's folder (not a run folder): its nets come back as one
+    group, the Paper tab takes its plan from paper.json and judges the claims again, and the
+    files it already has are kept (only the button writes them again)."""
+    from resviz.core.paper.run import PaperExperiment
+
+    plan = PaperPlan(data="digits", depths=(8,), plain_depths=(8,), iters=12, batch_size=16, device="cpu")
+    folder = tmp_path / "exp"
+    PaperExperiment(folder, plan).run()
+    table = (folder / "table6.md").read_bytes()
+    (folder / "table6.md").write_bytes(b"kept\n" + table)  # so a rewrite would show
+    run = window.open_run_folder(folder)
+    runs = [r for r in window.runs if r.group == GROUP]
+    assert run is not None and sorted(r.name for r in runs) == ["plain8", "resnet8"]
+    assert {r.experiment for r in runs} == {"exp"} and all(r.origin == "folder" for r in runs)
+    assert {r.name for r in runs[0].peers} == {"plain8", "resnet8"}  # "Continue group" takes both
+    tab = window.paper_tab
+    assert tab.plan == plan and tab.folder == folder and window.tabs.currentWidget() is tab
+    qtbot.waitUntil(lambda: tab.verdicts() and "not judged yet" not in tab.verdicts(), timeout=30_000)
+    assert len(tab.verdicts()) == 2  # resnet8 vs plain8: test error and training error
+    assert "resnet8" in tab.text.toPlainText() and "finished" in tab.text.toPlainText()
+    qtbot.wait(1500)  # three refreshes: none writes the files
+    assert (folder / "table6.md").read_bytes().startswith(b"kept\n")
+    # opening it again shows the same runs, not twins
+    assert window.open_run_folder(folder) in runs and len(window.runs) == 2
+
+
+def test_an_app_degradation_folder_reopened_goes_back_to_its_panel(window, tmp_path):
+    """The app's experiments are ``<time>-degradation/<net>``: reopened, the panel follows them."""
+    from conftest import tiny_config
+
+    from resviz.core.data import load_dataset
+    from resviz.core.train import Trainer
+
+    folder = tmp_path / "20261201-120000-degradation"
+    for arch in ("plain8", "resnet8"):
+        Trainer(tiny_config(arch, iters=4), run_dir=folder / arch, dataset=load_dataset("digits")).run()
+    (folder / "notes.txt").write_text("not a run")
+    window.open_run_folder(folder)
+    assert sorted((r.name, r.group) for r in window.runs) == [("plain8", "degradation"), ("resnet8", "degradation")]
+    assert [r.name for r in window.degradation.latest.runs] == ["plain8", "resnet8"]
+    assert window.degradation_dock.isVisible()
+
+
+def test_a_folder_without_runs_is_refused_as_before(window, tmp_path):
+    (tmp_path / "other" / "sub").mkdir(parents=True)
+    assert window.open_run_folder(tmp_path / "other") is None
+    assert "not a run folder" in window.last_error and len(window.runs) == 0

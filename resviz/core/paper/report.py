@@ -25,7 +25,7 @@ from ..durations import format_duration
 from ..errors import RunError
 from ..outputs import check_output
 from ..runs.files import read_json, write_json_atomic
-from ..runs.reader import RunReader, is_run_folder
+from ..runs.reader import RunReader, is_run_folder, run_folders_in
 from .claims import Judged, claims_markdown, paper_claims
 from .figures import draw_fig6, draw_fig7, matplotlib_missing, save_figure
 from .plan import PLAN_FILE, PaperPlan
@@ -76,7 +76,7 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
     if (folder / PLAN_FILE).is_file():
         doc = read_json(folder / PLAN_FILE)
         return PaperPlan.from_dict(doc.get("plan", {})), dict(doc.get("data") or {}), []
-    runs = [p for p in sorted(folder.iterdir()) if is_run_folder(p)] if folder.is_dir() else []
+    runs = run_folders_in(folder)
     if not runs:
         raise RunError(f"{folder} holds no {PLAN_FILE} and no run folders: it is not a paper experiment folder")
     depths: dict[str, set[int]] = {"resnet": set(), "plain": set()}

@@ -20,7 +20,7 @@ from .database import connect
 from .files import CHECKPOINT_DIR, checkpoint_files, read_json
 from .writer import LIVE_STATUSES, live_writer, read_status
 
-__all__ = ["RunReader", "check_run_folder", "is_run_folder"]
+__all__ = ["RunReader", "check_run_folder", "is_run_folder", "run_folders_in"]
 
 #: What makes a folder a run: RunStore.create writes both before anything else.
 _RUN_FILES = ("config.json", "layout.json")
@@ -34,6 +34,15 @@ def is_run_folder(path: str | Path) -> bool:
     """True when ``path`` is a run folder (it has a config.json and a layout)."""
     p = Path(path)
     return p.is_dir() and _missing_run_file(p) is None
+
+
+def run_folders_in(folder: str | Path) -> list[Path]:
+    """The run folders directly inside ``folder`` (an experiment's: ``DIR/<net>``), by name."""
+    p = Path(folder).expanduser()
+    try:
+        return [c for c in sorted(p.iterdir()) if is_run_folder(c)] if p.is_dir() else []
+    except OSError:  # unreadable: not an experiment this user can open
+        return []
 
 
 def check_run_folder(path: str | Path) -> Path:
