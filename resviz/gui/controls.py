@@ -199,7 +199,7 @@ class TrainControls(QtWidgets.QWidget):
             self.device.addItem(name, name)
         self.device.setToolTip("auto picks a CUDA GPU, then Apple's MPS, then the CPU")
         form.addRow("Device", self.device)
-        self.compile = QtWidgets.QCheckBox("compile the step")
+        self.compile = QtWidgets.QCheckBox("compile the step where it pays")
         self.compile.setToolTip(
             "torch.compile the training step where it pays: on a CUDA GPU (with CUDA graphs, several "
             "times the images/s; the first compile takes a minute, then it is cached), and on the CPU "

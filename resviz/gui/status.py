@@ -1,7 +1,7 @@
 """The status bar: engine loading, then the active run's progress line.
 
 Progress (issue 4): iteration, loss, images/s, ETA and device, e.g.
-``resnet20 · iteration 120 / 400 · loss 0.512 · 940 img/s · ETA 0:32 · cpu (1 threads)``.
+``resnet20 · iteration 120 / 400 · loss 0.512 · 940 img/s · ETA 0:32 · cpu (1 thread)``.
 """
 
 from __future__ import annotations

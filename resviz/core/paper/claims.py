@@ -131,7 +131,8 @@ def _degradation(r: Mapping[str, NetResult], a: str, b: str, tie: float) -> Clai
         "",
         holds,
         f"training error per tenth of the run after the first, {_shown(a)}/{_shown(b)} (%): {curve}; "
-        f"deeper higher in {higher} of {len(pairs)}, lower in {lower}",
+        f"deeper higher in {higher} of {len(pairs)}, lower in {lower}, "
+        f"within {tie:g} points in {len(pairs) - higher - lower} (it holds when higher in every one)",
     )
 
 

@@ -79,7 +79,6 @@ class CurvesPanel(PlotPanel):
         self._key_test = pg.PlotDataItem(name="test")
         for key in (self._key_train, self._key_test):
             self.legend.addItem(key, key.name())
-        self.legend.setVisible(True)
         self._items: dict[Run, _Items] = {}
         #: (step, text) of the marker labels shown: runs on one schedule drop their learning
         #: rate at the same steps, and one label there reads better than four stacked.
@@ -98,10 +97,11 @@ class CurvesPanel(PlotPanel):
         self._hint.setHtml(
             f"<p align='center' style='color:{c.muted}'>No runs yet.<br>"
             "<b>Start</b> (Ctrl+R) trains the settings on the left;<br>"
-            "<b>File › Open run folder</b> (Ctrl+O) follows a run on disk.</p>"
+            "<b>File › Open run folder</b> (Ctrl+O) follows a run<br>or an experiment on disk.</p>"
         )
         self._hint.setTextWidth(340)  # a fixed width, so the anchor can centre it
         self._hint.setVisible(len(self.runs) == 0)
+        self.legend.setVisible(len(self.runs) > 0)  # the key of no lines would cover the hint
         self._place_hint()
 
     def _place_hint(self, *_args) -> None:
