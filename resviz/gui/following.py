@@ -66,7 +66,7 @@ class FollowingMixin:
         if not run_dirs or is_run_folder(folder):
             check_run_folder(folder)  # says why it is not a run folder
             raise RunError(f"{folder} is a run folder, not an experiment folder; open it as a run")
-        group, peers, out = experiment_group(folder), [], []
+        group, peers, out, broken = experiment_group(folder), [], [], []
         for run_dir in run_dirs:
             existing = self.runs.find(run_dir)
             if existing is not None:  # opened before: shown once, as it is
@@ -74,7 +74,17 @@ class FollowingMixin:
             elif not self.engine.is_ready:
                 self._pending_folders.append((run_dir, group, folder.name, peers))
             else:
-                out.append(self._open_folder(run_dir, group=group, experiment=folder.name, peers=peers))
+                try:
+                    out.append(self._open_folder(run_dir, group=group, experiment=folder.name, peers=peers))
+                except ResvizError as exc:  # one damaged net does not hide the others
+                    broken.append(str(exc))
+        if broken and not out:
+            raise RunError(broken[0] if len(broken) == 1 else "; ".join(broken))
+        if broken:
+            n = len(broken)
+            self.error.emit(
+                "Cannot open every run", f"{n} of the runs of {folder.name} could not be opened:\n" + "\n".join(broken)
+            )
         if not self.engine.is_ready and len(out) < len(run_dirs):
             self.message.emit(f"the runs of {folder.name} open once the engine has loaded")
         return out

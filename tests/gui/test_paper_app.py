@@ -168,6 +168,22 @@ def test_an_app_degradation_folder_reopened_goes_back_to_its_panel(window, tmp_p
     assert window.degradation_dock.isVisible()
 
 
+def test_a_damaged_net_of_an_experiment_is_named_and_the_others_open(window, tmp_path):
+    from conftest import tiny_config
+
+    from resviz.core.data import load_dataset
+    from resviz.core.train import Trainer
+
+    folder = tmp_path / "exp"
+    for arch in ("plain8", "resnet8"):
+        Trainer(tiny_config(arch, iters=4), run_dir=folder / arch, dataset=load_dataset("digits")).run()
+    (folder / "plain8" / "config.json").write_text("[1, 2, 3]")
+    run = window.open_run_folder(folder)
+    assert run is not None and [r.name for r in window.runs] == ["resnet8"] and run.peers == [run]
+    assert "1 of the runs of exp could not be opened" in window.last_error
+    assert "plain8" in window.last_error and "not a JSON object" in window.last_error
+
+
 def test_a_folder_without_runs_is_refused_as_before(window, tmp_path):
     (tmp_path / "other" / "sub").mkdir(parents=True)
     assert window.open_run_folder(tmp_path / "other") is None
