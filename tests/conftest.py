@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # nets gain nothing from more, and on a busy 2-core machine two OpenMP threads that lose a
 # core to another process slow a step down twentyfold.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Qt finds the user's settings through XDG_CONFIG_HOME (QStandardPaths): a folder of this
+# session's own means no test, nor a subprocess it starts, can touch the developer's settings,
+# and tests/gui/conftest.py's guard is not tripped by the developer using the app meanwhile.
+CONFIG_HOME = Path(tempfile.mkdtemp(prefix="resviz-tests-config-"))
+os.environ["XDG_CONFIG_HOME"] = str(CONFIG_HOME)
+atexit.register(shutil.rmtree, CONFIG_HOME, ignore_errors=True)
 
 #: Where the shared data lies on the project's machines; a fresh clone has none.
 SHARED_DATA = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))

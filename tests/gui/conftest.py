@@ -66,14 +66,16 @@ def set_tiny(controls, iters: int = 30) -> None:
 
 @pytest.fixture(autouse=True)
 def _user_settings_untouched():
-    """Guard: no test may write the user's own settings file."""
+    """Guard: no test may write the settings file every QSettings() of the app falls back to
+    (the session's own, see tests/conftest.py): each test keeps to its private settings."""
+    import os
     from pathlib import Path
 
-    user = Path.home() / ".config" / "resviz" / "resviz.conf"
+    user = Path(os.environ["XDG_CONFIG_HOME"]) / "resviz" / "resviz.conf"
     before = user.stat().st_mtime if user.exists() else None
     yield
     after = user.stat().st_mtime if user.exists() else None
-    assert after == before, f"a test wrote the user's settings at {user}"
+    assert after == before, f"a test wrote the default settings (not its private ones) at {user}"
 
 
 def curve_len(item) -> int:
