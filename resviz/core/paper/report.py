@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..durations import format_duration
-from ..errors import RunError
+from ..errors import ConfigError, RunError
 from ..outputs import check_output
 from ..runs.files import read_json, write_json_atomic
 from ..runs.reader import RunReader, is_run_folder, run_folders_in
@@ -74,8 +74,18 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
     """(plan, data facts, notes) of an experiment folder; inferred from its runs without paper.json."""
     folder = Path(folder).expanduser()
     if (folder / PLAN_FILE).is_file():
-        doc = read_json(folder / PLAN_FILE)
-        return PaperPlan.from_dict(doc.get("plan", {})), dict(doc.get("data") or {}), []
+        path = folder / PLAN_FILE
+        doc = read_json(path)
+        if not isinstance(doc.get("plan"), dict):
+            # Never the default plan (all nine of the paper's nets on CIFAR-10, 64k
+            # iterations each) in place of a plan that is missing: --resume would train them.
+            raise RunError(f'{path} is damaged: its "plan" is {_shown(doc.get("plan"))}, not a JSON object')
+        try:
+            plan = PaperPlan.from_dict(doc["plan"])
+        except ConfigError as exc:
+            raise RunError(f"{path} is damaged: {exc}") from None
+        notes: list[str] = []
+        return plan, _facts(doc.get("data"), path, notes), notes
     runs = run_folders_in(folder)
     if not runs:
         raise RunError(f"{folder} holds no {PLAN_FILE} and no run folders: it is not a paper experiment folder")
@@ -98,6 +108,33 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
         batch_size=int(config.get("batch_size", 128)),
     )
     return plan, {}, [f"{folder} has no {PLAN_FILE}: the plan was inferred from its {len(runs)} run folders"]
+
+
+#: The facts about the data that paper.json keeps, with their type (see :func:`write_plan`).
+_FACTS = {"test_images": int, "classes": int, "describe": str}
+
+
+def _shown(value: object) -> str:
+    return "missing" if value is None else repr(value)[:60]
+
+
+def _facts(data: object, path: Path, notes: list[str]) -> dict:
+    """The well-formed facts of ``data``; a damaged one is left out with a note (the
+    report then counts on its defaults: ten classes, no test-image tie margin)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        notes.append(f'{path}: its "data" is not a JSON object; left out')
+        return {}
+    out = {}
+    for key, kind in _FACTS.items():
+        value = data.get(key)
+        good = isinstance(value, kind) and not isinstance(value, bool) and (kind is str or value >= 1)
+        if good:
+            out[key] = value
+        elif value is not None:
+            notes.append(f"{path}: data {key} {_shown(value)} is not a {'text' if kind is str else 'count'}; left out")
+    return out
 
 
 def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
