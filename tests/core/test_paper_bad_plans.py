@@ -8,6 +8,7 @@ import json
 import pytest
 
 from resviz.core.errors import RunError
+from resviz.core.paper.agreement import disagreement
 from resviz.core.paper.plan import PaperPlan
 from resviz.core.paper.report import read_plan
 
@@ -76,3 +77,30 @@ def test_damaged_facts_are_left_out_with_a_note(tmp_path, data, kept, noted):
     _, facts, notes = read_plan(_folder(tmp_path, data=data))
     assert facts == kept
     assert len(notes) == len(noted) and all(n in note for n, note in zip(noted, notes, strict=True))
+
+
+# -- a run folder that holds another net than the plan's --------------------------------
+
+_PLANNED = dict(PaperPlan(data="digits", depths=(8,), plain_depths=(8,), iters=300, threads=1).nets())
+
+
+def test_the_planned_net_agrees_even_on_another_device_or_thread_count():
+    cfg = _PLANNED["resnet8"]
+    ran = {**cfg.to_dict(), "device": "cpu", "threads": 2, "compile": "off", "bf16": False}
+    assert disagreement(ran, cfg) is None
+
+
+@pytest.mark.parametrize(
+    "edit, words",
+    [
+        ({"arch": "resnet14"}, "it trains resnet14, the plan resnet8"),
+        ({"plain": True}, "it trains plain8, the plan resnet8"),
+        ({"iters": 71}, "it was trained with iters 71 (the plan: 300)"),
+        ({"seed": 3, "lr": 0.5}, "seed 3 (the plan: 0), lr 0.5 (the plan: 0.1)"),
+        ({"arch": 5}, "its config.json names no net"),
+        ({"iters": "x"}, "its config.json is damaged: iters must be a whole number"),
+    ],
+)
+def test_a_run_that_is_not_the_planned_net_says_what_differs(edit, words):
+    cfg = _PLANNED["resnet8"]
+    assert words in disagreement({**cfg.to_dict(), **edit}, cfg)

@@ -26,6 +26,7 @@ from ..errors import ConfigError, RunError
 from ..outputs import check_output
 from ..runs.files import read_json, write_json_atomic
 from ..runs.reader import RunReader, is_run_folder, run_folders_in
+from .agreement import disagreement
 from .claims import Judged, claims_markdown, paper_claims
 from .figures import draw_fig6, draw_fig7, matplotlib_missing, save_figure
 from .plan import PLAN_FILE, PaperPlan
@@ -150,6 +151,20 @@ def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
     return out
 
 
+def _disagreements(folder: Path, plan: PaperPlan) -> list[str]:
+    """A note for each run folder that holds something other than the plan's net."""
+    notes = []
+    for name, cfg in plan.nets():
+        if is_run_folder(folder / name):
+            with RunReader(folder / name) as reader:
+                differs = disagreement(reader.config, cfg)
+            if differs:
+                notes.append(
+                    f"{folder / name} is not the net the plan names: {differs}; its numbers are shown as they are"
+                )
+    return notes
+
+
 def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) -> list[str]:
     """The budget the claims ran with: schedule, data, device, wall time, unfinished nets."""
     lines = [plan.budget() + (f" ({facts['describe']})" if facts.get("describe") else "")]
@@ -181,6 +196,7 @@ def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperRepo
     plan, facts, notes = read_plan(folder)
     check_report_outputs(folder)
     results = collect_results(folder, plan)
+    notes += _disagreements(folder, plan)
     rows = table_rows(results.values(), int(facts.get("classes") or 10))
     claims = paper_claims(plan, results, facts.get("test_images"))
     report = PaperReport(folder, plan, results, rows, claims, facts, notes=notes)
