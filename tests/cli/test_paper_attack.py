@@ -49,3 +49,25 @@ def test_a_run_folder_holding_another_net_is_refused_and_named(experiment, tmp_p
     assert _files(exp / "resnet8") == before
     assert main(["report", "--paper", str(exp)]) == 0
     assert f"note: {exp / 'resnet8'} is not the net the plan names: {words}" in capsys.readouterr().err
+
+
+def test_report_paper_never_writes_through_a_link_onto_the_plan_or_elsewhere(experiment, tmp_path, capsys):
+    exp = tmp_path / "exp"
+    shutil.copytree(experiment, exp)
+    plan = (exp / "paper.json").read_bytes()
+    (exp / "fig6.png").unlink()
+    (exp / "fig6.png").symlink_to("paper.json")
+    assert main(["report", "--paper", str(exp)]) == 2
+    assert "fig6.png is also an input that is being read" in capsys.readouterr().err
+    assert (exp / "paper.json").read_bytes() == plan  # was replaced by a PNG
+    (exp / "fig6.png").unlink()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    for name in ("fig7.svg", "claims.md"):
+        (exp / name).unlink()
+        (exp / name).symlink_to(precious)
+    assert main(["report", "--paper", str(exp)]) == 0
+    assert precious.read_text() == "keep me"  # was written through
+    assert not (exp / "fig7.svg").is_symlink() and (exp / "fig7.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert (exp / "claims.md").read_text().startswith("# The paper's CIFAR-10 claims")
+    assert not [p.name for p in exp.iterdir() if ".tmp" in p.name]  # no temporary file left

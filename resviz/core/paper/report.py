@@ -18,6 +18,7 @@ without ``paper.json`` the plan is inferred from the run folders found in ``DIR`
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,8 +187,10 @@ def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) ->
 
 def check_report_outputs(folder: Path) -> None:
     """Refuse, before any training, an experiment folder whose outputs cannot be written."""
+    # The plans are read, never written over (a symlink fig6.png -> paper.json would be).
+    plans = (folder / PLAN_FILE, folder / "experiment.json")
     for name in OUTPUT_FILES:
-        check_output(folder / name, what="experiment's output")
+        check_output(folder / name, inputs=plans, what="experiment's output")
 
 
 def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperReport:
@@ -219,8 +222,11 @@ def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperRepo
         else:
             shown = [r for r in results.values() if r.status != "missing"]
             data = _data_name(plan.data)
-            report.written += save_figure(draw_fig6(shown, data), folder / "fig6")
-            report.written += save_figure(draw_fig7(shown, data), folder / "fig7")
+            for stem, draw in (("fig6", draw_fig6), ("fig7", draw_fig7)):
+                try:
+                    report.written += save_figure(draw(shown, data), folder / stem)
+                except OSError as exc:
+                    raise RunError(f"cannot write {folder / stem}.png/.svg: {exc.strerror or exc}") from exc
     return report
 
 
@@ -230,8 +236,13 @@ def _data_name(data: str) -> str:
 
 
 def _write(path: Path, text: str, report: PaperReport) -> None:
+    """Write ``text`` into a temporary file and move it into place (see :func:`save_figure`)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        path.write_text(text)
+        tmp.write_text(text)
+        os.replace(tmp, path)
     except OSError as exc:
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
     report.written.append(path)
