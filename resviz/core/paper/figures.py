@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..runs.history import FIG7_FALLBACK
+from ..write_errors import discard
 from .results import NetResult
 
 __all__ = ["FIGURE_SUFFIXES", "draw_fig6", "draw_fig7", "matplotlib_missing", "save_figure"]
@@ -136,6 +137,6 @@ def save_figure(fig, stem: Path) -> list[Path]:
             fig.savefig(tmp, dpi=120, format=suffix[1:])
             os.replace(tmp, path)
         finally:
-            tmp.unlink(missing_ok=True)
+            discard(tmp)
         out.append(path)
     return out

@@ -27,6 +27,7 @@ from ..errors import ConfigError, RunError
 from ..outputs import check_output
 from ..runs.files import read_json, write_json_atomic
 from ..runs.reader import RunReader, is_run_folder, run_folders_in
+from ..write_errors import discard
 from .agreement import disagreement
 from .claims import Judged, claims_markdown, paper_claims
 from .figures import draw_fig6, draw_fig7, matplotlib_missing, save_figure
@@ -244,5 +245,5 @@ def _write(path: Path, text: str, report: PaperReport) -> None:
     except OSError as exc:
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
     report.written.append(path)
