@@ -175,14 +175,15 @@ def _resume_conflicts(args: argparse.Namespace) -> None:
     from ..core.errors import ConfigError
 
     given = [k for k in _CONFIG_KEYS if _given(getattr(args, k, None))]
-    given += [k for k in (*_SWITCHES, "compile") if getattr(args, k, None) is not None]
-    if given or args.plain or args.force:
+    # A switch named as it was typed: "drop --no-bf16", not "drop --bf16".
+    given += [
+        ("" if getattr(args, k) else "no-") + k for k in (*_SWITCHES, "compile") if getattr(args, k, None) is not None
+    ]
+    given += (["plain"] if args.plain else []) + (["force"] if args.force else [])
+    if given:
         raise ConfigError(
             "--resume continues a run with its own settings; drop "
-            + ", ".join(
-                "--" + k.replace("_", "-")
-                for k in given + (["plain"] if args.plain else []) + (["force"] if args.force else [])
-            )
+            + ", ".join("--" + k.replace("_", "-") for k in given)
         )
 
 

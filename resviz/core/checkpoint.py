@@ -30,7 +30,7 @@ import torch
 
 from .errors import CheckpointError
 from .models import ResNet
-from .write_errors import write_error
+from .write_errors import discard, write_error
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -97,7 +97,7 @@ def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
     except OSError as exc:
         raise write_error(exc, path) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
     return path
 
 

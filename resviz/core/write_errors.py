@@ -8,6 +8,7 @@ with this message, and the trainer ends the run ``failed`` with it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from .errors import WriteError
 
-__all__ = ["is_no_space", "mount_point", "write_error"]
+__all__ = ["discard", "is_no_space", "mount_point", "write_error"]
 
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
@@ -52,3 +53,15 @@ def write_error(exc: BaseException, path: str | Path) -> WriteError:
     text = str(exc).strip()
     reason = getattr(exc, "strerror", None) or (text.splitlines()[0] if text else type(exc).__name__)
     return WriteError(f"cannot write {path}: {reason}")
+
+
+def discard(path: str | Path) -> None:
+    """Remove a temporary file if it is there, and never raise.
+
+    ``unlink(missing_ok=True)`` still raises when the folder itself is gone or has become a
+    file (NotADirectoryError): found by attack, a run folder replaced by a file while its
+    net trained turned one net's failed checkpoint into four chained tracebacks that ended
+    every net of its lockstep group, because the cleanup's error replaced the WriteError.
+    """
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -47,21 +47,25 @@ class RunFilesMixin:
         folder = Path(path).expanduser()
         try:
             runs = self.session.follow_experiment(folder)
-            group = experiment_group(folder)
-            if group == "paper":
-                from ..core.paper.report import read_plan
+        except ResvizError as exc:
+            self.show_error("Cannot open the experiment folder", str(exc))
+            return []
+        group = experiment_group(folder)
+        if group == "paper":
+            from ..core.paper.report import read_plan
 
+            try:
                 plan, facts, notes = read_plan(folder)
+            except ResvizError as exc:  # a damaged paper.json: the runs are open all the same
+                self.show_error("Cannot show the paper experiment", f"{exc}. Its runs are open in the list.")
+            else:
                 self.paper_tab.show_experiment(plan, facts, folder)
                 self.tabs.setCurrentWidget(self.paper_tab)
                 if notes:
                     self.status.showMessage("; ".join(notes), 10_000)
-            elif group == "degradation":
-                self.degradation_dock.show()
-                self.degradation_dock.raise_()
-        except ResvizError as exc:
-            self.show_error("Cannot open the experiment folder", str(exc))
-            return []
+        elif group == "degradation":
+            self.degradation_dock.show()
+            self.degradation_dock.raise_()
         settings.settings().setValue("paths/last_open", str(folder.parent))
         return runs
 

@@ -25,7 +25,10 @@ def test_defaults_and_switches_reach_the_config():
 
 def test_resume_refuses_new_switches(tmp_path, capsys):
     assert main(["train", "--resume", str(tmp_path / "run"), "--no-compile"]) == 2
-    assert "--compile" in capsys.readouterr().err
+    assert "drop --no-compile\n" in capsys.readouterr().err
+    # named as typed (was "drop --bf16, --channels-last" for --no-bf16 --no-channels-last)
+    assert main(["train", "--resume", str(tmp_path / "run"), "--no-bf16", "--no-channels-last", "--compile"]) == 2
+    assert "drop --no-bf16, --no-channels-last, --compile\n" in capsys.readouterr().err
 
 
 def test_compiled_cpu_run_reports_compile_time_apart(tmp_path, capsys):

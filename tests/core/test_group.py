@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
@@ -164,6 +165,39 @@ def test_a_diverging_net_fails_alone_and_the_other_finishes(digits, tmp_path, po
         "step_0000030.pt",
         "step_0000040.pt",
     ]  # the newest three, as alone
+
+
+class ReplaceFolder:
+    """A sink that deletes a run folder at a record and puts a file in its place."""
+
+    def __init__(self, folder, step: int) -> None:
+        self.folder, self.step = folder, step
+
+    def record(self, r):
+        if r.step == self.step:
+            shutil.rmtree(self.folder)
+            self.folder.write_text("not a run")
+
+    def event(self, e): ...
+
+    def status(self, s): ...
+
+
+def test_a_run_folder_replaced_by_a_file_fails_that_net_alone(digits, tmp_path):
+    """Found by attack: the cleanup of the failed checkpoint raised NotADirectoryError over
+    the WriteError, and the chained tracebacks ended every net of the group."""
+    group = LockstepGroup(
+        [tiny("plain8", checkpoint_every=10), tiny("resnet8", checkpoint_every=10)],
+        dataset=digits,
+        run_dirs=[tmp_path / "plain8", tmp_path / "resnet8"],
+        sinks=[[ReplaceFolder(tmp_path / "plain8", 15)], []],
+    )
+    assert group.run() == ["failed", "finished"]
+    bad = group.trainers[0]
+    assert bad.reason.startswith(f"cannot write {tmp_path / 'plain8'}") and "Not a directory" in bad.reason
+    assert "\n" not in bad.reason and bad.step == 20
+    assert (tmp_path / "plain8").read_text() == "not a run"
+    assert group.trainers[1].step == 40 and RunReader(tmp_path / "resnet8").status().status == "finished"
 
 
 def test_a_stopped_group_resumes_and_the_net_behind_catches_up_first(digits, tmp_path):

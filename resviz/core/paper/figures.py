@@ -14,12 +14,14 @@ figures can be redrawn later with ``resviz report --paper DIR``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from ..runs.history import FIG7_FALLBACK
+from ..write_errors import discard
 from .results import NetResult
 
 __all__ = ["FIGURE_SUFFIXES", "draw_fig6", "draw_fig7", "matplotlib_missing", "save_figure"]
@@ -120,10 +122,21 @@ def draw_fig7(results: Sequence[NetResult], data: str = "CIFAR-10"):
 
 
 def save_figure(fig, stem: Path) -> list[Path]:
-    """Save ``fig`` as ``stem.png`` and ``stem.svg``; the paths written."""
+    """Save ``fig`` as ``stem.png`` and ``stem.svg``; the paths written.
+
+    Each is drawn into a temporary file and moved into place, so that a reader (the app,
+    a second ``report --paper``) never sees half a figure, and a symlink at ``stem.png``
+    is replaced rather than written through (found by attack: one pointing at paper.json
+    replaced the plan with a PNG).
+    """
     out = []
     for suffix in FIGURE_SUFFIXES:
         path = stem.with_suffix(suffix)
-        fig.savefig(path, dpi=120)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            fig.savefig(tmp, dpi=120, format=suffix[1:])
+            os.replace(tmp, path)
+        finally:
+            discard(tmp)
         out.append(path)
     return out

@@ -17,11 +17,12 @@ the claims in as the experiment goes, and each twin pair's curves still grow tog
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..archs import IMAGENET_DEPTHS, arch_name, parse_arch
 from ..errors import ConfigError
+from ..limits import MAX_ITERS, check_whole
 from ..train.config import TrainConfig
 from .numbers import FULL_SCHEDULE
 
@@ -41,6 +42,13 @@ PAPER_PLAIN_DEPTHS = (20, 32, 44, 56)
 WARMUP_DEPTH = 110
 #: The plan, written into the experiment folder before any net starts (for --resume and report).
 PLAN_FILE = "paper.json"
+#: The settings the plan gives every net itself: ``overrides`` may not set them (a
+#: paper.json edited to override ``arch`` or ``iters`` would otherwise fail deep in
+#: TrainConfig with a Python TypeError, or be silently replaced).
+_PLAN_SETS = frozenset(
+    "arch data data_root download iters batch_size device seed threads "
+    "telemetry_every eval_every checkpoint_every warmup".split()
+)
 
 
 def parse_depth_list(text: str | list | tuple, what: str = "--depths", *, allow_empty: bool = False) -> tuple[int, ...]:
@@ -73,6 +81,19 @@ def parse_depth_list(text: str | list | tuple, what: str = "--depths", *, allow_
     return depths
 
 
+def _check_overrides(overrides: object) -> None:
+    """ConfigError unless ``overrides`` maps TrainConfig fields the plan leaves open."""
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"the plan's overrides are a JSON object of training settings, not {overrides!r}")
+    open_fields = {f.name for f in fields(TrainConfig)} - _PLAN_SETS
+    wrong = sorted(str(k) for k in overrides if k not in open_fields)
+    if wrong:
+        raise ConfigError(
+            f"the plan's overrides cannot set {', '.join(wrong)}: they take training settings the plan "
+            f"leaves open ({', '.join(sorted(open_fields))})"
+        )
+
+
 @dataclass(frozen=True)
 class PaperPlan:
     """The experiment: data, depths, budget and device, as the user chose them."""
@@ -95,6 +116,10 @@ class PaperPlan:
         object.__setattr__(
             self, "plain_depths", parse_depth_list(self.plain_depths, "--plain-depths", allow_empty=True)
         )
+        # iters first: base_config divides it before TrainConfig can check it (a paper.json
+        # holding "iters": "20" or null ended in a TypeError traceback).
+        check_whole(self.iters, "iters", 1, MAX_ITERS)
+        _check_overrides(self.overrides)
         self.base_config()  # every number checked now, before anything is loaded
 
     # -- the nets ----------------------------------------------------------------------

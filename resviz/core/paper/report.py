@@ -18,14 +18,17 @@ without ``paper.json`` the plan is inferred from the run folders found in ``DIR`
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..durations import format_duration
-from ..errors import RunError
+from ..errors import ConfigError, RunError
 from ..outputs import check_output
 from ..runs.files import read_json, write_json_atomic
 from ..runs.reader import RunReader, is_run_folder, run_folders_in
+from ..write_errors import discard
+from .agreement import disagreement
 from .claims import Judged, claims_markdown, paper_claims
 from .figures import draw_fig6, draw_fig7, matplotlib_missing, save_figure
 from .plan import PLAN_FILE, PaperPlan
@@ -74,8 +77,18 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
     """(plan, data facts, notes) of an experiment folder; inferred from its runs without paper.json."""
     folder = Path(folder).expanduser()
     if (folder / PLAN_FILE).is_file():
-        doc = read_json(folder / PLAN_FILE)
-        return PaperPlan.from_dict(doc.get("plan", {})), dict(doc.get("data") or {}), []
+        path = folder / PLAN_FILE
+        doc = read_json(path)
+        if not isinstance(doc.get("plan"), dict):
+            # Never the default plan (all nine of the paper's nets on CIFAR-10, 64k
+            # iterations each) in place of a plan that is missing: --resume would train them.
+            raise RunError(f'{path} is damaged: its "plan" is {_shown(doc.get("plan"))}, not a JSON object')
+        try:
+            plan = PaperPlan.from_dict(doc["plan"])
+        except ConfigError as exc:
+            raise RunError(f"{path} is damaged: {exc}") from None
+        notes: list[str] = []
+        return plan, _facts(doc.get("data"), path, notes), notes
     runs = run_folders_in(folder)
     if not runs:
         raise RunError(f"{folder} holds no {PLAN_FILE} and no run folders: it is not a paper experiment folder")
@@ -100,6 +113,33 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
     return plan, {}, [f"{folder} has no {PLAN_FILE}: the plan was inferred from its {len(runs)} run folders"]
 
 
+#: The facts about the data that paper.json keeps, with their type (see :func:`write_plan`).
+_FACTS = {"test_images": int, "classes": int, "describe": str}
+
+
+def _shown(value: object) -> str:
+    return "missing" if value is None else repr(value)[:60]
+
+
+def _facts(data: object, path: Path, notes: list[str]) -> dict:
+    """The well-formed facts of ``data``; a damaged one is left out with a note (the
+    report then counts on its defaults: ten classes, no test-image tie margin)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        notes.append(f'{path}: its "data" is not a JSON object; left out')
+        return {}
+    out = {}
+    for key, kind in _FACTS.items():
+        value = data.get(key)
+        good = isinstance(value, kind) and not isinstance(value, bool) and (kind is str or value >= 1)
+        if good:
+            out[key] = value
+        elif value is not None:
+            notes.append(f"{path}: data {key} {_shown(value)} is not a {'text' if kind is str else 'count'}; left out")
+    return out
+
+
 def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
     """Each planned net's numbers from ``folder/<name>`` (missing where it has not started)."""
     out = {}
@@ -111,6 +151,20 @@ def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
             else missing_result(name, cfg.iters)
         )
     return out
+
+
+def _disagreements(folder: Path, plan: PaperPlan) -> list[str]:
+    """A note for each run folder that holds something other than the plan's net."""
+    notes = []
+    for name, cfg in plan.nets():
+        if is_run_folder(folder / name):
+            with RunReader(folder / name) as reader:
+                differs = disagreement(reader.config, cfg)
+            if differs:
+                notes.append(
+                    f"{folder / name} is not the net the plan names: {differs}; its numbers are shown as they are"
+                )
+    return notes
 
 
 def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) -> list[str]:
@@ -134,8 +188,10 @@ def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) ->
 
 def check_report_outputs(folder: Path) -> None:
     """Refuse, before any training, an experiment folder whose outputs cannot be written."""
+    # The plans are read, never written over (a symlink fig6.png -> paper.json would be).
+    plans = (folder / PLAN_FILE, folder / "experiment.json")
     for name in OUTPUT_FILES:
-        check_output(folder / name, what="experiment's output")
+        check_output(folder / name, inputs=plans, what="experiment's output")
 
 
 def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperReport:
@@ -144,6 +200,7 @@ def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperRepo
     plan, facts, notes = read_plan(folder)
     check_report_outputs(folder)
     results = collect_results(folder, plan)
+    notes += _disagreements(folder, plan)
     rows = table_rows(results.values(), int(facts.get("classes") or 10))
     claims = paper_claims(plan, results, facts.get("test_images"))
     report = PaperReport(folder, plan, results, rows, claims, facts, notes=notes)
@@ -166,8 +223,11 @@ def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperRepo
         else:
             shown = [r for r in results.values() if r.status != "missing"]
             data = _data_name(plan.data)
-            report.written += save_figure(draw_fig6(shown, data), folder / "fig6")
-            report.written += save_figure(draw_fig7(shown, data), folder / "fig7")
+            for stem, draw in (("fig6", draw_fig6), ("fig7", draw_fig7)):
+                try:
+                    report.written += save_figure(draw(shown, data), folder / stem)
+                except OSError as exc:
+                    raise RunError(f"cannot write {folder / stem}.png/.svg: {exc.strerror or exc}") from exc
     return report
 
 
@@ -177,8 +237,13 @@ def _data_name(data: str) -> str:
 
 
 def _write(path: Path, text: str, report: PaperReport) -> None:
+    """Write ``text`` into a temporary file and move it into place (see :func:`save_figure`)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        path.write_text(text)
+        tmp.write_text(text)
+        os.replace(tmp, path)
     except OSError as exc:
         raise RunError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        discard(tmp)
     report.written.append(path)

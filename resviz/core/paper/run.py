@@ -30,6 +30,7 @@ from ..runs.store import RunStore
 from ..runs.writer import refuse_live_writer
 from ..train.config import TrainConfig
 from ..train.control import TrainControl
+from .agreement import disagreement
 from .cost import CostEstimate, DataShape, estimate_cost, measure_speeds, shape_of
 from .plan import PLAN_FILE, PaperPlan
 from .report import (
@@ -150,6 +151,12 @@ class PaperExperiment:
             with RunReader(run_dir) as reader:
                 status = reader.status().status
                 steps = [checkpoint_step(p) or 0 for p in reader.checkpoints()]
+                differs = disagreement(reader.config, cfg)
+            if differs:
+                raise RunError(
+                    f"{run_dir} is not the net {PLAN_FILE} plans there: {differs}; move it out of "
+                    f"{self.folder} (the net then starts again) or put the planned run back"
+                )
             if status == "finished":
                 finished.append(name)
             else:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RunError
-from ..write_errors import is_no_space, write_error
+from ..write_errors import discard, is_no_space, write_error
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -70,7 +70,7 @@ def write_json_atomic(path: Path, data: Any, *, in_place_when_full: bool = False
         _write_text(tmp, text)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         if in_place_when_full and is_no_space(exc) and path.is_file():
             try:
                 _overwrite(path, text)
