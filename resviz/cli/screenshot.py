@@ -37,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--seconds", type=float, default=20.0, help="how long to train before the shot (default 20)")
     p.add_argument("--iters", type=int, default=400, help="iterations of the --train run (default 400)")
-    p.add_argument("--open", metavar="RUN_DIR", nargs="+", default=[], help="run folders to show")
+    p.add_argument(
+        "--open", metavar="RUN_DIR", nargs="+", default=[], help="run folders (or experiment folders) to show"
+    )
     p.add_argument(
         "--inspect",
         metavar="IMAGE",
@@ -188,18 +190,26 @@ def run(args: argparse.Namespace) -> int:
         from ..core.archs import parse_arch
 
         parse_arch(args.train)  # a bad name fails now, not after torch has loaded
-    from ..core.runs.reader import check_run_folder
+    from ..core.runs.reader import check_run_folder, is_run_folder, run_folders_in
 
-    folders = [check_run_folder(f) for f in args.open]
+    # A run folder, or an experiment's folder (one run folder per net), as File > Open takes them.
+    shown, folders = [], []
+    for f in args.open:
+        path = Path(f).expanduser()
+        runs = [] if is_run_folder(path) else run_folders_in(path)
+        shown.append(path if runs else check_run_folder(path))
+        folders += runs or [path]
     for folder in folders:
         RunReader(folder).close()  # a broken config.json fails here in one line, not after the window opened
     _check_inspect(args, folders)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="resviz-shot-") as tmp:
-        return _shoot(args, out, size, folders, Path(tmp))
+        return _shoot(args, out, size, shown, folders, Path(tmp))
 
 
-def _shoot(args: argparse.Namespace, out: Path, size: tuple[int, int], folders: list[Path], tmp: Path) -> int:
+def _shoot(
+    args: argparse.Namespace, out: Path, size: tuple[int, int], shown: list[Path], folders: list[Path], tmp: Path
+) -> int:
     from ..gui import settings
 
     settings.use_private_settings(tmp / "settings")  # reproducible: never the user's layout
@@ -216,7 +226,7 @@ def _shoot(args: argparse.Namespace, out: Path, size: tuple[int, int], folders: 
     _wait(app, lambda: window.engine.is_ready or window.engine.error is not None, 180.0)
     if window.engine.error:
         raise ResvizError(window.engine.error)
-    for folder in folders:
+    for folder in shown:
         window.open_run_folder(folder)
     if args.train:
         controls = window.train_tab.controls

@@ -230,6 +230,32 @@ def run_degradation(
     return _train_and_report(out, base, depths, group, on_group)
 
 
+def _read_plan_file(path: Path) -> tuple[TrainConfig, list[int]]:
+    """The base config and depths ``run_degradation`` wrote; one line naming what is wrong.
+
+    The advice is to restore the file, never ``--force``: that would replace the runs
+    the experiment has trained (issue #9).
+    """
+    from .errors import RunError
+    from .runs.files import read_json
+
+    doc = read_json(path)
+    fix = "restore it, or train a new experiment into another folder"
+    if not isinstance(doc.get("config"), dict):
+        raise RunError(f'{path} is damaged: its "config" is missing or not a JSON object; {fix}')
+    depths = doc.get("depths")
+    if (
+        not isinstance(depths, list)
+        or not depths
+        or not all(isinstance(d, int) and not isinstance(d, bool) for d in depths)
+    ):
+        raise RunError(f'{path} is damaged: its "depths" is {json.dumps(depths)}, not a list of depths; {fix}')
+    try:
+        return TrainConfig.from_dict(doc["config"]), list(depths)
+    except ConfigError as exc:
+        raise RunError(f'{path} is damaged: its "config" is not a valid run config ({exc}); {fix}') from None
+
+
 def resume_degradation(out_dir: str | Path, *, on_group: Callable[[LockstepGroup], None] | None = None) -> dict:
     """Continue a stopped or killed experiment: every unfinished net from its checkpoint, in lockstep.
 
@@ -238,17 +264,12 @@ def resume_degradation(out_dir: str | Path, *, on_group: Callable[[LockstepGroup
     """
     from .errors import RunError
     from .outputs import check_output
-    from .runs.files import read_json
     from .train.group import LockstepGroup, unfinished_runs
 
     out = Path(out_dir).expanduser()
     if not (out / PLAN_FILE).is_file():
         raise RunError(f"{out} holds no {PLAN_FILE}: it is not the folder of a degradation experiment")
-    plan_file = read_json(out / PLAN_FILE)
-    try:
-        base, depths = TrainConfig.from_dict(plan_file["config"]), [int(d) for d in plan_file["depths"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RunError(f"{out / PLAN_FILE} is damaged ({exc!r}); start the experiment again with --force") from None
+    base, depths = _read_plan_file(out / PLAN_FILE)
     for name in REPORT_FILES:
         check_output(out / name, what="experiment's output")
     missing = [name for name, _ in degradation_plan(base, depths) if not (out / name / "config.json").is_file()]

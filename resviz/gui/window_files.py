@@ -35,7 +35,7 @@ class RunFilesMixin:
         try:
             run = self.session.follow(path)
         except ResvizError as exc:
-            self.show_error("Cannot open the run folder", str(exc))
+            self.show_error("Cannot open the run folder", _with_experiments_inside(path, str(exc)))
             return None
         settings.settings().setValue("paths/last_open", str(Path(path).parent))
         return run
@@ -198,6 +198,18 @@ class RunFilesMixin:
         if folder:
             settings.settings().setValue("runs/root", folder)
             self.status.showMessage(f"new runs go to {folder}", 8000)
+
+
+def _with_experiments_inside(folder: Path, message: str) -> str:
+    """``message``, plus the experiment folders ``folder`` holds (a runs root, say), if any."""
+    try:
+        inside = sorted(c.name for c in folder.iterdir() if c.is_dir() and run_folders_in(c))
+    except OSError:
+        return message
+    if not inside:
+        return message
+    names = ", ".join(inside[:3]) + (f" and {len(inside) - 3} more" if len(inside) > 3 else "")
+    return f"{folder} holds experiment folders ({names}), not runs: open one of them"
 
 
 def _local_paths(mime: QtCore.QMimeData) -> list[Path]:

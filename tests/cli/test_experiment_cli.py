@@ -89,3 +89,33 @@ def test_the_group_display_redraws_one_line_per_net_in_place(monkeypatch):
     assert text.count("\x1b[2F") == 3 and text.startswith("  plain8 [")
     for line in text.replace("\x1b[2F", "").replace("\x1b[J", "").split("\n"):
         assert len(line.replace("\x1b[K", "")) <= 59
+
+
+def test_a_damaged_plan_file_is_named_and_force_is_never_advised(tmp_path, capsys):
+    """experiment.json by hand: each damage is one line naming the field; the advice keeps the
+    trained runs (--force would replace them)."""
+    good_config = {"arch": "resnet8", "data": "digits", "iters": 10}
+    cases = [
+        ({"depths": [8, 14]}, '"config" is missing'),
+        ({"config": [1], "depths": [8, 14]}, '"config" is missing or not a JSON object'),
+        ({"config": good_config, "depths": [8.7, 14]}, '"depths" is [8.7, 14], not a list of depths'),
+        ({"config": good_config, "depths": []}, '"depths" is [], not a list of depths'),
+        ({"config": good_config, "depths": "814"}, '"depths" is "814", not a list of depths'),
+        ({"config": good_config, "depths": [True, 14]}, '"depths" is [true, 14]'),
+        ({"config": {**good_config, "iters": "ten"}, "depths": [8, 14]}, '"config" is not a valid run config'),
+    ]
+    for doc, said in cases:
+        (tmp_path / "experiment.json").write_text(json.dumps({"experiment": "degradation", **doc}))
+        assert main(["experiment", "degradation", "--resume", str(tmp_path)]) == 2, doc
+        err = capsys.readouterr().err
+        assert err.startswith("resviz: error: ") and len(err.strip().splitlines()) == 1, err
+        assert said in err and "experiment.json is damaged" in err, err
+        assert "--force" not in err and "Error(" not in err and "restore it" in err, err
+
+
+def test_report_paper_refuses_a_degradation_folder(tmp_path, capsys):
+    (tmp_path / "experiment.json").write_text(json.dumps({"experiment": "degradation", "config": {}, "depths": [8]}))
+    assert main(["report", "--paper", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a degradation experiment's folder" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json"]  # nothing written into it

@@ -57,4 +57,5 @@ def test_symlinked_and_nested_experiment_folders(window, experiment, tmp_path):
     run = window.open_run_folder(outer / "linked")
     assert run is not None and sorted(r.name for r in window.runs) == ["plain8", "resnet8"]
     assert window.open_run_folder(outer) is None  # a folder of experiment folders is no experiment
-    assert "not a run folder" in window.last_error and len(window.runs) == 2
+    assert "holds experiment folders (inner, linked), not runs: open one of them" in window.last_error
+    assert len(window.runs) == 2

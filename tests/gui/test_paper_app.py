@@ -188,3 +188,18 @@ def test_a_folder_without_runs_is_refused_as_before(window, tmp_path):
     (tmp_path / "other" / "sub").mkdir(parents=True)
     assert window.open_run_folder(tmp_path / "other") is None
     assert "not a run folder" in window.last_error and len(window.runs) == 0
+
+
+def test_a_folder_of_experiments_says_to_open_one_of_them(window, tmp_path):
+    from conftest import tiny_config
+
+    from resviz.core.data import load_dataset
+    from resviz.core.train import Trainer
+
+    Trainer(
+        tiny_config("resnet8", iters=4), run_dir=tmp_path / "root" / "exp-a" / "resnet8", dataset=load_dataset("digits")
+    ).run()
+    (tmp_path / "root" / "exp-b").mkdir()  # not an experiment: not named
+    assert window.open_run_folder(tmp_path / "root") is None
+    assert window.last_error == f"{tmp_path / 'root'} holds experiment folders (exp-a), not runs: open one of them"
+    assert len(window.runs) == 0

@@ -54,3 +54,23 @@ def test_screenshot_errors_are_one_line(tmp_path):
     res = _resviz("screenshot", str(tmp_path / "x.png"), "--open", str(tmp_path))
     assert res.returncode == 2 and "not a run folder" in res.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_opens_an_experiment_folder_as_the_app_does(tmp_path):
+    """--open takes an experiment's folder (one run folder per net), as File > Open does; a
+    broken net of it fails in one line before the window opens."""
+    from conftest import tiny_config
+
+    from resviz.core.data import load_dataset
+    from resviz.core.train import Trainer
+
+    folder = tmp_path / "20261201-120000-degradation"
+    for arch in ("plain8", "resnet8"):
+        Trainer(tiny_config(arch, iters=4), run_dir=folder / arch, dataset=load_dataset("digits")).run()
+    res = _resviz("screenshot", str(tmp_path / "exp.png"), "--open", str(folder), "--seconds", "0")
+    assert res.returncode == 0, res.stderr
+    assert QtGui.QImage(str(tmp_path / "exp.png")).width() > 0
+    (folder / "plain8" / "config.json").write_text("[1]")
+    res = _resviz("screenshot", str(tmp_path / "bad.png"), "--open", str(folder))
+    assert res.returncode == 2 and "plain8" in res.stderr and "config.json" in res.stderr
+    assert res.stderr.count("\n") == 1 and not (tmp_path / "bad.png").exists()

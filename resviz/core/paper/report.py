@@ -24,6 +24,7 @@ from pathlib import Path
 
 from ..durations import format_duration
 from ..errors import ConfigError, RunError
+from ..experiment import PLAN_FILE as DEGRADATION_PLAN
 from ..outputs import check_output
 from ..runs.files import read_json, write_json_atomic
 from ..runs.reader import RunReader, is_run_folder, run_folders_in
@@ -89,6 +90,11 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
             raise RunError(f"{path} is damaged: {exc}") from None
         notes: list[str] = []
         return plan, _facts(doc.get("data"), path, notes), notes
+    if (folder / DEGRADATION_PLAN).is_file():  # its own report is report.png and summary.md
+        raise RunError(
+            f"{folder} is a degradation experiment's folder ({DEGRADATION_PLAN}), not a paper experiment's: "
+            "its report is its summary.md and report.png"
+        )
     runs = run_folders_in(folder)
     if not runs:
         raise RunError(f"{folder} holds no {PLAN_FILE} and no run folders: it is not a paper experiment folder")
