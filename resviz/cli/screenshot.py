@@ -233,6 +233,12 @@ def _shoot(
         from ..core.archs import parse_arch
 
         spec = parse_arch(args.train)
+        # The form shows what trains (a reader of the shot compares the two).
+        if (i := controls.depth.findData(spec.depth)) >= 0:
+            controls.depth.setCurrentIndex(i)
+        controls.shortcuts.setChecked(not spec.plain)
+        controls.compare.setChecked(args.compare)
+        controls.iters.setValue(args.iters)
         configs = [controls.base_config(arch=spec.name)]
         if args.compare:
             configs.insert(0, controls.base_config(arch=spec.twin.name))
