@@ -196,6 +196,8 @@ def test_a_run_folder_replaced_by_a_file_fails_that_net_alone(digits, tmp_path):
     bad = group.trainers[0]
     assert bad.reason.startswith(f"cannot write {tmp_path / 'plain8'}") and "Not a directory" in bad.reason
     assert "\n" not in bad.reason and bad.step == 20
+    # step 10's checkpoint went with the folder: no "the last checkpoint is step 10" to resume from
+    assert f"the checkpoints (the last was step 10) went with {tmp_path / 'plain8' / 'checkpoints'}" in bad.reason
     assert (tmp_path / "plain8").read_text() == "not a run"
     assert group.trainers[1].step == 40 and RunReader(tmp_path / "resnet8").status().status == "finished"
 

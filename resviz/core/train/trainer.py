@@ -430,6 +430,8 @@ class Trainer:
         last = self.last_checkpoint_step
         if last is None:
             return "no checkpoint was written before it"
+        if not self.store.checkpoint_dir.is_dir():  # the run folder was deleted or replaced meanwhile
+            return f"the checkpoints (the last was step {last}) went with {self.store.checkpoint_dir}"
         return f"the last {'good ' if good else ''}checkpoint is step {last}"
 
     def _finish(self, status: str) -> None:
