@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         loaded, data = load(one, splits=("train",))  # the landscape is of the training loss
         for note in check_classes(loaded.model, loaded.classes, data.classes, data.name):
             note_line(note)
-        arch = loaded.arch.replace("resnet", "plain", 1) if loaded.model.is_plain else loaded.arch
+        arch = loaded.model.current_arch
         name = arch if arch not in names else f"{arch} ({Path(checkpoint).name})"
         names.append(name)
         result = loss_landscape(

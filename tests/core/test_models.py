@@ -54,6 +54,16 @@ def test_plain_has_exactly_the_parameters_of_resnet_option_a(depth):
     assert plain.is_plain and not any(plain.shortcuts()) and all(res.shortcuts())
 
 
+def test_current_arch_names_what_the_net_computes_as_its_shortcuts_are_switched():
+    res = build_model("resnet8")
+    assert res.current_arch == "resnet8"
+    res.set_shortcuts([False] + [True] * (len(res.shortcuts()) - 1))
+    assert res.current_arch == "resnet8"  # one shortcut off is still a residual net
+    res.set_shortcuts(False)
+    assert res.current_arch == "plain8" and res.arch_name == "resnet8"
+    assert build_model("plain14").current_arch == "plain14"
+
+
 def test_plain_loads_the_resnet_weights_file():
     res = build_model("resnet8")
     plain = build_model("plain8")

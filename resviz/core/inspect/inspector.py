@@ -346,7 +346,6 @@ class Inspector:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
-            arch = self.loaded.arch.replace("resnet", "plain", 1) if self.model.is_plain else self.loaded.arch
             result = loss_landscape(
                 self.model,
                 data,
@@ -356,7 +355,7 @@ class Inspector:
                 span=span,
                 n_images=n_images,
                 seed=seed,
-                name=arch,
+                name=self.model.current_arch,
                 token=token,
                 progress=progress,
             )

@@ -152,6 +152,12 @@ class ResNet(nn.Module):
         """True when every shortcut is off."""
         return not any(self.shortcuts())
 
+    @property
+    def current_arch(self) -> str:
+        """The name of what the net computes now: ``arch_name``, or its plain twin's
+        (``resnet20`` -> ``plain20``) while every shortcut is switched off."""
+        return self.arch_name.replace("resnet", "plain", 1) if self.is_plain else self.arch_name
+
     # -- telemetry ----------------------------------------------------------------------
 
     def attach_probe(self, probe: Probe | None) -> None:
