@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.errors import ResvizError, RunError
+from ..core.experiment import PLAN_FILE as DEGRADATION_PLAN
+from ..core.paper.plan import PLAN_FILE as PAPER_PLAN
 from ..core.runs.reader import check_run_folder, is_run_folder, run_folders_in
 from ..core.train.config import TrainConfig
 from .runs import Run
@@ -17,9 +19,9 @@ from .worker import RunFollower
 
 __all__ = ["FollowingMixin", "experiment_group"]
 
-#: The plan file each kind of experiment writes first (core/experiment.py, core/paper/plan.py),
-#: and the Run.group whose panel follows it (the Degradation panel, the Paper tab).
-_PLAN_FILES = {"paper.json": "paper", "experiment.json": "degradation"}
+#: The plan file each kind of experiment writes first, and the Run.group whose panel follows
+#: it (the Paper tab, the Degradation panel).
+_PLAN_FILES = {PAPER_PLAN: "paper", DEGRADATION_PLAN: "degradation"}
 
 
 def experiment_group(folder: Path) -> str | None:

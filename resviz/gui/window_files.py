@@ -201,7 +201,8 @@ class RunFilesMixin:
 
 
 def _with_experiments_inside(folder: Path, message: str) -> str:
-    """``message``, plus the experiment folders ``folder`` holds (a runs root, say), if any."""
+    """Which experiment folders ``folder`` holds (a runs root, say), in place of ``message``
+    (why it is not a run folder); ``message`` when it holds none."""
     try:
         inside = sorted(c.name for c in folder.iterdir() if c.is_dir() and run_folders_in(c))
     except OSError:

@@ -50,9 +50,10 @@ class PaperTab(QtWidgets.QWidget):
         self.folder: Path | None = None
         self._writer: threading.Thread | None = None
         self._written_for: tuple | None = None
-        #: a net of the experiment was seen unfinished: write the files when all have ended (an
-        #: experiment reopened after it ended keeps the files it has; the button rewrites them)
-        self._seen_training = False
+        #: write the files once every net has ended: a net was seen unfinished, or the folder
+        #: had no table yet (an experiment reopened after it ended keeps the files it has;
+        #: the button writes them again)
+        self._write_when_ended = False
         layout = QtWidgets.QVBoxLayout(self)
         self.text = QtWidgets.QTextBrowser()
         self.text.setOpenExternalLinks(True)
@@ -83,7 +84,7 @@ class PaperTab(QtWidgets.QWidget):
         """The experiment the window just queued: its plan, what is known of its data, its folder."""
         self.plan, self.facts, self.folder = plan, dict(facts), folder
         self._written_for = None
-        self._seen_training = False
+        self._write_when_ended = folder is not None and not (folder / "table6.md").is_file()
         self.update_text()
 
     def results(self) -> dict[str, NetResult]:
@@ -143,9 +144,8 @@ class PaperTab(QtWidgets.QWidget):
         self.text.verticalScrollBar().setValue(scroll)
         self.save.setEnabled(self.folder is not None and self._writer is None)
         key = tuple((r.status, r.history.last_step) for r in self.latest.runs)
-        self._seen_training |= bool(self.latest.runs) and not self.ended
-        wanted = self._seen_training or (self.folder is not None and not (self.folder / "table6.md").is_file())
-        if self.ended and self.folder is not None and self._written_for != key and wanted:
+        self._write_when_ended |= bool(self.latest.runs) and not self.ended
+        if self.ended and self.folder is not None and self._written_for != key and self._write_when_ended:
             self._written_for = key
             self.write_files()
 
