@@ -190,13 +190,13 @@ def run(args: argparse.Namespace) -> int:
         from ..core.archs import parse_arch
 
         parse_arch(args.train)  # a bad name fails now, not after torch has loaded
-    from ..core.runs.reader import check_run_folder, is_run_folder, run_folders_in
+    from ..core.runs.reader import check_run_folder, experiment_runs
 
     # A run folder, or an experiment's folder (one run folder per net), as File > Open takes them.
     shown, folders = [], []
     for f in args.open:
         path = Path(f).expanduser()
-        runs = [] if is_run_folder(path) else run_folders_in(path)
+        runs = experiment_runs(path)
         shown.append(path if runs else check_run_folder(path))
         folders += runs or [path]
     for folder in folders:

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..core.errors import ResvizError, RunError
 from ..core.experiment import PLAN_FILE as DEGRADATION_PLAN
 from ..core.paper.plan import PLAN_FILE as PAPER_PLAN
-from ..core.runs.reader import check_run_folder, is_run_folder, run_folders_in
+from ..core.runs.reader import check_run_folder, experiment_runs
 from ..core.train.config import TrainConfig
 from .runs import Run
 from .worker import RunFollower
@@ -64,8 +64,8 @@ class FollowingMixin:
         holds no run folder.
         """
         folder = Path(path).expanduser()
-        run_dirs = run_folders_in(folder)
-        if not run_dirs or is_run_folder(folder):
+        run_dirs = experiment_runs(folder)
+        if not run_dirs:
             check_run_folder(folder)  # says why it is not a run folder
             raise RunError(f"{folder} is a run folder, not an experiment folder; open it as a run")
         group, peers, out, broken = experiment_group(folder), [], [], []

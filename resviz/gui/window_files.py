@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.errors import ResvizError
-from ..core.runs.reader import is_run_folder, run_folders_in
+from ..core.runs.reader import experiment_runs, run_folders_in
 from . import settings
 from .export import export_metrics, export_plots, safe_name
 from .following import experiment_group
@@ -29,7 +29,7 @@ class RunFilesMixin:
         """Show and follow a run folder, or every run of an experiment folder (see
         :meth:`open_experiment_folder`); errors become a message, never an exception."""
         path = Path(path).expanduser()
-        if not is_run_folder(path) and run_folders_in(path):
+        if experiment_runs(path):
             runs = self.open_experiment_folder(path)
             return runs[-1] if runs else None
         try:

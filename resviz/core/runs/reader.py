@@ -20,7 +20,7 @@ from .database import connect
 from .files import CHECKPOINT_DIR, checkpoint_files, read_json
 from .writer import LIVE_STATUSES, live_writer, read_status
 
-__all__ = ["RunReader", "check_run_folder", "is_run_folder", "run_folders_in"]
+__all__ = ["RunReader", "check_run_folder", "experiment_runs", "is_run_folder", "run_folders_in"]
 
 #: What makes a folder a run: RunStore.create writes both before anything else.
 _RUN_FILES = ("config.json", "layout.json")
@@ -43,6 +43,12 @@ def run_folders_in(folder: str | Path) -> list[Path]:
         return [c for c in sorted(p.iterdir()) if is_run_folder(c)] if p.is_dir() else []
     except OSError:  # unreadable: not an experiment this user can open
         return []
+
+
+def experiment_runs(folder: str | Path) -> list[Path]:
+    """The run folders of an experiment's folder (what File > Open and ``screenshot --open``
+    open as one group); [] when ``folder`` is a run folder itself or holds none."""
+    return [] if is_run_folder(Path(folder).expanduser()) else run_folders_in(folder)
 
 
 def check_run_folder(path: str | Path) -> Path:
