@@ -68,9 +68,6 @@ def set_tiny(controls, iters: int = 30) -> None:
 def _user_settings_untouched():
     """Guard: no test may write the settings file every QSettings() of the app falls back to
     (the session's own, see tests/conftest.py): each test keeps to its private settings."""
-    import os
-    from pathlib import Path
-
     user = Path(os.environ["XDG_CONFIG_HOME"]) / "resviz" / "resviz.conf"
     before = user.stat().st_mtime if user.exists() else None
     yield
@@ -82,6 +79,18 @@ def curve_len(item) -> int:
     """How many points a pyqtgraph curve holds now."""
     x = item.getData()[0]
     return 0 if x is None else len(x)
+
+
+def trained_experiment(folder: Path, *archs: str, iters: int = 4) -> Path:
+    """An experiment's folder as the app and ``resviz experiment`` lay it out: ``folder/<arch>``
+    run folders, each net trained ``iters`` steps on digits."""
+    from resviz.core.data import load_dataset
+    from resviz.core.train import Trainer
+
+    digits = load_dataset("digits")
+    for arch in archs:
+        Trainer(tiny_config(arch, iters=iters), run_dir=folder / arch, dataset=digits).run()
+    return folder
 
 
 @pytest.fixture(scope="session")

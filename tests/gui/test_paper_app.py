@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import curve_len
+from conftest import curve_len, trained_experiment
 
 from resviz.core.paper.plan import PaperPlan
 from resviz.core.records import Record, StatusChange
@@ -153,14 +153,8 @@ def test_a_paper_experiment_folder_reopened_after_a_restart_fills_the_tab_again(
 
 def test_an_app_degradation_folder_reopened_goes_back_to_its_panel(window, tmp_path):
     """The app's experiments are ``<time>-degradation/<net>``: reopened, the panel follows them."""
-    from conftest import tiny_config
-
-    from resviz.core.data import load_dataset
-    from resviz.core.train import Trainer
-
     folder = tmp_path / "20261201-120000-degradation"
-    for arch in ("plain8", "resnet8"):
-        Trainer(tiny_config(arch, iters=4), run_dir=folder / arch, dataset=load_dataset("digits")).run()
+    trained_experiment(folder, "plain8", "resnet8")
     (folder / "notes.txt").write_text("not a run")
     window.open_run_folder(folder)
     assert sorted((r.name, r.group) for r in window.runs) == [("plain8", "degradation"), ("resnet8", "degradation")]
@@ -169,14 +163,8 @@ def test_an_app_degradation_folder_reopened_goes_back_to_its_panel(window, tmp_p
 
 
 def test_a_damaged_net_of_an_experiment_is_named_and_the_others_open(window, tmp_path):
-    from conftest import tiny_config
-
-    from resviz.core.data import load_dataset
-    from resviz.core.train import Trainer
-
     folder = tmp_path / "exp"
-    for arch in ("plain8", "resnet8"):
-        Trainer(tiny_config(arch, iters=4), run_dir=folder / arch, dataset=load_dataset("digits")).run()
+    trained_experiment(folder, "plain8", "resnet8")
     (folder / "plain8" / "config.json").write_text("[1, 2, 3]")
     run = window.open_run_folder(folder)
     assert run is not None and [r.name for r in window.runs] == ["resnet8"] and run.peers == [run]
@@ -191,14 +179,7 @@ def test_a_folder_without_runs_is_refused_as_before(window, tmp_path):
 
 
 def test_a_folder_of_experiments_says_to_open_one_of_them(window, tmp_path):
-    from conftest import tiny_config
-
-    from resviz.core.data import load_dataset
-    from resviz.core.train import Trainer
-
-    Trainer(
-        tiny_config("resnet8", iters=4), run_dir=tmp_path / "root" / "exp-a" / "resnet8", dataset=load_dataset("digits")
-    ).run()
+    trained_experiment(tmp_path / "root" / "exp-a", "resnet8")
     (tmp_path / "root" / "exp-b").mkdir()  # not an experiment: not named
     assert window.open_run_folder(tmp_path / "root") is None
     assert window.last_error == f"{tmp_path / 'root'} holds experiment folders (exp-a), not runs: open one of them"

@@ -6,8 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import curve_len
-from PySide6 import QtCore, QtGui
+from conftest import curve_len, drop_paths
 
 
 def _train_in_subprocess(out: Path, iters: int) -> subprocess.Popen:
@@ -73,42 +72,10 @@ def test_opening_something_that_is_not_a_run_folder_says_what_to_do(window, tmp_
 
 def test_dropping_a_folder_opens_it(window, qtbot, tmp_path):
     (tmp_path / "empty").mkdir()
-    mime = QtCore.QMimeData()
-    mime.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "empty"))])
-    # Qt's signatures: QDragEnterEvent takes a QPoint, QDropEvent a QPointF.
-    point = window.rect().center()
-    pos = QtCore.QPointF(point)
-    enter = QtGui.QDragEnterEvent(
-        point,
-        QtCore.Qt.DropAction.CopyAction,
-        mime,
-        QtCore.Qt.MouseButton.LeftButton,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    window.dragEnterEvent(enter)
-    assert enter.isAccepted()
-    drop = QtGui.QDropEvent(
-        pos,
-        QtCore.Qt.DropAction.CopyAction,
-        mime,
-        QtCore.Qt.MouseButton.LeftButton,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(drop)
+    assert drop_paths(window, [tmp_path / "empty"])
     assert "not a run folder" in window.last_error  # it tried to open it, and said why it could not
-
-    files = QtCore.QMimeData()
     (tmp_path / "a.txt").write_text("x")
-    files.setUrls([QtCore.QUrl.fromLocalFile(str(tmp_path / "a.txt"))])
-    enter = QtGui.QDragEnterEvent(
-        point,
-        QtCore.Qt.DropAction.CopyAction,
-        files,
-        QtCore.Qt.MouseButton.LeftButton,
-        QtCore.Qt.KeyboardModifier.NoModifier,
-    )
-    window.dragEnterEvent(enter)
-    assert not enter.isAccepted()  # files are for the Inspect tab, not the window
+    assert not drop_paths(window, [tmp_path / "a.txt"])  # files are for the Inspect tab, not the window
 
 
 def _finished_run(folder: Path) -> Path:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+from conftest import trained_experiment
 from PySide6 import QtGui
 
 
@@ -59,14 +60,7 @@ def test_screenshot_errors_are_one_line(tmp_path):
 def test_screenshot_opens_an_experiment_folder_as_the_app_does(tmp_path):
     """--open takes an experiment's folder (one run folder per net), as File > Open does; a
     broken net of it fails in one line before the window opens."""
-    from conftest import tiny_config
-
-    from resviz.core.data import load_dataset
-    from resviz.core.train import Trainer
-
-    folder = tmp_path / "20261201-120000-degradation"
-    for arch in ("plain8", "resnet8"):
-        Trainer(tiny_config(arch, iters=4), run_dir=folder / arch, dataset=load_dataset("digits")).run()
+    folder = trained_experiment(tmp_path / "20261201-120000-degradation", "plain8", "resnet8")
     res = _resviz("screenshot", str(tmp_path / "exp.png"), "--open", str(folder), "--seconds", "0")
     assert res.returncode == 0, res.stderr
     assert QtGui.QImage(str(tmp_path / "exp.png")).width() > 0
