@@ -12,12 +12,18 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..theme import theme
 
-__all__ = ["ImageCanvas", "qimage_from_rgb", "colour_lut", "apply_lut", "error_colour"]
+__all__ = ["ImageCanvas", "qimage_from_rgb", "colour_lut", "apply_lut", "error_colour", "draw_placeholder"]
 
 
 def error_colour() -> str:
     """The theme's colour for what went wrong or no longer holds (a name for style sheets)."""
     return theme().colours.error
+
+
+def draw_placeholder(p: QtGui.QPainter, rect: QtCore.QRect, text: str) -> None:
+    """What an empty view says in its place: muted, centred, wrapped within ``rect``."""
+    p.setPen(QtGui.QColor(theme().colours.muted))
+    p.drawText(rect, QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap, text)
 
 
 def qimage_from_rgb(rgb: np.ndarray) -> QtGui.QImage:
@@ -114,12 +120,7 @@ class ImageCanvas(QtWidgets.QWidget):
                 p.setPen(QtGui.QPen(QtGui.QColor(c.highlight), 2))
                 p.drawRect(target.adjusted(-1, -1, 0, 0))
         elif self._placeholder:
-            p.setPen(QtGui.QColor(c.muted))
-            p.drawText(
-                self.rect().adjusted(6, 6, -6, -6),
-                QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap,
-                self._placeholder,
-            )
+            draw_placeholder(p, self.rect().adjusted(6, 6, -6, -6), self._placeholder)
         if self._caption:
             p.setPen(QtGui.QColor(c.text))
             area = QtCore.QRect(0, self.height() - self._caption_height(), self.width(), self._caption_height())

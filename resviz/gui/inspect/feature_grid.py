@@ -17,7 +17,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..theme import theme
-from .canvas import qimage_from_rgb
+from .canvas import draw_placeholder, qimage_from_rgb
 
 if TYPE_CHECKING:
     from ...core.inspect.features import LevelTopActivations, TopActivations
@@ -131,12 +131,7 @@ class FeatureGrid(QtWidgets.QWidget):
         p = QtGui.QPainter(self)
         p.fillRect(self.rect(), QtGui.QColor(c.plot_background))
         if self.result is None:
-            p.setPen(QtGui.QColor(c.muted))
-            p.drawText(
-                self.rect().adjusted(8, 8, -8, -8),
-                QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap,
-                self.placeholder,
-            )
+            draw_placeholder(p, self.rect().adjusted(8, 8, -8, -8), self.placeholder)
             p.end()
             return
         col_w, _per_row, _side = self._layout()
@@ -262,12 +257,7 @@ class PatchGrid(QtWidgets.QWidget):
         p = QtGui.QPainter(self)
         p.fillRect(self.rect(), QtGui.QColor(c.plot_background))
         if not self.patches:
-            p.setPen(QtGui.QColor(c.muted))
-            p.drawText(
-                self.rect().adjusted(8, 8, -8, -8),
-                QtCore.Qt.AlignmentFlag.AlignCenter | QtCore.Qt.TextFlag.TextWordWrap,
-                self.placeholder,
-            )
+            draw_placeholder(p, self.rect().adjusted(8, 8, -8, -8), self.placeholder)
             p.end()
             return
         line = p.fontMetrics().height() + 2
