@@ -28,6 +28,19 @@ TINY = [
     "cpu",
     "--quiet",
 ]
+#: A degradation experiment small enough to be refused before it trains.
+TINY_DEGRADATION = [
+    "experiment",
+    "degradation",
+    "--depths",
+    "8,14",
+    "--iters",
+    "5",
+    "--batch-size",
+    "16",
+    "--device",
+    "cpu",
+]
 
 
 @pytest.fixture(scope="module")
@@ -97,23 +110,7 @@ def test_experiment_force_refuses_a_live_run(tmp_path, run, capsys, live_pid):
     shutil.copytree(run, out / "resnet14")
     pid = live_pid(out / "resnet14")
     set_status(out / "resnet14", "running", pid)
-    code = main(
-        [
-            "experiment",
-            "degradation",
-            "--depths",
-            "8,14",
-            "--iters",
-            "5",
-            "--batch-size",
-            "16",
-            "--device",
-            "cpu",
-            "--out",
-            str(out),
-            "--force",
-        ]
-    )
+    code = main([*TINY_DEGRADATION, "--out", str(out), "--force"])
     assert code == 2
     assert f"pid {pid}" in one_error_line(capsys)
     assert not (out / "plain8").exists()  # refused before any training
@@ -139,22 +136,7 @@ def test_report_refuses_to_write_into_a_run(run, tmp_path, capsys):
 
 
 def test_experiment_refuses_to_write_its_report_into_a_run(run, capsys):
-    code = main(
-        [
-            "experiment",
-            "degradation",
-            "--depths",
-            "8,14",
-            "--iters",
-            "5",
-            "--batch-size",
-            "16",
-            "--device",
-            "cpu",
-            "--out",
-            str(run),
-        ]
-    )
+    code = main([*TINY_DEGRADATION, "--out", str(run)])
     assert code == 2
     assert "report.png" in one_error_line(capsys)
     assert not (run / "plain8").exists()
