@@ -123,7 +123,9 @@ class ModelBox(QtWidgets.QGroupBox):
             "left at 'inferred', it is read from the weights"
         )
         form.addRow("Architecture", self.arch)
-        self.description = QtWidgets.QLabel("no model loaded: pick a run, open a file, or drop one on the window")
+        self.description = QtWidgets.QLabel(
+            "no model loaded: Load a run's checkpoint, open a file, or drop one on the window"
+        )
         self.description.setWordWrap(True)
         self.description.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.description.setToolTip("The loaded net: architecture, where it came from, its input recipe")
