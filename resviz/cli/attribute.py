@@ -6,6 +6,7 @@ import argparse
 
 from ..core.inspect.methods import METHODS
 from ._inspect import add_data_options, add_model_options, check_common, inputs_of, load, note_line
+from ._numbers import finite_float
 
 _METHOD_NAMES = tuple(METHODS)  # torch-free: resviz --help stays fast
 
@@ -39,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FIG.png", help="where to write the figure (PNG, SVG or PDF)")
     p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps, 1 to 1000 (default 50)")
     p.add_argument("--cmap", help="matplotlib colour map (default: inferno, or RdBu_r for signed maps)")
-    p.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity from 0 to 1 (default 0.5)")
+    p.add_argument("--alpha", type=finite_float, default=0.5, help="heatmap opacity from 0 to 1 (default 0.5)")
     add_data_options(p, required=False)
     p.set_defaults(run=run)
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..core.experiment import DEGRADATION_ITERS, parse_depths
+from ._numbers import finite_float
 
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
@@ -57,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plain-depths", help="paper: the plain nets' depths (default 20,32,44,56; 'none' for none)")
     p.add_argument("--iters", type=int, help=f"iterations per net (degradation: {DEGRADATION_ITERS}; paper: 64000)")
     p.add_argument("--batch-size", type=int, help="default 128")
-    p.add_argument("--lr", type=float, help="degradation: default 0.1")
+    p.add_argument("--lr", type=finite_float, help="degradation: default 0.1")
     p.add_argument(
         "--warmup", action="store_true", default=None, help="degradation: lr 0.01 until training error < 80%%"
     )
@@ -72,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--estimate", action="store_true", help="paper: print the estimated time and stop")
     p.add_argument(
         "--time-limit",
-        type=float,
+        type=finite_float,
         metavar="S",
         help="paper: stop every net after S seconds (checkpointed; --resume continues) and write the files",
     )

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.errors import ConfigError, ResvizError
+from ._numbers import finite_float
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--compare", action="store_true", help="with --train, also train the twin of the same depth (plain vs residual)"
     )
-    p.add_argument("--seconds", type=float, default=20.0, help="how long to train before the shot (default 20)")
+    p.add_argument("--seconds", type=finite_float, default=20.0, help="how long to train before the shot (default 20)")
     p.add_argument("--iters", type=int, default=400, help="iterations of the --train run (default 400)")
     p.add_argument(
         "--open", metavar="RUN_DIR", nargs="+", default=[], help="run folders (or experiment folders) to show"
@@ -243,9 +244,12 @@ def _shoot(
         if args.compare:
             configs.insert(0, controls.base_config(arch=spec.twin.name))
         window.session.enqueue([replace(c, iters=args.iters) for c in configs])
-    # For an Inspect shot the run only has to end (or reach --seconds) to have a checkpoint.
+    # The shot waits for --seconds of training, or less once the training has ended: nothing
+    # changes after it (`--seconds 1e9` waited for ever, issue #17). An Inspect shot only
+    # needs the run to end (or reach --seconds) to have a checkpoint.
     inspecting = args.inspect is not None
-    _wait(app, lambda: inspecting and not window.session.busy, args.seconds if args.train else 1.0)
+    waits_for_training = bool(args.train) or inspecting
+    _wait(app, lambda: waits_for_training and not window.session.busy, args.seconds if args.train else 1.0)
     if inspecting:
         _show_inspect(app, window, args, folders)
     from ..gui.plots.redraw import redraw_queue

@@ -8,6 +8,7 @@ import sys
 import time
 
 from ..core.durations import format_duration
+from ._numbers import finite_float
 from .progress import ProgressSink
 
 
@@ -34,9 +35,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, dest="image_size", help="image side for digits/folders (default 16 / 32)")
     p.add_argument("--iters", type=int, help="iterations (optimizer steps); default 64000 as in the paper")
     p.add_argument("--batch-size", type=int, help="mini-batch size (default 128)")
-    p.add_argument("--lr", type=float, help="initial learning rate (default 0.1)")
-    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    p.add_argument("--weight-decay", type=float, help="weight decay (default 1e-4)")
+    p.add_argument("--lr", type=finite_float, help="initial learning rate (default 0.1)")
+    p.add_argument("--momentum", type=finite_float, help="SGD momentum (default 0.9)")
+    p.add_argument("--weight-decay", type=finite_float, help="weight decay (default 1e-4)")
     p.add_argument(
         "--warmup", action="store_true", help="lr 0.01 until training error < 80%% (the paper's ResNet-110 warm-up)"
     )
