@@ -67,6 +67,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return _reader_went_away()
+    except OSError as exc:
+        # A backstop: user paths are checked by core.inputs.usable_path, so an OSError here
+        # is a path something else looked at; one line rather than a traceback (issue #17).
+        print(f"resviz: error: {os_error_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def os_error_line(exc: OSError) -> str:
+    """``cannot use PATH: File name too long``: an OSError in one line, a long path elided."""
+    from ..core.inputs import shown_path
+
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return what
+    return f"cannot use {shown_path(exc.filename)}: {what}"
 
 
 #: The exit status of a tool whose reader closed the pipe: 128 + SIGPIPE, what a shell

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, RunError
+from ..inputs import usable_path
 from ..records import Event, Record, StatusChange
 from ..train.config import TrainConfig
 from .database import connect
@@ -32,8 +33,11 @@ def _missing_run_file(path: Path) -> str | None:
 
 def is_run_folder(path: str | Path) -> bool:
     """True when ``path`` is a run folder (it has a config.json and a layout)."""
-    p = Path(path)
-    return p.is_dir() and _missing_run_file(p) is None
+    try:
+        p = Path(path)
+        return p.is_dir() and _missing_run_file(p) is None
+    except (OSError, ValueError):  # a name too long, a folder without permission: not a run to open
+        return False
 
 
 def run_folders_in(folder: str | Path) -> list[Path]:
@@ -53,7 +57,7 @@ def experiment_runs(folder: str | Path) -> list[Path]:
 
 def check_run_folder(path: str | Path) -> Path:
     """``path`` (expanded) when it is a run folder; a :class:`RunError` saying what to do otherwise."""
-    p = Path(path).expanduser()
+    p = usable_path(path, error=RunError)  # a name too long or unreadable: one line (issue #17)
     if not p.exists():
         raise RunError(f"{p} is not a folder (it does not exist); open a run folder made by resviz train or the app")
     if not p.is_dir():
