@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.runs.history import load_history
 
     check_output(args.out, inputs=args.run_dirs, what="figure")  # never into a run folder (issue #9)
-    histories = [load_history(d) for d in args.run_dirs]
+    histories = [load_history(d, require=True) for d in args.run_dirs]  # no metrics: one line (issue #17)
     try:
         out = save_report(histories, args.out, title=args.title)
     except (OSError, ValueError) as exc:

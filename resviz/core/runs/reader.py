@@ -8,16 +8,18 @@ since the previous one, found by SQLite row id.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, RunError
-from ..inputs import usable_path
+from ..inputs import usable_path, why_unreadable
 from ..records import Event, Record, StatusChange
 from ..train.config import TrainConfig
-from .database import connect
+from .database import check_schema, connect, database_error
 from .files import CHECKPOINT_DIR, checkpoint_files, read_json
 from .writer import LIVE_STATUSES, live_writer, read_status
 
@@ -147,10 +149,40 @@ class RunReader:
             self._last_event = events[-1][0]
         return _group_records(rows), [Event(step=s, kind=k, detail=json.loads(d), time=t) for _, s, t, k, d in events]
 
-    def read_all(self) -> tuple[list[Record], list[Event]]:
-        """Every record and event, whatever was polled before."""
+    def read_all(self, *, require: bool = False) -> tuple[list[Record], list[Event]]:
+        """Every record and event, whatever was polled before.
+
+        ``require``: the metrics database must be there and be a run's (``export`` and
+        ``report``, which printed "wrote 0 rows" for a missing one, issue #17); otherwise a
+        run that has not written its first record yet reads as empty (the app follows it).
+        """
         self._last_metric = self._last_event = 0
+        if require:
+            self.require_metrics()
         return self.poll()
+
+    def require_metrics(self) -> None:
+        """RunError in one line unless the run's metrics.sqlite is a readable database of runs."""
+        db_path = self.path / "metrics.sqlite"
+        try:
+            st = os.stat(db_path)
+        except FileNotFoundError:
+            raise RunError(
+                f"{self.path} holds no metrics.sqlite: the run recorded nothing (or the file was moved away)"
+            ) from None
+        except OSError as exc:
+            raise RunError(why_unreadable(db_path, exc)) from None
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise RunError(f"{db_path} is {kind}, not the run's metrics database")
+        if st.st_size == 0:
+            raise RunError(f"{db_path} is empty (0 bytes): the run recorded nothing")
+        self.close()  # a connection opened before the file was replaced would read the old one
+        try:
+            self._db = connect(db_path, readonly=True)
+        except sqlite3.Error as exc:
+            raise database_error(exc, db_path) from None
+        check_schema(self._db, db_path)
 
     def checkpoints(self) -> list[Path]:
         """Checkpoint files, oldest step first."""
