@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from ..core.experiment import DEGRADATION_ITERS, parse_depths
+from ..core.shell import shell_command
 from ._numbers import finite_float
 
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
@@ -155,7 +156,9 @@ def _run_degradation(args: argparse.Namespace) -> int:
     print((out / "summary.md").read_text(), end="")
     print(f"figure: {out}/report.png", file=sys.stderr)
     if not summary["complete"] and any(r["status"] == "stopped" for r in summary["runs"]):
-        print(f"continue with: resviz experiment degradation --resume {out}", file=sys.stderr)
+        print(
+            f"continue with: {shell_command('resviz', 'experiment', 'degradation', '--resume', out)}", file=sys.stderr
+        )
     return 0 if summary["complete"] else 1
 
 

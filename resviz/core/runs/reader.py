@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ConfigError, RunError
 from ..inputs import usable_path, why_unreadable
 from ..records import Event, Record, StatusChange
+from ..shell import shell_command
 from ..train.config import TrainConfig
 from .database import check_schema, connect, database_error
 from .files import CHECKPOINT_DIR, checkpoint_files, read_json
@@ -109,7 +110,7 @@ class RunReader:
             return StatusChange(
                 "stopped",
                 "the training process ended without closing the run (killed?); "
-                f"continue it with `resviz train --resume {self.path}`",
+                f"continue it with `{shell_command('resviz', 'train', '--resume', self.path)}`",
                 change.step,
                 change.time,
             )

@@ -18,6 +18,7 @@ from ..checkpoint import (
 )
 from ..errors import CheckpointError, RunError
 from ..runs.files import checkpoint_files
+from ..shell import shell_command
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -135,7 +136,7 @@ def newest_usable_checkpoint(run_dir: Path, checkpoints: list[Path]) -> tuple[di
     why = f" ({skipped[0][1]})" if skipped else ""
     raise RunError(
         f"{run_dir} has no readable checkpoint to resume from{why}; start it again with "
-        f"`resviz train --out {run_dir} --force` (this replaces the run)"
+        f"`{shell_command('resviz', 'train', '--out', run_dir, '--force')}` (this replaces the run)"
     )
 
 
