@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verb is None:
-        return gui_main()
+        return gui_main([])
     from ..core.errors import ResvizError
 
     try:
@@ -109,8 +109,46 @@ def _reader_went_away() -> int:
 APP_DEPENDENCIES: dict[str, str] = {"PySide6": "PySide6-Essentials", "shiboken6": "PySide6-Essentials"}
 
 
-def gui_main() -> int:
-    """Entry point of the ``resviz-gui`` launcher: open the main window."""
+def build_gui_parser() -> argparse.ArgumentParser:
+    """``resviz-gui [-platform NAME] [PATH ...]``: the launcher's own arguments (issue #17:
+    --help, an unknown flag and a path were all ignored and the window opened)."""
+    parser = argparse.ArgumentParser(
+        prog="resviz-gui",
+        description=f"Open the resviz app. Based on {PAPER}.",
+        epilog="The headless commands are in `resviz --help`.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="run folders, experiment folders, images or weights files to open, as a drop on the window would",
+    )
+    parser.add_argument(
+        "-platform",
+        "--platform",
+        dest="platform",
+        metavar="NAME",
+        help="the Qt platform plugin (xcb, wayland, offscreen ...), as QT_QPA_PLATFORM sets it",
+    )
+    parser.add_argument("--version", action="version", version=f"resviz {__version__}")
+    return parser
+
+
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``resviz-gui`` launcher: open the main window (and PATHs in it)."""
+    args = build_gui_parser().parse_args(argv)
+    from ..core.errors import ResvizError
+    from ..core.inputs import usable_path
+
+    try:
+        for path in args.paths:  # a path that is not there: one line before any window opens
+            if not usable_path(path).exists():
+                raise ResvizError(f"{path} does not exist")
+    except ResvizError as exc:
+        print(f"resviz-gui: error: {exc}", file=sys.stderr)
+        return 2
+    if args.platform:
+        os.environ["QT_QPA_PLATFORM"] = args.platform  # checked before Qt starts (gui.display)
     try:
         # The app's Qt stack first, so that a missing piece is one line rather than a
         # traceback; resviz.gui before pyqtgraph: it keeps None alive before any Qt call.
@@ -124,7 +162,7 @@ def gui_main() -> int:
         return 2
     from ..gui.app import run_app
 
-    return run_app()
+    return run_app(paths=args.paths)
 
 
 def app_dependency_problem(exc: ImportError) -> str | None:

@@ -209,6 +209,11 @@ def run(args: argparse.Namespace) -> int:
                 reader.require_metrics()
     _check_inspect(args, folders)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ..gui.display import display_problem
+
+    problem = display_problem()  # QT_QPA_PLATFORM=nonexistent: Qt would abort (SIGABRT, issue #17)
+    if problem is not None:
+        raise ResvizError(problem)
     with tempfile.TemporaryDirectory(prefix="resviz-shot-") as tmp:
         return _shoot(args, out, size, shown, folders, Path(tmp))
 
