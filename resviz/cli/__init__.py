@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except ResvizError as exc:
-        print(f"resviz: error: {exc}", file=sys.stderr)
+        print(f"resviz: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("resviz: interrupted", file=sys.stderr)
@@ -72,6 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         # is a path something else looked at; one line rather than a traceback (issue #17).
         print(f"resviz: error: {os_error_line(exc)}", file=sys.stderr)
         return 1
+
+
+def one_line(message: str) -> str:
+    """A message on one line whatever it quotes: a path with a newline in its name printed
+    the rest of the message on a second line (issue #17)."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def os_error_line(exc: OSError) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "why_unreadable",
     "usable_path",
     "shown_path",
+    "what_it_is",
 ]
 
 #: The image formats resviz opens, for the Inspect tab's decoder and data folders alike.
@@ -43,6 +44,21 @@ def describe_size(n: int) -> str:
             value = n / scale
             return f"{value:.0f} {unit}" if value >= 10 or value == int(value) else f"{value:.1f} {unit}"
     return f"{n} bytes"
+
+
+def what_it_is(mode: int) -> str:
+    """``a file``, ``a folder``, ``a named pipe (FIFO)``, ``a device`` ...: for messages."""
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def _not_a_file(path: Path, mode: int) -> str | None:
@@ -120,6 +136,8 @@ def usable_path(path: str | os.PathLike, *, error: type[ResvizError] = ResvizErr
     (issue #17). Any error of looking the path up other than its absence (a name too long,
     a NUL byte, a link loop, a parent folder without permission) is ``error`` in one line.
     """
+    if isinstance(path, str) and not path.strip():
+        raise error(f"an empty path ({path!r}) names no file or folder; give one")
     try:
         p = Path(path).expanduser()
         os.stat(p)

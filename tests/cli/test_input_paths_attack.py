@@ -76,3 +76,33 @@ def test_a_stray_os_error_is_one_line_not_a_traceback(monkeypatch, capsys):
     assert main(["models"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("resviz: error: cannot use yyy") and "File name too long" in err
+
+
+# -- our own campaign: more cases of the same class that the issue did not name ----------------
+
+
+def _fifo(tmp_path):
+    path = tmp_path / "fifo"
+    os.mkfifo(path)
+    return str(path)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes (POSIX)")
+@pytest.mark.parametrize(
+    "make_args,words",
+    [
+        (lambda t: ["train", "--data", str(t / "nl\ndir"), "--iters", "2", "--out", str(t / "o")], "nl\\ndir"),
+        (lambda t: ["export", _fifo(t)], "is a named pipe (FIFO), not a folder"),
+        (lambda t: ["train", "--resume", os.devnull], "/dev/null is a device, not a folder"),
+        (
+            lambda t: ["train", "--data", _fifo(t), "--iters", "2", "--out", str(t / "o")],
+            "is a named pipe (FIFO), not a",
+        ),
+        (lambda t: ["eval", "--checkpoint", "", "--data", "digits"], "an empty path ('') names no file or folder"),
+    ],
+)
+def test_hostile_input_paths_are_one_accurate_line(tmp_path, capsys, make_args, words):
+    (tmp_path / "nl\ndir").mkdir()
+    assert main(make_args(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and words in err, err

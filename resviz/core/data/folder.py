@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..inputs import IMAGE_FORMATS, why_unreadable
+from ..inputs import IMAGE_FORMATS, what_it_is, why_unreadable
 from ..paths import cache_dir
 from .base import Augment, DataSet, ImageSet
 
@@ -149,7 +149,8 @@ def load_folder(
     except OSError as exc:  # missing, a link loop, unreadable: each in its own words
         raise DataError(f"data folder {why_unreadable(root, exc)}") from None
     if not root.is_dir():
-        raise DataError(f"{root} is a file, not a folder with train/ and test/ subfolders")
+        kind = what_it_is(os.stat(root).st_mode)
+        raise DataError(f"{root} is {kind}, not a folder with train/ and test/ subfolders")
     unknown = [s for s in splits if s not in SPLITS]
     if unknown or not splits:
         raise ValueError(f"splits must be some of {SPLITS}, not {splits}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, RunError
-from ..inputs import usable_path, why_unreadable
+from ..inputs import usable_path, what_it_is, why_unreadable
 from ..records import Event, Record, StatusChange
 from ..shell import shell_command
 from ..train.config import TrainConfig
@@ -64,7 +64,8 @@ def check_run_folder(path: str | Path) -> Path:
     if not p.exists():
         raise RunError(f"{p} is not a folder (it does not exist); open a run folder made by resviz train or the app")
     if not p.is_dir():
-        raise RunError(f"{p} is a file, not a folder; open a run folder made by resviz train or the app")
+        kind = what_it_is(os.stat(p).st_mode)  # /dev/null, a FIFO: said as what they are
+        raise RunError(f"{p} is {kind}, not a folder; open a run folder made by resviz train or the app")
     missing = _missing_run_file(p)
     if missing is not None:
         raise RunError(f"{p} is not a run folder (no {missing}); pick a folder made by resviz train")
