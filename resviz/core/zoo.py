@@ -30,8 +30,8 @@ ZOO_PREFIX = "zoo:"
 
 _AKAMASTER = "https://github.com/akamaster/pytorch_resnet_cifar10/raw/master/pretrained_models/"
 _TORCHVISION = "https://download.pytorch.org/models/"
-_AKAMASTER_LICENCE = "BSD-2-Clause (pytorch_resnet_cifar10, Yerlan Idelbayev)"
-_TORCHVISION_LICENCE = "BSD-3-Clause (torchvision); ImageNet's terms of access apply to the weights"
+_AKAMASTER_LICENCE = "BSD-2-Clause (Yerlan Idelbayev)"
+_TORCHVISION_LICENCE = "BSD-3-Clause; ImageNet's terms apply to the weights"
 
 
 @dataclass(frozen=True)

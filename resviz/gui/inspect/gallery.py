@@ -22,7 +22,7 @@ from .sources import DataChoice
 __all__ = ["GalleryView"]
 
 THUMB = 48  # pixels on screen: 16 x 16 digits at 3x, 32 x 32 CIFAR at 1.5x
-PHOTO = 64  # the sample photographs' thumbnails
+PHOTO = 56  # the sample photographs' thumbnails
 
 
 class GalleryView(QtWidgets.QWidget):
@@ -51,16 +51,22 @@ class GalleryView(QtWidgets.QWidget):
         self.photos.setObjectName("photos")
         self.photos.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
         self.photos.setIconSize(QtCore.QSize(PHOTO, PHOTO))
-        self.photos.setGridSize(QtCore.QSize(PHOTO + 10, PHOTO + 22))
+        # One row, wide enough for "astronaut" under its picture; scrolled sideways, never down.
+        self.photos.setGridSize(QtCore.QSize(PHOTO + 28, PHOTO + 22))
         self.photos.setFlow(QtWidgets.QListView.Flow.LeftToRight)
         self.photos.setWrapping(False)
+        self.photos.setWordWrap(False)
         self.photos.setMovement(QtWidgets.QListView.Movement.Static)
-        self.photos.setFixedHeight(PHOTO + 30)
+        self.photos.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.photos.setFixedHeight(
+            PHOTO + 26 + self.photos.horizontalScrollBar().sizeHint().height() + 2 * self.photos.frameWidth()
+        )
         self.photos.setToolTip("Photographs for ImageNet nets (scikit-image's samples): click one to inspect it")
         self.photos.itemClicked.connect(self._on_photo)
         self.photos.hide()
         self._photos_filled = False
         self._photo_shown = None  # the name of the sample photograph this gallery asked for
+        self._base_height: int | None = None
         top = QtWidgets.QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         label = QtWidgets.QLabel("Test images")
@@ -141,7 +147,13 @@ class GalleryView(QtWidgets.QWidget):
         imagenet = loaded is not None and loaded.model.family == "imagenet"
         if imagenet and not self._photos_filled:
             self._fill_photos()
-        self.photos.setVisible(imagenet and self.photos.count() > 0)
+        show = imagenet and self.photos.count() > 0
+        if show != self.photos.isVisible():
+            # Room for the row on top of what the test images had, so that they keep theirs.
+            if self._base_height is None:
+                self._base_height = self.minimumHeight()
+            self.setMinimumHeight(self._base_height + (self.photos.height() if show else 0))
+        self.photos.setVisible(show)
         image = self.session.image
         ours = image is None or image is self._picked  # not one the user dropped, pasted or opened
         if imagenet and self.photos.count() and ours and self._photo_shown is None:
@@ -156,12 +168,15 @@ class GalleryView(QtWidgets.QWidget):
             image = QtGui.QImage(str(sample_path(sample.name)))
             if image.isNull():
                 continue
-            pixmap = QtGui.QPixmap.fromImage(image).scaled(
+            # Square thumbnails (the centre, as the nets' centre crop sees it), so the names line up.
+            scaled = image.scaled(
                 PHOTO,
                 PHOTO,
-                QtCore.Qt.AspectRatioMode.KeepAspectRatio,
+                QtCore.Qt.AspectRatioMode.KeepAspectRatioByExpanding,
                 QtCore.Qt.TransformationMode.SmoothTransformation,
             )
+            x, y = (scaled.width() - PHOTO) // 2, (scaled.height() - PHOTO) // 2
+            pixmap = QtGui.QPixmap.fromImage(scaled.copy(x, y, PHOTO, PHOTO))
             item = QtWidgets.QListWidgetItem(QtGui.QIcon(pixmap), sample.name)
             item.setData(QtCore.Qt.ItemDataRole.UserRole, sample.name)
             item.setToolTip(f"{sample.subject} ({sample.licence}; scikit-image's sample data)")
