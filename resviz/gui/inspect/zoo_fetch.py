@@ -80,17 +80,28 @@ class ZooFetch(QtCore.QObject):
         from ...core.errors import ResvizError
 
         try:
-            fetch(entry.file, progress=lambda done, total: self.progress.emit(done, total), cancel=stop)
+            fetch(entry.file, progress=lambda done, total: self._emit(self.progress, done, total), cancel=stop)
         except DownloadCancelled:
-            self.cancelled.emit(entry.name)
+            self._emit(self.cancelled, entry.name)
         except ResvizError as exc:
-            self.failed.emit(entry.name, str(exc))
+            self._emit(self.failed, entry.name, str(exc))
         except Exception as exc:  # a bug must not vanish with the thread
-            self.failed.emit(entry.name, f"{type(exc).__name__}: {exc}")
+            self._emit(self.failed, entry.name, f"{type(exc).__name__}: {exc}")
         else:
-            self.finished.emit(entry.name)
+            self._emit(self.finished, entry.name)
         finally:
-            QtCore.QMetaObject.invokeMethod(self, "_close_dialog", QtCore.Qt.ConnectionType.QueuedConnection)
+            try:
+                QtCore.QMetaObject.invokeMethod(self, "_close_dialog", QtCore.Qt.ConnectionType.QueuedConnection)
+            except RuntimeError:
+                pass  # the window closed meanwhile: nothing left to tell
+
+    def _emit(self, signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the window (and this object) closed during the download
+            stop = self._stop
+            if stop is not None:
+                stop.set()
 
     @QtCore.Slot()
     def _close_dialog(self) -> None:
@@ -102,11 +113,12 @@ class ZooFetch(QtCore.QObject):
         self.progress.disconnect(self._on_progress)
 
     def _on_progress(self, done: int, total: int | None) -> None:
-        if self.dialog is None:
+        dialog = self.dialog
+        if dialog is None:
             return
         if total:
-            self.dialog.setMaximum(1000)
-            self.dialog.setValue(min(1000, int(1000 * done / total)))
-            self.dialog.setLabelText(f"{self._label}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            dialog.setLabelText(f"{self._label}: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            # Last: a modal dialog's setValue processes events, the queued close among them.
+            dialog.setValue(min(1000, int(1000 * done / total)))
         else:
-            self.dialog.setMaximum(0)  # busy indicator: the server did not say how much
+            dialog.setMaximum(0)  # busy indicator: the server did not say how much
