@@ -212,3 +212,27 @@ def test_zoo_download_needs_a_known_name(capsys):
     assert "unknown zoo action 'fetch'" in _error_line(capsys)
     assert main(["zoo", "download", "resnet20-cifar10", "nope"]) == 2
     assert "no net called 'nope'" in _error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lesion", "--data", "digits", "--limit", "20", "--json"],
+        ["features", "--data", "digits", "--limit", "20", "--level", "low", "--channels", "4", "--out", "{tmp}/f.png"],
+        ["landscape", "--data", "digits", "--grid", "3", "--images", "16", "--dims", "1", "--out", "{tmp}/l.png"],
+    ],
+    ids=["lesion", "features", "landscape"],
+)
+def test_every_verb_that_takes_a_checkpoint_takes_a_zoo_name(hub, monkeypatch, capsys, tmp_path, argv, no_network):
+    path = hub / "resnet20-12fca82f.th"
+    _akamaster_file(path, seed=4)
+    _publish(monkeypatch, "resnet20-cifar10", path)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    assert main([argv[0], "--checkpoint", "zoo:resnet20-cifar10", "--offline", *argv[1:]]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    if argv[0] == "lesion":
+        result = json.loads(out)
+        assert result["n_images"] == 20 and len(result["residual_error"]) == 9  # resnet20: 3 stages of 3 blocks
+    else:
+        figure = tmp_path / argv[-1].rsplit("/", 1)[1]
+        assert figure.stat().st_size > 1000
