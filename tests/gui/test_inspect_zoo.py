@@ -17,8 +17,8 @@ import urllib.request
 import pytest
 import torch
 import torchvision
-from PySide6 import QtWidgets
 from conftest import inspect_tab, load_into
+from PySide6 import QtWidgets
 
 from resviz.core import zoo
 
