@@ -121,17 +121,15 @@ def run(args: argparse.Namespace) -> int:
         fig = attribution_figure(prepared.display, panels, title=title, cmap=args.cmap, alpha=args.alpha)
         save_figure(fig, args.out)
         written.insert(0, args.out)
-    args.out = ", ".join(written)  # what the last line reports
+    where = ", ".join(written)
     if spec.uses_channel:
         print(
-            "explained "
-            + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps)
-            + f"; wrote {args.out}"
+            "explained " + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps) + f"; wrote {where}"
         )
     elif spec.uses_target:
-        print(f"explained class {target.target} ({target.target_name}); wrote {args.out}")
+        print(f"explained class {target.target} ({target.target_name}); wrote {where}")
     else:
-        print(f"wrote {args.out}")
+        print(f"wrote {where}")
     return 0
 
 
