@@ -150,3 +150,10 @@ def test_attribute_on_a_sample_photograph(ckpt, tmp_path, capsys):
         == 2
     )
     assert "no sample photograph called 'dog'" in _error_line(capsys)
+
+
+def test_screenshot_takes_a_sample_photograph_and_refuses_an_unknown_one(tmp_path, capsys):
+    argv = ["screenshot", str(tmp_path / "x.png"), "--checkpoint", "c.pt", "--inspect"]
+    assert main([*argv, "sample:dog"]) == 2
+    assert "no sample photograph called 'dog'" in _error_line(capsys)
+    assert not (tmp_path / "x.png").exists()
