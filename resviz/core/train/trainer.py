@@ -92,7 +92,13 @@ class Trainer:
             else resolve_device("cpu" if dist.distributed else config.device)
         )
         self.dataset = dataset or load_dataset(
-            config.data, root=config.data_root, download=config.download, size=config.image_size
+            config.data,
+            root=config.data_root,
+            download=config.download,
+            size=config.image_size,
+            recipe=config.recipe_name,
+            stream=config.stream,
+            workers=config.workers,
         )
         # Seed a private RNG stream for initialisation: other threads (the app runs several
         # trainers) must neither disturb nor be disturbed by it.
@@ -119,11 +125,17 @@ class Trainer:
         self.train_data = self.dataset.train.to(self.device)
         self.test_data = self.dataset.test.to(self.device)
         self.mean = self.dataset.mean.to(self.device)
-        self.test_shard = dist.shard(self.test_data)
+        # A streamed folder (issue #22, data.streamset) shards and batches itself, by the same rules.
+        streamed = hasattr(self.train_data, "batch_stream")
+        self.test_shard = self.test_data.shard(dist.rank, dist.world_size) if streamed else dist.shard(self.test_data)
         # One generator orders the batches (identical on every rank), another draws the
         # crops and flips (different per rank, so no two ranks augment alike).
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
-        self.stream = BatchStream(self.train_data, config.batch_size, self.generator, dist.rank, dist.world_size)
+        self.stream = (
+            self.train_data.batch_stream(config.batch_size, config.seed, dist.rank, dist.world_size)
+            if streamed
+            else BatchStream(self.train_data, config.batch_size, self.generator, dist.rank, dist.world_size)
+        )
         self.aug_generator = torch.Generator(device=self.device).manual_seed(augment_seed(config.seed, 0, dist.rank))
         self.lr = LearningRate(config)
         self.telemetry = Telemetry(self.model, self.device, dist)
@@ -460,6 +472,8 @@ class Trainer:
 
     def close(self) -> None:
         """Close the run folder (once; the run can write nothing after)."""
+        if hasattr(self.stream, "close"):
+            self.stream.close()  # a streamed folder's decoding workers
         if self.store is None or self._store_closed:
             return
         self._store_closed = True
