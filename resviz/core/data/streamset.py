@@ -180,12 +180,12 @@ def choose_stream(
     return StreamChoice(True, f"streaming the folder: {measured}, more than {room}")
 
 
-def count_images(root: Path) -> int:
+def count_images(root: Path, splits: tuple[str, ...] = ("train", "test")) -> int:
     """Images under ``root/train`` and ``root/test`` (a listing; nothing is opened)."""
-    from .folder import SPLITS, _list_split
+    from .folder import _list_split
 
     try:
-        return sum(len(files) for split in SPLITS for files in _list_split(root / split).values())
+        return sum(len(files) for split in splits for files in _list_split(Path(root) / split).values())
     except OSError:
         return 0  # a missing or unreadable folder: the loader says what is wrong with it
 
