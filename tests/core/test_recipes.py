@@ -8,6 +8,7 @@ import torch
 from imagefolder import make_image_folder
 
 from resviz.core.data.recipes import ImageNetRecipe, centre_box, recipe_train_settings, ten_crop_boxes
+from resviz.core.errors import ConfigError
 
 
 def test_ten_crops_are_the_corners_and_centre_then_flipped():
@@ -52,6 +53,9 @@ def test_imagenet_schedule_is_lr_0_1_divided_at_epochs_30_and_60_of_90():
     assert recipe_train_settings("cifar", 50_000) == {}
     assert cfg.recipe_name == "imagenet" and TrainConfig(arch="resnet20", data="/x").recipe_name == "cifar"
     assert TrainConfig(arch="resnet18", data="cifar10").recipe_name == "cifar"
+    for bad in ({"stream": True}, {"recipe": "imagenet"}):
+        with pytest.raises(ConfigError, match="take a folder"):
+            TrainConfig(arch="resnet18", data="digits", **bad)
 
 
 def test_a_streamed_run_resumed_mid_epoch_ends_as_the_uninterrupted_one(tmp_path):

@@ -131,6 +131,9 @@ def test_unreadable_images_are_skipped_and_counted(tmp_path):
     stream = data.train.batch_stream(8, 0)  # the whole split is one batch
     x, y = next(stream)
     assert len(y) == 7 and stream.skipped == 1 and 0 not in stream.last_indices.tolist()
+    # Indexed (the warm-up batch, the Fig. 7 probe's images): it stays black, the rest is read.
+    few = data.train.images[torch.tensor([0, 1])]
+    assert few[0].max() == 0 and few[1].max() > 0
 
 
 def test_the_choice_between_memory_and_streaming_by_measured_size():

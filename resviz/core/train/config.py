@@ -137,6 +137,10 @@ class TrainConfig:
             raise ConfigError(f"stream must be true, false or null (decide by size), not {self.stream!r}")
         if self.workers is not None:
             check_whole(self.workers, "workers", 0, 64)
+        if self.data in _DATA_NAMES and (self.stream or self.recipe == "imagenet"):
+            raise ConfigError(
+                f"{self.data} is held in memory with the cifar recipe; --stream and --recipe imagenet take a folder"
+            )
         if self.compile not in COMPILE_SETTINGS:
             raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
