@@ -48,3 +48,23 @@ def test_ten_crop_error_counts_what_the_averaged_prediction_gets_wrong(tmp_path)
     assert result.error == 40.0 and result.top5_error is None
     assert [s[0] for s in model.batches] == [20, 20, 10]  # ten crops of 2, 2 and 1 images
     assert model.batches[0][1:] == (3, 32, 32)
+
+
+def test_eval_ten_crop_on_a_run_folder(tmp_path, capsys):
+    import json
+
+    from resviz.cli import main
+    from resviz.core.inspect import load_model
+    from resviz.core.train import TrainConfig, Trainer
+
+    root = make_image_folder(tmp_path / "f", classes=2, train_per_class=2, test_per_class=2)
+    cfg = TrainConfig(arch="resnet8", data=str(root), image_size=16, iters=1, batch_size=4, device="cpu", compile="off")
+    Trainer(cfg, run_dir=tmp_path / "run").run()
+    argv = ["eval", "--checkpoint", str(tmp_path / "run"), "--data", str(root), "--ten-crop", "--workers", "0"]
+    assert main([*argv, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    loaded = load_model(str(tmp_path / "run"))
+    direct = ten_crop_error(loaded.model, loaded.preprocess, root, workers=0)
+    assert out["ten_crop"] and out["n_images"] == 4 and out["wrong"] == direct.wrong
+    assert main([*argv, "--limit", "2"]) == 2
+    assert "whole (no --limit)" in capsys.readouterr().err
