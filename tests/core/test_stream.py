@@ -182,3 +182,16 @@ def test_streamed_split_reads_whole_images_of_every_size(folder):
     assert sizes == {(64, 48), (44, 60), (52, 52)}
     data = load_stream_folder(folder, SIZE, workers=0)
     assert data.train.images[torch.tensor([0, 1, 2])].shape == (3, 3, SIZE, SIZE)
+
+
+def test_a_folder_streamed_with_the_cifar_recipe_gives_the_in_memory_images(folder):
+    held = load_dataset(str(folder), size=16, stream=False)
+    streamed = load_dataset(str(folder), size=16, stream=True)
+    assert streamed.augment == held.augment == Augment(pad=4, flip=True)
+    assert torch.equal(streamed.test.images[torch.arange(8)], held.test.images)
+    stream = streamed.train.batch_stream(8, 4)
+    x, y = next(stream)
+    assert torch.equal(x, held.train.images[stream.last_indices]) and torch.equal(
+        y, held.train.labels[stream.last_indices]
+    )
+    assert torch.allclose(streamed.mean, held.mean, atol=1e-6)  # 24 images: the sample is the whole split

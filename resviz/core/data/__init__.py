@@ -74,7 +74,7 @@ def load_dataset(
         size = size or (224 if recipe == "imagenet" else 32)
         choice = choose_stream(count_images(Path(name).expanduser()), size, stream=stream, recipe=recipe)
         if choice.stream:
-            return load_stream_folder(name, size, workers=workers, notes=(choice.reason,))
+            return load_stream_folder(name, size, workers=workers, recipe=recipe, notes=(choice.reason,))
         data = load_folder(name, size=size, splits=splits, mean=mean)
         data.notes.insert(0, choice.reason)
         return data

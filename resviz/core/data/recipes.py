@@ -32,6 +32,7 @@ import numpy as np
 __all__ = [
     "RECIPES",
     "ImageNetRecipe",
+    "FixedSizeRecipe",
     "PCA_EIGVAL",
     "PCA_EIGVEC",
     "LIGHTING_STD",
@@ -97,6 +98,21 @@ class ImageNetRecipe:
         """(resized size, crop's top-left): the centre crop of the image resized to ``test_resize``."""
         rw, rh = self.resized(w, h, self.test_resize)
         return (rw, rh), centre_box(rw, rh, self.crop)
+
+
+@dataclass(frozen=True)
+class FixedSizeRecipe:
+    """The CIFAR recipe's per-image part, for a folder streamed with it (one too large for
+    memory): every image resized to ``crop`` x ``crop``, as the in-memory loader does; the
+    4-pixel pad, crop and flip of section 4.2 then run on the batch (data.augment)."""
+
+    crop: int = 32
+
+    def train_geometry(self, w: int, h: int, rng: np.random.Generator) -> tuple[tuple[int, int], tuple[int, int], bool]:
+        return (self.crop, self.crop), (0, 0), False
+
+    def test_geometry(self, w: int, h: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        return (self.crop, self.crop), (0, 0)
 
 
 def centre_box(w: int, h: int, crop: int) -> tuple[int, int]:

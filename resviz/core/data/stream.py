@@ -35,7 +35,7 @@ import torch
 
 from ..errors import DataError
 from ..inputs import IMAGE_FORMATS
-from .recipes import ImageNetRecipe
+from .recipes import FixedSizeRecipe, ImageNetRecipe
 
 __all__ = ["SharedBatchOrder", "StreamBatches", "FolderItems", "collate_items", "decode_item", "default_workers"]
 
@@ -50,7 +50,7 @@ def default_workers() -> int:
     return max(0, min(8, cores - 1))
 
 
-def decode_item(path: str, recipe: ImageNetRecipe, seed: tuple[int, ...] | None) -> np.ndarray | None:
+def decode_item(path: str, recipe: ImageNetRecipe | FixedSizeRecipe, seed: tuple[int, ...] | None) -> np.ndarray | None:
     """One image as uint8 H x W x 3 at ``recipe.crop``: the random training crop when ``seed``
     is given (scale augmentation, crop, flip; :meth:`ImageNetRecipe.train_geometry`), else
     the centre test crop. None for an unreadable image or one over Pillow's pixel limit."""
@@ -79,7 +79,7 @@ class FolderItems(torch.utils.data.Dataset):
     """Images by index, decoded in the worker that asks: an item is ``index`` (the test crop)
     or ``(index, seed, epoch, position)`` (the training crop drawn from that seed)."""
 
-    def __init__(self, paths: np.ndarray, labels: np.ndarray, recipe: ImageNetRecipe) -> None:
+    def __init__(self, paths: np.ndarray, labels: np.ndarray, recipe: ImageNetRecipe | FixedSizeRecipe) -> None:
         self.paths, self.labels, self.recipe = paths, labels, recipe
 
     def __len__(self) -> int:

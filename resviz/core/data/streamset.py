@@ -28,7 +28,7 @@ import torch
 from ..errors import ConfigError, DataError
 from ..paths import cache_dir
 from .base import Augment, DataSet
-from .recipes import LIGHTING_STD, ImageNetRecipe
+from .recipes import LIGHTING_STD, FixedSizeRecipe, ImageNetRecipe
 from .stream import FolderItems, StreamBatches, collate_items, default_workers
 
 __all__ = [
@@ -83,7 +83,7 @@ class StreamSplit:
         self,
         paths: np.ndarray,
         labels: np.ndarray,
-        recipe: ImageNetRecipe,
+        recipe: ImageNetRecipe | FixedSizeRecipe,
         *,
         workers: int | None = None,
         device: torch.device | str = "cpu",
@@ -216,28 +216,32 @@ def load_stream_folder(
     size: int = 224,
     *,
     workers: int | None = None,
-    lighting: bool = True,
+    recipe: str = "imagenet",
     use_cache: bool = True,
     notes: tuple[str, ...] = (),
 ) -> DataSet:
-    """The folder as a streamed :class:`DataSet` with the ImageNet recipe at ``size``.
+    """The folder as a streamed :class:`DataSet` with ``recipe`` at ``size``: ImageNet's
+    (section 3.4, per image, PCA lighting on the batch), or CIFAR's (images resized to
+    ``size`` x ``size`` as in memory, the pad-4 crop and flip on the batch).
 
     The per-pixel mean is that of the centre crops of :data:`MEAN_IMAGES` training images
     (a seeded sample), cached by the listing like :mod:`.folder`'s caches.
     """
     root = Path(root).expanduser()
-    recipe = ImageNetRecipe.at(size)
+    geometry = ImageNetRecipe.at(size) if recipe == "imagenet" else FixedSizeRecipe(size)
     classes, train_paths, train_labels = _listing(root, "train", None)
     _, test_paths, test_labels = _listing(root, "test", classes)
-    train = StreamSplit(train_paths, train_labels, recipe, workers=workers)
-    test = StreamSplit(test_paths, test_labels, recipe, workers=workers)
+    train = StreamSplit(train_paths, train_labels, geometry, workers=workers)
+    test = StreamSplit(test_paths, test_labels, geometry, workers=workers)
     mean = _stream_mean(root, train, use_cache)
     return DataSet(
         root.name or str(root),
         train,  # type: ignore[arg-type]  # an ImageSet in all the trainer asks of it
         test,  # type: ignore[arg-type]
         classes,
-        augment=Augment(pad=0, flip=False, lighting=LIGHTING_STD if lighting else 0.0),
+        augment=Augment(pad=0, flip=False, lighting=LIGHTING_STD)
+        if recipe == "imagenet"
+        else Augment(pad=4, flip=True),
         notes=list(notes),
         mean=mean,
     )
