@@ -86,7 +86,7 @@ def run_imagenet_experiment(args: argparse.Namespace) -> int:
         for note in dataset.notes:
             print(f"note: {note}", file=err)
         print(f"to train, in turn: {', '.join(n for n, _ in nets)}; {nets[0][1].iters:,} iterations each", file=err)
-    est = estimate(plan, dataset, nets)
+    est = estimate(plan, dataset, nets, world_size=dist.world_size)
     if main:
         for line in est.lines():
             print(line, file=err)

@@ -148,11 +148,20 @@ def measure_step_seconds(config: TrainConfig, dataset, steps: int = 2) -> float:
         trainer.close()
 
 
-def estimate(plan: ImageNetPlan, dataset, nets: list[tuple[str, TrainConfig]], *, steps: int = 2) -> ImageNetEstimate:
+def estimate(
+    plan: ImageNetPlan, dataset, nets: list[tuple[str, TrainConfig]], *, steps: int = 2, world_size: int = 1
+) -> ImageNetEstimate:
+    """Each net's seconds per step, measured here on this rank's share of the global batch
+    (``batch / world_size`` images; the gradient all-reduce is not in it), times its iterations."""
     from ..device import describe_device, resolve_device
 
-    per_net = {name: measure_step_seconds(cfg, dataset, steps) * cfg.iters for name, cfg in nets}
-    return ImageNetEstimate(sum(per_net.values()), describe_device(resolve_device(plan.device)), per_net)
+    per_net = {
+        name: measure_step_seconds(replace(cfg, batch_size=max(1, cfg.batch_size // world_size)), dataset, steps)
+        * cfg.iters
+        for name, cfg in nets
+    }
+    where = describe_device(resolve_device(plan.device)) + (f" x {world_size} ranks" if world_size > 1 else "")
+    return ImageNetEstimate(sum(per_net.values()), where, per_net)
 
 
 def run_imagenet(
