@@ -72,3 +72,24 @@ def test_two_gloo_ranks_under_torchrun_write_fig4_and_table2(tmp_path):
     assert [n["name"] for n in summary["nets"]] == ["plain18", "resnet18"]
     assert all(n["ten_crop_error"] is not None for n in summary["nets"])
     assert "2 rank(s)" in res.stderr
+
+
+def test_the_estimate_is_the_measured_step_times_the_iterations(monkeypatch):
+    import resviz.core.paper.imagenet as imagenet
+
+    seen = []
+
+    def fake(cfg, dataset, steps):
+        seen.append((cfg.arch, cfg.batch_size))
+        return 2.0 if cfg.arch.endswith("34") else 0.5  # seconds per step
+
+    monkeypatch.setattr(imagenet, "measure_step_seconds", fake)
+    plan = imagenet.ImageNetPlan(data="/x", depths=(18, 34), iters=1000, device="cpu")
+    nets = plan.configs(train_images=5000)
+    assert [n for n, _ in nets] == ["plain18", "resnet18", "plain34", "resnet34"]
+    assert all(c.shortcut == "A" and c.recipe == "imagenet" and c.stream for _, c in nets)
+    est = imagenet.estimate(plan, None, nets, world_size=4)
+    assert seen == [("plain18", 64), ("resnet18", 64), ("plain34", 64), ("resnet34", 64)]  # 256 / 4 ranks
+    assert est.per_net == {"plain18": 500.0, "resnet18": 500.0, "plain34": 2000.0, "resnet34": 2000.0}
+    assert est.seconds == 5000.0 and est.long  # over an hour: needs --yes
+    assert imagenet.ImageNetPlan(data="/x").configs(train_images=1_281_167)[0][1].iters == 450_410
