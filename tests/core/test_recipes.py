@@ -81,3 +81,30 @@ def test_a_streamed_run_resumed_mid_epoch_ends_as_the_uninterrupted_one(tmp_path
     assert again.run() == "finished" and again.step == 5
     for (name, a), b in zip(whole.model.state_dict().items(), again.model.state_dict().values(), strict=True):
         assert torch.allclose(a.float(), b.float(), atol=1e-6), name
+
+
+def test_a_run_records_its_recipe_and_one_from_before_resumes_with_cifars(tmp_path):
+    import json
+
+    from resviz.core.data import ImageSet
+    from resviz.core.train import TrainConfig, Trainer
+
+    root = make_image_folder(tmp_path / "imgs", classes=2, train_per_class=2, test_per_class=1)
+    cfg = TrainConfig(arch="resnet18", recipe="cifar", data=str(root), image_size=16, iters=4, batch_size=4,
+                      checkpoint_every=2, device="cpu", compile="off")  # fmt: skip
+    t = Trainer(cfg, run_dir=tmp_path / "run")
+    t.start()
+    for _ in range(2):
+        t.obey()
+        t.advance()
+    t.control.stop()
+    t.obey()
+    path = tmp_path / "run" / "config.json"
+    doc = json.loads(path.read_text())
+    assert doc["recipe"] == "cifar" and t.config.recipe == "cifar"
+    # As a run from before issue #22 would have it, and with an ImageNet net's name, whose
+    # default recipe is now imagenet: it must go on with the recipe it was trained with.
+    del doc["recipe"]
+    path.write_text(json.dumps(doc))
+    again = Trainer.resume(tmp_path / "run")
+    assert again.config.recipe == "cifar" and isinstance(again.dataset.train, ImageSet)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -71,6 +72,10 @@ class Trainer:
         config.validate()
         if _resume is None:
             config = config.with_absolute_paths()  # config.json must work from any folder (issue #9)
+            # The recipe resolved, so a resume keeps it (a run from before issue #22 has none: cifar's).
+            config = replace(config, recipe=config.recipe_name)
+        elif config.recipe is None:
+            config = replace(config, recipe="cifar")  # a run made before the ImageNet recipe existed
         self.dist = dist
         #: What the user should know about how this run started (fallbacks taken on resume).
         self.notes: list[str] = list(_notes)
