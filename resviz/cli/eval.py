@@ -33,7 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "256 (scaled for other input sizes), softmax averaged; --data must be a folder, streamed from disk",
     )
     p.add_argument("--workers", type=int, help="--ten-crop: DataLoader worker processes that decode the images")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (errors, counts and the mean cross-entropy loss)"
+    )
     p.set_defaults(run=run)
 
 
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(loaded.describe())
     top5 = "" if result.top5_error is None else f", top-5 error {result.top5_error:.2f}% ({result.wrong5:,} wrong)"
-    print(f"test error {result.error:.2f}% ({result.wrong:,} wrong){top5}")
+    loss = "" if result.loss is None else f", loss {result.loss:.4f}"
+    print(f"test error {result.error:.2f}% ({result.wrong:,} wrong){top5}{loss}")
     print(f"on {subset_line(result, data.name)}")
     return 0
 
@@ -72,7 +75,11 @@ def _run_ten_crop(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
+    from .zoo import download_progress
+
+    loaded = load_model(
+        args.checkpoint, arch=args.arch, download=not args.offline, progress=download_progress("downloading")
+    )
     result = ten_crop_error(loaded.model, loaded.preprocess, args.data, workers=args.workers)
     if args.json:
         print(json.dumps({"model": loaded.describe(), "data": args.data, **result.to_dict()}, indent=2))
