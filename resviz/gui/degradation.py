@@ -26,12 +26,17 @@ GROUP = "degradation"
 class DegradationPanel(QtWidgets.QWidget):
     """Claims and observations for the runs of the last degradation experiment."""
 
+    #: The height (px) the text needs at the panel's width, when it changed and does not fit:
+    #: the window makes the dock that tall (issue #19: it opened 100 px tall, the table cut off).
+    wants_height = QtCore.Signal(int)
+
     def __init__(self, runs: RunsModel, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs = runs
+        self._asked = 0
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QtWidgets.QScrollArea()  # the claims outgrow a short dock
+        self.scroll = scroll = QtWidgets.QScrollArea()  # the claims outgrow a short dock
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         outer.addWidget(scroll)
@@ -95,6 +100,18 @@ class DegradationPanel(QtWidgets.QWidget):
             "<th>train err %</th><th>test err %</th></tr>" + "".join(rows) + "</table>"
         )
         self.text.setText(f"{intro}<p>{table}</p><p><b>Here:</b></p><ul>{self._claims_html(c)}</ul>")
+        self.ask_for_room()
+
+    def ask_for_room(self) -> None:
+        """Emit :attr:`wants_height` when the text grew taller than the panel shows."""
+        inner = self.scroll.widget()
+        width = self.scroll.viewport().width()
+        need = inner.layout().totalHeightForWidth(width) if width > 0 else -1
+        if need <= 0:
+            need = inner.sizeHint().height()
+        if need != self._asked and need > self.scroll.viewport().height():
+            self._asked = need
+            self.wants_height.emit(need)
 
     def _claims_html(self, c) -> str:
         depths = self.depths()

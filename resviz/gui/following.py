@@ -109,6 +109,22 @@ class FollowingMixin:
         self.message.emit(f"opened {path}")
         return run
 
+    def load_listed(self, run: Run) -> None:
+        """Read a run listed at launch (its metrics, its layout) and follow it: done the
+        first time it is shown, so a launch with many runs on disk reads none of them."""
+        if not run.listed or run.run_dir is None:
+            return
+        run.listed = False
+        try:
+            follower = RunFollower(run.run_dir)
+        except ResvizError as exc:
+            run.set_status("failed", str(exc))
+            self.error.emit(f"Cannot read {run.name}", str(exc))
+            return
+        run.set_layout(follower.layout)
+        run.apply(follower.poll())
+        self._followers[run] = follower
+
     def _pump_followers(self) -> None:
         for run, follower in list(self._followers.items()):
             try:

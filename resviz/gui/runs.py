@@ -53,6 +53,9 @@ class Run(QtCore.QObject):
         self.origin = origin  # "app" (trained here) or "folder" (followed from disk)
         self.colour_index = colour_index
         self.visible = True
+        #: Listed from the runs folder at launch, its metrics not read yet (they are when
+        #: it is first shown: ticked or selected; see resviz.gui.listing).
+        self.listed = False
         self.status = status
         self.reason: str | None = None
         self.device: str | None = None

@@ -28,7 +28,7 @@ Role = QtCore.Qt.ItemDataRole
 
 
 class RunsTableModel(QtCore.QAbstractTableModel):
-    """Rows are runs, in the order they were added."""
+    """Rows are runs, newest group first, each group's runs in the order they were added."""
 
     def __init__(self, runs: RunsModel, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,9 +50,12 @@ class RunsTableModel(QtCore.QAbstractTableModel):
     # -- following the runs ----------------------------------------------------------
 
     def _on_run_added(self, run: Run) -> None:
-        row = len(self._rows)
+        # Newest first: a run joins its group's rows (a comparison, an experiment), else
+        # goes on top, so the runs listed at launch and those made since read newest first.
+        peers = [self._rows.index(p) for p in run.peers if p is not run and p in self._rows]
+        row = max(peers) + 1 if peers else 0
         self.beginInsertRows(QtCore.QModelIndex(), row, row)
-        self._rows.append(run)
+        self._rows.insert(row, run)
         self.endInsertRows()
         slot = partial(self._on_run_changed, run)
         for signal in (run.changed, run.status_changed, run.style_changed):
