@@ -98,7 +98,8 @@ class Steering:
         _tip(a.stop, tip + hint)
 
         self._shortcut_states = [r.shortcuts_on for r in live]
-        text, tip = self._shortcuts_words(live, names if many and self.target() is None else "")
+        # Words from the nets' states even before they step (starting: the button is off, but true)
+        text, tip = self._shortcuts_words(live or targets, names if many and self.target() is None else "")
         for action in (a.shortcuts, a.shortcuts_all_on, a.shortcuts_all_off, a.shortcuts_swap):
             action.setEnabled(bool(live))
         a.shortcuts.setText(text + (f" ·{suffix}" if suffix else ""))

@@ -135,6 +135,9 @@ class RunFilesMixin:
                 listed.append(run)
         if listed:
             self.runs.current_changed.connect(lambda run: run is not None and self.session.load_listed(run))
+            if self.runs.current in listed:  # selected, so shown in the bars and heatmaps: the newest
+                self.runs.set_current(self.runs_view.table.run_at(0))
+                self.session.load_listed(self.runs.current)
             self.status.showMessage(
                 f"{len(listed)} runs of {settings.runs_root()} listed: tick one to show it, right-click for more",
                 8000,
