@@ -179,14 +179,16 @@ def test_the_runs_folder_is_listed_on_launch_newest_first_and_loads_when_shown(
     assert [r.status for r in runs] == ["finished"] * 3
     assert runs[1].peers == [runs[1], runs[2]] and runs[2].peers is runs[1].peers  # one group
     assert runs[1].group == "degradation" and runs[1].experiment == experiment.name
-    # nothing read from the metrics until a run is shown; listed runs start unticked
-    assert all(len(r.history) == 0 and not r.visible for r in runs)
-    win.engine.start()
-    qtbot.waitUntil(lambda: win.engine.is_ready, timeout=90_000)
-    table.setData(table.index(0, 0), QtCore.Qt.CheckState.Checked.value, QtCore.Qt.ItemDataRole.CheckStateRole)
-    qtbot.waitUntil(lambda: len(runs[0].history) > 0, timeout=30_000)
-    assert runs[0].history.last_step == 40 and runs[0].visible
-    assert len(runs[1].history) == 0  # still unread
+    # listed runs start unticked; only the selected one (the newest, in the bars and heatmaps)
+    # is read at launch, the others when shown
+    assert not any(r.visible for r in runs)
+    assert win.runs.current is runs[0] and runs[0].history.last_step == 40
+    assert len(runs[1].history) == 0 and len(runs[2].history) == 0
+    table.setData(table.index(1, 0), QtCore.Qt.CheckState.Checked.value, QtCore.Qt.ItemDataRole.CheckStateRole)
+    assert runs[1].visible and runs[1].history.last_step == 20
+    assert len(runs[2].history) == 0  # still unread
+    win.runs_view.selectRow(2)  # selecting shows it too
+    assert win.runs.current is runs[2] and runs[2].history.last_step == 20
     win.close()
 
 
