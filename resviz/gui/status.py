@@ -70,7 +70,6 @@ class StatusBar(QtWidgets.QStatusBar):
         self.engine_label.setToolTip("torch, torchvision and Captum load in the background after the window opens")
         self._message = ""  # the whole of the message shown (elided in the bar)
         self._progress = ""  # the whole progress line
-        self._training = False
         self._until: float | None = None  # when the message goes (monotonic seconds)
         self.addPermanentWidget(self.progress_label)
         self.addPermanentWidget(self.progress_bar)
@@ -82,8 +81,7 @@ class StatusBar(QtWidgets.QStatusBar):
 
     def show_progress(self, run: Run | None) -> None:
         """The active run's line (None: nothing training)."""
-        self._training = run is not None
-        self.engine_label.setVisible(not self._training)  # not "Ready" while it trains
+        self.engine_label.setVisible(run is None)  # not "Ready" while it trains
         if run is None:
             self._progress = ""
             self.progress_label.clear()
@@ -106,6 +104,22 @@ class StatusBar(QtWidgets.QStatusBar):
         elided = self._elide(text, self._message_room())
         self.setToolTip(text if elided != text else "")
         super().showMessage(elided, timeout)
+
+    def currentMessage(self) -> str:  # noqa: N802 (Qt's name)
+        """The whole message shown (the bar may show it elided: :meth:`shown_message`)."""
+        return self._message if self._ours() else self.shown_message()
+
+    def _ours(self) -> bool:
+        """The bar shows (an elision of) the message given to :meth:`showMessage`, not, say,
+        a menu item's status tip that Qt showed meanwhile."""
+        shown = self.shown_message()
+        return bool(shown) and (
+            shown == self._message or (shown.endswith("…") and self._message.startswith(shown[:-1]))
+        )
+
+    def shown_message(self) -> str:
+        """The message as the bar paints it (elided to its room)."""
+        return super().currentMessage()
 
     def _on_message_changed(self, text: str) -> None:
         if not text:
@@ -134,9 +148,9 @@ class StatusBar(QtWidgets.QStatusBar):
         line = self._elide(self._progress, share - 4) if self._progress else ""
         if line != self.progress_label.text():
             self.progress_label.setText(line)
-        if self._message and self.currentMessage():
+        if self._message and self._ours():
             elided = self._elide(self._message, self._message_room())
-            if elided != self.currentMessage():  # shown again for the time it had left
+            if elided != self.shown_message():  # shown again for the time it had left
                 left = 0 if self._until is None else max(1, int(1000 * (self._until - time.monotonic())))
                 super().showMessage(elided, left)
 

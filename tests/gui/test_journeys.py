@@ -239,7 +239,8 @@ def test_the_status_bar_keeps_message_and_progress_apart_and_clears_when_done(wi
     assert not (status.engine_label.isVisible() and "Ready" in status.engine_label.text())  # training, not ready
     status.showMessage("a long message about what just happened " * 8, 5000)
     qtbot.wait(50)
-    shown = status.currentMessage()
+    shown = status.shown_message()
+    assert status.currentMessage() == "a long message about what just happened " * 8  # the whole, for code
     room = status.progress_label.x() - 6
     assert status.fontMetrics().horizontalAdvance(shown) <= room, "the message runs into the progress line"
     assert shown.endswith("…")
