@@ -110,17 +110,19 @@ class RunFilesMixin:
     # -- the runs folder's runs (issue #19) -------------------------------------------------
 
     def list_runs_folder(self) -> list[Run]:
-        """List the runs root's runs (experiments as groups), newest first, unread until shown."""
+        """List the runs root's runs (experiments as groups), newest first; each is read and
+        drawn once shown (ticked or selected: RunsModel.add_listed)."""
         from .listing import listed_run, runs_on_disk
 
         listed: list[Run] = []
+        known = {r.run_dir.resolve() for r in (*self.runs, *self.runs.listed) if r.run_dir is not None}
         # Oldest first into the list: each group goes on top (RunsTableModel), newest ends first.
         for experiment, run_dirs in reversed(runs_on_disk(settings.runs_root())):
             folder = run_dirs[0].parent
             group = experiment_group(folder) if experiment else None
             peers: list[Run] = []
             for run_dir in run_dirs:
-                if self.runs.find(run_dir) is not None:
+                if run_dir.resolve() in known:  # opened already (File > Open before the listing)
                     continue
                 try:
                     run = listed_run(run_dir, self.session._unique_name, self.runs.next_colour())
@@ -130,14 +132,11 @@ class RunFilesMixin:
                     run.group, run.experiment = group, experiment
                     peers.append(run)
                     run.peers = peers
-                run.style_changed.connect(lambda run=run: run.visible and self.session.load_listed(run))
-                self.runs.add(run, make_current=False)
+                self.runs.add_listed(run)
                 listed.append(run)
         if listed:
-            self.runs.current_changed.connect(lambda run: run is not None and self.session.load_listed(run))
-            if self.runs.current in listed:  # selected, so shown in the bars and heatmaps: the newest
+            if self.runs.current is None:  # the newest, selected: in the bars and heatmaps
                 self.runs.set_current(self.runs_view.table.run_at(0))
-                self.session.load_listed(self.runs.current)
             self.status.showMessage(
                 f"{len(listed)} runs of {settings.runs_root()} listed: tick one to show it, right-click for more",
                 8000,

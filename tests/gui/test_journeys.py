@@ -172,23 +172,28 @@ def test_the_runs_folder_is_listed_on_launch_newest_first_and_loads_when_shown(
     win = create_window()
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.runs) == 3, timeout=10_000)
     table = win.runs_view.table
+    qtbot.waitUntil(lambda: table.rowCount() == 3, timeout=10_000)
     runs = [table.run_at(row) for row in range(3)]  # as the list shows them
     assert [r.run_dir for r in runs] == [single, experiment / "plain8", experiment / "resnet8"]
     assert [r.status for r in runs] == ["finished"] * 3
     assert runs[1].peers == [runs[1], runs[2]] and runs[2].peers is runs[1].peers  # one group
     assert runs[1].group == "degradation" and runs[1].experiment == experiment.name
     # listed runs start unticked; only the selected one (the newest, in the bars and heatmaps)
-    # is read at launch, the others when shown
+    # is read at launch; the others have no metrics read and no plot items made
     assert not any(r.visible for r in runs)
     assert win.runs.current is runs[0] and runs[0].history.last_step == 40
-    assert len(runs[1].history) == 0 and len(runs[2].history) == 0
+    assert win.runs.listed == runs[1:] and all(len(r.history) == 0 for r in runs[1:])
+    curves = win.train_tab.curves._items
+    assert runs[0] in curves and runs[1] not in curves and runs[2] not in curves
     table.setData(table.index(1, 0), QtCore.Qt.CheckState.Checked.value, QtCore.Qt.ItemDataRole.CheckStateRole)
-    assert runs[1].visible and runs[1].history.last_step == 20
-    assert len(runs[2].history) == 0  # still unread
+    assert runs[1].visible and runs[1].history.last_step == 20 and runs[1] in curves
+    assert len(runs[2].history) == 0 and runs[2] not in curves  # still unread
     win.runs_view.selectRow(2)  # selecting shows it too
     assert win.runs.current is runs[2] and runs[2].history.last_step == 20
+    runs[0].set_visible(False)
+    assert win.open_run_folder(single) is runs[0] and runs[0].visible  # File > Open: shown once, ticked
+    assert table.rowCount() == 3 and len(win.runs) == 3
     win.close()
 
 
@@ -199,10 +204,12 @@ def test_remove_and_delete_from_the_runs_list(tmp_path, tiny_run, twin_runs, app
     win = create_window()
     qtbot.addWidget(win)
     win.show()
-    qtbot.waitUntil(lambda: len(win.runs) == 3, timeout=10_000)
-    first, plain8, _res8 = (win.runs_view.table.run_at(row) for row in range(3))
+    table = win.runs_view.table
+    qtbot.waitUntil(lambda: table.rowCount() == 3, timeout=10_000)
+    first, plain8, res8 = (table.run_at(row) for row in range(3))
     win.remove_run(plain8)
-    assert plain8 not in win.runs.runs and (experiment / "plain8").is_dir()  # only off the list
+    assert table.rowCount() == 2 and plain8 not in win.runs.listed
+    assert (experiment / "plain8").is_dir()  # only off the list
     # a process writes the run: Delete is refused, the folder stays
     fd = lock(single)
     try:
@@ -221,7 +228,11 @@ def test_remove_and_delete_from_the_runs_list(tmp_path, tiny_run, twin_runs, app
     assert str(single) in win.confirm_box.text()
     win.confirm_box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
     assert not single.exists() and first not in win.runs.runs
-    assert (experiment / "resnet8").is_dir()
+    assert table.rowCount() == 1 and (experiment / "resnet8").is_dir()
+    # a listed run never shown goes the same way
+    win.delete_run(res8)
+    win.confirm_box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
+    assert not (experiment / "resnet8").exists() and table.rowCount() == 0
     win.close()
 
 
