@@ -17,7 +17,7 @@ from .experiment_runs import LatestExperiment
 from .runs import Run, RunsModel
 from .theme import theme
 
-__all__ = ["GROUP", "DegradationPanel"]
+__all__ = ["GROUP", "DegradationPanel", "fit_dock"]
 
 #: The Run.group of the experiment's runs.
 GROUP = "degradation"
@@ -144,3 +144,19 @@ class DegradationPanel(QtWidgets.QWidget):
                 "iterations); short budgets may not show it: train longer or use the 0.01 warm-up.</li>"
             )
         return "".join(items)
+
+
+def fit_dock(
+    window: QtWidgets.QMainWindow, dock: QtWidgets.QDockWidget, above: QtWidgets.QDockWidget, content: int
+) -> None:
+    """Make the panel's ``dock`` as tall as its ``content`` (px; at most 70 % of the window),
+    taking the room from ``above`` when the two share a column."""
+    if not dock.isVisible() or dock.isFloating():
+        return
+    view = dock.widget().scroll.viewport()
+    want = min(content + dock.height() - view.height(), int(window.height() * 0.7))
+    # Both docks of the column: given one, Qt shares the change out in proportion.
+    docks = [d for d in (above, dock) if d.isVisible() and window.dockWidgetArea(d) == window.dockWidgetArea(dock)]
+    total = sum(d.height() for d in docks)
+    sizes = [want] if len(docks) == 1 else [max(total - want, 80), want]
+    window.resizeDocks(docks, sizes, QtCore.Qt.Orientation.Vertical)

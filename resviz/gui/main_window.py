@@ -18,7 +18,7 @@ from .. import PAPER, PAPER_URL, __version__
 from ..core.errors import ConfigError, ResvizError
 from . import settings
 from .actions import WindowActions
-from .degradation import GROUP, DegradationPanel
+from .degradation import GROUP, DegradationPanel, fit_dock
 from .engine import EngineLoader
 from .paper.tab import GROUP as PAPER_GROUP
 from .runs import Run, RunsModel
@@ -84,7 +84,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.runs_dock = self._dock("Runs", "runs_dock", self.runs_view)
         self.degradation = DegradationPanel(self.runs)
         self.degradation_dock = self._dock("Degradation experiment", "degradation_dock", self.degradation)
-        self.degradation.wants_height.connect(self._fit_degradation)
+        self.degradation.wants_height.connect(lambda h: fit_dock(self, self.degradation_dock, self.runs_dock, h))
         self.actions.build_menus(self, [self.runs_dock, self.degradation_dock])
 
         self.status = StatusBar(self)
@@ -212,21 +212,6 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             run.set_visible(run in new_runs)
         self.degradation_dock.show()
         self.degradation_dock.raise_()
-
-    def _fit_degradation(self, content: int) -> None:
-        """Make the Degradation dock as tall as its text (at most 70 % of the window)."""
-        dock, view = self.degradation_dock, self.degradation.scroll.viewport()
-        if dock.isVisible() and not dock.isFloating():
-            want = min(content + dock.height() - view.height(), int(self.height() * 0.7))
-            # Both docks of the column: given one, Qt shares the change out in proportion.
-            docks = [
-                d
-                for d in (self.runs_dock, dock)
-                if d.isVisible() and self.dockWidgetArea(d) == self.dockWidgetArea(dock)
-            ]
-            total = sum(d.height() for d in docks)
-            sizes = [want] if len(docks) == 1 else [max(total - want, 80), want]
-            self.resizeDocks(docks, sizes, QtCore.Qt.Orientation.Vertical)
 
     def _on_paper(self) -> None:
         """Run > Reproduce the paper: the dialog says what it costs; Start queues the nets."""
