@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     if args.channel is not None and args.level is None:
         raise ConfigError("--channel needs --level: channel numbers differ from level to level")
     check_ig_steps(args.steps)
-    check_output(args.out, inputs=inputs_of(args), what="figure")
+    # The path written (a name without a suffix gains .png) is the one checked and named (issue #17).
+    args.out = str(check_output(args.out, inputs=inputs_of(args), what="figure", kind="figure"))
     image = decode_image(args.image)  # before loading the net: a bad image fails fast
     for note in image.notes:
         note_line(f"{image.name}: {note}")
