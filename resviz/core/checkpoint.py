@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from .archive import check_archive
 from .errors import CheckpointError
 from .models import ResNet
 from .write_errors import discard, write_error
@@ -139,6 +140,13 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        with open(path, "rb") as f:
+            zipped = f.read(4) == b"PK\x03\x04"
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if zipped:  # every record's CRC-32 before torch reads it (issue #17)
+        check_archive(path)
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:

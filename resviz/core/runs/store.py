@@ -87,6 +87,7 @@ class RunStore:
             if not force:
                 raise RunError(f"{path} already holds a run: use --resume to continue it or --force to replace it")
             writer.refuse_live_writer(path, "replace", locked=_locked)  # --force never replaces a live run (issue #9)
+            replace.check_replaceable(path)  # every file checked before any net of a group trains (issue #17)
         elif path.is_dir() and any(p.name != writer.LOCK_FILE for p in path.iterdir()):
             # (a lone writer lock is what a run killed before its config.json leaves)
             _refuse_foreign(path, force)
