@@ -27,20 +27,21 @@ def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or text or type(exc).__name__
 
 
-def check_archive(path: str | Path, *, verify: bool = True) -> None:
+def check_archive(path: str | Path, *, verify: bool = True, limit: int | None = None) -> None:
     """Refuse, in one line naming the file (and the record), a zip archive that is damaged
     or would inflate past :data:`~resviz.core.limits.MAX_CHECKPOINT_BYTES`.
 
     With ``verify`` every record is read and its CRC-32 compared (:meth:`zipfile.ZipFile.testzip`).
     """
     path = Path(path)
+    limit = MAX_CHECKPOINT_BYTES if limit is None else limit
     try:
         with zipfile.ZipFile(path) as archive:
             declared = sum(info.file_size for info in archive.infolist())
-            if declared > MAX_CHECKPOINT_BYTES:
+            if declared > limit:
                 raise CheckpointError(
                     f"{path} declares {describe_size(declared)} uncompressed, more than the "
-                    f"{describe_size(MAX_CHECKPOINT_BYTES)} resviz reads from a weights file; it was not loaded"
+                    f"{describe_size(limit)} resviz reads from a weights file; it was not loaded"
                 )
             bad = archive.testzip() if verify else None
     except CheckpointError:

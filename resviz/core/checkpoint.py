@@ -31,7 +31,7 @@ import torch
 from .archive import check_archive
 from .errors import CheckpointError
 from .models import ResNet
-from .write_errors import discard, write_error
+from .write_errors import discard, is_torch_short_write, write_error
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -96,6 +96,10 @@ def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except OSError as exc:
+        raise write_error(exc, path) from None
+    except RuntimeError as exc:
+        if not is_torch_short_write(exc):  # torch's zip writer on a full disk (issue #17)
+            raise
         raise write_error(exc, path) from None
     finally:
         discard(tmp)

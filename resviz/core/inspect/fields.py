@@ -134,10 +134,6 @@ def checkpoint_fields(ckpt: dict[str, Any], label: str) -> CheckpointFields:
     for name, kind, wanted in (("family", str, "a name"), ("shortcut", str, "A, B or C"), ("version", int, "a number")):
         _optional(label, ckpt, name, kind, wanted)
     num_classes = _optional(label, ckpt, "num_classes", int, "a whole number")
-    if classes is not None and num_classes is not None and len(classes) != num_classes:
-        raise CheckpointError(
-            f"{label} is damaged: its 'classes' name {len(classes)} classes but its 'num_classes' says {num_classes}"
-        )
     mean = _mean(label, ckpt.get("mean"))
     _check_image_shape(label, ckpt.get("image_shape"), mean)
     return CheckpointFields(

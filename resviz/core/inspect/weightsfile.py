@@ -93,7 +93,7 @@ def _check_zip(path: Path) -> None:
     past the limit, before torch opens it."""
     from ..archive import check_archive
 
-    check_archive(path)
+    check_archive(path, limit=MAX_CHECKPOINT_BYTES)
 
 
 def _refusal(path: Path, exc: Exception, head: bytes) -> str:

@@ -119,6 +119,13 @@ def save_training_checkpoint(folder: Path, state: dict, keep: int = KEEP_CHECKPO
 IDENTITY = ("arch", "shortcut", "plain", "data", "image_size", "seed", "batch_size")
 
 
+_NOT_OURS = "not this run's"
+
+
+class ForeignCheckpoint(CheckpointError):
+    """A readable checkpoint that is not this run's (:func:`check_own_checkpoint`)."""
+
+
 def check_own_checkpoint(path: Path, state: dict, run_config: dict | None) -> None:
     """Refuse a checkpoint that is not this run's: the step inside differs from the step in
     its name, or its config names another net, data set, seed or batch size."""
@@ -128,17 +135,17 @@ def check_own_checkpoint(path: Path, state: dict, run_config: dict | None) -> No
     fields = checkpoint_fields(state, path.name)  # types, step range, mean vs image_shape
     named = checkpoint_step(path)
     if named is not None and fields.step != named:
-        raise CheckpointError(
+        raise ForeignCheckpoint(
             f"{path.name} holds step {fields.step}, not the step {named} of its name (copied from another run?)"
         )
     if run_config is None:
         return
     if fields.config is None:
-        raise CheckpointError(f"{path.name} records no run config, so it cannot be told to be this run's")
+        raise ForeignCheckpoint(f"{path.name} records no run config, so it cannot be told to be this run's")
     differ = [k for k in IDENTITY if fields.config.get(k) != run_config.get(k)]
     if differ:
         what = ", ".join(f"{k} {fields.config.get(k)!r} (this run: {run_config.get(k)!r})" for k in differ)
-        raise CheckpointError(f"{path.name} is another run's: its {what}")
+        raise ForeignCheckpoint(f"{path.name} is another run's: its {what}")
 
 
 def newest_usable_checkpoint(
@@ -158,6 +165,7 @@ def newest_usable_checkpoint(
         for p, what in odd_checkpoint_entries(run_dir / CHECKPOINT_DIR)
     ]
     odd_notes = [f"skipped {why}" for _, why in skipped]
+    foreign: set[Path] = set()
     for path in reversed(checkpoints):
         try:
             state = load_checkpoint(path)
@@ -175,9 +183,12 @@ def newest_usable_checkpoint(
                 raise CheckpointError(f"{path.name} holds an optimizer state that is not finite (NaN or infinite)")
         except (CheckpointError, KeyError, TypeError, AttributeError) as exc:
             skipped.append((path, str(exc) if isinstance(exc, CheckpointError) else f"{path} is damaged ({exc!r})"))
+            if isinstance(exc, ForeignCheckpoint):
+                foreign.add(path)
             continue
         notes = odd_notes + [
-            f"{p.name} is not usable, so resuming from step {state['step']} instead: {why}"
+            f"{p.name} is {_NOT_OURS if p in foreign else 'unreadable'}, so resuming from step {state['step']} "
+            f"instead: {why}"
             for p, why in skipped[len(odd_notes) :]
         ]
         return state, notes
