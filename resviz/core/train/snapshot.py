@@ -195,8 +195,8 @@ def newest_usable_checkpoint(
     reasons = skipped[len(odd_notes) :] or skipped  # the newest checkpoint's reason first
     why = f" ({reasons[0][1]})" if reasons else ""
     raise RunError(
-        f"{run_dir} has no readable checkpoint to resume from{why}; start it again with "
-        f"`resviz train --out {run_dir} --force` (this replaces the run)"
+        f"{run_dir} has no readable checkpoint to resume from{why}; to start it again, run `resviz train` with "
+        f"the settings in {run_dir / 'config.json'} and `--out {run_dir} --force` (this replaces the run)"
     )
 
 
