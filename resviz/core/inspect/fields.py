@@ -133,6 +133,8 @@ def checkpoint_fields(ckpt: dict[str, Any], label: str) -> CheckpointFields:
         raise CheckpointError(f"{label} is damaged: its 'step' is {step}, not a step count from 0 to {MAX_STEP:,}")
     for name, kind, wanted in (("family", str, "a name"), ("shortcut", str, "A, B or C"), ("version", int, "a number")):
         _optional(label, ckpt, name, kind, wanted)
+    if ckpt.get("shortcut") not in (None, "A", "B", "C"):  # found by attack (issue #17): "Z" loaded
+        raise _wrong(label, "shortcut", ckpt["shortcut"], "the shortcut option A, B or C")
     num_classes = _optional(label, ckpt, "num_classes", int, "a whole number")
     mean = _mean(label, ckpt.get("mean"))
     _check_image_shape(label, ckpt.get("image_shape"), mean)
