@@ -89,7 +89,9 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     leaves the old file and no temporary.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    # A name of up to 255 bytes is allowed; its temporary must fit too (found by attack).
+    stem = path.name.encode()[:200].decode(errors="ignore")
+    tmp = path.with_name(f".{stem}.tmp{os.getpid()}")
     try:
         yield tmp
         os.replace(tmp, path)

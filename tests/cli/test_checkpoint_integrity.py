@@ -100,6 +100,18 @@ def test_only_foreign_checkpoints_is_one_line(run, donor, capsys):
     assert "step_0000006.pt" in _one_error(capsys)
 
 
+def test_a_checkpoints_folder_linked_to_another_runs_is_refused(run, tmp_path, capsys):
+    """Found by attack: a clone's checkpoints pass the identity check, and the resumed run
+    would then write and prune in the other run's folder."""
+    other = Path(shutil.copytree(run, tmp_path / "other"))
+    shutil.rmtree(run / "checkpoints")
+    (run / "checkpoints").symlink_to(other / "checkpoints")
+    before = sorted(p.name for p in (other / "checkpoints").iterdir())
+    assert main(["train", "--resume", str(run)]) == 2
+    assert "checkpoints is a link" in _one_error(capsys)
+    assert sorted(p.name for p in (other / "checkpoints").iterdir()) == before
+
+
 # -- item 21: entries that are not regular files --
 
 

@@ -20,12 +20,13 @@ import os
 import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import RunError
 from .files import _LEFTOVER_PATTERNS, CHECKPOINT_DIR, RUN_FILES, checkpoint_files
 
-__all__ = ["ASIDE_PREFIX", "check_replaceable", "discard", "move_aside", "restore"]
+__all__ = ["ASIDE_PREFIX", "check_checkpoint_folder", "check_replaceable", "discard", "move_aside", "restore"]
 
 #: The hidden folder the old run's files wait in while the new run starts.
 ASIDE_PREFIX = ".replaced-"
@@ -34,6 +35,19 @@ _NEW_FILES = ("config.json", "versions.json", "layout.json")
 
 def _kind(mode: int) -> str:
     return "a folder" if stat.S_ISDIR(mode) else "a pipe, socket or device"
+
+
+def check_checkpoint_folder(path: Path) -> None:
+    """Refuse a run whose ``checkpoints`` is a link or not a folder: a run writes, and prunes,
+    its checkpoints in a folder of its own (found by attack, issue #17: a link to another
+    run's checkpoints/ had ``--force`` delete them, and a resume would prune them)."""
+    ckpts = path / CHECKPOINT_DIR
+    if ckpts.is_symlink() or (os.path.lexists(ckpts) and not ckpts.is_dir()):
+        where = f"a link to {os.path.realpath(ckpts)}" if ckpts.is_symlink() else "not a folder"
+        raise RunError(
+            f"{path}: its {CHECKPOINT_DIR} is {where}; a run keeps its checkpoints in a folder of its own, "
+            "and another run's are never written or deleted: remove it first (nothing was changed)"
+        )
 
 
 def check_replaceable(path: Path) -> None:
@@ -50,13 +64,7 @@ def check_replaceable(path: Path) -> None:
                 f"cannot replace the run {path}: its {name} is {_kind(mode)}, not the file a run writes, so it is "
                 "not the run's to delete; move it away first (nothing was changed)"
             )
-    ckpts = path / CHECKPOINT_DIR
-    if ckpts.is_symlink() or (os.path.lexists(ckpts) and not ckpts.is_dir()):
-        where = f"a link to {os.path.realpath(ckpts)}" if ckpts.is_symlink() else "not a folder"
-        raise RunError(
-            f"cannot replace the run {path}: its {CHECKPOINT_DIR} is {where}; a run keeps its checkpoints in a "
-            "folder of its own, and another run's are never deleted: remove it first (nothing was changed)"
-        )
+    check_checkpoint_folder(path)
 
 
 def _old_files(path: Path) -> list[Path]:
@@ -79,10 +87,10 @@ def move_aside(path: Path) -> Path | None:
     files = _old_files(path)
     if not files:
         return None
-    aside = path / f"{ASIDE_PREFIX}{os.getpid()}"
     moved: list[tuple[Path, Path]] = []
+    aside = path / f"{ASIDE_PREFIX}{os.getpid()}"
     try:
-        aside.mkdir()
+        aside = Path(tempfile.mkdtemp(prefix=ASIDE_PREFIX, dir=path))  # unique: never a stale one's
         (aside / CHECKPOINT_DIR).mkdir()
         for f in files:
             dest = aside / f.relative_to(path)

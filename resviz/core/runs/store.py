@@ -91,6 +91,7 @@ class RunStore:
         elif path.is_dir() and any(p.name != writer.LOCK_FILE for p in path.iterdir()):
             # (a lone writer lock is what a run killed before its config.json leaves)
             _refuse_foreign(path, force)
+        replace.check_checkpoint_folder(path)
         parent = next((p for p in [path, *path.parents] if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise RunError(f"cannot make the run folder {path}: {parent} is a file")
@@ -151,6 +152,7 @@ class RunStore:
         lock_fd = writer.lock(path)  # before leftovers are removed: they may be a live writer's
         try:
             writer.refuse_live_writer(path, "continue", locked=True)
+            replace.check_checkpoint_folder(path)  # never writes or prunes another run's (issue #17)
             removed = remove_leftovers(path)
         except BaseException:
             writer.unlock(lock_fd)

@@ -210,12 +210,14 @@ def resume_point(run_dir: str | Path, overrides: dict | None = None) -> tuple[Tr
     """
     from ..runs.database import check_database
     from ..runs.reader import RunReader
+    from ..runs.replace import check_checkpoint_folder
     from ..runs.writer import refuse_live_writer
     from .config import TrainConfig
 
     with RunReader(run_dir) as reader:
         where = reader.path
         refuse_live_writer(where, "continue")
+        check_checkpoint_folder(where)  # a link to another run's checkpoints/ (issue #17)
         if reader.status().status == "finished":
             raise RunError(f"{where} has finished its {reader.config.get('iters')} iterations; nothing to resume")
         config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
