@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.outputs import atomic_output, check_output
     from ..core.runs import RunReader, write_csv, write_json
 
-    if args.out:  # never over the run's own files (issue #9: --out R/metrics.sqlite replaced its database)
+    if args.out is not None:  # never over the run's own files (issue #9: --out R/metrics.sqlite replaced its database)
         args.out = str(check_output(args.out, inputs=[args.run_dir], what="export"))
     reader = RunReader(args.run_dir)
     try:
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         reader.close()
     write = write_csv if args.format == "csv" else (lambda recs, f: write_json(recs, f, reader=reader))
-    if args.out:
+    if args.out is not None:
         from ..core.errors import RunError
 
         try:

@@ -62,6 +62,8 @@ def resolve_output(path: str | Path, *, kind: str | None = None, what: str = "ou
     if text.endswith(("/", os.sep)) or Path(text).name in ("", ".", ".."):
         raise ConfigError(f"the {what} {text} names a folder; give a file name")
     out = Path(text).expanduser()
+    if out.is_dir():  # before a suffix is added: "--out DIR" wrote DIR.png beside it (found by attack)
+        raise ConfigError(f"the {what} {out} is a folder; give a file name")
     if kind == FIGURE:
         if not out.suffix:
             out = out.with_name(out.name + ".png")

@@ -158,6 +158,17 @@ def test_a_damaged_record_is_refused_naming_it(run, capsys):
     assert record in capsys.readouterr().err
 
 
+def test_a_checkpoint_cut_at_every_kilobyte_is_refused_in_one_line(run):
+    """Found by attack: the empty file (cut at 0) raised IndexError from the message itself."""
+    data = (run / "checkpoints" / "step_0000004.pt").read_bytes()
+    cut = run / "cut.pt"
+    for at in range(0, len(data), 1024):
+        cut.write_bytes(data[:at])
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(cut)
+        assert "\n" not in str(info.value) and "cut.pt" in str(info.value), at
+
+
 # -- item 7: contradicting metadata --
 
 

@@ -64,6 +64,8 @@ def test_a_figure_name_without_a_suffix_is_checked_as_name_png(tmp_path):
         check_output(tmp_path / "fig.txt", kind=FIGURE)
     with pytest.raises(ConfigError, match="folder"):
         check_output(str(tmp_path / "new") + "/", kind=FIGURE)
+    with pytest.raises(ConfigError, match="is a folder"):  # not written as tmp_path.png beside it
+        check_output(tmp_path, kind=FIGURE)
 
 
 def test_attribute_out_without_suffix_never_overwrites_the_input(ckpt, digits, tmp_path, capsys):
