@@ -62,7 +62,11 @@ def resolve_output(path: str | Path, *, kind: str | None = None, what: str = "ou
     if text.endswith(("/", os.sep)) or Path(text).name in ("", ".", ".."):
         raise ConfigError(f"the {what} {text} names a folder; give a file name")
     out = Path(text).expanduser()
-    if out.is_dir():  # before a suffix is added: "--out DIR" wrote DIR.png beside it (found by attack)
+    try:
+        folder = out.is_dir()  # before a suffix is added: "--out DIR" wrote DIR.png beside it (found by attack)
+    except OSError as exc:  # a name over 255 bytes (ENAMETOOLONG) ...
+        raise ConfigError(f"cannot write the {what} {out}: {exc.strerror or exc}") from None
+    if folder:
         raise ConfigError(f"the {what} {out} is a folder; give a file name")
     if kind == FIGURE:
         if not out.suffix:

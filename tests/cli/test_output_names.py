@@ -66,6 +66,8 @@ def test_a_figure_name_without_a_suffix_is_checked_as_name_png(tmp_path):
         check_output(str(tmp_path / "new") + "/", kind=FIGURE)
     with pytest.raises(ConfigError, match="is a folder"):  # not written as tmp_path.png beside it
         check_output(tmp_path, kind=FIGURE)
+    with pytest.raises(ConfigError, match="File name too long"):
+        check_output(tmp_path / ("b" * 300), kind=FIGURE)
 
 
 def test_attribute_out_without_suffix_never_overwrites_the_input(ckpt, digits, tmp_path, capsys):
