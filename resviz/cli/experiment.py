@@ -46,7 +46,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the paper's numbers. Ctrl+C stops every net after its current step (each writes a checkpoint); "
         "--resume DIR continues them.",
     )
-    p.add_argument("name", choices=("degradation", "paper"))
+    p.add_argument("name", choices=("degradation", "paper", "imagenet"))
+    p.add_argument(
+        "--size", type=int, help="imagenet: the crop size (default 224, the paper's; smaller for a quick look)"
+    )
+    p.add_argument("--workers", type=int, help="imagenet: DataLoader worker processes that decode the folder")
     p.add_argument(
         "--data", help="degradation: digits (default), cifar10 or a folder; paper: cifar10 (default) or a folder"
     )
@@ -94,6 +98,16 @@ def _given(args: argparse.Namespace, names) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
 
+    if args.name == "imagenet":  # issue #22: the ImageNet section, under torchrun across GPUs and nodes
+        wrong = _given(args, (*_DEGRADATION_ONLY, "plain_depths", "download", "data_root"))
+        if wrong:
+            raise ConfigError(f"the imagenet experiment uses the paper's recipe (section 3.4); drop {', '.join(wrong)}")
+        from ._imagenet import run_imagenet_experiment
+
+        return run_imagenet_experiment(args)
+    imagenet_only = _given(args, ("size", "workers"))
+    if imagenet_only:
+        raise ConfigError(f"{', '.join(imagenet_only)} belong(s) to the imagenet experiment")
     if args.name == "paper":
         wrong = _given(args, _DEGRADATION_ONLY)
         if wrong:
