@@ -87,6 +87,11 @@ class ElidedTitle(pg.LabelItem):
 class Plot(pg.PlotItem):
     """A PlotItem with an :class:`ElidedTitle` and a :class:`LogAxis` on the left."""
 
+    #: The title an exported figure gets (the panel sets it: quantity and run names).
+    export_title = None
+    #: The legend an exported figure shows under the plot (the panel's legend row).
+    export_legend = None
+
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("axisItems", {"left": LogAxis("left")})
         super().__init__(**kwargs)
