@@ -171,3 +171,51 @@ def test_legends_sit_outside_every_plot_area(panels, qtbot):
             for plot in panel.plots.values():
                 data_area = plot.getViewBox().sceneBoundingRect()
                 assert not box.intersects(data_area), type(panel).__name__
+
+
+def test_empty_plots_say_what_will_appear_instead_of_numbered_axes(panels, qtbot):
+    runs, (curves, gradients, responses) = panels
+    hints = {**gradients._hints, **responses._hints, "loss": curves._hints["loss"]}
+    assert set(hints) == {"grad_norm", "grad_norm_history", "response_std", "response_std_sorted", "loss"}
+    for name, item in gradients._hints.items():
+        assert item.isVisible() and "appear" in item.toPlainText(), name
+        assert not gradients.plots[name].getAxis("left").style["showValues"]
+    run = runs.add(_run("resnet8"))
+    qtbot.waitUntil(lambda: not gradients._hints["grad_norm"].isVisible(), timeout=5000)
+    assert gradients.plots["grad_norm"].getAxis("left").style["showValues"]
+    assert not curves._hints["loss"].isVisible()
+    runs.remove(run)
+    qtbot.waitUntil(lambda: gradients._hints["grad_norm"].isVisible(), timeout=5000)
+
+
+def test_a_cut_title_carries_the_whole_text_as_tooltip(qtbot):
+    from resviz.gui.plots.items import Plot
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    plot = Plot()
+    widget.addItem(plot)
+    widget.resize(220, 200)
+    widget.show()
+    full = "3×3 response std (Fig. 7) · test; some training batch"
+    plot.setTitle(full)
+    qtbot.waitUntil(lambda: plot.titleLabel.text.endswith("…"), timeout=3000)
+    assert plot.titleLabel.toolTip() == full
+    widget.resize(900, 200)
+    qtbot.waitUntil(lambda: plot.titleLabel.text == full, timeout=3000)
+    assert plot.titleLabel.toolTip() == ""
+
+
+def test_the_method_menu_opens_wide_enough_for_its_headers(qtbot):
+    from PySide6 import QtGui, QtWidgets
+
+    from resviz.gui.inspect.attributions import METHOD_GROUPS, fill_method_menu
+
+    combo = QtWidgets.QComboBox()
+    qtbot.addWidget(combo)
+    combo.resize(160, 24)
+    fill_method_menu(combo)
+    bold = QtGui.QFont(combo.font())
+    bold.setBold(True)
+    longest = max(QtGui.QFontMetrics(bold).horizontalAdvance(title) for title, _ in METHOD_GROUPS)
+    assert combo.view().minimumWidth() > longest > combo.width()
