@@ -188,8 +188,11 @@ class PlotPanel(pg.GraphicsLayoutWidget):
     # -- hints for empty plots ---------------------------------------------------------
 
     def _place_plot_hint(self, name: str, *_args) -> None:
+        """Centre the hint, wrapped to the plot's width (again at every resize)."""
         item = self._hints[name]
-        item.setPos(self.plots[name].getViewBox().boundingRect().center())
+        rect = self.plots[name].getViewBox().boundingRect()
+        item.setTextWidth(max(rect.width() - 16, 80))
+        item.setPos(rect.center())
 
     def _update_hints(self) -> None:
         """Empty plots say what will appear in them instead of showing placeholder axes."""
@@ -199,7 +202,6 @@ class PlotPanel(pg.GraphicsLayoutWidget):
             empty = self.plot_is_empty(plot)
             if empty:
                 item.setHtml(f"<div align='center' style='color:{muted}'>{self._hint_texts[name]}</div>")
-                item.setTextWidth(max(plot.getViewBox().boundingRect().width() - 16, 120))
                 self._place_plot_hint(name)
             item.setVisible(empty)
             for side in ("left", "bottom"):

@@ -84,6 +84,7 @@ class CurvesPanel(PlotPanel):
             left="error (%)",
             bottom="iteration",
             quantity="Error % (thin: training, bold: test)",
+            hint="No runs yet.",
         )
         self.loss = self.add_plot(
             "loss",
@@ -108,30 +109,22 @@ class CurvesPanel(PlotPanel):
             "lr_drop": pg.PlotDataItem(name="learning rate drops"),
         }
         self._items: dict[Run, _Items] = {}
-        self._hint = pg.TextItem(anchor=(0.5, 0.5))
-        self._hint.setParentItem(self.error.getViewBox())
-        self.error.getViewBox().sigResized.connect(self._place_hint)
         runs.run_added.connect(self._update_hint)
         runs.run_removed.connect(self._update_hint)
         self.attach_existing()
         self._update_hint()
 
     def _update_hint(self, *_args) -> None:
-        """With no runs yet, say what to do rather than show an empty frame."""
-        c = theme().colours
-        self._hint.setHtml(
-            f"<p align='center' style='color:{c.muted}'>No runs yet.<br>"
-            "<b>Start</b> (Ctrl+R) trains the settings on the left;<br>"
-            "<b>File › Open run folder</b> (Ctrl+O) follows a run<br>or an experiment on disk.</p>"
+        """With no runs yet, say what to do rather than show an empty frame; with runs whose
+        first numbers have not come, say what will appear."""
+        self._hint_texts["error"] = (
+            "No runs yet.<br><b>Start</b> (Ctrl+R) trains the settings on the left;<br>"
+            "<b>File › Open run folder</b> (Ctrl+O) follows a run<br>or an experiment on disk."
+            if len(self.runs) == 0
+            else "The training and test error of every shown run appear here after their first steps."
         )
-        self._hint.setTextWidth(340)  # a fixed width, so the anchor can centre it
-        self._hint.setVisible(len(self.runs) == 0)
-        self.legend.setVisible(len(self.runs) > 0)  # the key of no lines would cover the hint
-        self._place_hint()
-
-    def _place_hint(self, *_args) -> None:
-        rect = self.error.getViewBox().boundingRect()
-        self._hint.setPos(rect.center())
+        self.legend.setVisible(len(self.runs) > 0)  # the key of no lines would be a stray row
+        self._update_hints()
 
     # -- options -----------------------------------------------------------------------
 
@@ -231,10 +224,6 @@ class CurvesPanel(PlotPanel):
         """The event labels on the top axis: (iteration, text)."""
         ticks = self.error.getAxis("top")._tickLevels
         return list(ticks[0]) if ticks else []
-
-    def _on_theme_changed(self) -> None:
-        super()._on_theme_changed()
-        self._update_hint()
 
     def _style_run(self, run: Run) -> None:
         items = self._items.get(run)
