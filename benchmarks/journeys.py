@@ -84,6 +84,14 @@ class Journey:
     def focus(self) -> None:
         self.xdo("windowfocus", "--sync", self.window, check=False)
 
+    def close_dialog(self, title: str) -> None:
+        """Escape in the window called ``title`` (no window manager gives a dialog the keys)."""
+        found = self.xdo("search", "--name", title, check=False).split()
+        if found:
+            self.xdo("windowfocus", "--sync", found[-1], check=False)
+            self.key("Escape")
+        self.focus()
+
     def quit(self) -> None:
         self.focus()
         self.key("ctrl+q")
@@ -176,10 +184,11 @@ def write_digit(path: Path) -> None:
 
 def seed_settings(out: Path, iters: int) -> None:
     """The app's settings before its first launch: a shorter schedule than the default, so the
-    journey's training ends in minutes on a busy 2-core machine (everything else as shipped)."""
+    journey's training ends in minutes on a busy 2-core machine: fewer iterations, batches of
+    32 (everything else as shipped)."""
     conf = out / "config" / "resviz" / "resviz.conf"
     conf.parent.mkdir(parents=True, exist_ok=True)
-    conf.write_text(f"[train]\niters={iters}\neval_every={max(10, iters // 6)}\n")
+    conf.write_text(f"[train]\niters={iters}\nbatch_size=32\neval_every={max(10, iters // 6)}\n")
 
 
 def main() -> int:
@@ -187,7 +196,7 @@ def main() -> int:
     parser.add_argument("--display", required=True, help="an X display number free for Xvfb, e.g. :64")
     parser.add_argument("--out", required=True, type=Path, help="folder for screenshots (outside the repository)")
     parser.add_argument("--size", default="1600x1000", help="screen size (default 1600x1000; try 1280x800)")
-    parser.add_argument("--iters", type=int, default=200, help="training iterations of the pair (default 200)")
+    parser.add_argument("--iters", type=int, default=150, help="training iterations of the pair (default 150)")
     args = parser.parse_args()
     out = args.out.resolve()
     if out == REPO or REPO in out.parents:
@@ -210,8 +219,7 @@ def main() -> int:
         j.shot("launch", "first launch: the default comparison, nothing trained yet")
         j.key("F1", pause=1.5)
         j.shot("getting-started", "Help › Getting started (F1)")
-        j.key("Escape")
-        j.focus()
+        j.close_dialog("Getting started")
         j.key("ctrl+r")
         if not wait_for(lambda: any(s == "running" for s in runs_status(out / "runs").values()), 40):
             j.focus()
@@ -256,7 +264,7 @@ def main() -> int:
         j.shot("relaunch", "after a restart: the runs list")
         j.key("alt+h", "k", pause=2)  # Help › Keyboard shortcuts
         j.shot("shortcuts", "Help › Keyboard shortcuts")
-        j.key("Escape")
+        j.close_dialog("Keyboard shortcuts")
         j.quit()
     finally:
         j.stop()

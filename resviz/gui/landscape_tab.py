@@ -264,7 +264,14 @@ class LandscapeTab(QtWidgets.QWidget):
 
     def plots(self) -> dict[str, pg.GraphicsLayout]:
         """The tab's drawing by export name (File > Export plots includes it)."""
-        return {"loss_landscape": self.plot.layout_item()} if self.study.result is not None else {}
+        result = self.study.result
+        if result is None:
+            return {}
+        item = self.plot.layout_item()
+        names = ", ".join(r.name for r in result.landscapes)
+        # An exported figure's title: the quantity and the nets (File > Export plots, Export).
+        item.export_title = lambda: f"Training loss around the trained weights (Li et al. 2018) — {names}"
+        return {"loss_landscape": item}
 
     def export_to(self, path: str | Path) -> Path:
         """Save the sweep: ``.png`` / ``.svg`` (the maps), ``.csv`` (every point), ``.json``."""
@@ -276,7 +283,7 @@ class LandscapeTab(QtWidgets.QWidget):
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in (".png", ".svg"):
-            return export_plot(self.plot.layout_item(), path)
+            return export_plot(self.plots()["loss_landscape"], path)
         if suffix not in (".csv", ".json"):
             raise ResvizError(
                 f"export the landscape as .png, .svg, .csv or .json, not {suffix or 'a name without one'}"

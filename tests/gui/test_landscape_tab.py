@@ -93,6 +93,9 @@ def test_a_net_and_its_twin_on_one_colour_scale(window, qtbot, twin_runs, tmp_pa
     assert json.loads(tab.export_to(tmp_path / "l.json").read_text())["nets"][1]["net"] == "plain8"
     for suffix in (".png", ".svg"):
         assert tab.export_to(tmp_path / f"l{suffix}").stat().st_size > 1000
+    from PySide6 import QtGui
+
+    assert QtGui.QImage(str(tmp_path / "l.png")).text("Title").endswith("(Li et al. 2018) — resnet8, plain8")
     with pytest.raises(ResvizError, match=r"\.png, \.svg, \.csv or \.json, not \.txt"):
         tab.export_to(tmp_path / "l.txt")
     assert "loss_landscape" in window.plots()

@@ -161,13 +161,18 @@ def test_shortcut_and_lr_markers_differ_and_their_labels_sit_above_the_plot(pane
 
 def test_legends_sit_outside_every_plot_area(panels, qtbot):
     runs, made = panels
-    runs.add(_run("plain8"))
-    runs.add(_run("resnet8", 1))
-    qtbot.wait(100)
+    for i, name in enumerate(("plain8", "resnet8", "plain14", "resnet14", "plain20", "resnet20")):
+        runs.add(_run(name, i))
+    for panel in made:
+        panel.resize(520, 330)  # short, as a quarter of a 1600x1000 window
+    qtbot.wait(200)
     for panel in made:
         for legend in panel._legends:
             assert legend.isVisible()
             box = legend.sceneBoundingRect()
+            # the row is as tall as the legend's entries: none is cut off in a short panel
+            for _sample, label in legend.items:
+                assert box.contains(label.sceneBoundingRect().center()), type(panel).__name__
             for plot in panel.plots.values():
                 data_area = plot.getViewBox().sceneBoundingRect()
                 assert not box.intersects(data_area), type(panel).__name__

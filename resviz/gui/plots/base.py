@@ -74,6 +74,23 @@ def stage_ticks(
     return ticks
 
 
+def fit_legend(legend: pg.LegendItem, width: float | None = None) -> None:
+    """As many columns as fit ``width`` (default: the legend's parent's), and the row's
+    height set to the entries': pyqtgraph sizes a legend with setGeometry, which a layout
+    row does not heed, so a legend wider than a narrow panel pushed the plots out of view and
+    a short panel cut its labels off (issue 19)."""
+    if width is None:
+        view = legend.scene().views()[0] if legend.scene() is not None and legend.scene().views() else None
+        width = view.width() if view is not None else 600
+    entry = max((label.itemRect().width() + 44 for _, label in legend.items), default=120)
+    cols = int(max(1, min(4, (width - 16) // max(entry, 1))))
+    if legend.columnCount != cols:
+        legend.setColumnCount(cols)
+    height = legend.layout.effectiveSizeHint(QtCore.Qt.SizeHint.PreferredSize).height()
+    legend.setMinimumHeight(height if legend.items else 0)
+    legend.setMaximumWidth(max(width - 16, 100))
+
+
 class PlotPanel(pg.GraphicsLayoutWidget):
     """A set of plots over the runs; subclasses fill in the ``_*_run`` hooks.
 
@@ -294,6 +311,14 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         self._dirty_current = True
         redraw_queue().request(self)
 
+    def resizeEvent(self, event: QtGui.QResizeEvent | None) -> None:
+        # pyqtgraph calls this with None while building, before the panel has legends, and
+        # once more while closing, after its scene (and the legends in it) are gone
+        if event is not None and not getattr(self, "closed", False):
+            for legend in getattr(self, "_legends", ()):
+                fit_legend(legend, event.size().width())
+        super().resizeEvent(event)
+
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
@@ -362,6 +387,7 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         elif not shown and present:
             legend.removeItem(item)
         legend.setVisible(bool(legend.items))  # an empty legend is a stray little frame
+        fit_legend(legend)
 
     def set_title(self, name: str, title: str) -> None:
         """Change a plot's title (kept across theme changes)."""
