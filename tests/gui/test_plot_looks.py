@@ -147,6 +147,7 @@ def test_shortcut_and_lr_markers_differ_and_their_labels_sit_above_the_plot(pane
     # labels on the top axis, one per step for both runs, not on the lines inside the plot
     assert curves.marker_labels == [(20.0, "shortcuts on"), (30.0, "lr 0.01")]
     assert curves.error.getAxis("top").isVisible()
+    assert curves.error.getAxis("top").style["hideOverlappingLabels"] is not True  # one at step 2 still shows
     assert all(getattr(line, "label", None) is None for line, *_ in curves._items[a].markers)
     tips = [line.toolTip() for line, *_ in curves._items[b].markers]
     assert "resnet8: lr 0.01 at iteration 30" in tips

@@ -212,7 +212,9 @@ class CurvesPanel(PlotPanel):
         top = self.error.getAxis("top")
         if at:
             self.error.showAxis("top")
-            top.setStyle(showValues=True)
+            # A label at an event near either end may reach past the axis (into the left
+            # axis's margin): drawn, not hidden (pyqtgraph hides it by default).
+            top.setStyle(showValues=True, hideOverlappingLabels=50)
             top.setTicks([[(float(step), " · ".join(texts)) for step, texts in sorted(at.items())], []])
         else:
             self.error.hideAxis("top")
