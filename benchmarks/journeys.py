@@ -140,12 +140,18 @@ class Journey:
         print(f"{path.name}: {note}", flush=True)
         return path
 
-    def file_dialog(self, path: Path | str) -> None:
-        """Type a path into the Qt file dialog that has just opened, and accept it."""
+    def file_dialog(self, path: Path | str, title: str) -> None:
+        """Type a path into the Qt file dialog called ``title`` that has just opened, and
+        accept it. A first Return may only take the completer's suggestion: while the dialog
+        is still there, Return again."""
         time.sleep(2)
         self.key("ctrl+a", pause=0.2)
         self.type(str(path))
-        self.key("Return", pause=2)
+        for _ in range(3):
+            self.key("Return", pause=1.5)
+            if not self.xdo("search", "--onlyvisible", "--name", title, check=False).split():
+                break
+        time.sleep(1)
 
 
 def runs_status(root: Path) -> dict[str, str]:
@@ -233,7 +239,9 @@ def main() -> int:
         j.shot("light-theme", "View › Light theme switched while training")
         j.key("alt+v", "d", pause=2)
         finished = wait_for(
-            lambda: (s := runs_status(out / "runs")) and all(v in ("finished", "failed", "stopped") for v in s.values()),
+            lambda: (
+                (s := runs_status(out / "runs")) and all(v in ("finished", "failed", "stopped") for v in s.values())
+            ),
             900,
             5,
         )
@@ -241,7 +249,7 @@ def main() -> int:
         j.shot("finished", f"training ended ({'finished' if finished else 'still running after 15 min'})")
         (out / "export").mkdir()  # the folder chooser takes an existing folder
         j.key("ctrl+e")
-        j.file_dialog(out / "export")
+        j.file_dialog(out / "export", "Export every plot")
         j.focus()
         time.sleep(4)
         j.shot("exported", "File › Export plots (Ctrl+E) into OUT/export")
@@ -250,12 +258,12 @@ def main() -> int:
         # (b) inspect the finished run: its checkpoint, an image, the levels, what a channel sees
         j.key("ctrl+shift+o")
         checkpoints = sorted((out / "runs").rglob("step_*.pt"))
-        j.file_dialog(checkpoints[-1] if checkpoints else out / "runs")
+        j.file_dialog(checkpoints[-1] if checkpoints else out / "runs", "Open a model")
         j.focus()
         time.sleep(8)
         j.shot("inspect-loaded", f"File › Open model: {checkpoints[-1].name if checkpoints else 'no checkpoint'}")
         j.key("ctrl+shift+i")
-        j.file_dialog(image)
+        j.file_dialog(image, "Open an image")
         j.focus()
         time.sleep(10)
         j.shot("inspect-image", "File › Open image: a digit, its levels low · mid · high")

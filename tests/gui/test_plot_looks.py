@@ -152,12 +152,12 @@ def test_shortcut_and_lr_markers_differ_and_their_labels_sit_above_the_plot(pane
     tips = [line.toolTip() for line, *_ in curves._items[b].markers]
     assert "resnet8: lr 0.01 at iteration 30" in tips
     legend = [label.text for _, label in curves.legend.items]
-    assert "shortcuts switched" in legend and "learning rate drops" in legend
+    assert "shortcut switch" in legend and "lr drop" in legend
     # hidden runs take their labels and the keys with them
     a.set_visible(False)
     b.set_visible(False)
     assert not curves.error.getAxis("top").isVisible()
-    assert "shortcuts switched" not in [label.text for _, label in curves.legend.items]
+    assert "shortcut switch" not in [label.text for _, label in curves.legend.items]
 
 
 def test_legends_sit_outside_every_plot_area(panels, qtbot):

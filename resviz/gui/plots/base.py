@@ -82,7 +82,11 @@ def fit_legend(legend: pg.LegendItem, width: float | None = None) -> None:
     if width is None:
         view = legend.scene().views()[0] if legend.scene() is not None and legend.scene().views() else None
         width = view.width() if view is not None else 600
-    entry = max((label.itemRect().width() + 44 for _, label in legend.items), default=120)
+    # an entry: the sample (20 px), the text, and the layout's spacing on both sides
+    entry = max(
+        (label.item.boundingRect().width() + 20 + 2 * legend.layout.horizontalSpacing() for _, label in legend.items),
+        default=120,
+    )
     cols = int(max(1, min(4, (width - 16) // max(entry, 1))))
     if legend.columnCount != cols:
         legend.setColumnCount(cols)
@@ -187,7 +191,7 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         it covered the curves that matter most (the high-error deep nets, the last layers).
         Its labels are as large as the axes' text."""
         del plot  # one legend row serves every plot of the panel
-        legend = pg.LegendItem(colCount=4, labelTextSize=text_size(), horSpacing=18, verSpacing=-6)
+        legend = pg.LegendItem(colCount=4, labelTextSize=text_size(), horSpacing=10, verSpacing=-6)
         legend.layout.setContentsMargins(4, 0, 4, 0)
         # pyqtgraph's legends ignore transformations (they float over a zoomable view); in
         # a row of the layout that only stops an export from scaling the key with the plot.

@@ -105,8 +105,8 @@ class CurvesPanel(PlotPanel):
             self.legend.addItem(key, key.name())
         # Keys for the two kinds of marker that matter most, added once one is drawn.
         self._key_markers = {
-            "shortcuts": pg.PlotDataItem(name="shortcuts switched"),
-            "lr_drop": pg.PlotDataItem(name="learning rate drops"),
+            "shortcuts": pg.PlotDataItem(name="shortcut switch"),
+            "lr_drop": pg.PlotDataItem(name="lr drop"),
         }
         self._items: dict[Run, _Items] = {}
         runs.run_added.connect(self._update_hint)
