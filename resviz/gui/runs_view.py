@@ -190,9 +190,6 @@ class RunsView(QtWidgets.QTableView):
         for col, width in widths.items():
             header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.Fixed)
             header.resizeSection(col, width)
-        # Room for most of a name beside them, so the list keeps its width when the window
-        # shrinks: at 1280x800 it was squeezed to 70 px (issue 19); the tooltip has the rest.
-        self.setMinimumWidth(sum(widths.values()) + metrics.horizontalAdvance("resnet110") + 16)
         self.setToolTip("Runs trained here or opened from folders. Right-click for more.")
         self.selectionModel().currentRowChanged.connect(self._on_row_changed)
         runs.current_changed.connect(self._on_current_changed)
