@@ -153,7 +153,7 @@ def _export_png(plot, path: Path, width: int, title: str, colours) -> None:
             plot.setTitle(hidden[0], **{k: v for k, v in hidden[1].items() if k in ("color", "size")})
             plot.layout.activate()
     font = QtGui.QFont()
-    font.setPixelSize(max(14, round(body.width() / 55)))  # ~1.2x the axes' text at 2x scale
+    font.setPixelSize(max(14, round(body.width() / 42)))  # a little above the axes' text, scaled alike
     font.setBold(True)
     band = 0
     text_rect = QtCore.QRect()

@@ -88,6 +88,8 @@ def test_export_is_wide_light_and_titled_with_quantity_and_runs(panels, qtbot, t
     heat = export_plot(gradients.heat_plot, tmp_path / "heat.png", options=ExportOptions(width=1600))
     assert QtGui.QImage(str(heat)).width() == 1600
     assert QtGui.QImage(str(heat)).text("Title") == "Gradient norm per layer over iterations (log10) — resnet8"
+    # the key of runs goes under plots of every run, not under the selected run's heatmap
+    assert curves.error.export_legend is curves.legend and gradients.heat_plot.export_legend is None
     # the on-screen style keeps the dark background; the window is back in its theme after
     screen = export_plot(curves.loss, tmp_path / "loss.png", options=ExportOptions(width=900, style="screen"))
     image = QtGui.QImage(str(screen))

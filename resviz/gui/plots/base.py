@@ -202,8 +202,9 @@ class PlotPanel(pg.GraphicsLayoutWidget):
         self.ci.layout.setRowStretchFactor(row, 0)
         legend.setVisible(False)  # until a run is in it
         self._legends.append(legend)
-        for each in self.plots.values():
-            each.export_legend = legend  # an exported figure carries the key under it
+        for name, each in self.plots.items():
+            if not self._quantities[name][1]:  # a plot of the selected run alone needs no key of runs
+                each.export_legend = legend  # an exported figure carries the key under it
         return legend
 
     # -- hints for empty plots ---------------------------------------------------------

@@ -214,7 +214,7 @@ class CurvesPanel(PlotPanel):
             self.error.showAxis("top")
             # A label at an event near either end may reach past the axis (into the left
             # axis's margin): drawn, not hidden (pyqtgraph hides it by default).
-            top.setStyle(showValues=True, hideOverlappingLabels=50)
+            top.setStyle(showValues=True, hideOverlappingLabels=200)
             top.setTicks([[(float(step), " · ".join(texts)) for step, texts in sorted(at.items())], []])
         else:
             self.error.hideAxis("top")
