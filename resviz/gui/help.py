@@ -61,7 +61,8 @@ def shortcut_rows(window: QtWidgets.QWidget) -> list[tuple[str, str, str]]:
         keys = button.shortcut()
         if keys.isEmpty():
             continue
-        what = _plain(button.text()) or button.toolTip()
+        what, tip = _plain(button.text()), button.toolTip().split("\n")[0]
+        what = f"{what} — {tip}" if what and tip and tip != what else what or tip
         rows.add((keys.toString(_TEXT), what, _owner(button, window)))
     for shortcut in window.findChildren(QtGui.QShortcut):
         keys = shortcut.key()

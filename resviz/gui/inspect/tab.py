@@ -177,6 +177,7 @@ class InspectTab(QtWidgets.QWidget):
         # tab bar leaves the focus outside the page. Text fields still paste text first.
         paste.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         paste.activated.connect(self.paste)
+        paste.setWhatsThis("Paste an image from the clipboard")  # Help › Keyboard shortcuts says so
         s.problem.connect(window.show_error)
         s.image_problem.connect(self._on_image_problem)
         s.message.connect(lambda text: window.status.showMessage(text, 10_000))
