@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from ..core.experiment import DEGRADATION_ITERS, parse_depths
+from ..core.shell import shell_command
+from ._numbers import finite_float
 
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
@@ -62,7 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plain-depths", help="paper: the plain nets' depths (default 20,32,44,56; 'none' for none)")
     p.add_argument("--iters", type=int, help=f"iterations per net (degradation: {DEGRADATION_ITERS}; paper: 64000)")
     p.add_argument("--batch-size", type=int, help="default 128")
-    p.add_argument("--lr", type=float, help="degradation: default 0.1")
+    p.add_argument("--lr", type=finite_float, help="degradation: default 0.1")
     p.add_argument(
         "--warmup", action="store_true", default=None, help="degradation: lr 0.01 until training error < 80%%"
     )
@@ -84,7 +86,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--estimate", action="store_true", help="paper: print the estimated time and stop")
     p.add_argument(
         "--time-limit",
-        type=float,
+        type=finite_float,
         metavar="S",
         help="paper: stop every net after S seconds (checkpointed; --resume continues) and write the files",
     )
@@ -188,7 +190,9 @@ def _run_degradation(args: argparse.Namespace) -> int:
     print((out / "summary.md").read_text(), end="")
     print(f"figure: {out}/report.png", file=sys.stderr)
     if not summary["complete"] and any(r["status"] == "stopped" for r in summary["runs"]):
-        print(f"continue with: resviz experiment degradation --resume {out}", file=sys.stderr)
+        print(
+            f"continue with: {shell_command('resviz', 'experiment', 'degradation', '--resume', out)}", file=sys.stderr
+        )
     return 0 if summary["complete"] else 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DataError
+from ..inputs import usable_path
 from ..paths import cache_dir
 from .augment import BatchStream, augment_batch, eval_batches, normalise
 from .base import Augment, DataSet, ImageSet
@@ -63,6 +64,7 @@ def load_dataset(
         return load_cifar10(root or cache_dir() / "cifar10", download=download, train="train" in splits or mean)
     from .folder import load_folder
 
+    usable_path(name, error=DataError)  # a name too long or unreadable: one line (issue #17)
     if not Path(name).expanduser().exists() and "/" not in name and "\\" not in name:
         raise DataError(
             f"unknown data set {name!r}: use digits, cifar10, or the path of a folder "

@@ -21,6 +21,7 @@ from ..limits import (
     MAX_ITERS,
     SEED_RANGE,
     check_number,
+    check_rate,
     check_threads,
     check_whole,
 )
@@ -107,11 +108,13 @@ class TrainConfig:
         if self.image_size is not None:
             check_whole(self.image_size, "image size", *IMAGE_SIZE_RANGE)
         check_threads(self.threads, "threads")
-        check_number(self.lr, "learning rate", low=0.0, low_open=True)
+        check_rate(self.lr, "learning rate")
         check_number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
-        check_number(self.weight_decay, "weight decay", low=0.0)
-        check_number(self.lr_gamma, "lr-gamma", low=0.0, low_open=True)
-        check_number(self.warmup_lr, "warmup-lr", low=0.0, low_open=True)
+        check_rate(self.weight_decay, "weight decay", zero=True)
+        # A drop, as the paper's divisions by 10: above 1 every milestone would multiply the
+        # rate until it no longer fits the step (issue #17).
+        check_number(self.lr_gamma, "lr-gamma", low=0.0, high=1.0, low_open=True)
+        check_rate(self.warmup_lr, "warmup-lr")
         check_number(self.warmup_until_error, "warmup-until-error", low=0.0)
         milestones = self.lr_milestones
         if not isinstance(milestones, list) or any(
