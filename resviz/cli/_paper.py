@@ -31,6 +31,8 @@ _NEW_ONLY = (
     "device",
     "seed",
     "threads",
+    "schedule",
+    "eval_subset",
     "force",
 )
 
@@ -53,6 +55,8 @@ def _plan(args: argparse.Namespace):
         seed=given("seed", 0),
         batch_size=given("batch_size", 128),
         threads=args.threads,
+        schedule=given("schedule", "auto"),
+        **({} if args.eval_subset is None else {"eval_subset": args.eval_subset}),
     )
 
 

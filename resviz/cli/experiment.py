@@ -17,7 +17,7 @@ from ..core.experiment import DEGRADATION_ITERS, parse_depths
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
 #: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
-_DEGRADATION_ONLY = ("lr", "warmup")
+_DEGRADATION_ONLY = ("lr", "warmup", "seeds")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
 _NEW_ONLY = {
     "data": "digits",
@@ -29,6 +29,9 @@ _NEW_ONLY = {
     "warmup": False,
     "device": "auto",
     "seed": 0,
+    "seeds": 1,
+    "schedule": "auto",
+    "eval_subset": None,
     "force": False,
 }
 
@@ -64,6 +67,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="auto (default), cpu, cuda or mps")
     p.add_argument("--threads", type=int, help="paper: torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="degradation: train each net N times (seeds --seed, --seed+1, ...; the plain and residual twins "
+        "share each seed) and report mean ± std; the verdicts then use the spread across seeds (default 1)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("auto", "paper", "scaled"),
+        help="where the learning rate drops: paper (32k and 48k, as in the paper: a short run is the paper's "
+        "first iterations at lr 0.1), scaled (50%% and 75%% of --iters), auto (default: paper under 32k "
+        "iterations, else scaled)",
+    )
+    p.add_argument(
+        "--eval-subset",
+        type=int,
+        metavar="N",
+        help="test images per evaluation during training, a fixed class-stratified subset (default 1000; 0: the "
+        "whole split every time); the last evaluation reads the whole test split",
+    )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="DIR", help="folder for the runs and the report")
     where.add_argument("--resume", metavar="DIR", help="continue a stopped experiment: every unfinished net")
@@ -125,6 +149,8 @@ def _run_degradation(args: argparse.Namespace) -> int:
             warmup=args.warmup,
             device=args.device,
             seed=args.seed,
+            schedule=args.schedule,
+            **({} if args.eval_subset is None else {"eval_subset": args.eval_subset}),
             eval_every=max(1, args.iters // 10),
             checkpoint_every=args.iters,
         )
@@ -148,7 +174,7 @@ def _run_degradation(args: argparse.Namespace) -> int:
         if args.resume:
             summary = resume_degradation(out, on_group=on_group)
         else:
-            summary = run_degradation(out, base, depths, force=args.force, on_group=on_group)
+            summary = run_degradation(out, base, depths, force=args.force, on_group=on_group, seeds=args.seeds)
     finally:
         signal.signal(signal.SIGINT, previous)
     print((out / "summary.md").read_text(), end="")

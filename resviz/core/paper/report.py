@@ -115,6 +115,7 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
         iters=int(config.get("iters", 64_000)),
         seed=int(config.get("seed", 0)),
         batch_size=int(config.get("batch_size", 128)),
+        schedule=str(config.get("schedule", "scaled")),  # runs from before the field were scaled
     )
     return plan, {}, [f"{folder} has no {PLAN_FILE}: the plan was inferred from its {len(runs)} run folders"]
 

@@ -154,9 +154,29 @@ class RunHistory:
         """The value ``name`` settled to (:func:`settled_mean` of its records), or None."""
         return settled_mean(self.scalar(name)[1], tail)
 
+    def settled_steps(self, name: str = "train_error", tail: float = SETTLE_TAIL) -> int:
+        """How many training steps the records averaged by :meth:`settled` span.
+
+        Times the batch size, the number of images the settled training error was measured
+        on (the ``n`` of its binomial standard error, :mod:`resviz.core.verdicts`).
+        """
+        steps, values = self.scalar(name)
+        if not len(values):
+            return 0
+        k = max(1, int(round(len(values) * tail)))
+        start = int(steps[-k - 1]) if len(steps) > k else 0
+        return int(steps[-1]) - start
+
     def final_errors(self, tail: float = SETTLE_TAIL) -> dict[str, float | None]:
         """The settled training error and the last test error: what a run is judged by."""
         return {"train_error": self.settled("train_error", tail), "test_error": self.last_scalar("test_error")}
+
+    def final_counts(self, batch_size: int, tail: float = SETTLE_TAIL) -> dict[str, int | None]:
+        """The images behind :meth:`final_errors`: the settled window's training images and
+        the test images of the last evaluation (None for runs from before it was recorded)."""
+        test = self.last_scalar("test_images")
+        train = self.settled_steps("train_error", tail) * batch_size
+        return {"train_images": train or None, "test_images": None if test is None else int(test)}
 
     def vector(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, matrix[record, index]) of the records carrying a per-block / per-layer metric."""
