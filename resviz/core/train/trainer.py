@@ -126,6 +126,9 @@ class Trainer:
         self.eval_shard = self._eval_subset(config.eval_subset)
         #: Seconds spent evaluating (test error and Fig. 7's responses), apart from training.
         self.eval_seconds = 0.0
+        #: Seconds this net spent in its own training steps since the last record: in a
+        #: lockstep group the wall clock also runs while the other nets step (issue #18).
+        self._step_seconds = 0.0
         # One generator orders the batches (identical on every rank), another draws the
         # crops and flips (different per rank, so no two ranks augment alike).
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
@@ -339,6 +342,7 @@ class Trainer:
         return ctl.stop_requested
 
     def _train_step(self) -> None:
+        started = time.perf_counter()
         cfg = self.config
         step = self.step + 1  # the number of updates done once this one is
         evaluate = step % cfg.eval_every == 0 or step == cfg.iters
@@ -356,6 +360,7 @@ class Trainer:
             x = x.contiguous(memory_format=torch.channels_last)
         self.telemetry.add(self.train_step(x, labels, probing=record))
         self.step = step
+        self._step_seconds += time.perf_counter() - started
         if record:
             self._record(evaluate, lr)
         if checkpoint:
@@ -369,10 +374,12 @@ class Trainer:
         test_wrong = self._evaluate(shard) if evaluate else None
         count = len(self.test_data) if full else self.config.eval_subset
         rec = self.telemetry.collect(self.step, lr, elapsed, test_wrong, count)
+        rec.scalars["step_seconds"], self._step_seconds = self._step_seconds, 0.0
         if evaluate:
             rec.scalars["test_images"] = float(count)  # the n of the test error (core.verdicts)
             rec.vectors["test_response_std"] = self._test_responses()
-            self.eval_seconds += time.perf_counter() - started
+            rec.scalars["eval_seconds"] = time.perf_counter() - started
+            self.eval_seconds += rec.scalars["eval_seconds"]
         if not math.isfinite(rec.scalars["loss"]):
             raise Diverged(
                 f"the loss became {rec.scalars['loss']} by step {self.step} (diverged); "
