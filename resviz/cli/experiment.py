@@ -155,6 +155,9 @@ def _run_degradation(args: argparse.Namespace) -> int:
             checkpoint_every=args.iters,
         )
         out = Path(args.out)
+        from ..core.experiment import degradation_plan
+
+        degradation_plan(base, depths, args.seeds)  # a bad --seeds fails now, before any data loads
     from ..core.experiment import resume_degradation, run_degradation  # torch loads here
 
     groups = []
