@@ -125,3 +125,15 @@ def test_with_seeds_a_net_is_its_mean_over_seeds():
     # plain14: std sqrt(2) = 1.4142, SE = 1.4142 / sqrt(2) = 1.0 (floor: sqrt(.1 * .9 / 2000) = 0.67)
     assert m["plain14"].se == pytest.approx(1.0)
     assert np.isclose(m["plain8"].std, math.sqrt(0.5))
+
+
+def test_the_figures_say_what_the_test_curves_were_measured_on():
+    from resviz.core.runs.history import test_images_note
+
+    subset_then_whole = np.array([1000.0, 1000.0, 10_000.0])
+    assert (
+        test_images_note([subset_then_whole, subset_then_whole])
+        == "test error on 1,000 test images during training, 10,000 at the end"
+    )
+    assert test_images_note([np.array([359.0, 359.0])]) == "test error on 359 test images"
+    assert test_images_note([np.zeros(0)]) == ""  # runs from before the count was recorded

@@ -48,6 +48,8 @@ class NetResult:
     batch_size: int = 128
     train_images: int | None = None
     test_images: int | None = None
+    #: The test images of every evaluation (a subset during training, the whole split at the end).
+    test_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def kind(self) -> str:
@@ -136,6 +138,7 @@ def result_of(history: RunHistory, *, name: str, status: str, iters: int, batch_
         batch_size=batch_size,
         train_images=counts["train_images"],
         test_images=counts["test_images"],
+        test_counts=history.scalar("test_images")[1],
     )
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "FIG7_METRIC",
     "FIG7_FALLBACK",
     "settled_mean",
+    "test_images_note",
     "fig7_responses",
     "load_history",
 ]
@@ -199,6 +200,24 @@ FIG7_METRIC = "test_response_std"
 #: ... and what a run without them falls back on (one trained before the metric existed, or a
 #: live run before its first evaluation): the probed training batch, BN in training mode.
 FIG7_FALLBACK = "response_std"
+
+
+def test_images_note(counts: Iterable[Sequence[float]]) -> str:
+    """What the bold test curves were measured on, from each run's ``test_images`` per
+    evaluation: ``test error on 1,000 test images during training, 10,000 at the end``;
+    empty for runs from before the count was recorded."""
+    during: set[int] = set()
+    final: set[int] = set()
+    for n in counts:
+        if len(n):
+            during |= {int(v) for v in n[:-1]}
+            final.add(int(n[-1]))
+    if not final:
+        return ""
+    end = "/".join(f"{v:,}" for v in sorted(final))
+    if during - final:
+        return f"test error on {'/'.join(f'{v:,}' for v in sorted(during - final))} test images during training, {end} at the end"
+    return f"test error on {end} test images"
 
 
 def fig7_responses(history: RunHistory) -> tuple[np.ndarray | None, str | None]:
