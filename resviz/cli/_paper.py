@@ -113,6 +113,7 @@ def run_paper(args: argparse.Namespace) -> int:
         print(f"already finished, left as they are: {', '.join(exp.finished)}", file=err)
     exp.load_data()
     print(f"paper experiment: {exp.dataset.describe()}", file=err)
+    print(f"budget: {exp.plan.budget()}", file=err)  # which learning-rate schedule runs (issue #18)
     for note in exp.notes:
         print(f"note: {note}", file=err)
     if exp.members:

@@ -204,6 +204,13 @@ def show_group_progress(group) -> None:
         f"{', '.join(group.names)} together on {group.dataset.describe()}; device {trainers[0].versions()['device']}",
         file=sys.stderr,
     )
+    from ..core.train.schedule import describe_schedule
+
+    cfg = trainers[0].config
+    subset = (
+        f"a fixed {cfg.eval_subset:,}-image subset of the test split" if cfg.eval_subset else "the whole test split"
+    )
+    print(f"schedule: {describe_schedule(cfg)}; test error on {subset}, the whole split at the end", file=sys.stderr)
     for trainer in trainers:
         for note in trainer.notes:
             print(f"note: {trainer.config.label}: {note}", file=sys.stderr)
