@@ -7,7 +7,7 @@ Before, every evaluation of ``resviz experiment degradation`` (10 per net, ``eva
 iters // 10``) read the whole test split (10,000 CIFAR-10 images); now the first nine read
 the fixed 1,000-image subset and only the last the whole split. Running the experiment
 twice to compare takes hours on a shared 2-core CPU (the whole split alone costs each
-56-layer net as much as ~80 training steps), so this measures the parts in one process,
+56-layer net as much as ~10 training steps), so this measures the parts in one process,
 alternating them so drifts in load hit both: one training step of each net (batch 128,
 forward, backward, SGD, channels-last as the trainer runs it) and one evaluation pass of
 ``--subset`` test images; then it adds them up for both plans. An evaluation costs in
