@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import curve_len, set_tiny
 
 from resviz.core.records import Record, StatusChange
@@ -93,3 +94,24 @@ def test_the_panel_calls_a_difference_within_two_standard_errors_too_close(qtbot
     assert text.count("✓ seen here") == 1  # only the degradation problem: 25.7 points apart
     assert text.count("≈ too close to call") == 2 and text.count("✗ not seen here") == 1
     assert "resnet-56 85.5 ± 1.0 %, plain-56 86.2 ± 1.0 %" in text
+
+
+def test_the_panel_takes_the_mean_over_seeds(qtbot):
+    runs = RunsModel()
+    panel = DegradationPanel(runs)
+    qtbot.addWidget(panel)
+    for seed, errs in enumerate(((60.0, 86.0, 59.0, 85.0), (62.0, 88.0, 61.0, 87.0))):
+        for (name, plain, depth), err in zip(
+            (("plain20", True, 20), ("plain56", True, 56), ("resnet20", False, 20), ("resnet56", False, 56)),
+            errs,
+            strict=True,
+        ):
+            runs.add(_finished(f"{name}-seed{seed}", plain, depth, err))
+    assert set(panel.errors()) == {"plain20", "plain56", "resnet20", "resnet56"}
+    plain20 = panel.errors()["plain20"]
+    # 60 and 62: mean 61, std sqrt(2), SE of the mean sqrt(2)/sqrt(2) = 1.0 (the binomial floor on
+    # 2 x 1,280 images, 100·sqrt(.61·.39/2560) = 0.96, is lower)
+    assert (plain20.value, plain20.runs, plain20.basis) == (61.0, 2, "seeds")
+    assert plain20.se == pytest.approx(1.0)
+    panel.update_text()
+    assert "plain-20 61.0 ± 1.0 %" in panel.text.text()
