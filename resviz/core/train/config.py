@@ -100,8 +100,12 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.schedule == "auto" and isinstance(self.iters, int) and isinstance(self.lr_milestones, list):
-            self.schedule = resolve_schedule(self.iters, self.lr_milestones)
+        milestones = self.lr_milestones
+        sane = isinstance(milestones, list) and all(
+            isinstance(m, (int, float)) and not isinstance(m, bool) and 0 < m < 1 for m in milestones
+        )
+        if self.schedule == "auto" and isinstance(self.iters, int) and sane:  # else validate() says what is wrong
+            self.schedule = resolve_schedule(self.iters, milestones)
         self.validate()
 
     def validate(self) -> None:
