@@ -12,8 +12,10 @@ alternating them so drifts in load hit both: one training step of each net (batc
 forward, backward, SGD, channels-last as the trainer runs it) and one evaluation pass of
 ``--subset`` test images; then it adds them up for both plans. An evaluation costs in
 proportion to its images (batches of 500, no per-image work), so the whole split is 10,000
-/ ``--subset`` subset passes. Fig. 7's response pass (64 images per evaluation) and the
-telemetry are left out of both (they are the same before and after). Images are random:
+/ ``--subset`` subset passes. Fig. 7's response pass (a probed forward pass over 500 test
+images at every evaluation) and the telemetry are left out of both (they are the same before
+and after; counted as 500 more evaluated images they add half a subset pass per evaluation
+at 1,000). Images are random:
 the times do not depend on the pixels.
 """
 
