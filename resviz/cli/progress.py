@@ -201,12 +201,12 @@ class GroupProgress:
         if self.tty:
             self._draw()
         elif record.step / net.total >= net.next_line_at or record.step == net.total:
-            timing = self.throughput()
-            share = None if timing is None else timing.share.get(net.label.strip(), 0.0)
-            self.out.write(net.line(share) + "\n")
-            if timing is not None and index == len(self.nets) - 1:
-                self.out.write(self.group_line(timing) + "\n")
             net.next_line_at = record.step / net.total + 0.1
+            if self.throughput() is None:
+                self.out.write(net.line() + "\n")
+            elif index == max(i for i, n in enumerate(self.nets) if n.status not in _ENDED or i == index):
+                # The last net to step writes the group's block at once, so its shares add up to 100 %.
+                self.out.write("".join(line + "\n" for line in self.lines()))
 
     def _on_status(self, index: int, status: str, step: int | None) -> None:
         net = self.nets[index]

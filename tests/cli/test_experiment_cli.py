@@ -147,3 +147,19 @@ def test_the_group_display_shows_the_groups_speed_and_each_nets_share_of_step_ti
     assert lines[0].endswith("loss 1.500 train  40.0%  25% of step time") and "img/s" not in lines[0]
     assert lines[1].endswith("test  35.0%  75% of step time")
     assert lines[2] == "   group 80 img/s for the 2 nets together, evaluating 1 s (20%), ETA 12s"
+
+
+def test_in_a_pipe_the_group_block_is_written_at_once_so_the_shares_add_up():
+    out = io.StringIO()  # not a terminal
+    progress = GroupProgress(["plain8", "resnet14"], [20, 20], 16, out=out)
+    sinks = progress.sink(0), progress.sink(1)
+    for step in (2, 4):
+        for sink, seconds in zip(sinks, (1.0, 3.0), strict=True):
+            sink.record(Record(step=step, scalars={"loss": 1.0, "train_error": 50.0, "step_seconds": seconds}))
+    lines = out.getvalue().splitlines()
+    # step 2: plain8 alone (resnet14 had no step time yet), then the block of three; step 4: the block
+    assert lines[0].startswith("  plain8 [") and "img/s" in lines[0]
+    # 2 nets x 2 steps x 16 images = 64 images in 1 + 3 s of step time: 16 img/s
+    names = [line.split("[")[0].split(" for ")[0].strip() for line in lines[1:]]
+    assert names == ["plain8", "resnet14", "group 16 img/s"] * 2
+    assert lines[1].endswith(" 25% of step time") and lines[2].endswith(" 75% of step time")
