@@ -17,7 +17,7 @@ from ..core.experiment import DEGRADATION_ITERS, parse_depths
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
 #: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
-_DEGRADATION_ONLY = ("lr", "warmup", "seeds")
+_DEGRADATION_ONLY = ("lr", "warmup", "seeds", "checkpoint_every")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
 _NEW_ONLY = {
     "data": "digits",
@@ -32,6 +32,7 @@ _NEW_ONLY = {
     "seeds": 1,
     "schedule": "auto",
     "eval_subset": None,
+    "checkpoint_every": None,  # a tenth of the budget, at most 1000 steps (see _checkpoint_every)
     "force": False,
 }
 
@@ -48,7 +49,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the paper's numbers. Ctrl+C stops every net after its current step (each writes a checkpoint); "
         "--resume DIR continues them.",
     )
-    p.add_argument("name", choices=("degradation", "paper"))
+    p.add_argument("name", choices=("degradation", "paper", "imagenet"))
+    p.add_argument(
+        "--size", type=int, help="imagenet: the crop size (default 224, the paper's; smaller for a quick look)"
+    )
+    p.add_argument("--workers", type=int, help="imagenet: DataLoader worker processes that decode the folder")
     p.add_argument(
         "--data", help="degradation: digits (default), cifar10 or a folder; paper: cifar10 (default) or a folder"
     )
@@ -88,6 +93,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="test images per evaluation during training, a fixed class-stratified subset (default 1000; 0: the "
         "whole split every time); the last evaluation reads the whole test split",
     )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="N",
+        help="degradation: each net writes a checkpoint every N steps, so a killed experiment loses at most N "
+        "steps of each net (default: a tenth of --iters, at most 1000)",
+    )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="DIR", help="folder for the runs and the report")
     where.add_argument("--resume", metavar="DIR", help="continue a stopped experiment: every unfinished net")
@@ -110,6 +122,16 @@ def _given(args: argparse.Namespace, names) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
 
+    if args.name == "imagenet":  # issue #22: the ImageNet section, under torchrun across GPUs and nodes
+        wrong = _given(args, (*_DEGRADATION_ONLY, "plain_depths", "download", "data_root"))
+        if wrong:
+            raise ConfigError(f"the imagenet experiment uses the paper's recipe (section 3.4); drop {', '.join(wrong)}")
+        from ._imagenet import run_imagenet_experiment
+
+        return run_imagenet_experiment(args)
+    imagenet_only = _given(args, ("size", "workers"))
+    if imagenet_only:
+        raise ConfigError(f"{', '.join(imagenet_only)} belong(s) to the imagenet experiment")
     if args.name == "paper":
         wrong = _given(args, _DEGRADATION_ONLY)
         if wrong:
@@ -121,6 +143,16 @@ def run(args: argparse.Namespace) -> int:
     if wrong:
         raise ConfigError(f"{', '.join(wrong)} belong(s) to the paper experiment, not to degradation")
     return _run_degradation(args)
+
+
+def _checkpoint_every(given: int | None, iters: int) -> int:
+    from ..core.errors import ConfigError
+
+    if given is None:
+        return min(1000, max(1, iters // 10))
+    if given < 1:
+        raise ConfigError(f"--checkpoint-every must be 1 or more, not {given}")
+    return given
 
 
 def _run_degradation(args: argparse.Namespace) -> int:
@@ -152,7 +184,9 @@ def _run_degradation(args: argparse.Namespace) -> int:
             schedule=args.schedule,
             **({} if args.eval_subset is None else {"eval_subset": args.eval_subset}),
             eval_every=max(1, args.iters // 10),
-            checkpoint_every=args.iters,
+            # Periodic, as in `resviz train`: it was only at the end, so a SIGKILL lost every
+            # net's training (issue #17).
+            checkpoint_every=_checkpoint_every(args.checkpoint_every, args.iters),
         )
         out = Path(args.out)
         from ..core.experiment import degradation_plan

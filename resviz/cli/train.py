@@ -67,6 +67,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "run is the paper's first iterations), scaled (at 50%% and 75%% of --iters), auto (default: paper "
         "for budgets under 32k, else scaled)",
     )
+    p.add_argument(
+        "--recipe",
+        choices=("cifar", "imagenet"),
+        help="cifar (section 4.2: pad-4 crops, images in memory) or imagenet (section 3.4: shorter side in "
+        "[256, 480], 224 crops, flips, PCA lighting, batch 256, lr /10 at epochs 30 and 60 of 90, streamed); "
+        "default imagenet for resnet18..152 and plain18/34 on a folder, else cifar",
+    )
+    p.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decode a folder per batch from disk (--stream) or hold it decoded in memory (--no-stream); "
+        "default: stream when the decoded folder would take more than a quarter of the available memory",
+    )
+    p.add_argument("--workers", type=int, help="DataLoader worker processes that decode a streamed folder")
     p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
     p.add_argument(
         "--eval-subset",
@@ -107,9 +122,11 @@ _CONFIG_KEYS = (
     "checkpoint_every",
     "seed",
     "threads",
+    "recipe",
+    "workers",
 )
 #: On/off options (--x / --no-x) whose default is None: False is given, too.
-_SWITCHES = ("bf16", "channels_last")
+_SWITCHES = ("bf16", "channels_last", "stream")
 
 
 def _given(value) -> bool:
@@ -127,7 +144,24 @@ def config_from_args(args: argparse.Namespace):
         values["compile"] = "on" if args.compile else "off"
     if args.plain:
         values["plain"] = True
-    return TrainConfig(**values)
+    return with_recipe(TrainConfig(**values), values)
+
+
+def with_recipe(config, given: dict):
+    """``config`` with the ImageNet recipe's settings (batch 256, 90 epochs of this folder, lr
+    /10 at epochs 30 and 60, 224 px; data.recipes) where it trains with that recipe and the
+    user did not set them (issue #22)."""
+    from dataclasses import replace
+
+    if config.recipe_name != "imagenet":
+        return config
+    from ..core.data.recipes import recipe_train_settings
+    from ..core.data.streamset import count_images
+
+    settings = recipe_train_settings("imagenet", count_images(config.data, ("train",)))
+    if "iters" in given:  # the milestones stay at epochs 30 and 60 of 90: a third and two thirds of --iters
+        settings.pop("iters")
+    return replace(config, **{k: v for k, v in settings.items() if k not in given})
 
 
 def run(args: argparse.Namespace) -> int:

@@ -90,6 +90,15 @@ class TrainConfig:
     #: CPU threads for torch in this process; None leaves torch's default.
     threads: int | None = None
 
+    #: Issue #22: "cifar" (section 4.2) or "imagenet" (section 3.4, streamed); None takes the
+    #: family's: imagenet for the ImageNet nets on a folder, cifar otherwise (:attr:`recipe_name`).
+    recipe: str | None = None
+    #: Stream a folder from disk (True), hold it in memory (False), or decide by its size (None;
+    #: resviz.core.data.streamset.choose_stream).
+    stream: bool | None = None
+    #: DataLoader worker processes of a streamed folder; None: from the cores.
+    workers: int | None = None
+
     telemetry_every: int = 10  # k: record telemetry every k steps
     eval_every: int = 500  # test error every this many steps (and at the end)
     #: Test images per evaluation during training: a fixed class-stratified subset of this
@@ -152,6 +161,16 @@ class TrainConfig:
             self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:")
         ):
             raise ConfigError(f"device must be auto, cpu, cuda or mps, not {self.device!r}")
+        if self.recipe is not None and self.recipe not in ("cifar", "imagenet"):
+            raise ConfigError(f"recipe must be cifar or imagenet, not {self.recipe!r}")
+        if self.stream is not None and not isinstance(self.stream, bool):
+            raise ConfigError(f"stream must be true, false or null (decide by size), not {self.stream!r}")
+        if self.workers is not None:
+            check_whole(self.workers, "workers", 0, 64)
+        if self.data in _DATA_NAMES and (self.stream or self.recipe == "imagenet"):
+            raise ConfigError(
+                f"{self.data} is held in memory with the cifar recipe; --stream and --recipe imagenet take a folder"
+            )
         if self.compile not in COMPILE_SETTINGS:
             raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
@@ -190,6 +209,15 @@ class TrainConfig:
     def label(self) -> str:
         """What the run is called in lists and legends: ``plain20``, ``resnet56``, ``resnet20-B``."""
         return self.spec.label(self.shortcut)
+
+    @property
+    def recipe_name(self) -> str:
+        """The recipe this run trains with: ``recipe``, else imagenet for an ImageNet net on a
+        folder (the paper's section 3.4) and cifar otherwise (section 4.2)."""
+        if self.recipe is not None:
+            return self.recipe
+        folder = self.data not in _DATA_NAMES
+        return "imagenet" if folder and self.spec.family == "imagenet" else "cifar"
 
     def milestone_steps(self) -> list[int]:
         """The steps at which the learning rate drops: 32k and 48k on the paper's schedule
