@@ -334,6 +334,7 @@ def part_schedule(args, s: dict, deadline: float) -> dict:
         batch_size=s["batch"],
         lr=0.1,
         lr_milestones=[0.5, 0.75],
+        schedule="scaled",  # the drops inside these 40 steps (the paper's would be at 32k and 48k)
         device=args.device,
         telemetry_every=s["telemetry"],
         eval_every=s["schedule_eval"],

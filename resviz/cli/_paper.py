@@ -32,6 +32,8 @@ _NEW_ONLY = (
     "device",
     "seed",
     "threads",
+    "schedule",
+    "eval_subset",
     "force",
 )
 
@@ -54,6 +56,8 @@ def _plan(args: argparse.Namespace):
         seed=given("seed", 0),
         batch_size=given("batch_size", 128),
         threads=args.threads,
+        schedule=given("schedule", "auto"),
+        **({} if args.eval_subset is None else {"eval_subset": args.eval_subset}),
     )
 
 
@@ -110,6 +114,7 @@ def run_paper(args: argparse.Namespace) -> int:
         print(f"already finished, left as they are: {', '.join(exp.finished)}", file=err)
     exp.load_data()
     print(f"paper experiment: {exp.dataset.describe()}", file=err)
+    print(f"budget: {exp.plan.budget()}", file=err)  # which learning-rate schedule runs (issue #18)
     for note in exp.notes:
         print(f"note: {note}", file=err)
     if exp.members:

@@ -19,7 +19,7 @@ from ._numbers import finite_float
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
 #: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
-_DEGRADATION_ONLY = ("lr", "warmup", "checkpoint_every")
+_DEGRADATION_ONLY = ("lr", "warmup", "seeds", "checkpoint_every")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
 _NEW_ONLY = {
     "data": "digits",
@@ -31,6 +31,9 @@ _NEW_ONLY = {
     "warmup": False,
     "device": "auto",
     "seed": 0,
+    "seeds": 1,
+    "schedule": "auto",
+    "eval_subset": None,
     "checkpoint_every": None,  # a tenth of the budget, at most 1000 steps (see _checkpoint_every)
     "force": False,
 }
@@ -71,6 +74,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="auto (default), cpu, cuda or mps")
     p.add_argument("--threads", type=int, help="paper: torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="degradation: train each net N times (seeds --seed, --seed+1, ...; the plain and residual twins "
+        "share each seed) and report mean ± std; the verdicts then use the spread across seeds (default 1)",
+    )
+    p.add_argument(
+        "--schedule",
+        choices=("auto", "paper", "scaled"),
+        help="where the learning rate drops: paper (32k and 48k, as in the paper: a short run is the paper's "
+        "first iterations at lr 0.1), scaled (50%% and 75%% of --iters), auto (default: paper under 32k "
+        "iterations, else scaled)",
+    )
+    p.add_argument(
+        "--eval-subset",
+        type=int,
+        metavar="N",
+        help="test images per evaluation during training, a fixed class-stratified subset (default 1000; 0: the "
+        "whole split every time); the last evaluation reads the whole test split",
+    )
     p.add_argument(
         "--checkpoint-every",
         type=int,
@@ -159,12 +183,17 @@ def _run_degradation(args: argparse.Namespace) -> int:
             warmup=args.warmup,
             device=args.device,
             seed=args.seed,
+            schedule=args.schedule,
+            **({} if args.eval_subset is None else {"eval_subset": args.eval_subset}),
             eval_every=max(1, args.iters // 10),
             # Periodic, as in `resviz train`: it was only at the end, so a SIGKILL lost every
             # net's training (issue #17).
             checkpoint_every=_checkpoint_every(args.checkpoint_every, args.iters),
         )
         out = Path(args.out)
+        from ..core.experiment import degradation_plan
+
+        degradation_plan(base, depths, args.seeds)  # a bad --seeds fails now, before any data loads
     from ..core.experiment import resume_degradation, run_degradation  # torch loads here
 
     groups = []
@@ -184,7 +213,7 @@ def _run_degradation(args: argparse.Namespace) -> int:
         if args.resume:
             summary = resume_degradation(out, on_group=on_group)
         else:
-            summary = run_degradation(out, base, depths, force=args.force, on_group=on_group)
+            summary = run_degradation(out, base, depths, force=args.force, on_group=on_group, seeds=args.seeds)
     finally:
         signal.signal(signal.SIGINT, previous)
     print((out / "summary.md").read_text(), end="")
@@ -213,6 +242,13 @@ def show_group_progress(group) -> None:
         f"{', '.join(group.names)} together on {group.dataset.describe()}; device {trainers[0].versions()['device']}",
         file=sys.stderr,
     )
+    from ..core.train.schedule import describe_schedule
+
+    cfg = trainers[0].config
+    subset = (
+        f"a fixed {cfg.eval_subset:,}-image subset of the test split" if cfg.eval_subset else "the whole test split"
+    )
+    print(f"schedule: {describe_schedule(cfg)}; test error on {subset}, the whole split at the end", file=sys.stderr)
     for trainer in trainers:
         for note in trainer.notes:
             print(f"note: {trainer.config.label}: {note}", file=sys.stderr)

@@ -15,14 +15,24 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ..core.durations import format_duration
+from ..core.throughput import GroupThroughput, NetTime, group_throughput
 
 __all__ = ["GroupProgress", "ProgressSink", "progress_line"]
 
 _ENDED = ("finished", "stopped", "failed")
 
 
-def progress_line(label: str, step: int, total: int, batch_size: int, scalars: dict, test_error: float | None) -> str:
-    """``resnet20 [######---] 300/600 loss 0.123 train 4.1% test 5.0% 812 img/s ETA 0:12``."""
+def progress_line(
+    label: str,
+    step: int,
+    total: int,
+    batch_size: int,
+    scalars: dict,
+    test_error: float | None,
+    tail: str | None = None,
+) -> str:
+    """``resnet20 [######---] 300/600 loss 0.123 train 4.1% test 5.0% 812 img/s ETA 0:12``;
+    ``tail`` replaces the speed and ETA (a lockstep group shows its own, see GroupProgress)."""
     done = min(step / total, 1.0) if total else 0.0
     ips = scalars.get("images_per_s", 0.0)
     left = (total - step) * batch_size / ips if ips > 0 else float("nan")
@@ -33,7 +43,8 @@ def progress_line(label: str, step: int, total: int, batch_size: int, scalars: d
     numbers = (
         ""
         if loss is None
-        else f" loss {loss:.3f} train {train:5.1f}%{test} {ips:7.0f} img/s ETA {format_duration(left)}"
+        else f" loss {loss:.3f} train {train:5.1f}%{test}"
+        + (f" {ips:7.0f} img/s ETA {format_duration(left)}" if tail is None else tail)
     )
     return f"{label} [{bar}] {step}/{total}{numbers}"
 
@@ -94,9 +105,35 @@ class _Net:
         self.test_error: float | None = None
         self.status = ""
         self.next_line_at = 0.0
+        #: Its own step time (issue #18): the latest interval's images and seconds, and totals.
+        self.interval_images = 0
+        self.step_seconds: float | None = None
+        self.total_step_seconds = 0.0
+        self.total_eval_seconds = 0.0
 
-    def line(self) -> str:
-        text = progress_line(self.label, self.step, self.total, self.batch_size, self.scalars, self.test_error)
+    def on_record(self, record) -> None:
+        s = record.scalars
+        if "step_seconds" in s:
+            self.interval_images = max(record.step - self.step, 0) * self.batch_size
+            self.step_seconds = s["step_seconds"]
+            self.total_step_seconds += s["step_seconds"]
+        self.total_eval_seconds += s.get("eval_seconds", 0.0)
+        self.step, self.scalars = record.step, s
+        if "test_error" in s:
+            self.test_error = s["test_error"]
+
+    def time(self) -> NetTime:
+        return NetTime(
+            self.label.strip(),
+            self.interval_images,
+            self.step_seconds or 0.0,
+            self.total_step_seconds,
+            self.total_eval_seconds,
+        )
+
+    def line(self, share: float | None = None) -> str:
+        tail = None if share is None else f" {share:4.0%} of step time"
+        text = progress_line(self.label, self.step, self.total, self.batch_size, self.scalars, self.test_error, tail)
         return text + (f" {self.status}" if self.status in _ENDED or self.status == "paused" else "")
 
 
@@ -133,20 +170,43 @@ class GroupProgress:
     def sink(self, index: int) -> _NetSink:
         return _NetSink(self, index)
 
+    def throughput(self) -> GroupThroughput | None:
+        """The group's images/s and each net's share of the step time, once nets say their
+        step times (a net's own img/s over the wall clock counts the others' steps: issue #18)."""
+        if len(self.nets) < 2 or any(net.step_seconds is None for net in self.nets):
+            return None
+        return group_throughput([net.time() for net in self.nets])
+
+    def group_line(self, timing: GroupThroughput) -> str:
+        left = sum(max(net.total - net.step, 0) for net in self.nets if net.status not in _ENDED)
+        eta = left * self.nets[0].batch_size / timing.images_per_s
+        return (
+            f"{'group':>{len(self.nets[0].label)}} {timing.images_per_s:,.0f} img/s for the {len(self.nets)} nets "
+            f"together, evaluating {timing.eval_seconds:,.0f} s ({timing.eval_share:.0%}), ETA {format_duration(eta)}"
+        )
+
     def lines(self) -> list[str]:
-        """The block as it stands: one line per net."""
-        return [net.line() for net in self.nets]
+        """The block as it stands: one line per net (and the group's, once its speed is known)."""
+        timing = self.throughput()
+        if timing is None:
+            return [net.line() for net in self.nets]
+        names = [net.label.strip() for net in self.nets]
+        return [net.line(timing.share.get(n, 0.0)) for net, n in zip(self.nets, names, strict=True)] + [
+            self.group_line(timing)
+        ]
 
     def _on_record(self, index: int, record) -> None:
         net = self.nets[index]
-        net.step, net.scalars = record.step, record.scalars
-        if "test_error" in record.scalars:
-            net.test_error = record.scalars["test_error"]
+        net.on_record(record)
         if self.tty:
             self._draw()
         elif record.step / net.total >= net.next_line_at or record.step == net.total:
-            self.out.write(net.line() + "\n")
             net.next_line_at = record.step / net.total + 0.1
+            if self.throughput() is None:
+                self.out.write(net.line() + "\n")
+            elif index == max(i for i, n in enumerate(self.nets) if n.status not in _ENDED or i == index):
+                # The last net to step writes the group's block at once, so its shares add up to 100 %.
+                self.out.write("".join(line + "\n" for line in self.lines()))
 
     def _on_status(self, index: int, status: str, step: int | None) -> None:
         net = self.nets[index]
@@ -180,9 +240,10 @@ class GroupProgress:
         up = f"\x1b[{self._drawn}F" if self._drawn else ""
         # A line wider than the terminal wraps and the cursor-up count no longer holds.
         width = max(20, shutil.get_terminal_size().columns - 1)
-        self.out.write(up + "".join(line[:width] + "\x1b[K\n" for line in self.lines()))
+        lines = self.lines()
+        self.out.write(up + "".join(line[:width] + "\x1b[K\n" for line in lines))
         self.out.flush()
-        self._drawn = len(self.nets)
+        self._drawn = len(lines)
 
     def _erase(self) -> None:
         if self._drawn:

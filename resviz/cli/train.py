@@ -63,6 +63,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the CPU only for runs of 5M images or more, where a first compile of minutes pays)",
     )
     p.add_argument(
+        "--schedule",
+        choices=("auto", "paper", "scaled"),
+        help="where the learning rate drops: paper (at 32k and 48k, as in the paper, whatever --iters: a short "
+        "run is the paper's first iterations), scaled (at 50%% and 75%% of --iters), auto (default: paper "
+        "for budgets under 32k, else scaled)",
+    )
+    p.add_argument(
         "--recipe",
         choices=("cifar", "imagenet"),
         help="cifar (section 4.2: pad-4 crops, images in memory) or imagenet (section 3.4: shorter side in "
@@ -78,6 +85,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--workers", type=int, help="DataLoader worker processes that decode a streamed folder")
     p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
+    p.add_argument(
+        "--eval-subset",
+        type=int,
+        metavar="N",
+        help="test images per evaluation during training: a fixed class-stratified subset (default 1000; 0 for "
+        "the whole split); the last evaluation always reads the whole test split",
+    )
     p.add_argument("--telemetry-every", type=int, help="record telemetry every N iterations (default 10)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (default 1000, and at the end)")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
@@ -103,7 +117,9 @@ _CONFIG_KEYS = (
     "weight_decay",
     "warmup",
     "device",
+    "schedule",
     "eval_every",
+    "eval_subset",
     "telemetry_every",
     "checkpoint_every",
     "seed",
@@ -162,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         config_from_args(args)  # validate the numbers before importing torch (fast errors)
     from ..core.train import TrainControl, Trainer  # torch loads here
     from ..core.train.distributed import init_distributed, shutdown_distributed
+    from ..core.train.schedule import describe_schedule
 
     # Under torchrun (WORLD_SIZE > 1 in the environment) this joins the process group.
     dist = init_distributed(args.device or "auto")
@@ -181,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
             f"{label} on {trainer.dataset.describe()}; device {trainer.versions()['device']}; run {trainer.run_dir}",
             file=sys.stderr,
         )
+        print(f"schedule: {describe_schedule(cfg)}", file=sys.stderr)
         for note in trainer.dataset.notes:
             print(f"note: {note}", file=sys.stderr)
     if dist.is_main:  # even with --quiet: what a resume had to give up is never silent (issue #9)
@@ -236,6 +254,7 @@ def _resume_conflicts(args: argparse.Namespace) -> None:
 
 def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> None:
     from ..core.runs.history import load_history
+    from ..core.train.schedule import describe_schedule
 
     out = sys.stdout
     where = trainer.run_dir
@@ -260,6 +279,7 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
             f"test error {errs['test_error']:.2f}%" + (f" (measured at step {at})" if at != trainer.step else "")
         )
     print(", ".join(parts), file=out)
+    print(f"schedule: {describe_schedule(trainer.config)}", file=out)
     step = trainer.train_step
     if step.compiled:
         graphs = "CUDA graphs" if step.cuda_graphs else "no CUDA graphs"

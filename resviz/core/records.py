@@ -27,8 +27,21 @@ __all__ = [
 ]
 
 #: One value per record. ``test_error`` appears only in records where the test split
-#: was evaluated (every ``eval_every`` steps and at the end).
-SCALAR_METRICS: tuple[str, ...] = ("loss", "train_error", "test_error", "lr", "images_per_s")
+#: was evaluated (every ``eval_every`` steps and at the end), with ``test_images``, how many
+#: test images it was measured on (the evaluation subset during training, the whole split
+#: at the end; absent in runs from before it was recorded). ``step_seconds``: the seconds the
+#: net spent in its own training steps since the previous record (in a lockstep group the
+#: wall clock also runs while the other nets step); ``eval_seconds``: the evaluation's seconds.
+SCALAR_METRICS: tuple[str, ...] = (
+    "loss",
+    "train_error",
+    "test_error",
+    "lr",
+    "images_per_s",
+    "test_images",
+    "step_seconds",
+    "eval_seconds",
+)
 
 #: One value per block or layer, in depth order:
 #: ``residual_ratio[i]`` mean over the batch of |F(x)| / |shortcut(x)| for residual block i;

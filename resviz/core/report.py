@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .runs.history import FIG7_FALLBACK, RunHistory, fig7_responses
+from .runs.history import FIG7_FALLBACK, RunHistory, fig7_responses, test_images_note
 
 __all__ = ["draw_report", "save_report"]
 
@@ -47,7 +47,9 @@ def draw_report(histories: Sequence[RunHistory], title: str | None = None):
         for e in h.events:
             if e.kind in ("shortcuts", "lr_drop"):
                 ax.axvline(e.step, color=c, lw=0.6, ls=":", alpha=0.6)
-    ax.set(xlabel="iterations", ylabel="error (%)", title="training error (thin) and test error (bold)")
+    note = test_images_note(h.scalar("test_images")[1] for h in histories)
+    heading = "training error (thin) and test error (bold)" + (f"\n{note}" if note else "")
+    ax.set(xlabel="iterations", ylabel="error (%)", title=heading)
     ax.set_ylim(bottom=0)
     _legend(ax, loc="upper right", fontsize="small")
     ax.grid(alpha=0.3)

@@ -60,6 +60,9 @@ FIELDS: tuple[Field, ...] = (
     Field("batch_size", 128, "batch_size"),
     Field("lr", 0.1, "lr"),
     Field("warmup", False, "warmup"),
+    # Where the learning rate drops (issue #18): auto keeps the paper's 32k/48k for budgets
+    # under 32k, so a short run is the start of the paper's run (TrainConfig.schedule).
+    Field("schedule", "auto", "schedule"),
     Field("device", "auto", "device"),
     # Checked: compile where it pays (train.compiled.use_compile: a CUDA GPU); unchecked: eager.
     Field("compile", True, "compile", lambda on: "auto" if on else "off"),
@@ -189,11 +192,25 @@ class TrainControls(QtWidgets.QWidget):
         self.lr.setDecimals(4)
         self.lr.setRange(0.0001, 10.0)
         self.lr.setSingleStep(0.01)
-        self.lr.setToolTip("Starting learning rate (paper: 0.1), divided by 10 at 50 % and 75 % of the iterations")
+        self.lr.setToolTip("Starting learning rate (paper: 0.1), divided by 10 where the schedule says")
         form.addRow("Learning rate", self.lr)
         self.warmup = QtWidgets.QCheckBox("0.01 warm-up (ResNet-110)")
         self.warmup.setToolTip("Train at lr 0.01 until the training error is below 80 % (at most 400 iterations)")
         form.addRow("", self.warmup)
+        self.schedule = QtWidgets.QComboBox()
+        for text, key in (
+            ("auto (paper's under 32k)", "auto"),
+            ("paper's: 32k, 48k", "paper"),
+            ("scaled: 50 %, 75 %", "scaled"),
+        ):
+            self.schedule.addItem(text, key)
+        self.schedule.setToolTip(
+            "Where the learning rate drops. paper's: at 32,000 and 48,000 iterations as in the paper, whatever the "
+            "budget, so a short run is the paper's first iterations at lr 0.1 (Fig. 6's left edge); scaled: at 50 % "
+            "and 75 % of the iterations, to end a short run at a low rate; auto: the paper's for budgets under "
+            "32,000, else scaled. The run's config.json says which ran"
+        )
+        form.addRow("LR schedule", self.schedule)
         self.device = QtWidgets.QComboBox()
         for name in ("auto", "cpu", "cuda", "mps"):
             self.device.addItem(name, name)

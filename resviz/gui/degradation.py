@@ -5,7 +5,9 @@ error than a shallower one (the degradation problem), each residual net trains b
 than the plain net of its depth, and the deeper residual net trains better than the
 shallower one. The plan and the verdicts are the engine's
 (:mod:`resviz.core.experiment`, the same as ``resviz experiment degradation``); this
-panel shows them live, saying "waiting" until every run has ended.
+panel shows them live, saying "waiting" until every run has ended. Errors are shown ± one
+standard error and judged by the one rule of :mod:`resviz.core.verdicts` (a difference is
+called beyond two standard errors of the difference), as the CLI's summary.md judges them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtWidgets
 
 from ..core.experiment import claim_statements, degradation_claims
+from ..core.verdicts import Measured, across_seeds, binomial, rule_text
 from .experiment_runs import LatestExperiment
 from .runs import Run, RunsModel
 from .theme import theme
@@ -62,16 +65,24 @@ class DegradationPanel(QtWidgets.QWidget):
         """The runs of the latest degradation experiment."""
         return self.latest.runs
 
-    def errors(self) -> dict[str, float | None]:
-        """Final training error per run (engine names), None while a run has not ended."""
-        out: dict[str, float | None] = {}
+    def errors(self) -> dict[str, Measured | None]:
+        """Settled training error per net (engine names) with its standard error, None while a
+        run of that net has not ended; several runs of one net (seeds) are their mean."""
+        values: dict[str, list[tuple[float, int | None]] | None] = {}
         for run in self.experiment:
             if run.spec is None:
                 continue
-            done = run.status in ("finished", "stopped")
-            # Keyed by the engine's run names (plain20, resnet56), as `resviz experiment` keys them.
-            out[run.spec.name] = run.history.settled("train_error") if done else None
-        return out
+            # Keyed by the engine's net names (plain20, resnet56), as `resviz experiment` keys them.
+            name = run.spec.name
+            measured = _train_measured(run) if run.status in ("finished", "stopped") else None
+            if measured is None or values.get(name, []) is None:
+                values[name] = None
+            else:
+                values.setdefault(name, []).append((measured.value, measured.n))  # type: ignore[union-attr]
+        return {
+            name: None if vs is None else across_seeds([v for v, _ in vs], [n for _, n in vs])
+            for name, vs in values.items()
+        }
 
     def depths(self) -> list[int]:
         return sorted({run.depth for run in self.experiment if run.depth is not None})
@@ -88,18 +99,18 @@ class DegradationPanel(QtWidgets.QWidget):
             return
         rows = []
         for run in self.experiment:
-            err = run.history.settled("train_error")
-            test = run.history.last_scalar("test_error")
+            err, test = _train_measured(run), _test_measured(run)
             rows.append(
                 f"<tr><td>{run.name}</td><td>{run.status}</td>"
-                f"<td align='right'>{'' if err is None else f'{err:.1f}'}</td>"
-                f"<td align='right'>{'' if test is None else f'{test:.1f}'}</td></tr>"
+                f"<td align='right'>{'' if err is None else _pm(err)}</td>"
+                f"<td align='right'>{'' if test is None else _pm(test)}</td></tr>"
             )
         table = (
             "<table cellspacing='0' cellpadding='2'><tr><th align='left'>run</th><th align='left'>status</th>"
             "<th>train err %</th><th>test err %</th></tr>" + "".join(rows) + "</table>"
         )
-        self.text.setText(f"{intro}<p>{table}</p><p><b>Here:</b></p><ul>{self._claims_html(c)}</ul>")
+        note = f"<p style='color:{c.muted}'>{rule_text()}</p>"
+        self.text.setText(f"{intro}<p>{table}</p><p><b>Here:</b></p><ul>{self._claims_html(c)}</ul>{note}")
         self.ask_for_room()
 
     def ask_for_room(self) -> None:
@@ -144,6 +155,30 @@ class DegradationPanel(QtWidgets.QWidget):
                 "iterations); short budgets may not show it: train longer or use the 0.01 warm-up.</li>"
             )
         return "".join(items)
+
+
+def _batch(run: Run) -> int:
+    batch = run.config.get("batch_size", 128)
+    return batch if isinstance(batch, int) and batch > 0 else 128
+
+
+def _train_measured(run: Run) -> Measured | None:
+    """The run's settled training error, with the images of its settled window."""
+    value = run.history.settled("train_error")
+    return None if value is None else binomial(value, run.history.settled_steps() * _batch(run))
+
+
+def _test_measured(run: Run) -> Measured | None:
+    """The run's last test error, with the images it was measured on (the subset during
+    training, the whole split at the end)."""
+    value = run.history.last_scalar("test_error")
+    n = run.history.last_scalar("test_images")
+    return None if value is None else binomial(value, None if n is None else int(n))
+
+
+def _pm(m: Measured) -> str:
+    """``86.2 ± 0.7`` (the column says %), or the bare value when no image count is known."""
+    return f"{m.value:.1f}" if m.se is None else f"{m.value:.1f} ± {m.se:.1f}"
 
 
 def fit_dock(

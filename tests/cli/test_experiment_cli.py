@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from resviz.cli import main
 from resviz.cli.progress import GroupProgress
 from resviz.core.records import Event, Record, StatusChange
@@ -119,3 +121,45 @@ def test_report_paper_refuses_a_degradation_folder(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "is a degradation experiment's folder" in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json"]  # nothing written into it
+
+
+def test_the_group_display_shows_the_groups_speed_and_each_nets_share_of_step_time():
+    """Issue #18: per-net img/s in lockstep counted the other nets' steps; the group's img/s
+    over the step time and each net's share replace them once the nets say their step times."""
+    out = io.StringIO()
+    progress = GroupProgress(["plain8", "resnet14"], [40, 40], 16, out=out)
+    plain, res = progress.sink(0), progress.sink(1)
+    plain.record(Record(step=10, scalars={"loss": 1.5, "train_error": 40.0, "step_seconds": 1.0}))
+    assert progress.throughput() is None  # resnet14 has said nothing yet
+    res.record(
+        Record(
+            step=10,
+            scalars={"loss": 1.25, "train_error": 30.0, "step_seconds": 3.0, "test_error": 35.0, "eval_seconds": 1.0},
+        )
+    )
+    # 2 nets x 10 steps x 16 images = 320 images in 1 + 3 = 4 s of step time: 80 img/s; shares
+    # 1/4 and 3/4; evaluating 1 s of 1 + 3 + 1 = 5 s = 20 %; ETA (30 + 30) * 16 / 80 = 12 s
+    timing = progress.throughput()
+    assert timing.images_per_s == pytest.approx(80.0)
+    assert timing.share == {"plain8": pytest.approx(0.25), "resnet14": pytest.approx(0.75)}
+    assert timing.eval_share == pytest.approx(0.2)
+    lines = progress.lines()
+    assert lines[0].endswith("loss 1.500 train  40.0%  25% of step time") and "img/s" not in lines[0]
+    assert lines[1].endswith("test  35.0%  75% of step time")
+    assert lines[2] == "   group 80 img/s for the 2 nets together, evaluating 1 s (20%), ETA 12s"
+
+
+def test_in_a_pipe_the_group_block_is_written_at_once_so_the_shares_add_up():
+    out = io.StringIO()  # not a terminal
+    progress = GroupProgress(["plain8", "resnet14"], [20, 20], 16, out=out)
+    sinks = progress.sink(0), progress.sink(1)
+    for step in (2, 4):
+        for sink, seconds in zip(sinks, (1.0, 3.0), strict=True):
+            sink.record(Record(step=step, scalars={"loss": 1.0, "train_error": 50.0, "step_seconds": seconds}))
+    lines = out.getvalue().splitlines()
+    # step 2: plain8 alone (resnet14 had no step time yet), then the block of three; step 4: the block
+    assert lines[0].startswith("  plain8 [") and "img/s" in lines[0]
+    # 2 nets x 2 steps x 16 images = 64 images in 1 + 3 s of step time: 16 img/s
+    names = [line.split("[")[0].split(" for ")[0].strip() for line in lines[1:]]
+    assert names == ["plain8", "resnet14", "group 16 img/s"] * 2
+    assert lines[1].endswith(" 25% of step time") and lines[2].endswith(" 75% of step time")

@@ -8,7 +8,6 @@ from resviz.core.errors import ConfigError
 from resviz.core.experiment import (
     CLAIM_KINDS,
     DEGRADATION_ITERS,
-    TIE_POINTS,
     claim_statements,
     degradation_claims,
     degradation_plan,
@@ -16,9 +15,17 @@ from resviz.core.experiment import (
     summary_markdown,
 )
 from resviz.core.train.config import TrainConfig
+from resviz.core.verdicts import Measured, binomial
 
 #: The paper's outcome (section 4.1, Fig. 6): deeper plain worse, residual better, deeper residual better.
 PAPER = {"plain20": 5.0, "plain56": 9.0, "resnet20": 3.0, "resnet56": 2.0}
+#: Images behind each error in these tests: SE(5 %) = 100·sqrt(.05·.95/10000) = 0.218 points,
+#: so every difference of a point or more below is far beyond 2σ.
+N = 10_000
+
+
+def _claims(errors: dict[str, float], depths=(20, 56)):
+    return degradation_claims({k: binomial(v, N) for k, v in errors.items()}, depths)
 
 
 def _by_kind(claims):
@@ -26,7 +33,7 @@ def _by_kind(claims):
 
 
 def test_the_paper_outcome_bears_out_every_claim_with_its_numbers():
-    claims = degradation_claims(PAPER, (20, 56))
+    claims = _claims(PAPER)
     assert _by_kind(claims) == [
         ("degradation", True),
         ("residual_beats_plain", True),
@@ -36,12 +43,12 @@ def test_the_paper_outcome_bears_out_every_claim_with_its_numbers():
     assert {c.kind for c in claims} == set(CLAIM_KINDS)
     degradation, res20, res56, depth = claims
     assert degradation.statement == "plain-56 trains worse than plain-20 (the degradation problem)"
-    assert degradation.evidence == "training error plain-20 5.00%, plain-56 9.00%"
+    assert degradation.evidence.startswith("training error plain-20 5.0 ± 0.2 %, plain-56 9.0 ± 0.3 %; difference +4.0")
     assert res20.statement == "resnet-20 trains better than plain-20"
-    assert res20.evidence == "training error resnet-20 3.00%, plain-20 5.00%"
-    assert res56.evidence == "training error resnet-56 2.00%, plain-56 9.00%"
+    assert res20.evidence.startswith("training error resnet-20 3.0 ± 0.2 %, plain-20 5.0 ± 0.2 %;")
+    assert res56.evidence.startswith("training error resnet-56 2.0 ± 0.1 %, plain-56 9.0 ± 0.3 %;")
     assert depth.statement.startswith("resnet-56 trains better than resnet-20")
-    assert depth.evidence == "training error resnet-20 3.00%, resnet-56 2.00%"
+    assert depth.evidence.startswith("training error resnet-20 3.0 ± 0.2 %, resnet-56 2.0 ± 0.1 %;")
 
 
 @pytest.mark.parametrize(
@@ -58,26 +65,26 @@ def test_the_paper_outcome_bears_out_every_claim_with_its_numbers():
     ],
 )
 def test_each_claim_fails_on_its_own_numbers(changed, verdicts):
-    assert [c.holds for c in degradation_claims({**PAPER, **changed}, (20, 56))] == verdicts
+    assert [c.holds for c in _claims({**PAPER, **changed})] == verdicts
 
 
-def test_differences_below_the_tie_points_are_too_close_to_call():
-    assert TIE_POINTS == 0.25
-
+def test_differences_within_two_standard_errors_are_too_close_to_call():
     def depth_helps(res20: float, res56: float):
-        errors = {"plain20": 5.0, "plain56": 9.0, "resnet20": res20, "resnet56": res56}
+        errors = {"plain20": Measured(5.0, None, 0.2), "plain56": Measured(9.0, None, 0.2)}
+        # SE 0.3 and 0.4: the SE of the difference is 0.5 exactly, 2σ = 1.0
+        errors |= {"resnet20": Measured(res20, None, 0.3), "resnet56": Measured(res56, None, 0.4)}
         return degradation_claims(errors, (20, 56))[-1].holds
 
-    assert depth_helps(3.0, 2.75) is True  # exactly TIE_POINTS better: a win
-    assert depth_helps(2.75, 3.0) is False  # exactly TIE_POINTS worse: a loss
-    assert depth_helps(3.0, 2.8) is None  # 0.2 points: a tie
-    assert depth_helps(3.0, 3.2) is None
+    assert depth_helps(3.0, 1.9) is True  # 1.1 points better: beyond 2σ
+    assert depth_helps(1.9, 3.0) is False  # 1.1 points worse: a loss
+    assert depth_helps(3.0, 2.0) is None  # exactly 2σ: too close to call
+    assert depth_helps(3.0, 3.5) is None
     assert depth_helps(3.0, 3.0) is None
 
 
 def test_more_depths_judge_the_shallowest_against_the_deepest():
     errors = {"plain8": 4.0, "plain14": 6.0, "plain20": 8.0, "resnet8": 3.0, "resnet14": 2.0, "resnet20": 1.0}
-    claims = degradation_claims(errors, (14, 8, 20))
+    claims = _claims(errors, (14, 8, 20))
     assert [c.statement.split(" trains")[0] for c in claims] == [
         "plain-20",
         "resnet-8",
@@ -90,7 +97,7 @@ def test_more_depths_judge_the_shallowest_against_the_deepest():
 
 def test_statements_without_numbers_match_the_judged_claims():
     statements = claim_statements((8, 14))
-    claims = degradation_claims({"plain8": 1.0, "plain14": 2.0, "resnet8": 0.5, "resnet14": 0.1}, (8, 14))
+    claims = _claims({"plain8": 1.0, "plain14": 2.0, "resnet8": 0.5, "resnet14": 0.1}, (8, 14))
     assert statements == [(c.kind, c.statement) for c in claims]
     assert [k for k, _ in statements] == ["degradation", "residual_beats_plain", "residual_beats_plain", "depth_helps"]
 
@@ -135,11 +142,22 @@ def test_bad_depth_lists_say_what_is_wrong(text, message):
 
 def test_the_summary_lists_runs_and_verdicts():
     rows = [
-        {"name": n, "train_error": e, "test_error": None if n == "plain20" else e + 1, "seconds": 12.4}
+        {
+            "name": n,
+            "train_error": e,
+            "train_images": N,
+            "test_error": None if n == "plain20" else e + 1,
+            "test_images": 1000,
+            "seconds": 12.4,
+        }
         for n, e in PAPER.items()
     ]
-    claims = degradation_claims({**PAPER, "resnet56": 2.9}, (20, 56))  # 0.1 from resnet20: a tie
+    claims = _claims({**PAPER, "resnet56": 2.9})  # 0.1 from resnet20: too close to call
     md = summary_markdown(rows, claims, TrainConfig(iters=600, batch_size=64))
     assert "600 iterations, batch 64" in md
-    assert "| plain20 | 5.00 | n/a | 12 |" in md and "| resnet56 | 2.00 | 3.00 | 12 |" in md
+    # SE of 2 % on 10,000 images: 100·sqrt(.02·.98/10000) = 0.14; of 3 % on 1,000: 0.54
+    assert "| plain20 | 5.00 ± 0.22 | 10,000 | n/a | 1,000 | 12 |" in md
+    assert "| resnet56 | 2.00 ± 0.14 | 10,000 | 3.00 ± 0.54 | 1,000 | 12 |" in md
+    assert "Schedule: the paper's schedule: lr 0.1 throughout these 600 iterations" in md
+    assert "exceeds 2 standard errors of the difference" in md
     assert md.count("**holds**") == 3 and md.count("**too close to call**") == 1

@@ -12,7 +12,6 @@ from resviz.core.paper.claims import (
     Pending,
     claims_markdown,
     paper_claims,
-    tie_for_test_error,
 )
 from resviz.core.paper.cost import DataShape, Speed, estimate_cost
 from resviz.core.paper.plan import PaperPlan, parse_depth_list
@@ -45,10 +44,14 @@ def test_the_default_plan_is_the_papers_nets_with_its_recipe():
     assert plan.full_schedule
 
 
-def test_a_smaller_budget_scales_the_milestones_and_the_measurements():
+def test_a_smaller_budget_keeps_the_papers_drops_or_scales_them_and_the_measurements():
     plan = PaperPlan(depths=(8, 14), plain_depths=(8,), iters=2000)
     cfg = dict(plan.nets())["resnet14"]
-    assert cfg.milestone_steps() == [1000, 1500]
+    assert plan.schedule == cfg.schedule == "paper"  # under 32k: the paper's first 2,000 iterations
+    assert cfg.milestone_steps() == [32_000, 48_000]
+    assert "lr 0.1 throughout these 2,000 iterations" in plan.budget()
+    scaled = dict(PaperPlan(depths=(8, 14), plain_depths=(8,), iters=2000, schedule="scaled").nets())["resnet14"]
+    assert scaled.milestone_steps() == [1000, 1500]
     assert (cfg.telemetry_every, cfg.eval_every, cfg.checkpoint_every) == (10, 63, 125)
     tiny = dict(PaperPlan(depths=(8,), plain_depths=(), iters=20).nets())["resnet8"]
     assert (tiny.telemetry_every, tiny.eval_every, tiny.checkpoint_every) == (1, 1, 2)
@@ -89,7 +92,18 @@ def test_no_plain_nets_at_all():
 # -- results made by hand -------------------------------------------------------------
 
 
-def _result(name, train, test, *, curve=None, responses=None, status="finished", step=1000, metric="test_response_std"):
+def _result(
+    name,
+    train,
+    test,
+    *,
+    curve=None,
+    responses=None,
+    status="finished",
+    step=1000,
+    metric="test_response_std",
+    test_images=None,
+):
     steps = np.arange(10, step + 1, 10)
     values = (
         np.full(len(steps), float(train))
@@ -107,12 +121,14 @@ def _result(name, train, test, *, curve=None, responses=None, status="finished",
         test_curve=(steps[::10], np.full(len(steps[::10]), float(test))),
         responses=None if responses is None else np.asarray(responses, float),
         responses_metric=None if responses is None else metric,
+        train_images=10_000,  # SE(5 %) = 100·sqrt(.05·.95/10000) = 0.22 points
+        test_images=test_images,  # None: the split's size given to paper_claims stands in
     )
 
 
 #: The paper's outcome: deeper ResNets better, deeper plain worse throughout, ResNets better, responses smaller.
 PAPER = {
-    "plain20": {"train": 5.0, "test": 9.5, "curve": [60, 20, 10, 5], "responses": [2.0, 1.5, 1.0]},
+    "plain20": {"train": 5.0, "test": 10.0, "curve": [60, 20, 10, 5], "responses": [2.0, 1.5, 1.0]},
     "plain56": {"train": 8.0, "test": 12.0, "curve": [70, 30, 16, 8], "responses": [2.5, 2.0, 1.5]},
     "resnet20": {"train": 3.0, "test": 8.75, "responses": [1.0, 0.8, 0.6]},
     "resnet56": {"train": 1.0, "test": 6.97, "responses": [0.6, 0.5, 0.4]},
@@ -143,17 +159,23 @@ def test_the_papers_outcome_bears_out_every_claim_with_its_numbers():
     assert all(isinstance(c, Claim) and c.holds is True for c in claims), [(c.statement, c.evidence) for c in claims]
     depth, degradation, r20 = claims[0], claims[1], claims[2]
     assert depth.statement == "resnet-56 has a lower test error than resnet-20 (Table 6: 6.97% vs 8.75%)"
-    assert depth.evidence == "test error resnet-20 8.75%, resnet-56 6.97%"
-    assert "deeper higher in 9 of 9, lower in 0, within 0.25 points in 0" in degradation.evidence
-    assert r20.evidence == "training error resnet-20 3.00%, plain-20 5.00%; test error resnet-20 8.75%, plain-20 9.50%"
+    # SE(8.75 %) on 10,000 = 0.283, SE(6.97 %) = 0.255; SE(d) = 0.380, 2σ = 0.76 < 1.78
+    assert depth.evidence == "test error resnet-20 8.8 ± 0.3 %, resnet-56 7.0 ± 0.3 %; difference +1.8 points, 2σ = 0.8"
+    assert "deeper higher beyond 2σ in 9 of 9, lower in 0, too close in 0" in degradation.evidence
+    assert "(each on 12,800 images" in degradation.evidence  # a tenth of 1,000 steps of 128
+    # SE(3 %) = 0.171, SE(5 %) = 0.218: 2σ = 0.55 < 2; SE(10 %) = 0.300: 2σ = 0.82 < 1.25
+    assert r20.evidence.startswith(
+        "training error resnet-20 3.0 ± 0.2 %, plain-20 5.0 ± 0.2 % (difference +2.0 points, 2σ = 0.6); "
+        "test error resnet-20 8.8 ± 0.3 %, plain-20 10.0 ± 0.3 %"
+    )
     assert claims[4].evidence.startswith("mean std over the 3x3 layers resnet-20 0.800, plain-20 1.500 (ratio 0.53;")
 
 
 @pytest.mark.parametrize(
     "changes,kind,verdict",
     [
-        ({"resnet56": {"test": 9.0}}, "depth_helps", False),
-        ({"resnet56": {"test": 8.6}}, "depth_helps", None),  # 0.15 points: within the tie
+        ({"resnet56": {"test": 10.0}}, "depth_helps", False),  # 1.25 points worse, 2σ = 0.82
+        ({"resnet56": {"test": 8.6}}, "depth_helps", None),  # 0.15 points: within 2σ
         # the deeper plain net catches up in the last tenth: not "over the whole run"
         ({"plain56": {"curve": [70, 30, 16, 1]}}, "degradation", False),
         ({"plain56": {"curve": [60, 20, 10, 5]}}, "degradation", None),  # the same curve: a tie everywhere
@@ -176,7 +198,7 @@ def test_a_claim_waits_for_nets_that_are_still_training_missing_or_failed():
     results = _results()
     results["resnet56"] = _result("resnet56", 1.0, 7.0, status="running", step=500)
     results["plain56"].status = "failed"
-    claims = paper_claims(PLAN, results)
+    claims = paper_claims(PLAN, results, test_images=10_000)
     pending = [c for c in claims if isinstance(c, Pending)]
     assert [c.kind for c in pending] == [
         "depth_helps",
@@ -210,12 +232,17 @@ def test_a_training_batch_fallback_is_named_in_the_evidence():
     assert "training batch, BN in training mode" in claim.evidence
 
 
-def test_errors_closer_than_one_test_image_are_a_tie():
-    assert tie_for_test_error(10_000) == 0.25 and tie_for_test_error(359) == pytest.approx(100 / 359)
-    assert tie_for_test_error(None) == 0.25
-    results = _results(resnet56={"test": 8.5})  # 0.25 points better: a win on 10,000 images, a tie on 359
+def test_a_test_error_difference_counts_as_far_as_its_test_images_allow():
+    # 7.50 vs 8.75 %: on 10,000 images SE = 0.263 and 0.283, SE(d) = 0.386, 2σ = 0.77 < 1.25: holds;
+    # on 359 images SE = 1.39 and 1.49, 2σ = 4.08 > 1.25: too close to call.
+    results = _results(resnet56={"test": 7.5})
     assert paper_claims(PLAN, results, test_images=10_000)[0].holds is True
     assert paper_claims(PLAN, results, test_images=359)[0].holds is None
+    # the image count each net recorded wins over the split's size given for older runs
+    counted = _results(resnet56={"test": 7.5, "test_images": 359}, resnet20={"test_images": 359})
+    assert paper_claims(PLAN, counted, test_images=10_000)[0].holds is None
+    swapped = _results(resnet56={"test": 8.75}, resnet20={"test": 7.5})  # the shallower net better
+    assert paper_claims(PLAN, swapped, test_images=10_000)[0].holds is False
 
 
 # -- Table 6 --------------------------------------------------------------------------
@@ -238,7 +265,7 @@ def test_table6_puts_the_papers_numbers_beside_ours_and_counts_parameters_from_t
         _result("resnet110", 1.0, 7.0),
         _result("plain110", 60.0, 70.0, status="stopped", step=400),
     ]
-    rows = {r.net: r for r in table_rows(results)}
+    rows = {r.net: r for r in table_rows(results, 10, test_images=10_000)}
     assert [r.net for r in table_rows(results)] == ["resnet20", "resnet110", "plain20", "plain110"]
     r20 = rows["resnet20"]
     assert (r20.layers, r20.n, r20.params, r20.paper_params) == (20, 3, _cifar_params(3), "0.27M")
@@ -249,9 +276,14 @@ def test_table6_puts_the_papers_numbers_beside_ours_and_counts_parameters_from_t
     assert rows["plain20"].paper_test_error is None and rows["plain20"].params == r20.params  # same weights
     assert rows["plain110"].paper_note == "higher than 60 % (Fig. 6 caption)"
     md = table_markdown(list(rows.values()), "Table 6")
-    assert "| resnet20 | 3 | 20 | 0.27M | 0.27M | 8.50 | 8.75 | -0.25 | 3.00 | finished |" in md
-    assert "| plain20 | 3 | 20 | 0.27M | — | 9.50 | — | — | 5.00 | finished |" in md
-    assert "| plain110 | 18 | 110 | 1.73M | — | 70.00 | higher than 60 % | — | 60.00 | stopped at 400 of 1,000 |" in md
+    # ± one binomial SE on 10,000 images: 8.5 % -> 0.28, 3 % -> 0.17, 9.5 % -> 0.29, 5 % -> 0.22,
+    # 70 % -> 0.46, 60 % -> 0.49
+    assert "| resnet20 | 3 | 20 | 0.27M | 0.27M | 8.50 ± 0.28 | 8.75 | -0.25 | 3.00 ± 0.17 | finished |" in md
+    assert "| plain20 | 3 | 20 | 0.27M | — | 9.50 ± 0.29 | — | — | 5.00 ± 0.22 | finished |" in md
+    assert (
+        "| plain110 | 18 | 110 | 1.73M | — | 70.00 ± 0.46 | higher than 60 % | — | 60.00 ± 0.49 | "
+        "stopped at 400 of 1,000 |" in md
+    )
 
 
 # -- the cost -------------------------------------------------------------------------

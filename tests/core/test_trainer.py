@@ -64,9 +64,9 @@ def test_every_metric_with_the_right_number_of_indices(digits, tmp_path):
     assert recs[-1].scalars["loss"] < recs[0].scalars["loss"]
 
 
-def test_paper_schedule_drops_lr_at_half_and_three_quarters(digits):
+def test_scaled_schedule_drops_lr_at_half_and_three_quarters(digits):
     q = QueueSink()
-    Trainer(tiny(iters=40, lr=0.1), sinks=[q], dataset=digits).run()
+    Trainer(tiny(iters=40, lr=0.1, schedule="scaled"), sinks=[q], dataset=digits).run()
     items = q.drain()
     lrs = {r.step: r.scalars["lr"] for r in records(items)}
     assert lrs[20] == pytest.approx(0.1) and lrs[25] == pytest.approx(0.01) and lrs[35] == pytest.approx(0.001)
@@ -126,7 +126,7 @@ def test_pause_resume_stop_from_another_thread(digits, tmp_path):
 
 def test_resumed_run_continues_steps_and_schedule_exactly(digits, tmp_path):
     """Stop at 25 and resume: the same weights as a run never interrupted."""
-    cfg = tiny(iters=40, checkpoint_every=1000)
+    cfg = tiny(iters=40, checkpoint_every=1000, schedule="scaled")
     whole = Trainer(cfg, run_dir=tmp_path / "whole", dataset=digits)
     whole.run()
 

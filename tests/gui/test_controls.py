@@ -19,6 +19,7 @@ CHANGED = {
     "batch_size": 64,
     "lr": 0.05,
     "warmup": True,
+    "schedule": "scaled",
     "device": "cpu",
     "compile": False,
     "telemetry_every": 7,
@@ -56,6 +57,8 @@ def test_the_form_opens_on_the_defaults(make_controls):
     c = controls.base_config()
     assert (c.arch, c.shortcut, c.data, c.iters, c.device) == ("resnet20", None, "digits", 600, "auto")
     assert c.compile == "auto"  # the checkbox starts checked: compile where it pays (CUDA)
+    assert c.schedule == "paper"  # auto: 600 iterations end before the paper's first drop (issue #18)
+    assert c.milestone_steps() == [32_000, 48_000]
 
 
 def test_every_field_is_saved_and_restored(make_controls):

@@ -99,9 +99,11 @@ def _fill_in(tab, runs):
     tab.update_text()
     text = tab.text.toPlainText()
     assert "resnet20" in text and "8.75" in text and "-0.75" in text  # ours beside Table 6's, and the difference
+    assert "8.00 ± 0.27" in text  # ± one binomial SE on the 10,000 test images: 100·sqrt(.08·.92/10000)
     assert "waiting for plain20 (50 of 100 iterations)" in text and "resnet56 (not started)" in text
     assert tab.verdicts() == ["not judged yet"] * 4
-    runs.add(_run("resnet56", train=1.0, test=7.5, status="finished", responses=(0.5, 0.4)))
+    # 6.5 vs 8.0 % on 10,000 test images: SE 0.247 and 0.271, 2σ of the difference 0.73 < 1.5
+    runs.add(_run("resnet56", train=1.0, test=6.5, status="finished", responses=(0.5, 0.4)))
     runs.runs[1].apply(
         [Record(step=s, scalars={"train_error": 5.0}) for s in range(60, 101, 10)] + [StatusChange("finished")]
     )
@@ -109,6 +111,7 @@ def _fill_in(tab, runs):
     assert tab.verdicts() == ["holds"] * 4
     text = tab.text.toPlainText()
     assert "✓ holds" in text and "waiting" not in text
+    assert "exceeds 2 standard errors of the difference" in text
 
 
 def test_reproduce_the_paper_queues_the_nets_and_the_tab_fills_in(window, qtbot):

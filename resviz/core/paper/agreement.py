@@ -28,6 +28,7 @@ RECIPE_FIELDS = (
     "momentum",
     "weight_decay",
     "lr_milestones",
+    "schedule",
     "lr_gamma",
     "warmup",
     "data",

@@ -11,9 +11,11 @@
   counterparts" (Fig. 7): the mean over the 3x3 layers of the response std;
 * ``responses_shrink``: "the deeper ResNet has smaller magnitudes of responses" (Fig. 7).
 
-Errors closer than :data:`~resviz.core.experiment.TIE_POINTS` (and test errors closer than
-one test image) are too close to call; response means within :data:`RESPONSE_TIE` of
-each other too. A claim is judged once both of its nets have ended at the same step (a
+Errors are compared by the one rule of :mod:`resviz.core.verdicts`: a difference is called
+only when it exceeds two standard errors of the difference (binomial on the images each
+error was measured on: the settled training window, the tenth of the run, the test split),
+else it is too close to call; response means within :data:`RESPONSE_TIE` of each other too
+(a response std is no proportion, so it has no binomial error). A claim is judged once both of its nets have ended at the same step (a
 lockstep group stops together), and names what it waits for until then.
 """
 
@@ -26,8 +28,9 @@ from itertools import pairwise
 import numpy as np
 
 from ..archs import parse_arch
-from ..experiment import TIE_POINTS, Claim, compare_errors, verdict
+from ..experiment import Claim
 from ..runs.history import FIG7_FALLBACK
+from ..verdicts import K_SIGMA, Measured, binomial, compare, difference_note, rule_text, verdict
 from .numbers import paper_test_error
 from .plan import PaperPlan
 from .results import NetResult
@@ -39,7 +42,8 @@ __all__ = [
     "Pending",
     "claims_markdown",
     "paper_claims",
-    "tie_for_test_error",
+    "test_measured",
+    "train_measured",
 ]
 
 PAPER_CLAIM_KINDS: tuple[str, ...] = (
@@ -74,9 +78,16 @@ class Pending:
 Judged = Claim | Pending
 
 
-def tie_for_test_error(test_images: int | None) -> float:
-    """The smallest test-error difference worth calling: TIE_POINTS, or one test image."""
-    return max(TIE_POINTS, 100.0 / test_images) if test_images else TIE_POINTS
+def train_measured(r: NetResult) -> Measured | None:
+    """A net's settled training error with its binomial standard error (its window's images)."""
+    return None if r.train_error is None else binomial(r.train_error, r.train_images)
+
+
+def test_measured(r: NetResult, test_images: int | None = None) -> Measured | None:
+    """A net's last test error with its binomial standard error; ``test_images`` (the split's
+    size) stands in for runs from before the count was recorded, whose last evaluation read
+    the whole split."""
+    return None if r.test_error is None else binomial(r.test_error, r.test_images or test_images)
 
 
 def _shown(name: str) -> str:
@@ -107,46 +118,53 @@ def _waiting(results: Mapping[str, NetResult], names: tuple[str, ...]) -> str | 
     return None
 
 
-def _depth_helps(r: Mapping[str, NetResult], a: str, b: str, tie: float) -> Claim:
-    ea, eb = r[a].test_error, r[b].test_error
+def _depth_helps(r: Mapping[str, NetResult], a: str, b: str, test_images: int | None) -> Claim:
+    ea, eb = test_measured(r[a], test_images), test_measured(r[b], test_images)
     if ea is None or eb is None:
         return Claim("depth_helps", "", None, "no test error was measured")
     return Claim(
-        "depth_helps", "", compare_errors(eb, ea, tie), f"test error {_shown(a)} {_pct(ea)}, {_shown(b)} {_pct(eb)}"
+        "depth_helps",
+        "",
+        compare(eb, ea),
+        f"test error {_shown(a)} {ea}, {_shown(b)} {eb}; {difference_note(eb, ea)}",
     )
 
 
-def _degradation(r: Mapping[str, NetResult], a: str, b: str, tie: float) -> Claim:
+def _degradation(r: Mapping[str, NetResult], a: str, b: str, test_images: int | None) -> Claim:
     upto = r[a].step
     wa, wb = r[a].windows(upto), r[b].windows(upto)
     pairs = [(x, y) for x, y in list(zip(wa, wb, strict=False))[1:] if x is not None and y is not None]
     if not pairs:
         return Claim("degradation", "", None, "too few records to follow the run")
-    higher = sum(y - x >= tie for x, y in pairs)
-    lower = sum(x - y >= tie for x, y in pairs)
+    # Each tenth's mean training error is measured on that tenth's mini-batches.
+    n = int(upto / len(wa) * r[a].batch_size)
+    calls = [compare(binomial(x, n), binomial(y, n)) for x, y in pairs]
+    higher, lower = calls.count(True), calls.count(False)
     holds = True if higher == len(pairs) else (False if lower else None)
     curve = ", ".join(f"{x:.1f}/{y:.1f}" for x, y in pairs)
+    se = binomial(sum(x for x, _ in pairs) / len(pairs), n).se or 0.0
     return Claim(
         "degradation",
         "",
         holds,
-        f"training error per tenth of the run after the first, {_shown(a)}/{_shown(b)} (%): {curve}; "
-        f"deeper higher in {higher} of {len(pairs)}, lower in {lower}, "
-        f"within {tie:g} points in {len(pairs) - higher - lower} (it holds when higher in every one)",
+        f"training error per tenth of the run after the first, {_shown(a)}/{_shown(b)} (%): {curve} "
+        f"(each on {n:,} images, ± about {se:.1f}); deeper higher beyond {K_SIGMA:g}σ in {higher} of "
+        f"{len(pairs)}, lower in {lower}, too close in {len(pairs) - higher - lower} "
+        "(it holds when higher in every one)",
     )
 
 
-def _residual_beats_plain(r: Mapping[str, NetResult], res: str, plain: str, tie: float) -> Claim:
+def _residual_beats_plain(r: Mapping[str, NetResult], res: str, plain: str, test_images: int | None) -> Claim:
     R, P = r[res], r[plain]
     parts, verdicts = [], []
-    for what, a, b, t in (
-        ("training", R.train_error, P.train_error, TIE_POINTS),
-        ("test", R.test_error, P.test_error, tie),
+    for what, a, b in (
+        ("training", train_measured(R), train_measured(P)),
+        ("test", test_measured(R, test_images), test_measured(P, test_images)),
     ):
         if a is None or b is None:
             continue
-        verdicts.append(compare_errors(a, b, t))
-        parts.append(f"{what} error {_shown(res)} {_pct(a)}, {_shown(plain)} {_pct(b)}")
+        verdicts.append(compare(a, b))
+        parts.append(f"{what} error {_shown(res)} {a}, {_shown(plain)} {b} ({difference_note(a, b)})")
     if not verdicts:
         return Claim("residual_beats_plain", "", None, "no errors were measured")
     holds = False if False in verdicts else (True if all(verdicts) and len(verdicts) == 2 else None)
@@ -208,7 +226,7 @@ def _expectations(plan: PaperPlan) -> list[tuple[str, str, tuple[str, ...], Call
                 "degradation",
                 f"plain-{b} has a higher training error than plain-{a} over the whole run",
                 (f"plain{a}", f"plain{b}"),
-                lambda r, t, a=a, b=b: _degradation(r, f"plain{a}", f"plain{b}", TIE_POINTS),
+                lambda r, t, a=a, b=b: _degradation(r, f"plain{a}", f"plain{b}", t),
             )
         )
     for d in both:
@@ -244,14 +262,13 @@ def _expectations(plan: PaperPlan) -> list[tuple[str, str, tuple[str, ...], Call
 def paper_claims(plan: PaperPlan, results: Mapping[str, NetResult], test_images: int | None = None) -> list[Judged]:
     """Every claim the plan's nets can speak to: a :class:`Claim` with its verdict, or
     :class:`Pending` naming what it waits for. ``test_images``: the size of the test split."""
-    tie = tie_for_test_error(test_images)
     out: list[Judged] = []
     for kind, statement, names, judge in _expectations(plan):
         waiting = _waiting(results, names)
         if waiting is not None:
             out.append(Pending(kind, statement, waiting))
             continue
-        claim = judge(results, tie)
+        claim = judge(results, test_images)
         claim.statement = statement
         out.append(claim)
     return out
@@ -283,10 +300,11 @@ def claims_markdown(
                 lines.append(f"- {c.statement}: **{verdict(c.holds)}** ({c.evidence})")
     lines += [
         "",
+        f"{rule_text()} Mean responses within {RESPONSE_TIE:.0%} of each other are too close to call too.",
+        "",
         (
-            f"Differences under {tie_for_test_error(test_images):.2f} points of test error "
-            f"({TIE_POINTS:.2f} of training error), and mean responses within {RESPONSE_TIE:.0%} of each "
-            "other, are too close to call."
+            "Test errors are the last evaluation, on the whole test split; the test curves during training "
+            "were measured on a fixed class-stratified subset of it (--eval-subset, 1,000 images by default)."
         ),
     ]
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..runs.history import FIG7_FALLBACK
+from ..runs.history import FIG7_FALLBACK, test_images_note
 from ..write_errors import discard
 from .results import NetResult
 
@@ -80,6 +80,9 @@ def draw_fig6(results: Sequence[NetResult], data: str = "CIFAR-10"):
     axes[0].set_ylim(0, top)
     axes[0].set_ylabel("error (%)")
     title = f"Training on {data}: dashed training error, bold test error (paper Fig. 6)"
+    note = test_images_note(r.test_counts for r in results)
+    if note:
+        title += f"\n{note}"
     if top > _PAPER_ERROR_AXIS:
         title += f"\nerror axis widened to {top:.0f} %: these errors go above the paper's 0-20 %"
     fig.suptitle(title, fontsize="medium")

@@ -23,7 +23,8 @@ from typing import Any
 from ..archs import IMAGENET_DEPTHS, arch_name, parse_arch
 from ..errors import ConfigError
 from ..limits import MAX_ITERS, check_whole
-from ..train.config import TrainConfig
+from ..train.config import DEFAULT_EVAL_SUBSET, TrainConfig, resolve_schedule
+from ..train.schedule import describe_schedule
 from .numbers import FULL_SCHEDULE
 
 __all__ = [
@@ -47,7 +48,7 @@ PLAN_FILE = "paper.json"
 #: TrainConfig with a Python TypeError, or be silently replaced).
 _PLAN_SETS = frozenset(
     "arch data data_root download iters batch_size device seed threads "
-    "telemetry_every eval_every checkpoint_every warmup".split()
+    "telemetry_every eval_every checkpoint_every warmup schedule eval_subset".split()
 )
 
 
@@ -108,6 +109,12 @@ class PaperPlan:
     seed: int = 0
     batch_size: int = 128
     threads: int | None = None
+    #: Where the learning rate drops (TrainConfig.schedule): "auto" keeps the paper's drops
+    #: for budgets under 32k, so a short experiment is the start of the paper's run.
+    schedule: str = "auto"
+    #: Test images per evaluation during training (a fixed stratified subset; the whole
+    #: split at the end): TrainConfig.eval_subset.
+    eval_subset: int = DEFAULT_EVAL_SUBSET
     #: Extra TrainConfig fields for every net (bf16, compile, ... where the user set them).
     overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -119,6 +126,8 @@ class PaperPlan:
         # iters first: base_config divides it before TrainConfig can check it (a paper.json
         # holding "iters": "20" or null ended in a TypeError traceback).
         check_whole(self.iters, "iters", 1, MAX_ITERS)
+        if self.schedule == "auto":  # paper.json says which schedule ran
+            object.__setattr__(self, "schedule", resolve_schedule(self.iters))
         _check_overrides(self.overrides)
         self.base_config()  # every number checked now, before anything is loaded
 
@@ -142,6 +151,8 @@ class PaperPlan:
             device=self.device,
             seed=self.seed,
             threads=self.threads,
+            schedule=self.schedule,
+            eval_subset=self.eval_subset,
             # A record every 10 steps (the paper's curves need no more), more often in
             # short runs so Fig. 6 still has a curve; about 32 test evaluations per run
             # (Fig. 6's bold lines); 16 checkpoints, so --resume loses at most 1/16 of a run.
@@ -197,7 +208,8 @@ class PaperPlan:
         if not isinstance(data, dict):
             raise ConfigError(f"a paper plan is a JSON object, not a {type(data).__name__}")
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        # Plans from before the schedule was chosen scaled it to the budget.
+        return cls(**{"schedule": "scaled", **{k: v for k, v in data.items() if k in known}})
 
     def budget(self) -> str:
         """One line: what each net was given."""
@@ -205,7 +217,6 @@ class PaperPlan:
         share = f"{100 * self.iters / FULL_SCHEDULE:.2g}"
         schedule = "the paper's full schedule" if self.full_schedule else f"{share}% of the paper's 64,000"
         return (
-            f"{self.iters:,} iterations per net ({schedule}), batch {base.batch_size}, lr {base.lr:g} "
-            f"divided by 10 at {', '.join(f'{s:,}' for s in base.milestone_steps())}, "
-            f"seed {self.seed}, on {self.data}"
+            f"{self.iters:,} iterations per net ({schedule}), batch {base.batch_size}, "
+            f"{describe_schedule(base)}, seed {self.seed}, on {self.data}"
         )

@@ -115,6 +115,7 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
         iters=int(config.get("iters", 64_000)),
         seed=int(config.get("seed", 0)),
         batch_size=int(config.get("batch_size", 128)),
+        schedule=str(config.get("schedule", "scaled")),  # runs from before the field were scaled
     )
     return plan, {}, [f"{folder} has no {PLAN_FILE}: the plan was inferred from its {len(runs)} run folders"]
 
@@ -152,7 +153,7 @@ def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
     for name, cfg in plan.nets():
         run_dir = folder / name
         out[name] = (
-            read_result(run_dir, name=name, iters=cfg.iters)
+            read_result(run_dir, name=name, iters=cfg.iters, batch_size=cfg.batch_size)
             if is_run_folder(run_dir)
             else missing_result(name, cfg.iters)
         )
@@ -207,7 +208,7 @@ def write_paper_report(folder: str | Path, *, figures: bool = True) -> PaperRepo
     check_report_outputs(folder)
     results = collect_results(folder, plan)
     notes += _disagreements(folder, plan)
-    rows = table_rows(results.values(), int(facts.get("classes") or 10))
+    rows = table_rows(results.values(), int(facts.get("classes") or 10), facts.get("test_images"))
     claims = paper_claims(plan, results, facts.get("test_images"))
     report = PaperReport(folder, plan, results, rows, claims, facts, notes=notes)
     title = f"Table 6: test error on {_data_name(plan.data)} (the paper's on CIFAR-10); {plan.budget()}"

@@ -42,6 +42,14 @@ class NetResult:
     #: (start, end) times of each stretch of training (a resumed net has several).
     spans: list[tuple[float, float]] = field(default_factory=list)
     device: str | None = None
+    #: Images per step, and the images behind ``train_error`` (the settled window) and
+    #: ``test_error`` (the last evaluation; None for runs from before it was recorded):
+    #: the n of their standard errors (:mod:`resviz.core.verdicts`).
+    batch_size: int = 128
+    train_images: int | None = None
+    test_images: int | None = None
+    #: The test images of every evaluation (a subset during training, the whole split at the end).
+    test_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def kind(self) -> str:
@@ -99,9 +107,10 @@ def wall_seconds(results) -> float:
     return total
 
 
-def result_of(history: RunHistory, *, name: str, status: str, iters: int) -> NetResult:
+def result_of(history: RunHistory, *, name: str, status: str, iters: int, batch_size: int = 128) -> NetResult:
     """The numbers of a net from its history (the app's live run or a folder read from disk)."""
     errs = history.final_errors()
+    counts = history.final_counts(batch_size)
     responses, metric = fig7_responses(history)
     spans = training_spans(history)
     device = next(
@@ -126,6 +135,10 @@ def result_of(history: RunHistory, *, name: str, status: str, iters: int) -> Net
         seconds=sum(b - a for a, b in spans) if spans else None,
         spans=spans,
         device=device,
+        batch_size=batch_size,
+        train_images=counts["train_images"],
+        test_images=counts["test_images"],
+        test_counts=history.scalar("test_images")[1],
     )
 
 
@@ -134,10 +147,10 @@ def missing_result(name: str, iters: int) -> NetResult:
     return NetResult(name=name, status="missing", step=0, iters=iters)
 
 
-def read_result(run_dir: str | Path, *, name: str, iters: int) -> NetResult:
+def read_result(run_dir: str | Path, *, name: str, iters: int, batch_size: int = 128) -> NetResult:
     """A net's numbers from its run folder (its status as :class:`RunReader` judges it)."""
     from ..runs.reader import RunReader
 
     with RunReader(run_dir) as reader:
         status = reader.status().status
-    return result_of(load_history(run_dir, label=name), name=name, status=status, iters=iters)
+    return result_of(load_history(run_dir, label=name), name=name, status=status, iters=iters, batch_size=batch_size)

@@ -25,6 +25,7 @@ __all__ = [
     "FIG7_METRIC",
     "FIG7_FALLBACK",
     "settled_mean",
+    "test_images_note",
     "fig7_responses",
     "load_history",
 ]
@@ -154,9 +155,29 @@ class RunHistory:
         """The value ``name`` settled to (:func:`settled_mean` of its records), or None."""
         return settled_mean(self.scalar(name)[1], tail)
 
+    def settled_steps(self, name: str = "train_error", tail: float = SETTLE_TAIL) -> int:
+        """How many training steps the records averaged by :meth:`settled` span.
+
+        Times the batch size, the number of images the settled training error was measured
+        on (the ``n`` of its binomial standard error, :mod:`resviz.core.verdicts`).
+        """
+        steps, values = self.scalar(name)
+        if not len(values):
+            return 0
+        k = max(1, int(round(len(values) * tail)))
+        start = int(steps[-k - 1]) if len(steps) > k else 0
+        return int(steps[-1]) - start
+
     def final_errors(self, tail: float = SETTLE_TAIL) -> dict[str, float | None]:
         """The settled training error and the last test error: what a run is judged by."""
         return {"train_error": self.settled("train_error", tail), "test_error": self.last_scalar("test_error")}
+
+    def final_counts(self, batch_size: int, tail: float = SETTLE_TAIL) -> dict[str, int | None]:
+        """The images behind :meth:`final_errors`: the settled window's training images and
+        the test images of the last evaluation (None for runs from before it was recorded)."""
+        test = self.last_scalar("test_images")
+        train = self.settled_steps("train_error", tail) * batch_size
+        return {"train_images": train or None, "test_images": None if test is None else int(test)}
 
     def vector(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(steps, matrix[record, index]) of the records carrying a per-block / per-layer metric."""
@@ -179,6 +200,24 @@ FIG7_METRIC = "test_response_std"
 #: ... and what a run without them falls back on (one trained before the metric existed, or a
 #: live run before its first evaluation): the probed training batch, BN in training mode.
 FIG7_FALLBACK = "response_std"
+
+
+def test_images_note(counts: Iterable[Sequence[float]]) -> str:
+    """What the bold test curves were measured on, from each run's ``test_images`` per
+    evaluation: ``test error on 1,000 test images during training, 10,000 at the end``;
+    empty for runs from before the count was recorded."""
+    during: set[int] = set()
+    final: set[int] = set()
+    for n in counts:
+        if len(n):
+            during |= {int(v) for v in n[:-1]}
+            final.add(int(n[-1]))
+    if not final:
+        return ""
+    end = "/".join(f"{v:,}" for v in sorted(final))
+    if during - final:
+        return f"test error on {'/'.join(f'{v:,}' for v in sorted(during - final))} test images during training, {end} at the end"
+    return f"test error on {end} test images"
 
 
 def fig7_responses(history: RunHistory) -> tuple[np.ndarray | None, str | None]:

@@ -4,6 +4,13 @@ Defaults are the paper's CIFAR-10 recipe (section 4.2): SGD with momentum 0.9, w
 decay 1e-4, mini-batches of 128, learning rate 0.1 divided by 10 at 32k and 48k of 64k
 iterations (50 % and 75 % of the schedule), and optionally the 0.01 warm-up used for
 ResNet-110 until the training error falls below 80 % (about 400 iterations).
+
+A budget shorter than the paper's first drop keeps the paper's drops where the paper has
+them (``schedule="paper"``: ``--iters 300`` is the first 300 iterations of Fig. 6, all at
+lr 0.1); ``schedule="scaled"`` moves them to 50 % and 75 % of the budget instead, to end a
+short run at a low rate. ``"auto"`` (the default) picks the first for budgets under 32k and
+the second otherwise (at 64k both are the paper's). config.json stores the one that ran; a
+run written before the field existed was scaled.
 """
 
 from __future__ import annotations
@@ -26,10 +33,17 @@ from ..limits import (
     check_whole,
 )
 
-__all__ = ["TrainConfig", "COMPILE_SETTINGS"]
+__all__ = ["TrainConfig", "COMPILE_SETTINGS", "PAPER_ITERS", "SCHEDULES", "DEFAULT_EVAL_SUBSET", "resolve_schedule"]
 
 #: What ``TrainConfig.compile`` accepts ("auto" decides per device: train.compiled.use_compile).
 COMPILE_SETTINGS: tuple[str, ...] = ("auto", "on", "off")
+
+#: The length of the paper's CIFAR-10 schedule (section 4.2): drops at 32k and 48k of 64k.
+PAPER_ITERS = 64_000
+#: What ``TrainConfig.schedule`` accepts: where the learning-rate drops are (see the module).
+SCHEDULES: tuple[str, ...] = ("auto", "paper", "scaled")
+#: Test images evaluated during training (a fixed class-stratified subset; the full split at the end).
+DEFAULT_EVAL_SUBSET = 1000
 
 #: Data set names that are not folders (see resviz.core.data.load_dataset).
 _DATA_NAMES = ("digits", "cifar10")
@@ -54,8 +68,11 @@ class TrainConfig:
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 1e-4
-    #: Fractions of ``iters`` at which the learning rate is multiplied by ``lr_gamma``.
+    #: Fractions of the schedule at which the learning rate is multiplied by ``lr_gamma``:
+    #: of the paper's 64k iterations (``schedule="paper"``) or of ``iters`` ("scaled").
     lr_milestones: list[float] = field(default_factory=lambda: [0.5, 0.75])
+    #: "paper", "scaled", or "auto" (resolved on creation: paper under 32k iterations).
+    schedule: str = "auto"
     lr_gamma: float = 0.1
     #: The ResNet-110 warm-up: ``warmup_lr`` until the training error (over the last
     #: telemetry interval) is below ``warmup_until_error`` %, at most ``warmup_max_iters``.
@@ -85,10 +102,20 @@ class TrainConfig:
 
     telemetry_every: int = 10  # k: record telemetry every k steps
     eval_every: int = 500  # test error every this many steps (and at the end)
+    #: Test images per evaluation during training: a fixed class-stratified subset of this
+    #: size, the same for every net and evaluation (0: the whole split every time). The last
+    #: evaluation is always on the whole test split.
+    eval_subset: int = DEFAULT_EVAL_SUBSET
     checkpoint_every: int = 1000
     seed: int = 0
 
     def __post_init__(self) -> None:
+        milestones = self.lr_milestones
+        sane = isinstance(milestones, list) and all(
+            isinstance(m, (int, float)) and not isinstance(m, bool) and 0 < m < 1 for m in milestones
+        )
+        if self.schedule == "auto" and isinstance(self.iters, int) and sane:  # else validate() says what is wrong
+            self.schedule = resolve_schedule(self.iters, milestones)
         self.validate()
 
     def validate(self) -> None:
@@ -104,6 +131,9 @@ class TrainConfig:
                 getattr(self, name), name.replace("_", "-"), 1, MAX_BATCH_SIZE if name == "batch_size" else MAX_ITERS
             )
         check_whole(self.warmup_max_iters, "warmup-max-iters", 0, MAX_ITERS)
+        check_whole(self.eval_subset, "eval-subset", 0, MAX_ITERS)
+        if self.schedule not in SCHEDULES:
+            raise ConfigError(f"schedule must be auto, paper or scaled, not {self.schedule!r}")
         check_whole(self.seed, "seed", *SEED_RANGE)
         if self.image_size is not None:
             check_whole(self.image_size, "image size", *IMAGE_SIZE_RANGE)
@@ -193,8 +223,10 @@ class TrainConfig:
         return "imagenet" if folder and self.spec.family == "imagenet" else "cifar"
 
     def milestone_steps(self) -> list[int]:
-        """The steps at which the learning rate drops (32k and 48k of 64k by default)."""
-        return [int(round(m * self.iters)) for m in self.lr_milestones]
+        """The steps at which the learning rate drops: 32k and 48k on the paper's schedule
+        (whatever the budget; beyond a short one), 50 % and 75 % of ``iters`` scaled."""
+        length = PAPER_ITERS if self.schedule == "paper" else self.iters
+        return [int(round(m * length)) for m in self.lr_milestones]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -208,4 +240,13 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"a run config is a JSON object, not a {type(data).__name__}")
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        # Runs from before the schedule was chosen dropped at 50 % and 75 % of their budget.
+        return cls(**{"schedule": "scaled", **{k: v for k, v in data.items() if k in known}})
+
+
+def resolve_schedule(iters: int, milestones: list[float] | None = None) -> str:
+    """What ``schedule="auto"`` means for a budget: ``"paper"`` when ``iters`` ends before the
+    paper's first drop (32k of 64k), so a short run is the start of the paper's run; else
+    ``"scaled"`` (from 64k on the two agree)."""
+    first = min(milestones if milestones else [0.5])
+    return "paper" if iters < round(first * PAPER_ITERS) else "scaled"

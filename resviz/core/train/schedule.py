@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .config import TrainConfig
 
-__all__ = ["LearningRate"]
+__all__ = ["LearningRate", "describe_schedule"]
 
 
 class LearningRate:
@@ -55,3 +55,19 @@ class LearningRate:
     def load_state_dict(self, state: dict) -> None:
         self.warming_up = bool(state["warming_up"])
         self.current = float(state["current"])
+
+
+def describe_schedule(cfg: TrainConfig) -> str:
+    """Which learning-rate schedule ran, in words: ``the paper's schedule (lr 0.1 throughout
+    these 300 iterations; drops at 32,000 and 48,000)`` or ``scaled (drops at 150, 225)``."""
+    steps = cfg.milestone_steps()
+    inside = [s for s in steps if s < cfg.iters]
+    drops = ", ".join(f"{s:,}" for s in steps)
+    if cfg.schedule == "paper":
+        if not inside:
+            return (
+                f"the paper's schedule: lr {cfg.lr:g} throughout these {cfg.iters:,} iterations "
+                f"(the paper's drops are at {drops})"
+            )
+        return f"the paper's schedule: lr {cfg.lr:g}, divided by {1 / cfg.lr_gamma:g} at {drops}"
+    return f"scaled schedule: lr {cfg.lr:g}, divided by {1 / cfg.lr_gamma:g} at {drops} (50 % and 75 % of the budget)"

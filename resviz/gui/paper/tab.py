@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from ...core.experiment import verdict
 from ...core.paper.claims import CLAIM_TITLES, PAPER_CLAIM_KINDS, Pending, paper_claims
 from ...core.paper.numbers import PAPER_PARAMS, PAPER_TEST_ERROR
 from ...core.paper.plan import PaperPlan
 from ...core.paper.results import NetResult, missing_result, result_of
+from ...core.verdicts import rule_text, verdict
 from ..experiment_runs import LatestExperiment
 from ..runs import RunsModel
 from ..theme import theme
@@ -96,7 +96,7 @@ class PaperTab(QtWidgets.QWidget):
             out[name] = (
                 missing_result(name, cfg.iters)
                 if run is None
-                else result_of(run.history, name=name, status=run.status, iters=cfg.iters)
+                else result_of(run.history, name=name, status=run.status, iters=cfg.iters, batch_size=cfg.batch_size)
             )
         return out
 
@@ -131,7 +131,7 @@ class PaperTab(QtWidgets.QWidget):
             table_rows,  # counts parameters with torch (loaded by now)
         )
 
-        rows = table_rows(results.values(), int(self.facts.get("classes") or 10))
+        rows = table_rows(results.values(), int(self.facts.get("classes") or 10), self.facts.get("test_images"))
         claims = paper_claims(self.plan, results, self.facts.get("test_images"))
         body = [
             intro,
@@ -150,8 +150,13 @@ class PaperTab(QtWidgets.QWidget):
             self.write_files()
 
     @staticmethod
-    def _num(v: float | None, sign: bool = False) -> str:
-        return "" if v is None else (f"{v:+.2f}" if sign else f"{v:.2f}")
+    def _num(v: float | None, sign: bool = False, se: float | None = None) -> str:
+        """``7.51``, ``+0.26``, or ``7.51 ± 0.26`` with one standard error (core.verdicts)."""
+        if v is None:
+            return ""
+        if se is not None:
+            return f"{v:.2f} ± {se:.2f}"
+        return f"{v:+.2f}" if sign else f"{v:.2f}"
 
     def _table_html(self, rows) -> str:
         head = (
@@ -165,15 +170,17 @@ class PaperTab(QtWidgets.QWidget):
             status = r.status if r.status in ("finished", "missing") else f"{r.status} {r.step:,}/{r.iters:,}"
             out.append(
                 f"<tr><td>{r.net}</td><td align='right'>{r.layers}</td><td align='right'>{r.params / 1e6:.2f}M</td>"
-                f"<td align='right'>{r.paper_params or '—'}</td><td align='right'><b>{self._num(r.test_error)}</b></td>"
+                f"<td align='right'>{r.paper_params or '—'}</td><td align='right'><b>{self._num(r.test_error, se=r.test_se)}</b></td>"
                 f"<td align='right'>{paper}</td><td align='right'>{self._num(r.difference, True)}</td>"
-                f"<td align='right'>{self._num(r.train_error)}</td><td>{status}</td></tr>"
+                f"<td align='right'>{self._num(r.train_error, se=r.train_se)}</td><td>{status}</td></tr>"
             )
         return (
             "<h4>Table 6: test error, ours beside the paper's</h4><table cellspacing='0' cellpadding='3'>"
             + head
             + "".join(out)
             + "</table>"
+            + "<p>± is one standard error (binomial on the images measured: the whole test split, the "
+            "settled training window).</p>"
         )
 
     @staticmethod
@@ -198,6 +205,7 @@ class PaperTab(QtWidgets.QWidget):
                         f" <span style='color:{c.muted}'>({html.escape(claim.evidence)})</span></li>"
                     )
             parts.append(f"<p><b>{CLAIM_TITLES[kind]}</b></p><ul>{''.join(items)}</ul>")
+        parts.append(f"<p style='color:{c.muted}'>{html.escape(rule_text())}</p>")
         return "".join(parts)
 
     def verdicts(self) -> list[str]:
