@@ -84,8 +84,16 @@ class Probes:
     def take(self, device: torch.device) -> tuple[Tensor, Tensor]:
         """(ratios, stds) measured since the last take, NaN where nothing was; slots cleared."""
         nan = torch.full((), float("nan"), device=device)
-        ratios = torch.stack([r.to(device) if r is not None else nan for r in self.ratio]) if self.ratio else torch.empty(0, device=device)
-        stds = torch.stack([s.to(device) if s is not None else nan for s in self.std]) if self.std else torch.empty(0, device=device)
+        ratios = (
+            torch.stack([r.to(device) if r is not None else nan for r in self.ratio])
+            if self.ratio
+            else torch.empty(0, device=device)
+        )
+        stds = (
+            torch.stack([s.to(device) if s is not None else nan for s in self.std])
+            if self.std
+            else torch.empty(0, device=device)
+        )
         self.ratio = [None] * len(self.ratio)
         self.std = [None] * len(self.std)
         return ratios, stds

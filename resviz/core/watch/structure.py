@@ -14,7 +14,7 @@ names plus the names of the branch's last submodule and of the shortcut submodul
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -36,8 +36,8 @@ _NORMS = (nn.modules.batchnorm._NormBase, nn.GroupNorm, nn.LayerNorm)
 
 @dataclass(frozen=True)
 class BlockSpec:
-    """Residual blocks named by the user: modules whose names match ``pattern`` (a glob,
-    ``fnmatch`` rules) are blocks; ``branch`` names (relative to the block) the submodule
+    """Residual blocks named by the user: modules whose names match ``pattern`` (a glob:
+    ``*`` within one dotted part, ``**`` across parts) are blocks; ``branch`` names (relative to the block) the submodule
     whose output is F(x), ``shortcut`` the one whose output is the shortcut (None, or a
     block where that submodule is missing or None: the identity, the block's input)."""
 
@@ -76,7 +76,9 @@ class Structure:
         """low / mid / high per block: the first stage low, the last high, the rest mid
         (LEVEL_STAGES of the paper's CIFAR and ImageNet nets say the same)."""
         stages = list(dict.fromkeys(b.stage for b in self.blocks))
-        level = {s: LEVELS[0] if i == 0 else LEVELS[2] if i == len(stages) - 1 else LEVELS[1] for i, s in enumerate(stages)}
+        level = {
+            s: LEVELS[0] if i == 0 else LEVELS[2] if i == len(stages) - 1 else LEVELS[1] for i, s in enumerate(stages)
+        }
         if len(stages) == 1:
             level = {stages[0]: LEVELS[1]}
         return [level[b.stage] for b in self.blocks]
@@ -157,7 +159,8 @@ def _as_spec(item: BlockSpec | Mapping | Sequence) -> BlockSpec:
 def _named_blocks(named: dict[str, nn.Module], specs: Iterable) -> list[WatchedBlock]:
     found: list[WatchedBlock] = []
     for spec in map(_as_spec, specs):
-        matched = [n for n in named if n and fnmatch.fnmatchcase(n, spec.pattern)]
+        glob = _glob(spec.pattern)
+        matched = [n for n in named if n and glob.fullmatch(n)]
         if not matched:
             raise ConfigError(
                 f"blocks=: no module name matches {spec.pattern!r}; names look like "
@@ -171,6 +174,14 @@ def _named_blocks(named: dict[str, nn.Module], specs: Iterable) -> list[WatchedB
             shortcut = block.get_submodule(spec.shortcut) if spec.shortcut and _has(block, spec.shortcut) else None
             found.append(WatchedBlock(name, block, branch, shortcut, name.rpartition(".")[0]))
     return sorted(found, key=lambda b: list(named).index(b.name))
+
+
+def _glob(pattern: str) -> re.Pattern:
+    """A module-name glob: ``*`` within one dotted part (``layer*.*`` is every block of
+    torchvision's stages, not their convs), ``**`` across parts, ``?`` one character."""
+    parts = re.split(r"(\*\*|\*|\?)", pattern)
+    table = {"**": ".*", "*": "[^.]*", "?": "[^.]"}
+    return re.compile("".join(table.get(p, re.escape(p)) for p in parts))
 
 
 def _has(module: nn.Module, target: str) -> bool:

@@ -281,7 +281,9 @@ class Watch:
             if bad:
                 flags["grad_norm"] = f"{bad} layers infinite"
         if flags:
-            self._say("nonfinite", f"non-finite values at step {self.steps}: {flags} (recorded as an event; training goes on)")
+            self._say(
+                "nonfinite", f"non-finite values at step {self.steps}: {flags} (recorded as an event; training goes on)"
+            )
         if self.store is not None:
             self._configure(lr)
             self.store.record(Record(step=self.steps, scalars=scalars, vectors=vectors))
