@@ -331,19 +331,36 @@ class Watch:
 
     def checkpoint(self, optimizer: torch.optim.Optimizer | None = None) -> Path | None:
         """Save the net (and ``optimizer``'s state) as ``checkpoints/step_N.pt``, which the
-        Inspect tab loads; None on ranks other than 0, or when the weights are not finite."""
+        Inspect tab loads; None on ranks other than 0, or when the weights are not finite.
+
+        ``model`` holds the state dict of the innermost module that holds every weighted
+        layer (``module`` names it: "" for the watched model itself)."""
         if self.store is None:
             return None
-        state = {k: v.detach().cpu() for k, v in self.model.state_dict().items()}
+        root = self._net_root()
+        state = {k: v.detach().cpu() for k, v in self.model.get_submodule(root).state_dict().items()}
         if not all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point()):
             self._say("ckpt-nonfinite", f"no checkpoint at step {self.steps}: the weights are not finite")
             return None
-        ckpt: dict[str, Any] = {"step": self.steps, "model": state}
+        ckpt: dict[str, Any] = {"step": self.steps, "model": state, "module": root}
         if optimizer is not None:
             ckpt["optimizer"] = optimizer.state_dict()
         path = save_training_checkpoint(self.store.checkpoint_dir, ckpt)
         self._event("checkpoint", path=str(path.relative_to(self.store.path)))
         return path
+
+    def _net_root(self) -> str:
+        """The innermost module holding every weighted layer: the net inside a wrapper (a
+        LightningModule's ``self.net``), whose state dict is what loaders know (``conv1.weight``)."""
+        parts = [n.split(".") for n, _ in self.structure.weighted]
+        common: list[str] = []
+        for names in zip(*parts, strict=False) if parts else ():
+            if len(set(names)) != 1:
+                break
+            common.append(names[0])
+        if parts and len(common) == min(len(p) for p in parts):
+            common = common[:-1]  # one weighted layer alone: keep its parent
+        return ".".join(common)
 
     def close(self, status: str = "finished", reason: str | None = None) -> None:
         """End the run (``finished``; ``failed`` or ``stopped`` with a reason) and remove every hook."""
