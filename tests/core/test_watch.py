@@ -169,6 +169,8 @@ def test_close_removes_every_hook_and_probes_only_every_kth_step(tmp_path):
     w.probes.take = lambda device, take=w.probes.take: calls.append(w.steps) or take(device)
     _train(model, w, steps=7)
     assert calls == [3, 6]
+    model(_batch()[0])  # the forward of step 8, which is not probed: the hooks measure nothing
+    assert not w.probes.measured and w.probes.probing is False
     w.close()
     for m in model.modules():
         assert not (m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks)
