@@ -20,6 +20,7 @@ __all__ = ["main", "gui_main", "app_dependency_problem", "build_parser", "VERBS"
 #: Verb modules, in the order ``resviz --help`` lists them.
 VERBS: tuple[str, ...] = (
     "models",
+    "zoo",
     "train",
     "export",
     "report",

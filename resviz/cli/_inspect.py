@@ -17,13 +17,14 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
         required=True,
         metavar="C",
         help="a resviz checkpoint, a .pt/.pth/.safetensors state dict, a pytorch_resnet_cifar10 "
-        "checkpoint, a run folder, or torchvision weights by name (ResNet50_Weights.DEFAULT)",
+        "checkpoint, a run folder, torchvision weights by name (ResNet50_Weights.DEFAULT), "
+        "or a trained net of the zoo (zoo:resnet56-cifar10; resviz zoo lists them)",
     )
     p.add_argument(
         "--arch", metavar="A", help="the architecture (resnet20, plain56 ...); inferred from the weights when left out"
     )
     p.add_argument(
-        "--offline", action="store_true", help="never download torchvision weights; use the torch hub cache only"
+        "--offline", action="store_true", help="never download weights (zoo, torchvision); use the torch hub cache only"
     )
     p.add_argument(
         "--threads", type=int, metavar="N", help="CPU threads for torch (on a busy machine 1 can beat the default)"
@@ -71,7 +72,11 @@ def load(args: argparse.Namespace, *, splits: tuple[str, ...] = ("test",)):
         import torch
 
         torch.set_num_threads(args.threads)
-    loaded = load_model(args.checkpoint, arch=args.arch, download=not args.offline)
+    from .zoo import download_progress
+
+    loaded = load_model(
+        args.checkpoint, arch=args.arch, download=not args.offline, progress=download_progress("downloading")
+    )
     data = None
     if getattr(args, "data", None):
         loaded, data = load_data_for(loaded, args.data, root=args.data_root, splits=splits)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..core.inspect.methods import METHODS
 from ._inspect import add_data_options, add_model_options, check_common, inputs_of, load, note_line
@@ -20,7 +21,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         ),
     )
     add_model_options(p)
-    p.add_argument("--image", required=True, metavar="I", help="an image file (PNG, JPEG, BMP, WebP, TIFF, GIF)")
+    p.add_argument(
+        "--image",
+        required=True,
+        metavar="I",
+        help="an image file (PNG, JPEG, BMP, WebP, TIFF, GIF), or a sample photograph: "
+        "sample:chelsea, sample:coffee, sample:astronaut, sample:rocket, sample:camera (from scikit-image)",
+    )
     # Checked in run(), not by argparse choices, so a typo gets resviz's one-line error.
     p.add_argument("--method", required=True, metavar="M", help="the attribution method: " + ", ".join(_METHOD_NAMES))
     p.add_argument(
@@ -36,7 +43,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(default: the level's most active channel on this image)",
     )
     p.add_argument("--target", metavar="K", help="class index or name to explain (default: the top-1 prediction)")
-    p.add_argument("--out", required=True, metavar="FIG.png", help="where to write the figure (PNG, SVG or PDF)")
+    p.add_argument("--out", metavar="FIG.png", help="where to write the figure (PNG, SVG or PDF)")
+    p.add_argument(
+        "--npz",
+        "--npy",
+        dest="npz",
+        metavar="FILE.npz",
+        help="write the raw numbers as a NumPy archive (np.load): the input, every class's probability, "
+        "and per level the attribution as Captum returned it and its heatmap",
+    )
+    p.add_argument("--json", metavar="FILE.json", help="write the same raw numbers as JSON")
     p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps, 1 to 1000 (default 50)")
     p.add_argument("--cmap", help="matplotlib colour map (default: inferno, or RdBu_r for signed maps)")
     p.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity from 0 to 1 (default 0.5)")
@@ -64,8 +80,18 @@ def run(args: argparse.Namespace) -> int:
     if args.channel is not None and args.level is None:
         raise ConfigError("--channel needs --level: channel numbers differ from level to level")
     check_ig_steps(args.steps)
-    check_output(args.out, inputs=inputs_of(args), what="figure")
-    image = decode_image(args.image)  # before loading the net: a bad image fails fast
+    if not (args.out or args.npz or args.json):
+        raise ConfigError("say where to write: --out FIG.png, --npz FILE.npz and/or --json FILE.json")
+    outputs = [p for p in (args.out, args.npz, args.json) if p]
+    if len({os.path.abspath(p) for p in outputs}) < len(outputs):
+        raise ConfigError("--out, --npz and --json must be different files")
+    for path, what in ((args.out, "figure"), (args.npz, "array archive"), (args.json, "JSON file")):
+        if path:
+            check_output(path, inputs=inputs_of(args), what=what)
+    from ..core.samples import is_sample_name, sample_path
+
+    # before loading the net: a bad image fails fast
+    image = decode_image(sample_path(args.image)) if is_sample_name(args.image) else decode_image(args.image)
     for note in image.notes:
         note_line(f"{image.name}: {note}")
     loaded, _ = load(args)
@@ -85,22 +111,49 @@ def run(args: argparse.Namespace) -> int:
         for lvl in levels
     ]
     target = maps[0]
-    panels = [(_caption(spec.label, m), m.heatmap()) for m in maps]
-    what = f" for class {target.target} ({target.target_name})" if spec.uses_target else ""
-    title = f"{loaded.arch}: {spec.label}{what}"
-    fig = attribution_figure(prepared.display, panels, title=title, cmap=args.cmap, alpha=args.alpha)
-    save_figure(fig, args.out)
+    written = [p for p in (args.npz, args.json) if p]
+    if written:
+        _write_raw(args, inspector, prepared, predictions, maps)
+    if args.out:
+        panels = [(_caption(spec.label, m), m.heatmap()) for m in maps]
+        what = f" for class {target.target} ({target.target_name})" if spec.uses_target else ""
+        title = f"{loaded.arch}: {spec.label}{what}"
+        fig = attribution_figure(prepared.display, panels, title=title, cmap=args.cmap, alpha=args.alpha)
+        save_figure(fig, args.out)
+        written.insert(0, args.out)
+    where = ", ".join(written)
     if spec.uses_channel:
         print(
-            "explained "
-            + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps)
-            + f"; wrote {args.out}"
+            "explained " + ", ".join(f"channel {m.channel} of the {m.level} level" for m in maps) + f"; wrote {where}"
         )
     elif spec.uses_target:
-        print(f"explained class {target.target} ({target.target_name}); wrote {args.out}")
+        print(f"explained class {target.target} ({target.target_name}); wrote {where}")
     else:
-        print(f"wrote {args.out}")
+        print(f"wrote {where}")
     return 0
+
+
+def _write_raw(args: argparse.Namespace, inspector, prepared, predictions, maps) -> None:
+    """--npz / --json: the numbers behind the figure (resviz.core.inspect.raw)."""
+    import numpy as np
+
+    from ..core.inspect.raw import attribution_arrays, save_json, save_npz
+
+    everything = inspector.look(prepared, k=len(inspector.classes), top_channels=0).predictions
+    probabilities = np.zeros(len(inspector.classes), dtype=np.float32)
+    for p in everything:
+        probabilities[p.index] = p.probability
+    arrays = attribution_arrays(
+        net_input=prepared.tensor[0].detach().cpu().numpy(),
+        display=prepared.display,
+        probabilities=probabilities,
+        classes=inspector.classes,
+        maps=maps,
+    )
+    if args.npz:
+        save_npz(args.npz, arrays)
+    if args.json:
+        save_json(args.json, arrays, predictions)
 
 
 def _caption(label: str, m) -> str:

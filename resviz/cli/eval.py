@@ -26,7 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--limit", type=int, metavar="N", help="only N test images: a fixed subset with each class in its share"
     )
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print the result as JSON (errors, counts and the mean cross-entropy loss)"
+    )
     p.set_defaults(run=run)
 
 
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(loaded.describe())
     top5 = "" if result.top5_error is None else f", top-5 error {result.top5_error:.2f}% ({result.wrong5:,} wrong)"
-    print(f"test error {result.error:.2f}% ({result.wrong:,} wrong){top5}")
+    loss = "" if result.loss is None else f", loss {result.loss:.4f}"
+    print(f"test error {result.error:.2f}% ({result.wrong:,} wrong){top5}{loss}")
     print(f"on {subset_line(result, data.name)}")
     return 0

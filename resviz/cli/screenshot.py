@@ -46,7 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         nargs="?",
         const="",
         default=None,
-        help="show the Inspect tab with this image (no IMAGE: a test image of the gallery, see --gallery)",
+        help="show the Inspect tab with this image, or a sample photograph (sample:chelsea) "
+        "(no IMAGE: a test image of the gallery, see --gallery)",
     )
     p.add_argument(
         "--checkpoint",
@@ -124,6 +125,7 @@ def _check_out(path: Path) -> None:
 def _check_inspect(args: argparse.Namespace, folders: list[Path]) -> None:
     """Fail now, before torch loads, on Inspect options that cannot work."""
     from ..core.inspect.methods import method_spec
+    from ..core.samples import is_sample_name, sample_path
 
     method_spec(args.method)
     needs_tab = (args.lesion, args.surgery, args.features, args.channel, args.landscape)
@@ -133,6 +135,8 @@ def _check_inspect(args: argparse.Namespace, folders: list[Path]) -> None:
         args.inspect = ""  # --checkpoint or --lesion alone: show the tab with a gallery image
     if args.checkpoint is None and not args.train and not folders:
         raise ConfigError("--inspect needs a model: give --checkpoint C, or --train ARCH, or --open RUN_DIR")
+    if args.inspect and is_sample_name(args.inspect):
+        args.inspect = str(sample_path(args.inspect))  # sample:chelsea, scikit-image's photograph (issue #20)
     if args.inspect and not Path(args.inspect).expanduser().is_file():
         raise ResvizError(f"--inspect {args.inspect}: no such image file")
     if args.gallery < 0:

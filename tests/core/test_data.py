@@ -272,3 +272,24 @@ def test_a_data_folder_that_is_a_link_loop_is_not_said_to_be_missing(tmp_path):
     assert "does not exist" not in str(e.value)
     with pytest.raises(DataError, match="does not exist"):
         load_dataset(tmp_path / "gone" / "data")
+
+
+def test_cifar10_download_goes_through_the_verified_downloader(tmp_path, monkeypatch):
+    """Issue #20: one downloader for every remote file; offline, the line names URL and folder."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from resviz.core.data.cifar10 import CIFAR10_REMOTE
+    from resviz.core.download import DownloadError
+
+    def no_network(request, timeout=None):
+        assert request.full_url == CIFAR10_REMOTE.url  # ours, not torchvision's download
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    with pytest.raises(DownloadError) as e:
+        load_dataset("cifar10", root=tmp_path / "c", download=True)
+    msg = str(e.value)
+    assert CIFAR10_REMOTE.url in msg and f"put it in {tmp_path / 'c'}" in msg and "\n" not in msg
+    assert list((tmp_path / "c").iterdir()) == []  # nothing half-written

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 import urllib.error
+import urllib.request
 
 import pytest
 import torch
@@ -11,7 +14,7 @@ import torchvision
 from torch import nn
 
 from resviz.core.checkpoint import checkpoint_dict, save_checkpoint
-from resviz.core.errors import CheckpointError
+from resviz.core.errors import CheckpointError, ResvizError
 from resviz.core.inspect import load_model
 from resviz.core.inspect.hub import hub_checkpoint_dir, resolve_weights
 from resviz.core.inspect.loading import CIFAR10_CLASSES
@@ -290,12 +293,17 @@ def hub_dir(tmp_path, monkeypatch):
     return tmp_path / "hub" / "checkpoints"
 
 
-def test_torchvision_weights_by_name_from_the_hub_cache(hub_dir):
+def test_torchvision_weights_by_name_from_the_hub_cache(hub_dir, monkeypatch):
     weights = resolve_weights("ResNet18_Weights.DEFAULT")
     assert hub_checkpoint_dir() == hub_dir
     hub_dir.mkdir(parents=True)
     tv = _randomise_bn(torchvision.models.resnet18())
     torch.save(tv.state_dict(), hub_dir / weights.filename)
+    # Random weights under torchvision's name: their hash is not the published one ...
+    with pytest.raises(ResvizError, match="does not match its published SHA-256"):
+        load_model("ResNet18_Weights.DEFAULT", download=False)
+    # ... so the test publishes theirs (the cached file is verified as a download would be).
+    _publish_hash_of(hub_dir / weights.filename, monkeypatch)
     loaded = load_model("ResNet18_Weights.DEFAULT", download=False)
     assert loaded.source == "ResNet18_Weights.IMAGENET1K_V1" and loaded.arch == "resnet18"
     assert loaded.classes[:2] == ["tench", "goldfish"]
@@ -305,22 +313,33 @@ def test_torchvision_weights_by_name_from_the_hub_cache(hub_dir):
         assert torch.allclose(loaded.model(x), tv(x), atol=1e-5)
 
 
+def _publish_hash_of(path, monkeypatch):
+    """Make torchvision's weights verify against ``path`` (a stand-in for the real file)."""
+    import hashlib
+
+    from resviz.core.inspect import hub
+
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    real = hub.remote_file
+    monkeypatch.setattr(hub, "remote_file", lambda w: dataclasses.replace(real(w), sha256=digest))
+
+
 def test_resnet50_v2_weights_keep_their_own_resize():
     weights = resolve_weights("ResNet50_Weights.DEFAULT")
     assert (weights.resize, weights.crop, weights.depth) == (232, 224, 50)
 
 
 def test_uncached_weights_offline_say_where_to_put_the_file(hub_dir, monkeypatch):
-    with pytest.raises(CheckpointError) as e:
+    with pytest.raises(ResvizError) as e:
         load_model("ResNet50_Weights.DEFAULT", download=False)
     msg = str(e.value)
     assert "resnet50-11ad3fa6.pth" in msg and str(hub_dir) in msg and "https://download.pytorch.org" in msg
 
-    def offline(url, dst, hash_prefix=None, progress=True):
-        raise urllib.error.URLError("Name or service not known")
+    def offline(request, timeout=None):
+        raise urllib.error.URLError(socket.gaierror(-2, "Name or service not known"))
 
-    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
-    with pytest.raises(CheckpointError, match=r"could not download .*Name or service not known.*put it in"):
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(ResvizError, match=r"cannot reach .*no network.*put it in"):
         load_model("ResNet50_Weights.DEFAULT")
     assert not any(hub_dir.iterdir())  # no half-written file left behind
 

@@ -7,12 +7,29 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import DataError
+from ..download import RemoteFile, fetch
+from ..errors import DataError, ResvizError
 from .base import Augment, DataSet, ImageSet
 
-__all__ = ["load_cifar10", "CIFAR10_ARCHIVE"]
+__all__ = ["load_cifar10", "CIFAR10_ARCHIVE", "CIFAR10_REMOTE"]
 
 CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+#: The archive as its authors publish it; its SHA-256 as the TensorFlow Datasets checksums
+#: record it (torchvision checks the MD5 c58f30108f718f92721af3b95e74349a when it extracts).
+CIFAR10_REMOTE = RemoteFile(
+    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    CIFAR10_ARCHIVE,
+    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+    size=170_498_071,
+)
+
+
+def _fetch_archive(root: Path, progress=None) -> None:
+    """Download the archive with resviz's downloader (SHA-256, resume, one-line errors) so that
+    torchvision only has to extract it."""
+    if (root / "cifar-10-batches-py").is_dir():
+        return
+    fetch(CIFAR10_REMOTE, root, progress=progress)
 
 
 def _split(root: Path, train: bool, download: bool) -> tuple[ImageSet, list[str]]:
@@ -33,6 +50,8 @@ def load_cifar10(root: str | Path, download: bool = False, train: bool = True) -
     """
     root = Path(root).expanduser()
     try:
+        if download:
+            _fetch_archive(root)
         test, classes = _split(root, False, download)
         if train:
             train_split, _ = _split(root, True, download)
@@ -40,6 +59,8 @@ def load_cifar10(root: str | Path, download: bool = False, train: bool = True) -
             train_split = ImageSet(
                 torch.zeros((0, *test.images.shape[1:]), dtype=torch.uint8), torch.zeros(0, dtype=torch.int64)
             )
+    except ResvizError:
+        raise  # the downloader's message names the URL and the folder already
     except Exception as exc:  # torchvision raises RuntimeError, URLError, OSError ...
         what = "could not download CIFAR-10" if download else "CIFAR-10 is not in"
         raise DataError(

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..data import ImageSet
@@ -89,6 +90,13 @@ class EvalResult:
     n_images: int
     #: Test images per class (by name) in what was evaluated: a limit's subset is stratified.
     class_counts: dict[str, int] = field(default_factory=dict)
+    #: The summed cross-entropy loss (nats) over the images: the error's smooth companion (issue #20).
+    loss_sum: float | None = None
+
+    @property
+    def loss(self) -> float | None:
+        """Mean cross-entropy loss per image, the quantity training minimises (None if not measured)."""
+        return None if self.loss_sum is None or self.n_images < 1 else self.loss_sum / self.n_images
 
     @property
     def error(self) -> float:
@@ -108,6 +116,7 @@ class EvalResult:
             "wrong": self.wrong,
             "top5_wrong": self.wrong5,
             "n_images": self.n_images,
+            "loss": self.loss,
             "class_counts": dict(self.class_counts),
         }
 
@@ -136,6 +145,7 @@ def evaluate(
     device = next(work.parameters()).device
     data = evaluation_images(data, limit)
     wrong = wrong5 = seen = 0
+    loss_sum = 0.0
     total = len(data)
     top5 = model.num_classes > 5
     with evaluating(work):
@@ -143,10 +153,11 @@ def evaluate(
             raise_if_cancelled(token)
             logits = work(to_input_format(x, work))
             wrong += int((logits.argmax(1) != y).sum())
+            loss_sum += float(F.cross_entropy(logits.float(), y, reduction="sum"))
             if top5:
                 hit = (logits.topk(5, dim=1).indices == y[:, None]).any(dim=1)
                 wrong5 += int((~hit).sum())
             seen += len(y)
             if progress:
                 progress(seen, total)
-    return EvalResult(wrong, wrong5 if top5 else None, seen, class_counts(data.labels, classes))
+    return EvalResult(wrong, wrong5 if top5 else None, seen, class_counts(data.labels, classes), loss_sum)

@@ -1,9 +1,10 @@
 """torchvision's ImageNet ResNet weights by enum name (``ResNet50_Weights.DEFAULT``).
 
 The file is looked for in the torch hub cache (``torch.hub.get_dir()/checkpoints``), where
-torchvision itself keeps it, and downloaded there when allowed. Offline and uncached the
-message names the file, where to get it and the folder to put it in. Loading uses
-``weights_only=True``: a file from the internet never runs code.
+torchvision itself keeps it, and downloaded there when allowed, by :mod:`resviz.core.download`
+(SHA-256 checked against the prefix in the file's name, cached or downloaded). Offline and
+uncached the message names the file, where to get it and the folder to put it in. Loading
+uses ``weights_only=True``: a file from the internet never runs code.
 """
 
 from __future__ import annotations
@@ -13,11 +14,22 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..download import RemoteFile, fetch, hub_cache_dir
 from ..errors import CheckpointError
 
-__all__ = ["HubWeights", "is_weights_name", "resolve_weights", "hub_checkpoint_dir", "imagenet_categories"]
+__all__ = [
+    "HubWeights",
+    "is_weights_name",
+    "resolve_weights",
+    "hub_checkpoint_dir",
+    "imagenet_categories",
+    "fetch_weights",
+    "remote_file",
+]
 
 _NAME = re.compile(r"^ResNet(\d+)_Weights(\.[A-Za-z0-9_]+)?$")
+#: torch.hub.HASH_REGEX: ``resnet18-f37072fd.pth`` -> the first 8 hex digits of its SHA-256.
+_HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,64})\.")
 
 
 def is_weights_name(text: str) -> bool:
@@ -27,9 +39,7 @@ def is_weights_name(text: str) -> bool:
 
 def hub_checkpoint_dir() -> Path:
     """Where torch keeps downloaded weights: ``$TORCH_HOME/hub/checkpoints``."""
-    import torch
-
-    return Path(torch.hub.get_dir()) / "checkpoints"
+    return hub_cache_dir()
 
 
 @dataclass(frozen=True)
@@ -78,34 +88,18 @@ def resolve_weights(text: str) -> HubWeights:
     )
 
 
-def fetch_weights(weights: HubWeights, *, download: bool = True) -> Path:
-    """The cached weights file, downloading it first when allowed and missing."""
-    import torch
+def remote_file(weights: HubWeights) -> RemoteFile:
+    """The file behind ``weights``: torchvision's file names carry the start of their SHA-256
+    (``torch.hub.HASH_REGEX``), which :func:`~resviz.core.download.fetch` checks."""
+    m = _HASH_IN_NAME.search(weights.filename)
+    if m is None:  # every ResNet weight file torchvision publishes has one
+        raise CheckpointError(f"{weights.filename} carries no hash in its name: resviz will not load it unverified")
+    return RemoteFile(weights.url, weights.filename, m.group(1))
 
-    folder = hub_checkpoint_dir()
-    path = folder / weights.filename
-    if path.is_file() and path.stat().st_size > 0:
-        return path
-    where = (
-        f"download {weights.url} on a machine that is online and put it in {folder} (keep the name {weights.filename})"
-    )
-    if not download:
-        raise CheckpointError(f"{weights.name} is not in the torch hub cache: {where}")
-    tmp = folder / f".{weights.filename}.part{os.getpid()}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        # torchvision's file names carry the start of their sha256: check it, as
-        # torch.hub.load_state_dict_from_url(check_hash=True) does.
-        m = torch.hub.HASH_REGEX.search(weights.filename)
-        torch.hub.download_url_to_file(weights.url, str(tmp), hash_prefix=m.group(1) if m else None, progress=False)
-        os.replace(tmp, path)
-    except Exception as exc:  # URLError, HTTPError, OSError, a hash mismatch ...
-        reason = str(getattr(exc, "reason", None) or exc).splitlines()[0]
-        raise CheckpointError(f"could not download {weights.name} ({reason}): {where}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+
+def fetch_weights(weights: HubWeights, *, download: bool = True, progress=None, cancel=None) -> Path:
+    """The cached, verified weights file, downloaded first when allowed and missing."""
+    return fetch(remote_file(weights), offline=not download, progress=progress, cancel=cancel)
 
 
 def imagenet_categories() -> list[str]:

@@ -24,6 +24,7 @@ from ..archs import parse_arch
 from ..checkpoint import CHECKPOINT_FORMAT, check_finite_weights
 from ..errors import CheckpointError, ConfigError
 from ..models import ResNet, build_model
+from ..zoo import is_zoo_name
 from .fields import check_tensors, checkpoint_fields
 from .hub import fetch_weights, imagenet_categories, is_weights_name, resolve_weights
 from .preprocess import Preprocess
@@ -90,15 +91,21 @@ def load_model(
     classes: list[str] | None = None,
     mean: Tensor | None = None,
     download: bool = True,
+    progress: Any = None,
+    cancel: Any = None,
 ) -> LoadedModel:
-    """Load ``source``: a weights file, a run folder, or a torchvision weights name.
+    """Load ``source``: a weights file, a run folder, a torchvision weights name or ``zoo:NAME``.
 
     ``arch`` overrides the inferred architecture (``plain20`` loads ``resnet20`` weights
     with the shortcuts off). ``classes`` and ``mean`` (C x H x W in [0, 1]) stand in for
     what the file does not record, typically from the data set it was trained on.
+    ``progress(bytes_done, bytes_total)`` and ``cancel`` (:func:`resviz.core.download.fetch`)
+    follow a download.
     """
+    if is_zoo_name(source):
+        return _load_zoo(str(source), arch=arch, download=download, progress=progress, cancel=cancel)
     if isinstance(source, str) and is_weights_name(source):
-        return _load_hub(source, arch=arch, download=download)
+        return _load_hub(source, arch=arch, download=download, progress=progress, cancel=cancel)
     path = _weights_path(Path(source).expanduser())
     obj = read_weights_file(path)
     label = path.name
@@ -233,9 +240,28 @@ def _load_ours(ckpt: dict[str, Any], path: Path, *, arch: str | None, classes: l
     )
 
 
-def _load_hub(name: str, *, arch: str | None, download: bool) -> LoadedModel:
+def _load_zoo(name: str, *, arch: str | None, download: bool, progress: Any, cancel: Any) -> LoadedModel:
+    """A zoo entry: its verified file from torch's hub cache (downloaded when allowed)."""
+    from ..download import fetch
+    from ..zoo import zoo_entry
+
+    entry = zoo_entry(name)
+    path = fetch(entry.file, offline=not download, progress=progress, cancel=cancel)
+    if entry.weights is not None:  # torchvision's: its transforms and class names from the enum
+        return _load_hub_file(resolve_weights(entry.weights), path, arch=arch)
+    loaded = load_model(path, arch=arch)
+    loaded.notes.append(f"{entry.name} from the zoo ({entry.source}, {entry.licence})")
+    return loaded
+
+
+def _load_hub(name: str, *, arch: str | None, download: bool, progress: Any, cancel: Any) -> LoadedModel:
     weights = resolve_weights(name)
-    path = fetch_weights(weights, download=download)
+    return _load_hub_file(
+        weights, fetch_weights(weights, download=download, progress=progress, cancel=cancel), arch=arch
+    )
+
+
+def _load_hub_file(weights: Any, path: Path, *, arch: str | None) -> LoadedModel:
     state, _ = to_our_layout(_state_dict_of(read_weights_file(path), path.name))
     layout = _layout_or_fail(state, weights.name, arch)
     model = _build_and_fit(layout, state, arch=arch, label=weights.name)

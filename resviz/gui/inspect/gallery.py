@@ -2,7 +2,9 @@
 
 The data set is the one the loaded net was trained on when its checkpoint says so, the
 built-in digits otherwise; the combo above the thumbnails picks another (which also
-becomes the lesion study's test split).
+becomes the lesion study's test split). With an ImageNet net loaded, a row of real
+photographs (scikit-image's bundled samples, :mod:`resviz.core.samples`) comes first, and
+the first of them is shown when no image of the user's is (issue #20).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ...core.samples import sample_path, samples_available
 from .. import settings
 from .canvas import qimage_from_rgb
 from .session import InspectSession
@@ -19,6 +22,7 @@ from .sources import DataChoice
 __all__ = ["GalleryView"]
 
 THUMB = 48  # pixels on screen: 16 x 16 digits at 3x, 32 x 32 CIFAR at 1.5x
+PHOTO = 56  # the sample photographs' thumbnails
 
 
 class GalleryView(QtWidgets.QWidget):
@@ -43,6 +47,26 @@ class GalleryView(QtWidgets.QWidget):
         self.list.itemClicked.connect(lambda item: self._on_pick(self.list.row(item)))
         self._row = -1
         self._picked = None  # the DecodedImage this gallery last handed to the session
+        self.photos = QtWidgets.QListWidget()
+        self.photos.setObjectName("photos")
+        self.photos.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
+        self.photos.setIconSize(QtCore.QSize(PHOTO, PHOTO))
+        # One row, wide enough for "astronaut" under its picture; scrolled sideways, never down.
+        self.photos.setGridSize(QtCore.QSize(PHOTO + 28, PHOTO + 22))
+        self.photos.setFlow(QtWidgets.QListView.Flow.LeftToRight)
+        self.photos.setWrapping(False)
+        self.photos.setWordWrap(False)
+        self.photos.setMovement(QtWidgets.QListView.Movement.Static)
+        self.photos.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.photos.setFixedHeight(
+            PHOTO + 26 + self.photos.horizontalScrollBar().sizeHint().height() + 2 * self.photos.frameWidth()
+        )
+        self.photos.setToolTip("Photographs for ImageNet nets (scikit-image's samples): click one to inspect it")
+        self.photos.itemClicked.connect(self._on_photo)
+        self.photos.hide()
+        self._photos_filled = False
+        self._photo_shown = None  # the name of the sample photograph this gallery asked for
+        self._base_height: int | None = None
         top = QtWidgets.QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         label = QtWidgets.QLabel("Test images")
@@ -52,8 +76,10 @@ class GalleryView(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self.photos)
         layout.addWidget(self.list, 1)
         session.data_changed.connect(self._on_data_changed)
+        session.model_changed.connect(self._on_model_changed)
         session.image_changed.connect(self._on_image_changed)
         self._fill_choices()
 
@@ -114,7 +140,62 @@ class GalleryView(QtWidgets.QWidget):
             self.session.pick_gallery(row)
             self._picked = self.session.image
 
+    # -- sample photographs (ImageNet nets) ----------------------------------------------------
+
+    def _on_model_changed(self) -> None:
+        loaded = self.session.loaded
+        imagenet = loaded is not None and loaded.model.family == "imagenet"
+        if imagenet and not self._photos_filled:
+            self._fill_photos()
+        show = imagenet and self.photos.count() > 0
+        if show != self.photos.isVisible():
+            # Room for the row on top of what the test images had, so that they keep theirs.
+            if self._base_height is None:
+                self._base_height = self.minimumHeight()
+            self.setMinimumHeight(self._base_height + (self.photos.height() if show else 0))
+        self.photos.setVisible(show)
+        image = self.session.image
+        ours = image is None or image is self._picked  # not one the user dropped, pasted or opened
+        if imagenet and self.photos.count() and ours and self._photo_shown is None:
+            # A photograph is what an ImageNet net is for; the user's own image stays.
+            self.photos.setCurrentRow(0)
+            self._on_photo(self.photos.item(0))
+
+    def _fill_photos(self) -> None:
+        """Thumbnails of the samples scikit-image ships (decoded by Qt, once)."""
+        self._photos_filled = True
+        for sample in samples_available():
+            image = QtGui.QImage(str(sample_path(sample.name)))
+            if image.isNull():
+                continue
+            # Square thumbnails (the centre, as the nets' centre crop sees it), so the names line up.
+            scaled = image.scaled(
+                PHOTO,
+                PHOTO,
+                QtCore.Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+                QtCore.Qt.TransformationMode.SmoothTransformation,
+            )
+            x, y = (scaled.width() - PHOTO) // 2, (scaled.height() - PHOTO) // 2
+            pixmap = QtGui.QPixmap.fromImage(scaled.copy(x, y, PHOTO, PHOTO))
+            item = QtWidgets.QListWidgetItem(QtGui.QIcon(pixmap), sample.name)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, sample.name)
+            item.setToolTip(f"{sample.subject} ({sample.licence}; scikit-image's sample data)")
+            self.photos.addItem(item)
+
+    def _on_photo(self, item: QtWidgets.QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        name = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        self._photo_shown = name
+        self.session.open_image(str(sample_path(name)), name=name)
+
     def _on_image_changed(self) -> None:
+        image = self.session.image
+        if self._photo_shown is not None and (image is None or image.name != self._photo_shown):
+            self._photo_shown = None
+            self.photos.blockSignals(True)
+            self.photos.setCurrentRow(-1)
+            self.photos.blockSignals(False)
         if self._picked is not None and self.session.image is not self._picked:
             # An image dropped or pasted: no thumbnail is the one shown any more.
             self._picked = None

@@ -1,5 +1,6 @@
 """Choosing the net to inspect: a run of the app (any of its checkpoints), a weights file,
-or torchvision's ImageNet weights by name (issue 5, "Load a model").
+torchvision's ImageNet weights by name (issue 5, "Load a model"), or a trained net of the
+zoo (issue #20: the paper's CIFAR-10 nets and torchvision's, downloaded with progress).
 
 Loading itself happens in the session's worker; this box only says what to load, and
 shows what was loaded (architecture, layout, classes, input recipe) in one line.
@@ -14,8 +15,10 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.archs import CIFAR_DEPTHS, IMAGENET_DEPTHS
 from ...core.errors import ResvizError
+from ...core.zoo import ZOO
 from ..runs import Run, RunsModel
 from .session import InspectSession
+from .zoo_fetch import ZooFetch, zoo_label
 
 __all__ = ["ModelBox", "run_checkpoints", "WEIGHTS_NAMES"]
 
@@ -114,6 +117,25 @@ class ModelBox(QtWidgets.QGroupBox):
         row.addWidget(self.weights, 1)
         row.addWidget(self.load_weights)
         form.addRow("torchvision", row)
+        self.zoo = _RefreshingCombo()
+        self.zoo.setToolTip(
+            "Trained nets: the paper's CIFAR-10 ResNets (pytorch_resnet_cifar10) and torchvision's ImageNet "
+            "ResNets. A cached one loads at once; another is downloaded into torch's hub cache first, "
+            "checked against its published SHA-256"
+        )
+        self.zoo.about_to_open.connect(self._fill_zoo)
+        self.load_zoo = QtWidgets.QPushButton("Load")
+        self.load_zoo.setToolTip("Load the trained net (downloading it first when it is not cached)")
+        self.load_zoo.clicked.connect(self._on_load_zoo)
+        self.fetch = ZooFetch(self)
+        self.fetch.finished.connect(self._on_fetched)
+        self.fetch.failed.connect(lambda name, msg: self.session.problem.emit(f"Cannot download {name}", msg))
+        self.fetch.cancelled.connect(lambda name: self.session.message.emit(f"download of {name} cancelled"))
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.zoo, 1)
+        row.addWidget(self.load_zoo)
+        form.addRow("Trained nets", row)
+        self._fill_zoo()
         self.arch = QtWidgets.QComboBox()
         self.arch.setEditable(True)
         self.arch.addItem(_INFER)
@@ -130,7 +152,7 @@ class ModelBox(QtWidgets.QGroupBox):
         self.description.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         self.description.setToolTip("The loaded net: architecture, where it came from, its input recipe")
         form.addRow(self.description)
-        for combo in (self.run, self.checkpoint, self.weights, self.arch):
+        for combo in (self.run, self.checkpoint, self.weights, self.zoo, self.arch):
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
         runs.run_added.connect(self._on_run_added)
@@ -144,6 +166,32 @@ class ModelBox(QtWidgets.QGroupBox):
     def arch_override(self) -> str | None:
         text = self.arch.currentText().strip()
         return None if not text or text == _INFER else text
+
+    # -- trained nets (the zoo) ---------------------------------------------------------
+
+    def _fill_zoo(self) -> None:
+        """The zoo's entries, each saying whether it is cached (asked again as the list opens)."""
+        chosen = self.zoo.currentData() or "resnet18-imagenet"
+        self.zoo.clear()
+        for name, entry in ZOO.items():
+            self.zoo.addItem(zoo_label(entry), name)
+            self.zoo.setItemData(
+                self.zoo.count() - 1, f"{entry.source}; {entry.licence}", QtCore.Qt.ItemDataRole.ToolTipRole
+            )
+        self.zoo.setCurrentIndex(max(self.zoo.findData(chosen), 0))
+
+    def _on_load_zoo(self) -> None:
+        name = self.zoo.currentData()
+        if not name:
+            return
+        if ZOO[name].cached() is not None:
+            self.session.load_model(f"zoo:{name}", arch=self.arch_override())
+        elif not self.fetch.start(name, self.window()):
+            self.session.message.emit("a trained net is downloading already: wait for it, or cancel it")
+
+    def _on_fetched(self, name: str) -> None:
+        self._fill_zoo()
+        self.session.load_model(f"zoo:{name}", arch=self.arch_override())
 
     # -- runs --------------------------------------------------------------------------
 
