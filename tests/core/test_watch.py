@@ -190,6 +190,7 @@ def test_the_run_folder_is_read_by_the_reader_report_and_export(tmp_path, capsys
         assert [rec.step for rec in records] == [2, 4, 6]
         assert r.config["batch_size"] == 4 and r.config["iters"] == 6 and r.config["arch"] == "resnet8"
         assert r.config["watch"]["blocks_found_by"] == "structure"
+        assert r.versions()["device"].startswith("cpu")
         assert [e.kind for e in events] == ["start", "checkpoint", "finished"]
         assert r.status().status == "finished"
         assert r.checkpoints() == [path]

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from ..device import describe_device
 from ..errors import ConfigError, RunError
 from ..limits import MAX_BATCH_SIZE, MAX_ITERS
 from ..records import Event, Record, StatusChange
@@ -298,7 +299,8 @@ class Watch:
         return self._device
 
     def _configure(self, lr: float | None) -> None:
-        """Complete config.json at the first record with what only the loop knows."""
+        """Complete config.json (batch size, lr, device) and versions.json (the device) at
+        the first record, with what only the loop knows."""
         if self._configured or self.store is None:
             return
         self._configured = True
@@ -312,6 +314,10 @@ class Watch:
         cfg["device"] = kind if kind in ("cpu", "cuda", "mps") else "auto"
         TrainConfig.from_dict(cfg)  # what readers will parse
         write_json_atomic(self.store.path / "config.json", cfg)
+        write_json_atomic(
+            self.store.path / "versions.json",
+            {**versions(describe_device(self._device_of())), "world_size": self.world},
+        )
         self._config = cfg
 
     # -- messages, events, the end ------------------------------------------------------
