@@ -17,7 +17,8 @@ load hit all of them alike. A ratio is an arm's time over ``none``'s: the median
 per-round ratios (and the ratio of the summed times), of wall time and of this process's
 CPU time. On a loaded shared CPU the wall times of one round swing by 2x with the other
 processes; the CPU time this process spends does not, so its ratios are the ones to read
-there. (wandb does part of its work in its own service process, whose CPU time is not
+there. ``resviz_step_share`` is the fraction of the resviz arm's wall time spent inside
+``watch.step()`` (records included; the forward hooks' few norms aside). (wandb does part of its work in its own service process, whose CPU time is not
 counted: its CPU ratio is a lower bound.) Prints JSON with the CPU model and load; asserts
 nothing. Target (issue #21): resviz <= 1.03x. The peers are the ``bench``
 extra (``pip install resviz[bench]``); an arm whose package is missing is reported so.
@@ -71,6 +72,7 @@ class Arm:
         self.x = torch.randn(batch, 3, size, size, generator=g)
         self.y = torch.randint(0, 10, (batch,), generator=g)
         self.steps = 0
+        self.in_step = 0.0  # wall seconds spent inside watch.step() (resviz's own work, hooks aside)
         self.watch = self.writer = self.wandb = None
         if monitor == "resviz":
             import resviz
@@ -97,7 +99,9 @@ class Arm:
             loss = F.cross_entropy(logits, self.y)
             loss.backward()
             if self.watch is not None:
+                t = time.perf_counter()
                 self.watch.step(loss=loss, logits=logits, targets=self.y, lr=0.01)
+                self.in_step += time.perf_counter() - t
             elif self.wandb is not None and self.steps % 10 == 0:
                 self.wandb.log({"loss": loss.item()})
             elif self.writer is not None and self.steps % 10 == 0:
@@ -146,7 +150,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--steps", type=int, default=20, help="steps per arm per round (a multiple of 10 probes alike)")
     p.add_argument("--rounds", type=int, default=8)
-    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="untimed steps per arm first (10: the first record, which writes config.json, is one)",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
 
@@ -177,6 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
                 built = {a: Arm(model_name, a, tmp, args.batch, args.size) for a in arms}
                 for arm in built.values():
                     arm.train(args.warmup)
+                    arm.in_step_warmup = arm.in_step
                 walls: dict[str, list[float]] = {a: [] for a in arms}
                 cpus: dict[str, list[float]] = {a: [] for a in arms}
                 for r in range(args.rounds):
@@ -187,6 +197,9 @@ def main(argv: list[str] | None = None) -> dict:
                         cpus[a].append(cpu)
                 for arm in built.values():
                     arm.close()
+                if "resviz" in built:  # timed directly, so the machine's load hardly matters
+                    spent = built["resviz"].in_step - built["resviz"].in_step_warmup
+                    out.setdefault("resviz_step_share", {})[model_name] = round(spent / sum(walls["resviz"]), 5)
                 images = args.batch * args.steps
                 out["models"][model_name] = {
                     a: {
