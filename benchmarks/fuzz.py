@@ -1,4 +1,4 @@
-"""Fuzz the image decoder and the checkpoint loader with mutated real files (issue #9).
+"""Fuzz the image decoder, the checkpoint loader, output paths and checkpoint metadata (issues #9, #17).
 
 Every case must end in one of two ways: **refused** cleanly (a ResvizError, whose message
 the CLI prints in one line) or **accepted** (a decoded image, a loaded net). Anything else
@@ -7,7 +7,16 @@ tests/fuzz_cases.py) are truncations, bit flips, spliced headers, oversized size
 and inserted or deleted bytes; a fixed seed makes every run the same. Prints JSON with the
 counts, the slowest case and the first crashes (their mutations replay them).
 
-    python benchmarks/fuzz.py [--images 8000] [--checkpoints 2500] [--seed 0]
+Issue #17 adds two classes. **Output paths**: every target (an input, a file of a run, a
+link into a run, a hard link to an input, a pipe, a folder ...) under every way of writing
+its name (without its suffix, upper case, a trailing slash, ``sub/..``) for figures and for
+other files, checked and written as every verb does; a case is refused, correct, or **data
+loss** (a file that must never change changed, or "wrote X" with no X). **Checkpoint
+metadata**: a real checkpoint with one or two fields forged (a step of -1 or 10**20, a mean
+that contradicts image_shape ...), loaded as ``eval`` loads it; refused, correct, or
+**wrong** (accepted at another input size). Target: 0 crashes, 0 data loss, 0 wrong.
+
+    python benchmarks/fuzz.py [--images 8000] [--checkpoints 2500] [--metadata 300] [--seed 0]
 """
 
 from __future__ import annotations
@@ -105,10 +114,49 @@ def _fuzz_checkpoints(n: int, rng: random.Random, folder: Path) -> dict:
     return tally.summary()
 
 
+def _verdicts(cases) -> dict:
+    """Counts per verdict of ``cases`` (an iterable of (case, verdict, detail)), the first bad ones."""
+    counts: dict[str, int] = {}
+    bad = []
+    for case, verdict, detail in cases:
+        counts[verdict] = counts.get(verdict, 0) + 1
+        if verdict not in ("refused", "correct") and len(bad) < 10:
+            bad.append({**case, "verdict": verdict, "detail": detail[:300]})
+    return {"cases": sum(counts.values()), **counts, "first_bad": bad}
+
+
+def _fuzz_outputs(folder: Path) -> dict:
+    def cases():
+        for i, (target, how, kind) in enumerate(
+            (t, h, k)
+            for t in fuzz_cases.OUTPUT_TARGETS
+            for h in fuzz_cases.OUTPUT_DECORATIONS
+            for k in (None, "figure")
+        ):
+            scenario = fuzz_cases.output_scenario(folder / f"out{i}")
+            verdict, detail = fuzz_cases.output_verdict(scenario, target, how, kind)
+            yield {"target": target, "name": how, "kind": kind or "file"}, verdict, detail
+
+    return _verdicts(cases())
+
+
+def _fuzz_metadata(n: int, rng: random.Random, folder: Path) -> dict:
+    singles = fuzz_cases.metadata_cases()
+
+    def cases():
+        for i in range(n):
+            changes = [singles[i]] if i < len(singles) else rng.sample(singles, 2)
+            verdict, detail = fuzz_cases.metadata_verdict(folder / f"meta{i % 4}.pt", changes)
+            yield {"changes": repr(changes)[:200]}, verdict, detail
+
+    return _verdicts(cases())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=8000)
     parser.add_argument("--checkpoints", type=int, default=2500)
+    parser.add_argument("--metadata", type=int, default=300, help="forged-metadata checkpoints (issue #17)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -120,17 +168,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         images = _fuzz_images(args.images, rng)
         checkpoints = _fuzz_checkpoints(args.checkpoints, rng, Path(tmp))
+        outputs = _fuzz_outputs(Path(tmp))
+        metadata = _fuzz_metadata(args.metadata, rng, Path(tmp))
     total = {k: images[k] + checkpoints[k] for k in ("cases", "refused", "accepted", "crashed")}
+    for part in (outputs, metadata):
+        total["cases"] += part["cases"]
+        total["refused"] += part.get("refused", 0)
+        total["accepted"] += part.get("correct", 0)
+        total["crashed"] += part.get("crash", 0)
+    harmed = outputs.get("data loss", 0) + metadata.get("wrong", 0)
     print(
         json.dumps(
             {
                 "benchmark": "fuzz",
                 "seed": args.seed,
                 **total,
+                "data_loss_or_wrong": harmed,
                 "target_crashed": 0,
-                "meets_target": total["crashed"] == 0,
+                "meets_target": total["crashed"] == 0 and harmed == 0,
                 "image_decoder": images,
                 "checkpoint_loader": checkpoints,
+                "output_paths": outputs,
+                "checkpoint_metadata": metadata,
                 "seconds": round(time.perf_counter() - started, 1),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                 "cpu": cpu_model(),

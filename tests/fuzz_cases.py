@@ -179,3 +179,250 @@ def random_ops(rng: random.Random, seeds: dict[str, Seed]) -> list[tuple]:
         else:
             ops.append(("delete", rng.random(), rng.randrange(1, 65)))
     return ops
+
+
+# -- issue #17: output paths and checkpoint metadata ----------------------------------------
+#
+# Two more classes a hostile or careless user reaches: the path a verb writes (a name without
+# a suffix, a link into a run, a hard link to an input ...) and the metadata a checkpoint
+# carries beside its weights (a step of -1, a mean that contradicts image_shape ...).
+
+#: What an output name can lead to, set up by :func:`output_scenario`.
+OUTPUT_TARGETS = (
+    "new",
+    "input",
+    "input-stem",
+    "checkpoint",
+    "run-file",
+    "run-new",
+    "run",
+    "folder",
+    "fifo",
+    "other",
+    "link-input",
+    "link-run-file",
+    "link-other",
+    "link-fifo",
+    "link-dangling",
+    "link-loop",
+    "hardlink-input",
+    "hardlink-run-file",
+    "hardlink-other",
+)
+#: How the name is written: as is, without its suffix, upper case, with a trailing slash,
+#: through ``sub/..``, with ``./``, doubled slashes.
+OUTPUT_DECORATIONS = ("plain", "stem", "upper", "slash", "dotdot", "dot", "double")
+
+
+def output_scenario(root) -> dict:
+    """A folder with inputs, a run folder, an unrelated file, a pipe and links to each; the
+    names of the files that must never change (``protected``) and the target paths."""
+    import os
+    from pathlib import Path
+
+    root = Path(root)
+    run = root / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    for name in ("config.json", "layout.json", "status.json"):
+        (run / name).write_text("{}")
+    (run / "metrics.sqlite").write_bytes(b"SQLite format 3\0" + bytes(64))
+    (run / "checkpoints" / "step_0000001.pt").write_bytes(b"PK\3\4weights")
+    (root / "input.png").write_bytes(b"\x89PNG input")
+    (root / "weights.pt").write_bytes(b"PK\3\4input weights")
+    (root / "other.txt").write_text("someone's notes")
+    (root / "folder").mkdir()
+    os.mkfifo(root / "fifo")
+    links = {
+        "link-input": root / "input.png",
+        "link-run-file": run / "metrics.sqlite",
+        "link-other": root / "other.txt",
+        "link-fifo": root / "fifo",
+        "link-dangling": root / "nowhere.png",
+    }
+    for name, to in links.items():
+        (root / f"{name}.png").symlink_to(to)
+    (root / "link-loop.png").symlink_to(root / "link-loop.png")
+    for name, to in (
+        ("hardlink-input", "input.png"),
+        ("hardlink-run-file", "run/status.json"),
+        ("hardlink-other", "other.txt"),
+    ):
+        os.link(root / to, root / f"{name}.png")
+    targets = {
+        "new": root / "new.png",
+        "input": root / "input.png",
+        "input-stem": root / "input",
+        "checkpoint": root / "weights.pt",
+        "run-file": run / "metrics.sqlite",
+        "run-new": run / "fig.png",
+        "run": run,
+        "folder": root / "folder",
+        "fifo": root / "fifo",
+        "other": root / "other.txt",
+        **{name: root / f"{name}.png" for name in OUTPUT_TARGETS if name.startswith(("link-", "hardlink-"))},
+    }
+    protected = [root / "input.png", root / "weights.pt", root / "other.txt", *run.rglob("*")]
+    return {
+        "root": root,
+        "inputs": [root / "input.png", root / "weights.pt", run],
+        "protected": [p for p in protected if p.is_file()],
+        "targets": targets,
+    }
+
+
+def decorate(path, how: str) -> str:
+    """``path`` written the way ``how`` says (see :data:`OUTPUT_DECORATIONS`)."""
+    text = str(path)
+    if how == "stem" and path.suffix:
+        return text[: -len(path.suffix)]
+    if how == "upper" and path.suffix:
+        return text[: -len(path.suffix)] + path.suffix.upper()
+    if how == "slash":
+        return text + "/"
+    if how == "dotdot":
+        return str(path.parent / "sub" / ".." / path.name)
+    if how == "dot":
+        return str(path.parent / "." / path.name)
+    if how == "double":
+        return str(path.parent) + "//" + path.name
+    return text
+
+
+def output_verdict(scenario: dict, target: str, how: str, kind: str | None) -> tuple[str, str]:
+    """Check and write one output name as every verb does; ("refused" | "correct" |
+    "data loss" | "crash", detail). Data loss: a protected file changed, or the file said
+    to be written is not there."""
+    import hashlib
+    import os
+    import traceback
+
+    from resviz.core.errors import ResvizError
+    from resviz.core.outputs import atomic_output, check_output
+
+    def digest(p):
+        try:
+            return hashlib.sha256(p.read_bytes()).hexdigest()
+        except OSError as exc:
+            return f"unreadable: {exc.errno}"
+
+    name = decorate(scenario["targets"][target], how)
+    before = {p: digest(p) for p in scenario["protected"]}
+    try:
+        out = check_output(name, inputs=scenario["inputs"], what="figure", kind=kind)
+    except ResvizError as exc:
+        msg = str(exc)
+        return ("refused", msg) if "\n" not in msg else ("crash", f"two-line message {msg!r}")
+    except Exception as exc:  # noqa: BLE001  what the fuzzer is looking for
+        return "crash", "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    try:
+        with atomic_output(out) as tmp:
+            tmp.write_bytes(b"NEW OUTPUT")
+    except OSError as exc:
+        return "refused", f"write failed: {exc}"  # the verbs turn this into one line
+    asked = os.path.abspath(out)  # the file named (not through a link) may be replaced
+    changed = [str(p) for p, h in before.items() if digest(p) != h and os.path.abspath(p) != asked]
+    if changed:
+        return "data loss", f"{name} -> {out} changed {changed}"
+    if not (os.path.isfile(out) and out.read_bytes() == b"NEW OUTPUT"):
+        return "data loss", f"{name}: said {out} was written, but it holds something else"
+    return "correct", str(out)
+
+
+def metadata_cases() -> list[tuple[str, object]]:
+    """(field, value) pairs a damaged or forged checkpoint carries; values made lazily by
+    :func:`metadata_value` (tensors need torch)."""
+    return [
+        ("step", -1),
+        ("step", 10**20),
+        ("step", True),
+        ("step", "5"),
+        ("step", 1.5),
+        ("mean", "3x7x7"),
+        ("mean", "3x16"),
+        ("mean", "1x16x16"),
+        ("mean", "nan"),
+        ("mean", "int"),
+        ("mean", "text"),
+        ("image_shape", [3, 7, 7]),
+        ("image_shape", [3, 16]),
+        ("image_shape", [3, -16, 16]),
+        ("image_shape", [3, True, 16]),
+        ("image_shape", "3x16x16"),
+        ("classes", ["a"] * 3),
+        ("classes", list(range(10))),
+        ("classes", "digits"),
+        ("num_classes", 7),
+        ("num_classes", -1),
+        ("shortcuts", "on"),
+        ("shortcuts", [True] * 99),
+        ("residuals", [1, 0, 1]),
+        ("arch", "resnet99"),
+        ("arch", 20),
+        ("config", "not a dict"),
+        ("dataset", 5),
+        ("version", "one"),
+        ("family", 3),
+        ("shortcut", "Z"),
+        ("model", {}),
+        ("model", "weights"),
+    ]
+
+
+def metadata_value(value):
+    """The value of a :func:`metadata_cases` pair, with tensors made for the ``mean`` names."""
+    import torch
+
+    if value == "3x7x7":
+        return torch.rand(3, 7, 7)
+    if value == "3x16":
+        return torch.rand(3, 16)
+    if value == "1x16x16":
+        return torch.rand(1, 16, 16)
+    if value == "nan":
+        return torch.full((3, 16, 16), float("nan"))
+    if value == "int":
+        return torch.zeros(3, 16, 16, dtype=torch.int64)
+    if value == "text":
+        return "mean"
+    return value
+
+
+def metadata_checkpoint(changes: list[tuple[str, object]]) -> dict:
+    """The seed resviz checkpoint of resnet8 (16x16 digits) with ``changes`` applied."""
+    import torch
+
+    from resviz.core.checkpoint import checkpoint_dict
+    from resviz.core.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("resnet8")
+    ckpt = checkpoint_dict(
+        model, classes=[str(i) for i in range(10)], mean=torch.rand(3, 16, 16), dataset="digits", step=5
+    )
+    for key, value in changes:
+        ckpt[key] = metadata_value(value)
+    return ckpt
+
+
+def metadata_verdict(path, changes) -> tuple[str, str]:
+    """Load a checkpoint with ``changes`` as ``eval`` does: ("refused" | "correct" | "wrong"
+    | "crash", detail). Wrong: loaded although a field contradicts another or is out of range."""
+    import traceback
+
+    import torch
+
+    from resviz.core.errors import ResvizError
+    from resviz.core.inspect import load_model
+
+    torch.save(metadata_checkpoint(changes), path)
+    try:
+        loaded = load_model(path)
+    except ResvizError as exc:
+        msg = str(exc)
+        return ("refused", msg) if "\n" not in msg else ("crash", f"two-line message {msg!r}")
+    except Exception as exc:  # noqa: BLE001
+        return "crash", "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    size = loaded.preprocess.description
+    if "16x16" not in size and "16 x 16" not in size and "mean" in size:
+        return "wrong", f"loaded with input {size}"
+    return "correct", size

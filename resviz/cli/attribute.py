@@ -82,12 +82,15 @@ def run(args: argparse.Namespace) -> int:
     check_ig_steps(args.steps)
     if not (args.out or args.npz or args.json):
         raise ConfigError("say where to write: --out FIG.png, --npz FILE.npz and/or --json FILE.json")
+    if args.out:
+        # The path written (a name without a suffix gains .png) is the one checked and named (issue #17).
+        args.out = str(check_output(args.out, inputs=inputs_of(args), what="figure", kind="figure"))
+    for path, what in ((args.npz, "array archive"), (args.json, "JSON file")):
+        if path:
+            check_output(path, inputs=inputs_of(args), what=what)
     outputs = [p for p in (args.out, args.npz, args.json) if p]
     if len({os.path.abspath(p) for p in outputs}) < len(outputs):
         raise ConfigError("--out, --npz and --json must be different files")
-    for path, what in ((args.out, "figure"), (args.npz, "array archive"), (args.json, "JSON file")):
-        if path:
-            check_output(path, inputs=inputs_of(args), what=what)
     from ..core.samples import is_sample_name, sample_path
 
     # before loading the net: a bad image fails fast
@@ -119,8 +122,7 @@ def run(args: argparse.Namespace) -> int:
         what = f" for class {target.target} ({target.target_name})" if spec.uses_target else ""
         title = f"{loaded.arch}: {spec.label}{what}"
         fig = attribution_figure(prepared.display, panels, title=title, cmap=args.cmap, alpha=args.alpha)
-        save_figure(fig, args.out)
-        written.insert(0, args.out)
+        written.insert(0, str(save_figure(fig, args.out)))
     where = ", ".join(written)
     if spec.uses_channel:
         print(

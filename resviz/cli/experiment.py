@@ -17,7 +17,7 @@ from ..core.experiment import DEGRADATION_ITERS, parse_depths
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
 #: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
-_DEGRADATION_ONLY = ("lr", "warmup")
+_DEGRADATION_ONLY = ("lr", "warmup", "checkpoint_every")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
 _NEW_ONLY = {
     "data": "digits",
@@ -29,6 +29,7 @@ _NEW_ONLY = {
     "warmup": False,
     "device": "auto",
     "seed": 0,
+    "checkpoint_every": None,  # a tenth of the budget, at most 1000 steps (see _checkpoint_every)
     "force": False,
 }
 
@@ -64,6 +65,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", help="auto (default), cpu, cuda or mps")
     p.add_argument("--threads", type=int, help="paper: torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        metavar="N",
+        help="degradation: each net writes a checkpoint every N steps, so a killed experiment loses at most N "
+        "steps of each net (default: a tenth of --iters, at most 1000)",
+    )
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", metavar="DIR", help="folder for the runs and the report")
     where.add_argument("--resume", metavar="DIR", help="continue a stopped experiment: every unfinished net")
@@ -99,6 +107,16 @@ def run(args: argparse.Namespace) -> int:
     return _run_degradation(args)
 
 
+def _checkpoint_every(given: int | None, iters: int) -> int:
+    from ..core.errors import ConfigError
+
+    if given is None:
+        return min(1000, max(1, iters // 10))
+    if given < 1:
+        raise ConfigError(f"--checkpoint-every must be 1 or more, not {given}")
+    return given
+
+
 def _run_degradation(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
     from ..core.train.config import TrainConfig
@@ -126,7 +144,9 @@ def _run_degradation(args: argparse.Namespace) -> int:
             device=args.device,
             seed=args.seed,
             eval_every=max(1, args.iters // 10),
-            checkpoint_every=args.iters,
+            # Periodic, as in `resviz train`: it was only at the end, so a SIGKILL lost every
+            # net's training (issue #17).
+            checkpoint_every=_checkpoint_every(args.checkpoint_every, args.iters),
         )
         out = Path(args.out)
     from ..core.experiment import resume_degradation, run_degradation  # torch loads here

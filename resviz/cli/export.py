@@ -20,22 +20,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.outputs import check_output
+    from ..core.outputs import atomic_output, check_output
     from ..core.runs import RunReader, write_csv, write_json
 
-    if args.out:  # never over the run's own files (issue #9: --out R/metrics.sqlite replaced its database)
-        check_output(args.out, inputs=[args.run_dir], what="export")
+    if args.out is not None:  # never over the run's own files (issue #9: --out R/metrics.sqlite replaced its database)
+        args.out = str(check_output(args.out, inputs=[args.run_dir], what="export"))
     reader = RunReader(args.run_dir)
     try:
         records, _ = reader.read_all()
     finally:
         reader.close()
     write = write_csv if args.format == "csv" else (lambda recs, f: write_json(recs, f, reader=reader))
-    if args.out:
+    if args.out is not None:
         from ..core.errors import RunError
 
         try:
-            with open(args.out, "w", newline="") as f:
+            with atomic_output(args.out) as tmp, open(tmp, "w", newline="") as f:
                 n = write(records, f)
         except OSError as exc:
             raise RunError(f"cannot write {args.out}: {exc.strerror or exc}") from exc

@@ -45,7 +45,9 @@ def _check(args: argparse.Namespace) -> None:
     from ..core.limits import check_threads
     from ..core.outputs import check_output
 
-    check_output(args.out, inputs=[args.checkpoint] + ([args.data] if Path(args.data).exists() else []), what="figure")
+    inputs = [args.checkpoint] + ([args.data] if Path(args.data).exists() else [])
+    # The path written (a name without a suffix gains .png) is the one checked and named (issue #17).
+    args.out = str(check_output(args.out, inputs=inputs, what="figure", kind="figure"))
     check_threads(args.threads)
     if args.level is not None and args.level not in LEVELS:
         raise ConfigError(f"unknown level {args.level!r}: choose one of {', '.join(LEVELS)}")

@@ -80,8 +80,13 @@ def _check(args: argparse.Namespace) -> list[str | None]:
         )
     inputs = list(args.checkpoint) + ([args.data] if Path(args.data).exists() else [])
     outputs = [(o, p) for o, p in (("--out", args.out), ("--csv", args.csv), ("--json", args.json)) if p is not None]
-    for i, (option, path) in enumerate(outputs):
-        check_output(path, inputs=inputs, what=f"{option} file")
+    for i, (option, given) in enumerate(outputs):
+        # The path written (a figure name without a suffix gains .png) is the one checked (issue #17).
+        path = str(
+            check_output(given, inputs=inputs, what=f"{option} file", kind="figure" if option == "--out" else None)
+        )
+        setattr(args, option[2:], path)
+        outputs[i] = (option, path)
         for other, earlier in outputs[:i]:
             if Path(path).expanduser().resolve() == Path(earlier).expanduser().resolve():
                 raise ConfigError(f"{other} and {option} name the same file {path}; give each its own")
@@ -93,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.inspect.evaluation import check_classes
     from ..core.inspect.figures import save_figure
     from ..core.landscape import landscape_figure, landscapes_csv, landscapes_json, loss_landscape
+    from ..core.outputs import atomic_output
 
     archs = _check(args)
     results, names = [], []
@@ -135,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
     for path, text in ((args.csv, landscapes_csv), (args.json, landscapes_json)):
         if path:
             try:
-                Path(path).write_text(text(results))
+                with atomic_output(path) as tmp:
+                    tmp.write_text(text(results))
             except OSError as exc:
                 raise ResvizError(f"cannot write {path}: {exc.strerror or exc}") from None
             note_line(f"wrote {path}")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 
 from ._inspect import (
     add_data_options,
@@ -44,15 +43,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError, ResvizError
-    from ..core.outputs import check_output
+    from ..core.outputs import atomic_output, check_output
 
     # Every option and output before any work: a refused file costs no lesion study.
     check_common(args)
+    # The paths written (a figure name without a suffix gains .png) are the ones checked (issue #17).
+    if args.out:
+        args.out = str(check_output(args.out, inputs=inputs_of(args), what="figure", kind="figure"))
+    if args.csv:
+        args.csv = str(check_output(args.csv, inputs=inputs_of(args), what="CSV file"))
     if args.out and args.csv and os.path.realpath(args.out) == os.path.realpath(args.csv):
         raise ConfigError(f"--out and --csv both name {args.csv}: give each its own file")
-    for path, what in ((args.out, "figure"), (args.csv, "CSV file")):
-        if path:
-            check_output(path, inputs=inputs_of(args), what=what)
     from ..core.inspect import Inspector, lesion_figure, save_figure
 
     loaded, data = load_with_test_split(args)
@@ -64,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         note_line(f"wrote {args.out}")
     if args.csv:
         try:
-            Path(args.csv).write_text(result.to_csv())
+            with atomic_output(args.csv) as tmp:
+                tmp.write_text(result.to_csv())
         except OSError as exc:
             raise ResvizError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
         note_line(f"wrote {args.csv}")

@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     from ..core.report import save_report
     from ..core.runs.history import load_history
 
-    check_output(args.out, inputs=args.run_dirs, what="figure")  # never into a run folder (issue #9)
+    # Never into a run folder (issue #9); the path checked is the one written (issue #17).
+    args.out = str(check_output(args.out, inputs=args.run_dirs, what="figure", kind="figure"))
     histories = [load_history(d) for d in args.run_dirs]
     try:
         out = save_report(histories, args.out, title=args.title)

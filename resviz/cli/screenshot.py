@@ -256,8 +256,12 @@ def _shoot(
 
     redraw_queue().flush_all()  # panels still waiting for their turn draw now
     app.processEvents()
-    if not window.grab().save(str(out)):
-        raise ResvizError(f"cannot write {out}: Qt could not save the image there")
+    from ..core.outputs import atomic_output, figure_format
+
+    # Through a temporary file, as every output (issue #17): a link at OUT is replaced.
+    with atomic_output(out) as tmp:
+        if not window.grab().save(str(tmp), figure_format(out).upper()):
+            raise ResvizError(f"cannot write {out}: Qt could not save the image there")
     window.close()
     print(f"resviz: wrote {out} ({size[0]}x{size[1]})")
     return 0

@@ -28,9 +28,10 @@ from typing import Any
 
 import torch
 
+from .archive import check_archive
 from .errors import CheckpointError
 from .models import ResNet
-from .write_errors import discard, write_error
+from .write_errors import discard, is_torch_short_write, write_error
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -96,6 +97,10 @@ def save_checkpoint(path: str | Path, checkpoint: dict[str, Any]) -> Path:
         os.replace(tmp, path)
     except OSError as exc:
         raise write_error(exc, path) from None
+    except RuntimeError as exc:
+        if not is_torch_short_write(exc):  # torch's zip writer on a full disk (issue #17)
+            raise
+        raise write_error(exc, path) from None
     finally:
         discard(tmp)
     return path
@@ -140,9 +145,18 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not path.is_file():
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
+        with open(path, "rb") as f:
+            zipped = f.read(4) == b"PK\x03\x04"
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if zipped:  # every record's CRC-32 before torch reads it (issue #17)
+        check_archive(path)
+    try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:
-        raise CheckpointError(f"{path} is not a readable checkpoint: {str(exc).splitlines()[0]}") from exc
+        # (an empty file gives an exception without a message: found by attack, issue #17)
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise CheckpointError(f"{path} is not a readable checkpoint: {reason}") from exc
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path} is not a resviz checkpoint")
     return ckpt

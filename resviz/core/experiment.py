@@ -272,13 +272,35 @@ def resume_degradation(out_dir: str | Path, *, on_group: Callable[[LockstepGroup
     base, depths = _read_plan_file(out / PLAN_FILE)
     for name in REPORT_FILES:
         check_output(out / name, what="experiment's output")
-    missing = [name for name, _ in degradation_plan(base, depths) if not (out / name / "config.json").is_file()]
-    if missing:
-        raise RunError(f"{out} lacks the run folder(s) {', '.join(missing)}; start the experiment again with --force")
-    todo = unfinished_runs([out / name for name, _ in degradation_plan(base, depths)])
-    if not todo:
+    # A net with nothing to continue from (killed before its first checkpoint, or before its
+    # folder was made) trains again from step 0 in its own slot, with the plan's settings:
+    # the advice was `resviz train --out DIR/plain8 --force`, a default resnet20 (issue #17).
+    plan = degradation_plan(base, depths)
+    fresh = [(cfg, out / name, "has no run folder") for name, cfg in plan if not (out / name / "config.json").is_file()]
+    made = [out / name for name, _ in plan if (out / name / "config.json").is_file()]
+    todo = []
+    for path in unfinished_runs(made):
+        if _has_checkpoint(path):
+            todo.append(path)
+        else:
+            fresh.append((_config_on_disk(path), path, "has no checkpoint"))
+    if not todo and not fresh:
         raise RunError(f"every net of {out} has finished; nothing to resume")
-    return _train_and_report(out, base, depths, LockstepGroup.resume(todo), on_group)
+    return _train_and_report(out, base, depths, LockstepGroup.resume(todo, fresh=fresh), on_group)
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    from .runs.reader import RunReader
+
+    with RunReader(run_dir) as reader:
+        return bool(reader.checkpoints())
+
+
+def _config_on_disk(run_dir: Path) -> TrainConfig:
+    from .runs.reader import RunReader
+
+    with RunReader(run_dir) as reader:
+        return TrainConfig.from_dict(reader.config)
 
 
 def _train_and_report(out: Path, base: TrainConfig, depths: Sequence[int], group, on_group) -> dict:

@@ -121,8 +121,13 @@ def _legend(ax, **kwargs) -> None:
 
 
 def save_report(histories: Sequence[RunHistory], out: str | Path, title: str | None = None, dpi: int = 110) -> Path:
-    """Draw and save the report (PNG, SVG or PDF by the file's suffix)."""
-    out = Path(out)
+    """Draw and save the report (PNG, SVG or PDF by the file's suffix; ``.png`` added to a
+    name without one); written through a temporary file (issue #17). Returns the path written."""
+    from .outputs import FIGURE, atomic_output, figure_format, resolve_output
+
+    out = resolve_output(out, kind=FIGURE, what="figure")
     out.parent.mkdir(parents=True, exist_ok=True)
-    draw_report(histories, title).savefig(out, dpi=dpi)
+    fig = draw_report(histories, title)
+    with atomic_output(out) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=figure_format(out))
     return out

@@ -16,13 +16,29 @@ from pathlib import Path
 
 from .errors import WriteError
 
-__all__ = ["discard", "is_no_space", "mount_point", "write_error"]
+__all__ = ["discard", "is_no_space", "is_torch_short_write", "mount_point", "write_error"]
 
 _NO_SPACE = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
 
+def is_torch_short_write(exc: BaseException) -> bool:
+    """True for torch's zip writer reporting a write that fell short (issue #17).
+
+    ``torch.save`` checks the file position after each record it writes; on a full disk the
+    OS takes fewer bytes than asked and torch raises ``RuntimeError: [enforce fail at
+    inline_container.cc:...] unexpected pos N vs M`` (seen on a 1.5 MB tmpfs; on 0.9 MB the
+    OS's ENOSPC arrived first). A write to a regular file falls short only when the device
+    or the quota is full, so this is "no space left" too.
+    """
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and "unexpected pos" in text and "inline_container" in text
+
+
 def is_no_space(exc: BaseException) -> bool:
-    """True for "no space left" and "quota exceeded", from the OS or from SQLite."""
+    """True for "no space left" and "quota exceeded", from the OS, from SQLite or from torch's
+    zip writer (:func:`is_torch_short_write`)."""
+    if is_torch_short_write(exc):
+        return True
     if isinstance(exc, OSError):
         return exc.errno in _NO_SPACE
     if isinstance(exc, sqlite3.Error):

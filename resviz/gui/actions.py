@@ -54,10 +54,15 @@ class WindowActions:
         )
         self.stop = act("S&top", "Stop the run after this step and save a checkpoint; drop queued runs", "Ctrl+.")
         self.shortcuts = act(
-            "Shortcuts &on",
-            "Switch every shortcut of the training net on or off now (marked on the curves)",
+            "Turn shortcuts &off",
+            "Switch the shortcuts of the training nets now, each net its own way (marked on the curves)",
             "Ctrl+K",
-            checkable=True,
+        )
+        # The Shortcuts button's menu: what a press does, spelt out for a mixed group.
+        self.shortcuts_all_on = act("Every net: shortcuts on", "Switch every shortcut of every net on")
+        self.shortcuts_all_off = act("Every net: shortcuts off", "Switch every shortcut of every net off")
+        self.shortcuts_swap = act(
+            "Each net: swap its shortcuts", "The plain nets gain shortcuts, the residual nets lose them (Ctrl+K)"
         )
         self.degradation = act(
             "&Degradation experiment",
@@ -71,6 +76,19 @@ class WindowActions:
             "Ctrl+Shift+P",
         )
         self.continue_run = act("&Continue selected run", "Resume the selected stopped run from its last checkpoint")
+        # Inspect (window-wide: each brings its view to the front and starts it, from any tab)
+        self.lesion_study = act(
+            "Run the &lesion study",
+            "Test error with each block's residual branch deleted, and with each shortcut removed, one block "
+            "at a time (Veit et al. 2016), on the Inspect tab's net",
+            "Ctrl+Shift+L",
+        )
+        self.channel_features = act(
+            "Find what &channels see",
+            "One pass over the test images: every channel's strongest units of the Inspect tab's net, "
+            "cropped to their receptive fields",
+            "Ctrl+Shift+F",
+        )
         # View
         self.log_scale = act(
             "&Log-scale error and loss", "Logarithmic y axes for the error and loss curves", "Ctrl+L", checkable=True
@@ -85,6 +103,10 @@ class WindowActions:
         self.about = act("&About resviz", "What resviz is and the paper it follows")
         self.about_qt = act("About &Qt", "The Qt version this app runs on")
 
+    def shortcut_choices(self) -> list[QtGui.QAction]:
+        """The Shortcuts button's menu (and the Run menu's submenu)."""
+        return [self.shortcuts_all_on, self.shortcuts_all_off, self.shortcuts_swap]
+
     def build_menus(self, window: QtWidgets.QMainWindow, docks: list[QtWidgets.QDockWidget]) -> None:
         bar = window.menuBar()
         file = bar.addMenu("&File")
@@ -96,7 +118,9 @@ class WindowActions:
         run = bar.addMenu("&Run")
         run.addActions([self.start, self.pause, self.stop])
         run.addSeparator()
-        run.addActions([self.shortcuts, self.degradation, self.paper, self.continue_run])
+        run.addAction(self.shortcuts)
+        run.addMenu("S&witch shortcuts").addActions(self.shortcut_choices())
+        run.addActions([self.degradation, self.paper, self.continue_run])
         view = bar.addMenu("&View")
         view.addAction(self.log_scale)
         view.addSeparator()

@@ -17,7 +17,7 @@ from .experiment_runs import LatestExperiment
 from .runs import Run, RunsModel
 from .theme import theme
 
-__all__ = ["GROUP", "DegradationPanel"]
+__all__ = ["GROUP", "DegradationPanel", "fit_dock"]
 
 #: The Run.group of the experiment's runs.
 GROUP = "degradation"
@@ -26,12 +26,17 @@ GROUP = "degradation"
 class DegradationPanel(QtWidgets.QWidget):
     """Claims and observations for the runs of the last degradation experiment."""
 
+    #: The height (px) the text needs at the panel's width, when it changed and does not fit:
+    #: the window makes the dock that tall (issue #19: it opened 100 px tall, the table cut off).
+    wants_height = QtCore.Signal(int)
+
     def __init__(self, runs: RunsModel, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs = runs
+        self._asked = 0
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        scroll = QtWidgets.QScrollArea()  # the claims outgrow a short dock
+        self.scroll = scroll = QtWidgets.QScrollArea()  # the claims outgrow a short dock
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         outer.addWidget(scroll)
@@ -95,6 +100,18 @@ class DegradationPanel(QtWidgets.QWidget):
             "<th>train err %</th><th>test err %</th></tr>" + "".join(rows) + "</table>"
         )
         self.text.setText(f"{intro}<p>{table}</p><p><b>Here:</b></p><ul>{self._claims_html(c)}</ul>")
+        self.ask_for_room()
+
+    def ask_for_room(self) -> None:
+        """Emit :attr:`wants_height` when the text grew taller than the panel shows."""
+        inner = self.scroll.widget()
+        width = self.scroll.viewport().width()
+        need = inner.layout().totalHeightForWidth(width) if width > 0 else -1
+        if need <= 0:
+            need = inner.sizeHint().height()
+        if need != self._asked and need > self.scroll.viewport().height():
+            self._asked = need
+            self.wants_height.emit(need)
 
     def _claims_html(self, c) -> str:
         depths = self.depths()
@@ -127,3 +144,19 @@ class DegradationPanel(QtWidgets.QWidget):
                 "iterations); short budgets may not show it: train longer or use the 0.01 warm-up.</li>"
             )
         return "".join(items)
+
+
+def fit_dock(
+    window: QtWidgets.QMainWindow, dock: QtWidgets.QDockWidget, above: QtWidgets.QDockWidget, content: int
+) -> None:
+    """Make the panel's ``dock`` as tall as its ``content`` (px; at most 70 % of the window),
+    taking the room from ``above`` when the two share a column."""
+    if not dock.isVisible() or dock.isFloating():
+        return
+    view = dock.widget().scroll.viewport()
+    want = min(content + dock.height() - view.height(), int(window.height() * 0.7))
+    # Both docks of the column: given one, Qt shares the change out in proportion.
+    docks = [d for d in (above, dock) if d.isVisible() and window.dockWidgetArea(d) == window.dockWidgetArea(dock)]
+    total = sum(d.height() for d in docks)
+    sizes = [want] if len(docks) == 1 else [max(total - want, 80), want]
+    window.resizeDocks(docks, sizes, QtCore.Qt.Orientation.Vertical)

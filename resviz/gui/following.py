@@ -46,6 +46,7 @@ class FollowingMixin:
         path = check_run_folder(path)
         existing = self.runs.find(path)
         if existing is not None:
+            self._show_opened(existing)
             self.runs.set_current(existing)
             return existing
         if not self.engine.is_ready:
@@ -71,7 +72,8 @@ class FollowingMixin:
         group, peers, out, broken = experiment_group(folder), [], [], []
         for run_dir in run_dirs:
             existing = self.runs.find(run_dir)
-            if existing is not None:  # opened before: shown once, as it is
+            if existing is not None:  # opened before (or listed at launch): shown once
+                self._show_opened(existing)
                 out.append(existing)
             elif not self.engine.is_ready:
                 self._pending_folders.append((run_dir, group, folder.name, peers))
@@ -108,6 +110,26 @@ class FollowingMixin:
         self.runs.add(run)
         self.message.emit(f"opened {path}")
         return run
+
+    def _show_opened(self, run: Run) -> None:
+        """A run of the list that the user opens again (say, listed at launch): ticked."""
+        run.set_visible(True)
+
+    def load_listed(self, run: Run) -> None:
+        """Read a run listed at launch (its metrics, its layout) and follow it: done the
+        first time it is shown, so a launch with many runs on disk reads none of them."""
+        if not run.listed or run.run_dir is None:
+            return
+        run.listed = False
+        try:
+            follower = RunFollower(run.run_dir)
+        except ResvizError as exc:
+            run.set_status("failed", str(exc))
+            self.error.emit(f"Cannot read {run.name}", str(exc))
+            return
+        run.set_layout(follower.layout)
+        run.apply(follower.poll())
+        self._followers[run] = follower
 
     def _pump_followers(self) -> None:
         for run, follower in list(self._followers.items()):

@@ -18,7 +18,7 @@ from .. import PAPER, PAPER_URL, __version__
 from ..core.errors import ConfigError, ResvizError
 from . import settings
 from .actions import WindowActions
-from .degradation import GROUP, DegradationPanel
+from .degradation import GROUP, DegradationPanel, fit_dock
 from .engine import EngineLoader
 from .paper.tab import GROUP as PAPER_GROUP
 from .runs import Run, RunsModel
@@ -84,6 +84,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.runs_dock = self._dock("Runs", "runs_dock", self.runs_view)
         self.degradation = DegradationPanel(self.runs)
         self.degradation_dock = self._dock("Degradation experiment", "degradation_dock", self.degradation)
+        self.degradation.wants_height.connect(lambda h: fit_dock(self, self.degradation_dock, self.runs_dock, h))
         self.actions.build_menus(self, [self.runs_dock, self.degradation_dock])
 
         self.status = StatusBar(self)
@@ -93,6 +94,7 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self._restore_settings()
         self._on_engine_state()
         self._update_actions()
+        QtCore.QTimer.singleShot(0, self.list_runs_folder)  # after the first paint (issue #19)
 
     # -- building ------------------------------------------------------------------------
 
@@ -123,7 +125,9 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         a.start.triggered.connect(self._on_start)
         a.pause.triggered.connect(self.steering.pause)
         a.stop.triggered.connect(self.steering.stop)
-        a.shortcuts.triggered.connect(self._on_shortcuts)
+        for action, how in ((a.shortcuts, "swap"), (a.shortcuts_swap, "swap"), (a.shortcuts_all_on, "on")):
+            action.triggered.connect(lambda _=False, how=how: self._on_shortcuts(how))
+        a.shortcuts_all_off.triggered.connect(lambda: self._on_shortcuts("off"))
         a.degradation.triggered.connect(self._on_degradation)
         a.paper.triggered.connect(self._on_paper)
         a.continue_run.triggered.connect(self._on_continue)
@@ -136,6 +140,8 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.engine.ready.connect(self._on_engine_state)
         self.engine.failed.connect(self._on_engine_failed)
         self.session.active_changed.connect(self._update_actions)
+        # the progress line goes when training ends (it stayed, stale, in every tab: issue #19)
+        self.session.active_changed.connect(lambda: self.status.show_progress(self.session.active))
         self.session.progress.connect(self._on_progress)
         self.session.message.connect(self._on_message)
         self.session.error.connect(self.show_error)
@@ -197,11 +203,13 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         controls = self.train_tab.controls
         try:
             configs = controls.degradation_configs()
-            self.session.enqueue(configs, group=GROUP)
+            new_runs = self.session.enqueue(configs, group=GROUP)
         except ConfigError as exc:
             self._settings_problem(str(exc))
             return
         controls.show_problem(None)
+        for run in self.runs:  # a new experiment shows its own nets; earlier runs stay, unticked
+            run.set_visible(run in new_runs)
         self.degradation_dock.show()
         self.degradation_dock.raise_()
 
@@ -253,8 +261,9 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         self.train_tab.controls.show_problem(message)
         self.status.showMessage(f"Cannot start: {message}", 10_000)
 
-    def _on_shortcuts(self, checked: bool) -> None:
-        self.status.showMessage(self.steering.set_shortcuts(checked), 5000)
+    def _on_shortcuts(self, how: str) -> None:
+        self.status.showMessage(self.steering.switch_shortcuts(how), 5000)
+        self._update_actions()
 
     def _on_continue(self) -> None:
         try:

@@ -53,6 +53,9 @@ class Run(QtCore.QObject):
         self.origin = origin  # "app" (trained here) or "folder" (followed from disk)
         self.colour_index = colour_index
         self.visible = True
+        #: Listed from the runs folder at launch, its metrics not read yet (they are when
+        #: it is first shown: ticked or selected; see resviz.gui.listing).
+        self.listed = False
         self.status = status
         self.reason: str | None = None
         self.device: str | None = None
@@ -160,15 +163,24 @@ class Run(QtCore.QObject):
 
 
 class RunsModel(QtCore.QObject):
-    """The runs in the app, in the order they were added, and the current one."""
+    """The runs in the app, in the order they were added, and the current one.
+
+    Besides them, the runs *listed* from the runs folder at launch (issue #19): only the
+    Runs list shows those (``run_listed``, ``run_unlisted``) until one is shown (ticked or
+    made current), when it joins the runs (``run_added``) and every view draws it; so
+    fifty runs on disk cost the plots nothing at launch.
+    """
 
     run_added = QtCore.Signal(object)
     run_removed = QtCore.Signal(object)
     current_changed = QtCore.Signal(object)  # Run or None
+    run_listed = QtCore.Signal(object)
+    run_unlisted = QtCore.Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
         self._runs: list[Run] = []
+        self._listed: list[Run] = []
         self._current: Run | None = None
         self._colours_used = 0
 
@@ -192,7 +204,26 @@ class RunsModel(QtCore.QObject):
         self._colours_used += 1
         return index
 
+    @property
+    def listed(self) -> list[Run]:
+        """Runs listed from the runs folder and not shown yet."""
+        return list(self._listed)
+
+    def add_listed(self, run: Run) -> Run:
+        """List ``run`` (the Runs list shows it; the views see it once it is shown)."""
+        self._listed.append(run)
+        run.style_changed.connect(self._on_listed_styled)
+        self.run_listed.emit(run)
+        return run
+
+    def _on_listed_styled(self) -> None:
+        for run in [r for r in self._listed if r.visible]:  # ticked: shown in the plots
+            self.add(run, make_current=False)
+
     def add(self, run: Run, *, make_current: bool = True) -> Run:
+        if run in self._listed:  # a listed run shown: it joins the runs
+            self._listed.remove(run)
+            run.style_changed.disconnect(self._on_listed_styled)
         self._runs.append(run)
         self.run_added.emit(run)
         if make_current or self._current is None:
@@ -200,6 +231,11 @@ class RunsModel(QtCore.QObject):
         return run
 
     def remove(self, run: Run) -> None:
+        if run in self._listed:
+            self._listed.remove(run)
+            run.style_changed.disconnect(self._on_listed_styled)
+            self.run_unlisted.emit(run)
+            return
         if run not in self._runs:
             return
         self._runs.remove(run)
@@ -208,6 +244,8 @@ class RunsModel(QtCore.QObject):
             self.set_current(self._runs[-1] if self._runs else None)
 
     def set_current(self, run: Run | None) -> None:
+        if run in self._listed:  # selected: shown in the bars and heatmaps
+            self.add(run, make_current=False)
         if run is not self._current:
             self._current = run
             self.current_changed.emit(run)
@@ -215,7 +253,7 @@ class RunsModel(QtCore.QObject):
     def find(self, run_dir: Path) -> Run | None:
         """The run shown for this folder, if any."""
         target = Path(run_dir).resolve()
-        for run in self._runs:
+        for run in self._runs + self._listed:
             if run.run_dir is not None and run.run_dir.resolve() == target:
                 return run
         return None

@@ -28,7 +28,7 @@ Role = QtCore.Qt.ItemDataRole
 
 
 class RunsTableModel(QtCore.QAbstractTableModel):
-    """Rows are runs, in the order they were added."""
+    """Rows are runs, newest group first, each group's runs in the order they were added."""
 
     def __init__(self, runs: RunsModel, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,8 +37,10 @@ class RunsTableModel(QtCore.QAbstractTableModel):
         self._slots: dict[Run, object] = {}
         runs.run_added.connect(self._on_run_added)
         runs.run_removed.connect(self._on_run_removed)
+        runs.run_listed.connect(self._on_run_added)  # listed from the runs folder: a row, unticked
+        runs.run_unlisted.connect(self._on_run_removed)
         theme().changed.connect(self._on_theme_changed)
-        for run in runs:
+        for run in [*runs.listed, *runs]:
             self._on_run_added(run)
 
     def run_at(self, row: int) -> Run | None:
@@ -50,9 +52,14 @@ class RunsTableModel(QtCore.QAbstractTableModel):
     # -- following the runs ----------------------------------------------------------
 
     def _on_run_added(self, run: Run) -> None:
-        row = len(self._rows)
+        if run in self._slots:  # a listed run, shown now: its row is there
+            return
+        # Newest first: a run joins its group's rows (a comparison, an experiment), else
+        # goes on top, so the runs listed at launch and those made since read newest first.
+        peers = [self._rows.index(p) for p in run.peers if p is not run and p in self._rows]
+        row = max(peers) + 1 if peers else 0
         self.beginInsertRows(QtCore.QModelIndex(), row, row)
-        self._rows.append(run)
+        self._rows.insert(row, run)
         self.endInsertRows()
         slot = partial(self._on_run_changed, run)
         for signal in (run.changed, run.status_changed, run.style_changed):

@@ -82,6 +82,7 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         self._timer.timeout.connect(self._on_tick)
         self._timer.start()
         engine.ready.connect(self._on_engine_ready)
+        runs.run_added.connect(self.load_listed)  # a run listed at launch, shown now: read it first
 
     # -- state -----------------------------------------------------------------------
 
@@ -130,7 +131,7 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         names: list[str] = []
         for config in configs:  # unique among the runs shown and among each other
             name, n = config.label, 2
-            while name in names or name in {r.name for r in self.runs}:
+            while name in names or name in {r.name for r in (*self.runs, *self.runs.listed)}:
                 name, n = f"{config.label} #{n}", n + 1
             names.append(name)
         label = group or "-".join(name.replace(" #", "-") for name in names)
@@ -185,7 +186,7 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         )
 
     def _unique_name(self, name: str) -> str:
-        taken = {r.name for r in self.runs}
+        taken = {r.name for r in (*self.runs, *self.runs.listed)}
         if name not in taken:
             return name
         n = 2

@@ -2,8 +2,10 @@
 
 A comparison and the degradation experiment train as one group (issue #11). What the
 buttons act on is chosen beside them ("Acts on: whole group / selected run") and said in
-their own text, so nobody has to guess: "Pause group", "Stop plain20", "Shortcuts off ·
-resnet20". A group of one net keeps the plain words ("Pause", "Stop").
+their own text, so nobody has to guess: "Pause group", "Stop plain20", "Turn shortcuts on ·
+plain20". A group of one net keeps the plain words ("Pause", "Stop"). The Shortcuts button
+names the state a press produces; on a plain + residual group a press swaps each net's own
+shortcuts (issue #19).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Steering:
         self, actions: WindowActions, session: TrainingSession, runs: RunsModel, scope: QtWidgets.QComboBox
     ) -> None:
         self.actions, self.session, self.runs, self.scope = actions, session, runs, scope
+        self._shortcut_states: list[bool] = []  # what the Shortcuts button's words were made from
 
     # -- what the buttons act on -------------------------------------------------------
 
@@ -94,19 +97,12 @@ class Steering:
             tip = "Stop the run after this step and save a checkpoint; drop queued runs"
         _tip(a.stop, tip + hint)
 
-        states = [r.shortcuts_on for r in live]
-        on = all(states) if states else True
-        a.shortcuts.setEnabled(bool(live))
-        a.shortcuts.setChecked(on)
-        state = "mixed" if states and any(states) and not on else "on" if on else "off"
-        a.shortcuts.setText(f"Shortcuts {state}" + (f" ·{suffix}" if suffix else ""))
-        if many and self.target() is None:
-            tip = (
-                f"Switch every shortcut of every net of the group ({names}) on or off before its next step "
-                "(marked on the curves; shortcuts on make a plain net residual)"
-            )
-        else:
-            tip = "Switch every shortcut of the training net on or off before its next step (marked on the curves)"
+        self._shortcut_states = [r.shortcuts_on for r in live]
+        # Words from the nets' states even before they step (starting: the button is off, but true)
+        text, tip = self._shortcuts_words(live or targets, names if many and self.target() is None else "")
+        for action in (a.shortcuts, a.shortcuts_all_on, a.shortcuts_all_off, a.shortcuts_swap):
+            action.setEnabled(bool(live))
+        a.shortcuts.setText(text + (f" ·{suffix}" if suffix else ""))
         _tip(a.shortcuts, tip + hint)
 
         peers = self._continuable_peers()
@@ -120,10 +116,32 @@ class Steering:
             else "Resume the selected stopped run from its last checkpoint"
         )
 
+    @staticmethod
+    def _shortcuts_words(live: list[Run], group: str) -> tuple[str, str]:
+        """The Shortcuts button's text and tooltip: the state a press produces (issue #19).
+
+        A press toggles each net's own shortcuts: on a plain + residual group the plain net
+        gains them and the residual one loses them (the degradation experiment, swapped);
+        on a group that agrees, every net switches together. The button's menu has the
+        explicit "every net on / off" too.
+        """
+        on = [r for r in live if r.shortcuts_on]
+        off = [r for r in live if not r.shortcuts_on]
+        marked = " (marked on the curves; shortcuts on make a plain net residual)"
+        if on and off:
+            gains, loses = ", ".join(r.name for r in off), ", ".join(r.name for r in on)
+            return "Swap shortcuts", (
+                f"Each net swaps its own shortcuts before its next step: {gains} gains shortcuts, {loses} loses "
+                f"them{marked}. The button's menu switches every net on or off instead"
+            )
+        whose = f"every net of the group ({group})" if group else "the training net"
+        state = "off" if on or not live else "on"
+        return f"Turn shortcuts {state}", f"Switch every shortcut of {whose} {state} before its next step{marked}"
+
     def shortcuts_stale(self) -> bool:
-        """The Shortcuts action no longer shows the target's state (a switch happened)."""
+        """The Shortcuts action no longer names what a press does (a switch happened)."""
         live = [r for r in self.targets() if r.status in _STEERABLE]
-        return bool(live) and self.actions.shortcuts.isChecked() != all(r.shortcuts_on for r in live)
+        return bool(live) and self._shortcut_states != [r.shortcuts_on for r in live]
 
     def _continuable_peers(self) -> list[Run]:
         current = self.runs.current
@@ -140,12 +158,23 @@ class Steering:
     def stop(self) -> None:
         self.session.stop(self.target())
 
-    def set_shortcuts(self, checked: bool) -> str:
-        """Switch, and say what will happen (for the status bar)."""
+    def switch_shortcuts(self, how: str) -> str:
+        """Switch the targets' shortcuts: ``swap`` (each net toggles its own: Ctrl+K),
+        ``on`` or ``off`` (every net the same); say what will happen (for the status bar)."""
         target = self.target()
-        self.session.set_shortcuts(checked, target)
+        live = [r for r in self.targets() if r.status in _STEERABLE]
+        if not live:
+            return "nothing is training: shortcuts switch while a run trains"
+        mixed = how == "swap" and len({r.shortcuts_on for r in live}) > 1
+        if mixed:
+            for run in live:  # each its own way; the group's control would switch all the same
+                self.session.set_shortcuts(not run.shortcuts_on, run)
+            news = ", ".join(f"{r.name} {'off' if r.shortcuts_on else 'on'}" for r in live)
+            return f"switching shortcuts before the next step: {news}"
+        on = (not live[0].shortcuts_on) if how == "swap" else how == "on"
+        self.session.set_shortcuts(on, target)
         whose = f"of {target.name} " if target else "of every net " if len(self.session.active_runs) > 1 else ""
-        return f"switching shortcuts {whose}{'on' if checked else 'off'} before the next step"
+        return f"switching shortcuts {whose}{'on' if on else 'off'} before the next step"
 
     def continue_selected(self) -> None:
         """Continue the selected run, with its stopped peers when acting on the whole group."""

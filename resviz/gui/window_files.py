@@ -25,6 +25,9 @@ __all__ = ["RunFilesMixin"]
 class RunFilesMixin:
     """Opening and following run folders (menu, drag and drop), exporting plots and metrics."""
 
+    #: The last "Delete the run?" question (tests answer it).
+    confirm_box: QtWidgets.QMessageBox | None = None
+
     def open_run_folder(self, path: str | Path) -> Run | None:
         """Show and follow a run folder, or every run of an experiment folder (see
         :meth:`open_experiment_folder`); errors become a message, never an exception."""
@@ -94,19 +97,93 @@ class RunFilesMixin:
                 lambda: QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(run.run_dir))),
             )
         menu.addSeparator()
-        remove = menu.addAction("Remove from the list", lambda: self._forget(run))
-        remove.setEnabled(run not in self.session.active_runs)
+        remove = menu.addAction("Remove from list", lambda: self.remove_run(run))
+        remove.setToolTip("Take the run off the list; its folder stays on disk (it is listed again at the next launch)")
+        delete = menu.addAction("Delete…", lambda: self.delete_run(run))
+        delete.setToolTip("Delete the run's folder from disk, after asking (never while a process writes it)")
+        busy = run in self.session.active_runs or run in self.session.queued
+        remove.setEnabled(not busy)
+        delete.setEnabled(not busy and run.run_dir is not None)
+        menu.setToolTipsVisible(True)
         menu.popup(self.runs_view.viewport().mapToGlobal(pos))
 
-    def _show_only(self, only: Run | None) -> None:
-        for run in self.runs:
-            run.set_visible(only is None or run is only)
+    # -- the runs folder's runs (issue #19) -------------------------------------------------
 
-    def _forget(self, run: Run) -> None:
+    def list_runs_folder(self) -> list[Run]:
+        """List the runs root's runs (experiments as groups), newest first; each is read and
+        drawn once shown (ticked or selected: RunsModel.add_listed)."""
+        from .listing import listed_run, runs_on_disk
+
+        listed: list[Run] = []
+        known = {r.run_dir.resolve() for r in (*self.runs, *self.runs.listed) if r.run_dir is not None}
+        # Oldest first into the list: each group goes on top (RunsTableModel), newest ends first.
+        for experiment, run_dirs in reversed(runs_on_disk(settings.runs_root())):
+            folder = run_dirs[0].parent
+            group = experiment_group(folder) if experiment else None
+            peers: list[Run] = []
+            for run_dir in run_dirs:
+                if run_dir.resolve() in known:  # opened already (File > Open before the listing)
+                    continue
+                try:
+                    run = listed_run(run_dir, self.session._unique_name, self.runs.next_colour())
+                except ResvizError:
+                    continue  # a broken folder: File > Open says what is wrong with it
+                if experiment:
+                    run.group, run.experiment = group, experiment
+                    peers.append(run)
+                    run.peers = peers
+                self.runs.add_listed(run)
+                listed.append(run)
+        if listed:
+            if self.runs.current is None:  # the newest, selected: in the bars and heatmaps
+                self.runs.set_current(self.runs_view.table.run_at(0))
+            self.status.showMessage(
+                f"{len(listed)} runs of {settings.runs_root()} listed: tick one to show it, right-click for more",
+                8000,
+            )
+        return listed
+
+    def remove_run(self, run: Run) -> None:
+        """Take ``run`` off the list (its folder stays)."""
         try:
             self.session.forget(run)
         except ResvizError as exc:
             self.show_error("Cannot remove the run", str(exc))
+
+    def delete_run(self, run: Run) -> None:
+        """Ask, then delete ``run``'s folder (refused while a process writes it)."""
+        if run.run_dir is None:
+            return
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question,
+            "Delete the run?",
+            f"Delete {run.name} and its folder {run.run_dir} from disk, with its checkpoints and metrics? "
+            "This cannot be undone.",
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setDefaultButton(QtWidgets.QMessageBox.StandardButton.No)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.button(QtWidgets.QMessageBox.StandardButton.Yes).clicked.connect(lambda: self._delete_confirmed(run))
+        box.open()  # window-modal sheet, not a nested event loop: training goes on
+        self.confirm_box = box
+
+    def _delete_confirmed(self, run: Run) -> None:
+        from .listing import delete_run_folder
+
+        if run in self.session.active_runs or run in self.session.queued:
+            self.show_error("Cannot delete the run", f"{run.name} is training here; stop it first")
+            return
+        try:
+            delete_run_folder(run.run_dir, before=lambda: self.session.forget(run))
+        except ResvizError as exc:  # nothing was deleted: it stays listed
+            self.show_error("Cannot delete the run", str(exc))
+            return
+        self.status.showMessage(f"deleted {run.run_dir}", 8000)
+
+    def _show_only(self, only: Run | None) -> None:
+        for run in self.runs:
+            run.set_visible(only is None or run is only)
 
     def files_tab(self) -> QtWidgets.QWidget | None:
         """The tab that takes dropped files (the Inspect tab: images and weights)."""

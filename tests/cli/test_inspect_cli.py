@@ -163,7 +163,7 @@ def test_every_bad_input_is_one_line_and_exit_2(ckpt, digit_png, bad_files, tmp_
                 "--out",
                 str(tmp_path / "f.xyz"),
             ],
-            "cannot write the figure",
+            "ends in .xyz: a figure is written as .png",  # refused before any work (issue #17)
         ),
     ]
     for argv, expected in cases:

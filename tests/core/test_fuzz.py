@@ -96,3 +96,44 @@ def test_mutated_checkpoints_are_loaded_or_refused(tmp_path_factory, checkpoints
         _one_line(exc)
         return
     assert loaded.model.num_classes == len(loaded.classes) >= 1
+
+
+# -- issue #17: output paths and checkpoint metadata --
+
+
+@settings(_FUZZ, max_examples=60)
+@given(
+    target=st.sampled_from(fuzz_cases.OUTPUT_TARGETS),
+    how=st.sampled_from(fuzz_cases.OUTPUT_DECORATIONS),
+    kind=st.sampled_from([None, "figure"]),
+)
+def test_every_output_name_is_refused_or_written_where_it_says(tmp_path_factory, target, how, kind):
+    scenario = fuzz_cases.output_scenario(tmp_path_factory.mktemp("out"))
+    verdict, detail = fuzz_cases.output_verdict(scenario, target, how, kind)
+    assert verdict in ("refused", "correct"), (target, how, kind, detail)
+
+
+def test_output_names_that_must_be_refused(tmp_path):
+    """Hand-picked oracles: what each target must give (a swapped verdict fails)."""
+    expected = {
+        ("input-stem", "plain", "figure"): "refused",  # writes input.png
+        ("link-run-file", "plain", None): "refused",
+        ("hardlink-input", "plain", None): "refused",
+        ("run-new", "plain", "figure"): "refused",
+        ("new", "stem", "figure"): "correct",  # written as new.png
+        ("link-other", "plain", "figure"): "correct",  # the link is replaced, other.txt kept
+        ("hardlink-run-file", "plain", None): "correct",  # the entry is replaced, the run's file kept
+        ("new", "slash", "figure"): "refused",
+    }
+    for i, ((target, how, kind), want) in enumerate(expected.items()):
+        scenario = fuzz_cases.output_scenario(tmp_path / str(i))
+        verdict, detail = fuzz_cases.output_verdict(scenario, target, how, kind)
+        assert verdict == want, (target, how, kind, detail)
+
+
+@pytest.mark.parametrize("change", fuzz_cases.metadata_cases(), ids=repr)
+def test_forged_checkpoint_metadata_is_refused_or_harmless(tmp_path, change):
+    verdict, detail = fuzz_cases.metadata_verdict(tmp_path / "m.pt", [change])
+    assert verdict in ("refused", "correct"), detail
+    if change[0] in ("step", "mean", "image_shape") and change != ("step", True):
+        assert verdict == "refused", detail  # each of these contradicts the file or is out of range

@@ -49,7 +49,7 @@ def test_stop_one_net_the_other_goes_on_then_continue_the_group(window, qtbot):
     # the whole group (the default): the buttons say so
     assert controls.scope.isEnabled() and controls.scope.currentData() == "group"
     assert (a.pause.text(), a.stop.text()) == ("Pause group", "Stop group")
-    assert a.shortcuts.text() == "Shortcuts mixed · group"  # plain8 has none on, resnet8 all
+    assert a.shortcuts.text() == "Swap shortcuts · group"  # plain8 has none on, resnet8 all: a press swaps
     assert "plain8, resnet8" in a.stop.toolTip()
 
     _scope(window, "run")
@@ -57,7 +57,7 @@ def test_stop_one_net_the_other_goes_on_then_continue_the_group(window, qtbot):
     assert (a.pause.text(), a.stop.text(), a.shortcuts.text()) == (
         "Pause plain8",
         "Stop plain8",
-        "Shortcuts off · plain8",
+        "Turn shortcuts on · plain8",  # what a press does
     )
     assert "the other nets of its group go on" in a.stop.toolTip()
     a.stop.trigger()

@@ -185,13 +185,20 @@ def _read_cache(path: Path, use_cache: bool) -> dict | None:
 
 
 def _write_cache(path: Path, blob: dict) -> None:
+    from ..write_errors import discard, is_torch_short_write
+
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
         torch.save(blob, tmp)
         os.replace(tmp, path)
     except OSError:
         pass  # an unwritable cache only costs decoding again next time
+    except RuntimeError as exc:
+        if not is_torch_short_write(exc):  # a full disk inside torch's zip writer (issue #17)
+            raise
+    finally:
+        discard(tmp)
 
 
 def _assemble(root: Path, classes: list[str], blob: dict, mean: torch.Tensor | None, size: int) -> DataSet:

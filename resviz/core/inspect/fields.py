@@ -20,6 +20,9 @@ from ..errors import CheckpointError
 __all__ = ["CheckpointFields", "checkpoint_fields", "check_tensors"]
 
 Switches = bool | list[bool] | None
+#: The largest step a checkpoint may record: 10**12 steps is centuries of training; anything
+#: beyond is a damaged or forged file (issue #17: a step of 10**20 was accepted).
+MAX_STEP = 10**12
 
 
 @dataclass
@@ -101,22 +104,48 @@ def _mean(label: str, value: Any) -> Tensor | None:
     return value.float()
 
 
+def _check_image_shape(label: str, shape: Any, mean: Tensor | None) -> None:
+    """``image_shape`` is C, H, W and agrees with ``mean`` (issue #17: a 3x7x7 mean with an
+    image_shape of 3x16x16 evaluated the net at 7x7, silently)."""
+    if shape is None:
+        return
+    if not (
+        isinstance(shape, (list, tuple))
+        and len(shape) == 3
+        and all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 2**16 for n in shape)
+    ):
+        raise _wrong(label, "image_shape", shape, "C, H, W: three positive whole numbers")
+    if mean is not None and list(mean.shape) != list(shape):
+        have = "x".join(map(str, mean.shape))
+        raise CheckpointError(
+            f"{label} is damaged: its 'mean' is {have} but its 'image_shape' says {'x'.join(map(str, shape))}; "
+            "the two contradict each other, so the input size is unknown"
+        )
+
+
 def checkpoint_fields(ckpt: dict[str, Any], label: str) -> CheckpointFields:
     """The fields of ``ckpt`` checked for type (CheckpointError naming the first wrong one)."""
     classes = _optional(label, ckpt, "classes", (list, tuple), "a list of class names")
     if classes is not None and not all(isinstance(c, str) for c in classes):
         raise CheckpointError(f"{label} is damaged: its 'classes' must be names (strings)")
     step = _optional(label, ckpt, "step", int, "a whole number")
+    if step is not None and not 0 <= step <= MAX_STEP:
+        raise CheckpointError(f"{label} is damaged: its 'step' is {step}, not a step count from 0 to {MAX_STEP:,}")
     for name, kind, wanted in (("family", str, "a name"), ("shortcut", str, "A, B or C"), ("version", int, "a number")):
         _optional(label, ckpt, name, kind, wanted)
+    if ckpt.get("shortcut") not in (None, "A", "B", "C"):  # found by attack (issue #17): "Z" loaded
+        raise _wrong(label, "shortcut", ckpt["shortcut"], "the shortcut option A, B or C")
+    num_classes = _optional(label, ckpt, "num_classes", int, "a whole number")
+    mean = _mean(label, ckpt.get("mean"))
+    _check_image_shape(label, ckpt.get("image_shape"), mean)
     return CheckpointFields(
         label=label,
         arch=_optional(label, ckpt, "arch", str, "an architecture name"),
         classes=list(classes) if classes is not None else None,
-        num_classes=_optional(label, ckpt, "num_classes", int, "a whole number"),
+        num_classes=num_classes,
         shortcuts=_switches(label, "shortcuts", ckpt.get("shortcuts")),
         residuals=_switches(label, "residuals", ckpt.get("residuals")),
-        mean=_mean(label, ckpt.get("mean")),
+        mean=mean,
         dataset=_optional(label, ckpt, "dataset", str, "a data set name"),
         step=int(step or 0),
         config=_optional(label, ckpt, "config", dict, "a dict of training settings"),

@@ -28,11 +28,17 @@ def _figure(width: float, height: float):
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    """Write ``fig`` (PNG, SVG or PDF by the suffix); a clear error if that fails."""
-    path = Path(path)
+    """Write ``fig`` (PNG, SVG or PDF by the suffix); a clear error if that fails.
+
+    ``path`` is the one :func:`~resviz.core.outputs.check_output` returned (a name without a
+    suffix already has ``.png``); it is written through a temporary file (issue #17)."""
+    from ..outputs import atomic_output, figure_format, resolve_output
+
+    path = resolve_output(path, kind="figure", what="figure")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, bbox_inches="tight")
+        with atomic_output(path) as tmp:
+            fig.savefig(tmp, bbox_inches="tight", format=figure_format(path))
     except (OSError, ValueError) as exc:
         raise ResvizError(f"cannot write the figure to {path}: {exc}") from None
     return path

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import warnings
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import torch
 from torch import Tensor
 
 from ..errors import CheckpointError
-from ..inputs import check_input_file, describe_size
+from ..inputs import check_input_file
 from ..limits import MAX_CHECKPOINT_BYTES
 
 __all__ = ["read_weights_file", "needs_code"]
@@ -90,20 +89,11 @@ def _head(path: Path) -> bytes:
 
 
 def _check_zip(path: Path) -> None:
-    """Refuse a zip archive that is damaged or would inflate past the limit, before torch opens it."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            declared = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise CheckpointError(
-            f"{path} is a damaged zip archive ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}): "
-            "it was not saved or downloaded completely"
-        ) from None
-    if declared > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(
-            f"{path} declares {describe_size(declared)} uncompressed, more than the "
-            f"{describe_size(MAX_CHECKPOINT_BYTES)} resviz reads from a weights file; it was not loaded"
-        )
+    """Refuse a zip archive that is damaged (a record's CRC too, issue #17) or would inflate
+    past the limit, before torch opens it."""
+    from ..archive import check_archive
+
+    check_archive(path, limit=MAX_CHECKPOINT_BYTES)
 
 
 def _refusal(path: Path, exc: Exception, head: bytes) -> str:

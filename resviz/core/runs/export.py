@@ -57,13 +57,13 @@ def export_run(run_dir: str | Path, out: str | Path, fmt: str = "csv") -> int:
 
     ``out`` is refused inside a run folder or over an input (:func:`~resviz.core.outputs.check_output`).
     """
-    from ..outputs import check_output
+    from ..outputs import atomic_output, check_output
 
-    check_output(out, inputs=[run_dir], what="export")
+    out = check_output(out, inputs=[run_dir], what="export")
     reader = RunReader(run_dir)
     try:
         records, _ = reader.read_all()
     finally:
         reader.close()
-    with open(out, "w", newline="") as f:
+    with atomic_output(out) as tmp, open(tmp, "w", newline="") as f:
         return write_csv(records, f) if fmt == "csv" else write_json(records, f, reader=reader)

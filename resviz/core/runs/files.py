@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "CHECKPOINT_DIR",
     "RUN_FILES",
     "checkpoint_files",
+    "odd_checkpoint_entries",
     "checkpoint_step",
     "read_json",
     "remove_leftovers",
@@ -108,11 +110,32 @@ def checkpoint_files(folder: Path) -> list[Path]:
 
     Sorted by the step number, not the name: from step 10,000,000 on the names grow an
     eighth digit and sort before the 7-digit ones as text (issue #9).
+
+    Only regular files (or links to one): a folder, a pipe or a link loop of that name is no
+    checkpoint, and reading or pruning it killed a resumed run (issue #17); see
+    :func:`odd_checkpoint_entries`.
     """
     if not folder.is_dir():
         return []
-    found = [(step, p) for p in folder.glob("step_*.pt") if (step := checkpoint_step(p)) is not None]
+    found = [(step, p) for p in folder.glob("step_*.pt") if (step := checkpoint_step(p)) is not None and p.is_file()]
     return [p for _, p in sorted(found)]
+
+
+def odd_checkpoint_entries(folder: Path) -> list[tuple[Path, str]]:
+    """Entries of ``folder`` named like a checkpoint that are not a file: (path, what it is)."""
+    if not folder.is_dir():
+        return []
+    odd = []
+    for p in sorted(folder.glob("step_*.pt")):
+        if checkpoint_step(p) is None or p.is_file():
+            continue
+        try:
+            mode = p.stat().st_mode
+            what = "a folder" if stat.S_ISDIR(mode) else "a pipe, socket or device"
+        except OSError as exc:  # a link loop (ELOOP) or a dangling link
+            what = f"a link that leads nowhere ({exc.strerror or exc})"
+        odd.append((p, what))
+    return odd
 
 
 def remove_leftovers(path: Path) -> list[Path]:

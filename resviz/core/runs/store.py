@@ -36,12 +36,11 @@ import numpy as np
 
 from ..errors import RunError
 from ..records import Event, Record, StatusChange
-from . import writer
+from . import replace, writer
 from .database import SCHEMA, connect, database_error
 from .files import (
     CHECKPOINT_DIR,
     RUN_FILES,
-    checkpoint_files,
     read_json,
     remove_leftovers,
     write_json_atomic,
@@ -73,6 +72,8 @@ class RunStore:
         self._status = StatusChange("running")
         #: Temporary files of writes killed halfway, removed when the run was reopened.
         self.removed_leftovers: list[Path] = []
+        #: Set when --force could not delete every file of the run it replaced (issue #17).
+        self.replaced_note: str | None = None
 
     # -- creating and reopening --------------------------------------------------------
 
@@ -86,9 +87,11 @@ class RunStore:
             if not force:
                 raise RunError(f"{path} already holds a run: use --resume to continue it or --force to replace it")
             writer.refuse_live_writer(path, "replace", locked=_locked)  # --force never replaces a live run (issue #9)
+            replace.check_replaceable(path)  # every file checked before any net of a group trains (issue #17)
         elif path.is_dir() and any(p.name != writer.LOCK_FILE for p in path.iterdir()):
             # (a lone writer lock is what a run killed before its config.json leaves)
             _refuse_foreign(path, force)
+        replace.check_checkpoint_folder(path)
         parent = next((p for p in [path, *path.parents] if p.exists()), None)
         if parent is not None and not parent.is_dir():
             raise RunError(f"cannot make the run folder {path}: {parent} is a file")
@@ -117,19 +120,28 @@ class RunStore:
             raise RunError(f"cannot write the run folder {path}: {exc.strerror or exc}") from exc
         # The lock before anything is cleared or written, then the checks once more under it:
         # a process that started writing since the first check is refused, not replaced.
+        # --force replaces all or nothing (issue #17): the old run's files are moved aside
+        # and deleted only once the new run has started; put back if it does not start.
         lock_fd = writer.lock(path)
+        aside = None
         try:
             RunStore.check_new(path, force=force, _locked=True)
             if force:
-                _clear_run(path)
+                aside = replace.move_aside(path)
             write_json_atomic(path / "config.json", config)
             write_json_atomic(path / "versions.json", versions)
             write_json_atomic(path / "layout.json", layout)
         except BaseException:
+            replace.restore(path, aside)
             writer.unlock(lock_fd)
             raise
-        store = cls(path, lock_fd=lock_fd)
-        store.status(StatusChange("running"))
+        try:
+            store = cls(path, lock_fd=lock_fd)  # (unlocks lock_fd itself if it fails)
+            store.status(StatusChange("running"))
+        except BaseException:
+            replace.restore(path, aside)
+            raise
+        store.replaced_note = replace.discard(aside)
         return store
 
     @classmethod
@@ -140,6 +152,7 @@ class RunStore:
         lock_fd = writer.lock(path)  # before leftovers are removed: they may be a live writer's
         try:
             writer.refuse_live_writer(path, "continue", locked=True)
+            replace.check_checkpoint_folder(path)  # never writes or prunes another run's (issue #17)
             removed = remove_leftovers(path)
         except BaseException:
             writer.unlock(lock_fd)
@@ -250,12 +263,3 @@ def _refuse_foreign(path: Path, force: bool) -> None:
             f"{path} is not empty and is not a run folder: choose a new or empty folder, or add --force to "
             "put the run beside the files already there (none of them is changed)"
         )
-
-
-def _clear_run(path: Path) -> None:
-    """Remove what a previous run left, for --force (only files a run writes)."""
-    for name in RUN_FILES:
-        (path / name).unlink(missing_ok=True)
-    for f in checkpoint_files(path / CHECKPOINT_DIR):
-        f.unlink()
-    remove_leftovers(path)

@@ -114,26 +114,46 @@ class LockstepGroup:
         sinks: Sequence[Sequence[Sink]] | None = None,
         controls: Sequence[TrainControl] | None = None,
         streams: bool | None = None,
+        fresh: Sequence[tuple[TrainConfig, str | Path, str]] = (),
     ) -> LockstepGroup:
         """Continue stopped, failed or killed runs together, each from its newest usable checkpoint.
+
+        ``fresh`` are nets of the same group that have nothing to continue from (killed before
+        their first checkpoint, or before their folder was made): (config, run folder, why),
+        trained from step 0 into their folder beside the others (issue #17), placed after
+        ``run_dirs`` in the group's order; ``sinks`` and ``controls`` cover both.
 
         Nets whose checkpoints are at different steps catch up first (the ones behind
         train alone until all are level), then the group is in lockstep again. Each folder
         is refused as :meth:`Trainer.resume` refuses it (finished, written by a live
         process, no readable checkpoint); :func:`unfinished_runs` picks the ones to pass.
         """
-        run_dirs = list(run_dirs)
-        n = len(run_dirs)
+        run_dirs, fresh = list(run_dirs), list(fresh)
+        n = len(run_dirs) + len(fresh)
         sinks, controls = _per_net(sinks, n, "sinks"), _per_net(controls, n, "controls")
         configs = []
         for path in run_dirs:
             with RunReader(path) as reader:
                 configs.append(TrainConfig.from_dict(reader.config))
+        configs += [config for config, _, _ in fresh]
         device = _one_device(configs)
         dataset = (dataset or _load_shared(configs)).to(device)
-        trainers = _build(
-            lambda i: Trainer.resume(run_dirs[i], sinks=sinks[i] or (), control=controls[i], dataset=dataset), n
-        )
+
+        def build(i: int) -> Trainer:
+            if i < len(run_dirs):
+                return Trainer.resume(run_dirs[i], sinks=sinks[i] or (), control=controls[i], dataset=dataset)
+            config, path, why = fresh[i - len(run_dirs)]
+            return Trainer(
+                config,
+                run_dir=path,
+                sinks=sinks[i] or (),
+                control=controls[i],
+                dataset=dataset,
+                force=True,  # its folder holds no checkpoint: nothing of its training is lost
+                _notes=[f"{Path(path).name} {why}: trained again from step 0"],
+            )
+
+        trainers = _build(build, n)
         group = cls.__new__(cls)
         group._adopt(trainers, dataset, streams)
         return group

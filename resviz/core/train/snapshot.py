@@ -99,25 +99,79 @@ def training_state_is_finite(trainer: Trainer) -> bool:
 
 
 def save_training_checkpoint(folder: Path, state: dict, keep: int = KEEP_CHECKPOINTS) -> Path:
-    """Write ``step_NNNNNNN.pt`` atomically, then delete all but the newest ``keep`` (by step)."""
+    """Write ``step_NNNNNNN.pt`` atomically, then delete all but the newest ``keep`` (by step).
+
+    Only regular files are pruned (:func:`~resviz.core.runs.files.checkpoint_files`), and one
+    that cannot be deleted is kept: pruning is housekeeping, never a reason for a run to die
+    (issue #17: a folder named step_0000029.pt ended a resumed run at its first save)."""
     path = save_checkpoint(folder / f"step_{state['step']:07d}.pt", state)
     for old in checkpoint_files(folder)[:-keep]:
-        old.unlink(missing_ok=True)
+        try:
+            old.unlink(missing_ok=True)
+        except OSError:
+            pass
     return path
 
 
-def newest_usable_checkpoint(run_dir: Path, checkpoints: list[Path]) -> tuple[dict, list[str]]:
-    """The newest checkpoint that loads, holds training state and is finite, and a note per one skipped.
+#: What makes a checkpoint this run's (issue #17): another run's checkpoint of the same net,
+#: copied or linked into checkpoints/, was resumed from silently. The rest of the config may
+#: differ between a run and its checkpoints (the device, threads, how often it records).
+IDENTITY = ("arch", "shortcut", "plain", "data", "image_size", "seed", "batch_size")
+
+
+_NOT_OURS = "not this run's"
+
+
+class ForeignCheckpoint(CheckpointError):
+    """A readable checkpoint that is not this run's (:func:`check_own_checkpoint`)."""
+
+
+def check_own_checkpoint(path: Path, state: dict, run_config: dict | None) -> None:
+    """Refuse a checkpoint that is not this run's: the step inside differs from the step in
+    its name, or its config names another net, data set, seed or batch size."""
+    from ..inspect.fields import checkpoint_fields
+    from ..runs.files import checkpoint_step
+
+    fields = checkpoint_fields(state, path.name)  # types, step range, mean vs image_shape
+    named = checkpoint_step(path)
+    if named is not None and fields.step != named:
+        raise ForeignCheckpoint(
+            f"{path.name} holds step {fields.step}, not the step {named} of its name (copied from another run?)"
+        )
+    if run_config is None:
+        return
+    if fields.config is None:
+        raise ForeignCheckpoint(f"{path.name} records no run config, so it cannot be told to be this run's")
+    differ = [k for k in IDENTITY if fields.config.get(k) != run_config.get(k)]
+    if differ:
+        what = ", ".join(f"{k} {fields.config.get(k)!r} (this run: {run_config.get(k)!r})" for k in differ)
+        raise ForeignCheckpoint(f"{path.name} is another run's: its {what}")
+
+
+def newest_usable_checkpoint(
+    run_dir: Path, checkpoints: list[Path], run_config: dict | None = None
+) -> tuple[dict, list[str]]:
+    """The newest checkpoint that loads, holds training state, is this run's and is finite,
+    and a note per one skipped.
 
     A skipped checkpoint is said, never silent (issue #9): resuming from an older one
-    repeats the steps since, and the user should know why.
+    repeats the steps since, and the user should know why. ``run_config`` (config.json) is
+    what a checkpoint must match to be this run's (:func:`check_own_checkpoint`).
     """
-    skipped: list[tuple[Path, str]] = []
+    from ..runs.files import CHECKPOINT_DIR, odd_checkpoint_entries
+
+    skipped: list[tuple[Path, str]] = [
+        (p, f"{CHECKPOINT_DIR}/{p.name} is {what}, not a checkpoint file")
+        for p, what in odd_checkpoint_entries(run_dir / CHECKPOINT_DIR)
+    ]
+    odd_notes = [f"skipped {why}" for _, why in skipped]
+    foreign: set[Path] = set()
     for path in reversed(checkpoints):
         try:
             state = load_checkpoint(path)
             if not isinstance(state.get("trainer"), dict) or not isinstance(state.get("model"), dict):
                 raise CheckpointError(f"{path} holds no training state (optimizer, batch order)")
+            check_own_checkpoint(path, state, run_config)
             check_finite_weights(state["model"], path.name)
             momentum = [
                 v
@@ -129,13 +183,20 @@ def newest_usable_checkpoint(run_dir: Path, checkpoints: list[Path]) -> tuple[di
                 raise CheckpointError(f"{path.name} holds an optimizer state that is not finite (NaN or infinite)")
         except (CheckpointError, KeyError, TypeError, AttributeError) as exc:
             skipped.append((path, str(exc) if isinstance(exc, CheckpointError) else f"{path} is damaged ({exc!r})"))
+            if isinstance(exc, ForeignCheckpoint):
+                foreign.add(path)
             continue
-        notes = [f"{p.name} is unreadable, so resuming from step {state['step']} instead: {why}" for p, why in skipped]
+        notes = odd_notes + [
+            f"{p.name} is {_NOT_OURS if p in foreign else 'unreadable'}, so resuming from step {state['step']} "
+            f"instead: {why}"
+            for p, why in skipped[len(odd_notes) :]
+        ]
         return state, notes
-    why = f" ({skipped[0][1]})" if skipped else ""
+    reasons = skipped[len(odd_notes) :] or skipped  # the newest checkpoint's reason first
+    why = f" ({reasons[0][1]})" if reasons else ""
     raise RunError(
-        f"{run_dir} has no readable checkpoint to resume from{why}; start it again with "
-        f"`resviz train --out {run_dir} --force` (this replaces the run)"
+        f"{run_dir} has no readable checkpoint to resume from{why}; to start it again, run `resviz train` with "
+        f"the settings in {run_dir / 'config.json'} and `--out {run_dir} --force` (this replaces the run)"
     )
 
 
@@ -149,17 +210,25 @@ def resume_point(run_dir: str | Path, overrides: dict | None = None) -> tuple[Tr
     """
     from ..runs.database import check_database
     from ..runs.reader import RunReader
+    from ..runs.replace import check_checkpoint_folder
     from ..runs.writer import refuse_live_writer
     from .config import TrainConfig
 
     with RunReader(run_dir) as reader:
         where = reader.path
         refuse_live_writer(where, "continue")
+        check_checkpoint_folder(where)  # a link to another run's checkpoints/ (issue #17)
         if reader.status().status == "finished":
             raise RunError(f"{where} has finished its {reader.config.get('iters')} iterations; nothing to resume")
         config = TrainConfig.from_dict({**reader.config, **(overrides or {})})
         check_database(where / "metrics.sqlite")
-        state, notes = newest_usable_checkpoint(where, reader.checkpoints())
+        state, notes = newest_usable_checkpoint(where, reader.checkpoints(), reader.config)
+        if int(state["step"]) > config.iters:  # "finished 28/10 iterations" (issue #17)
+            raise RunError(
+                f"{where / 'config.json'} says iters {config.iters}, but its newest checkpoint is at step "
+                f"{state['step']:,}: the two contradict each other (was config.json edited?); "
+                "restore its iters, or train a new run"
+            )
     if not (where / "metrics.sqlite").exists():
         notes.append(
             f"{where / 'metrics.sqlite'} is missing: the run's history up to step {state['step']} is gone, "

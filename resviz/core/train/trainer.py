@@ -162,6 +162,8 @@ class Trainer:
                 self.store = RunStore.create(
                     run_dir, config=config.to_dict(), layout=self.layout, versions=self.versions(), force=force
                 )
+                if self.store.replaced_note:
+                    self.notes.append(self.store.replaced_note)
         self.sinks: list[Sink] = ([self.store] if self.store else []) + list(sinks)
         self._resumed = _resume is not None
         self._store_closed = False

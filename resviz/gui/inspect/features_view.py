@@ -127,7 +127,6 @@ class FeatureView(QtWidgets.QWidget):
             "One pass over the test images: every channel's strongest units, cropped to their "
             "receptive fields (Ctrl+Shift+F)"
         )
-        self.run.setShortcut(QtGui.QKeySequence("Ctrl+Shift+F"))
         self.cancel = QtWidgets.QPushButton("Cancel")
         self.cancel.setToolTip("Stop the pass (nothing is kept)")
         self.images = QtWidgets.QSpinBox()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ...core.errors import ResvizError
 from ...core.inspect.subset import describe_class_counts
@@ -168,7 +168,6 @@ class LesionPanel(QtWidgets.QWidget):
         self.setObjectName("lesion_panel")
         self.chart = LesionChart(session)
         self.run = QtWidgets.QPushButton("Run lesion study")
-        self.run.setShortcut(QtGui.QKeySequence("Ctrl+Shift+L"))
         self._run_tip = (
             "Test error with each block's residual branch deleted, and with each shortcut "
             "removed, one block at a time (Veit et al. 2016) (Ctrl+Shift+L)"

@@ -155,10 +155,12 @@ class ModelBox(QtWidgets.QGroupBox):
         for combo in (self.run, self.checkpoint, self.weights, self.zoo, self.arch):
             combo.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
+        #: How many events of each run were seen: a new "checkpoint" event refills the box.
+        self._events_seen: dict[Run, int] = {}
         runs.run_added.connect(self._on_run_added)
         runs.run_removed.connect(self._on_run_removed)
         for run in runs:
-            run.status_changed.connect(self._fill_runs)
+            self._watch(run)
         runs.current_changed.connect(self._select_run)
         session.model_changed.connect(self._on_model)
         self._fill_runs()
@@ -196,13 +198,32 @@ class ModelBox(QtWidgets.QGroupBox):
     # -- runs --------------------------------------------------------------------------
 
     def _on_run_added(self, run: Run) -> None:
+        self._watch(run)
+        self._fill_runs()
+
+    def _watch(self, run: Run) -> None:
         # A queued run gets its folder when it starts, and checkpoints as it goes.
         run.status_changed.connect(self._fill_runs)
-        self._fill_runs()
+        run.changed.connect(self._on_run_changed)
+        self._events_seen[run] = len(run.history.events)
 
     def _on_run_removed(self, run: Run) -> None:
         run.status_changed.disconnect(self._fill_runs)
+        run.changed.disconnect(self._on_run_changed)
+        self._events_seen.pop(run, None)
         self._fill_runs()
+
+    def _on_run_changed(self) -> None:
+        """Refill the checkpoints when the shown run wrote one (its "checkpoint" event):
+        the box follows a training run without being opened (issue #19)."""
+        run = self.run.currentData()
+        if run is None:
+            return
+        events = run.history.events
+        seen = self._events_seen.get(run, 0)
+        self._events_seen[run] = len(events)
+        if any(ev.kind == "checkpoint" for ev in events[seen:]):
+            self._fill_checkpoints()
 
     def _fill_runs(self) -> None:
         chosen = self.run.currentData()
@@ -229,26 +250,40 @@ class ModelBox(QtWidgets.QGroupBox):
     def _fill_checkpoints(self) -> None:
         run = self.run.currentData()
         chosen = self.checkpoint.currentData()
+        # The user's earlier pick stays; the latest (or nothing) moves on to the newest.
+        keep = chosen is not None and self.checkpoint.currentIndex() > 0
         self.checkpoint.clear()
         paths = run_checkpoints(run) if run is not None else []
         for i, path in enumerate(paths):
             self.checkpoint.addItem(f"{_step_of(path)}{' (latest)' if i == 0 else ''}", str(path))
-        if chosen is not None and self.checkpoint.findData(chosen) >= 0:
-            self.checkpoint.setCurrentIndex(self.checkpoint.findData(chosen))
-        if run is not None and not paths:
-            self.checkpoint.setPlaceholderText("no checkpoint yet")
-        self.load_run.setEnabled(bool(paths))
+        self.checkpoint.setPlaceholderText("no checkpoint yet" if run is not None else "")
+        # Set the index explicitly: with a placeholder text, Qt leaves a refilled combo at -1
+        # (nothing chosen, Load had nothing to load: issue #19).
+        i = self.checkpoint.findData(chosen) if keep else -1
+        self.checkpoint.setCurrentIndex(i if i >= 0 else (0 if paths else -1))
         self.load_run.setToolTip(
             "Load the chosen checkpoint of the run"
             if paths
             else "The run has no checkpoint yet: one is written every few iterations and at its end"
+            if run is not None
+            else "No run to load: train one on the Train tab, or open a run folder (File menu)"
         )
 
     def _on_load_run(self) -> None:
+        """Load the chosen checkpoint, or say why there is none (never nothing at all)."""
         self._fill_checkpoints()
-        path = self.checkpoint.currentData()
+        run, path = self.run.currentData(), self.checkpoint.currentData()
         if path:
             self.session.load_model(path, arch=self.arch_override())
+        elif run is None:
+            self.session.message.emit(
+                "No run to load: train one on the Train tab, or open a run folder (File > Open run folder)"
+            )
+        else:
+            self.session.message.emit(
+                f"{run.name} has no checkpoint yet: one is written every few iterations and when the run "
+                "ends; try again then"
+            )
 
     def load_run_checkpoint(self, run: Run) -> bool:
         """Load ``run``'s latest checkpoint (the runs list's "Inspect" menu); False if none."""

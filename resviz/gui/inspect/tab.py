@@ -177,6 +177,14 @@ class InspectTab(QtWidgets.QWidget):
         # tab bar leaves the focus outside the page. Text fields still paste text first.
         paste.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         paste.activated.connect(self.paste)
+        # Window-wide actions, not the buttons' own shortcuts: a button's shortcut works only
+        # while its sub-tab shows (issue #19).
+        for action, view in (
+            (window.actions.lesion_study, self.lesion),
+            (window.actions.channel_features, self.features),
+        ):
+            window.addAction(action)
+            action.triggered.connect(lambda _=False, view=view: self.start_view(view))
         s.problem.connect(window.show_error)
         s.image_problem.connect(self._on_image_problem)
         s.message.connect(lambda text: window.status.showMessage(text, 10_000))
@@ -210,6 +218,27 @@ class InspectTab(QtWidgets.QWidget):
         """The activations' "What it sees": the channel in the feature grid."""
         self.views.setCurrentWidget(self.features)
         self.features.open_channel(level, channel)
+
+    def start_view(self, view: LesionPanel | FeatureView) -> bool:
+        """Bring ``view`` (the lesion study, what channels see) to the front and start its
+        work; say why not when it cannot start. True if started."""
+        self.main.tabs.setCurrentWidget(self)
+        self.views.setCurrentWidget(view)
+        if view.run.isEnabled():
+            view.run.click()
+            return True
+        s = self.session
+        what = "the lesion study" if view is self.lesion else "finding what channels see"
+        if s.loaded is None:
+            why = f"load a model first (a run's checkpoint above, a weights file, or drop one) for {what}"
+        elif s.data is None:
+            why = f"the test images are still loading: try {what} again in a moment"
+        elif s.study.running or s.features.running:
+            why = f"{what} is already running"
+        else:
+            why = view.run.toolTip()
+        self.main.status.showMessage(f"Cannot start: {why}", 10_000)
+        return False
 
     def _restore(self) -> None:
         s = settings.settings()
