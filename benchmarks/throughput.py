@@ -47,11 +47,12 @@ from resviz.core.data import Augment, DataSet, ImageSet  # noqa: E402
 from resviz.core.train import TrainConfig, Trainer  # noqa: E402
 
 
-def synthetic_cifar(n_train: int, n_test: int = 500, seed: int = 0) -> DataSet:
-    """Random 32x32 RGB images: throughput does not depend on what the pixels show."""
+def synthetic_cifar(n_train: int, n_test: int = 500, seed: int = 0, size: int = 32) -> DataSet:
+    """Random ``size`` x ``size`` RGB images (32, CIFAR's, by default; ``--size`` for the
+    ImageNet nets): throughput does not depend on what the pixels show."""
     g = torch.Generator().manual_seed(seed)
     make = lambda n: ImageSet(  # noqa: E731
-        torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
+        torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=g),
         torch.randint(0, 10, (n,), generator=g),
     )
     return DataSet(
@@ -299,10 +300,13 @@ def main() -> None:
     ap.add_argument("--train-images", type=int, default=5000)
     ap.add_argument("--workers", type=int, default=4, help="DataLoader workers for the baseline")
     ap.add_argument("--threads", type=int)
+    ap.add_argument(
+        "--size", type=int, default=32, help="image side: 32 for the CIFAR nets; e.g. 64 or 224 for resnet18/resnet50"
+    )
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    data = synthetic_cifar(args.train_images)
+    data = synthetic_cifar(args.train_images, size=args.size)
     before = machine()
     results = [measure_arch(arch, data, args) for arch in args.archs.split(",")]
     device_name = (

@@ -55,19 +55,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verb is None:
-        return gui_main()
+        return gui_main([])
     from ..core.errors import ResvizError
 
     try:
         return int(args.run(args) or 0)
     except ResvizError as exc:
-        print(f"resviz: error: {exc}", file=sys.stderr)
+        print(f"resviz: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("resviz: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return _reader_went_away()
+    except OSError as exc:
+        # A backstop: user paths are checked by core.inputs.usable_path, so an OSError here
+        # is a path something else looked at; one line rather than a traceback (issue #17).
+        print(f"resviz: error: {os_error_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def one_line(message: str) -> str:
+    """A message on one line whatever it quotes: a path with a newline in its name printed
+    the rest of the message on a second line (issue #17)."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def os_error_line(exc: OSError) -> str:
+    """``cannot use PATH: File name too long``: an OSError in one line, a long path elided."""
+    from ..core.inputs import shown_path
+
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if exc.filename is None:
+        return what
+    return f"cannot use {shown_path(exc.filename)}: {what}"
 
 
 #: The exit status of a tool whose reader closed the pipe: 128 + SIGPIPE, what a shell
@@ -95,8 +116,46 @@ def _reader_went_away() -> int:
 APP_DEPENDENCIES: dict[str, str] = {"PySide6": "PySide6-Essentials", "shiboken6": "PySide6-Essentials"}
 
 
-def gui_main() -> int:
-    """Entry point of the ``resviz-gui`` launcher: open the main window."""
+def build_gui_parser() -> argparse.ArgumentParser:
+    """``resviz-gui [-platform NAME] [PATH ...]``: the launcher's own arguments (issue #17:
+    --help, an unknown flag and a path were all ignored and the window opened)."""
+    parser = argparse.ArgumentParser(
+        prog="resviz-gui",
+        description=f"Open the resviz app. Based on {PAPER}.",
+        epilog="The headless commands are in `resviz --help`.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="run folders, experiment folders, images or weights files to open, as a drop on the window would",
+    )
+    parser.add_argument(
+        "-platform",
+        "--platform",
+        dest="platform",
+        metavar="NAME",
+        help="the Qt platform plugin (xcb, wayland, offscreen ...), as QT_QPA_PLATFORM sets it",
+    )
+    parser.add_argument("--version", action="version", version=f"resviz {__version__}")
+    return parser
+
+
+def gui_main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``resviz-gui`` launcher: open the main window (and PATHs in it)."""
+    args = build_gui_parser().parse_args(argv)
+    from ..core.errors import ResvizError
+    from ..core.inputs import usable_path
+
+    try:
+        for path in args.paths:  # a path that is not there: one line before any window opens
+            if not usable_path(path).exists():
+                raise ResvizError(f"{path} does not exist")
+    except ResvizError as exc:
+        print(f"resviz-gui: error: {exc}", file=sys.stderr)
+        return 2
+    if args.platform:
+        os.environ["QT_QPA_PLATFORM"] = args.platform  # checked before Qt starts (gui.display)
     try:
         # The app's Qt stack first, so that a missing piece is one line rather than a
         # traceback; resviz.gui before pyqtgraph: it keeps None alive before any Qt call.
@@ -110,7 +169,7 @@ def gui_main() -> int:
         return 2
     from ..gui.app import run_app
 
-    return run_app()
+    return run_app(paths=args.paths)
 
 
 def app_dependency_problem(exc: ImportError) -> str | None:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..core.durations import format_duration, format_long_duration
+from ..core.shell import shell_command
 
 __all__ = ["confirm_long_job", "run_paper"]
 
@@ -146,6 +147,9 @@ def run_paper(args: argparse.Namespace) -> int:
     print((folder / "claims.md").read_text(), end="")
     print("files: " + ", ".join(str(p) for p in report.written), file=err)
     if not report.complete:
-        print(f"not every net finished: continue with `resviz experiment paper --resume {folder}`", file=err)
+        print(
+            f"not every net finished: continue with `{shell_command('resviz', 'experiment', 'paper', '--resume', folder)}`",
+            file=err,
+        )
         return 1
     return 0

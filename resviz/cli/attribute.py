@@ -7,6 +7,7 @@ import os
 
 from ..core.inspect.methods import METHODS
 from ._inspect import add_data_options, add_model_options, check_common, inputs_of, load, note_line
+from ._numbers import finite_float
 
 _METHOD_NAMES = tuple(METHODS)  # torch-free: resviz --help stays fast
 
@@ -55,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", metavar="FILE.json", help="write the same raw numbers as JSON")
     p.add_argument("--steps", type=int, default=50, help="Integrated Gradients steps, 1 to 1000 (default 50)")
     p.add_argument("--cmap", help="matplotlib colour map (default: inferno, or RdBu_r for signed maps)")
-    p.add_argument("--alpha", type=float, default=0.5, help="heatmap opacity from 0 to 1 (default 0.5)")
+    p.add_argument("--alpha", type=finite_float, default=0.5, help="heatmap opacity from 0 to 1 (default 0.5)")
     add_data_options(p, required=False)
     p.set_defaults(run=run)
 

@@ -166,6 +166,14 @@ def _qt() -> str:
             os.environ.get(v) for v in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")
         ):
             return f"{versions}; no display, so nothing drawn (QT_QPA_PLATFORM=offscreen draws without one)"
+        # Qt aborts the process when its platform cannot start (a stale DISPLAY=:99,
+        # QT_QPA_PLATFORM=nonexistent): try in a child first, so that this is a failed
+        # check among the others rather than an abort of the doctor (issue #17).
+        from ..gui.display import probe_in_child
+
+        started, detail = probe_in_child()
+        if not started:
+            raise RuntimeError(detail)
         # A QApplication, not a QGuiApplication: whatever runs next in this process (the
         # app, pytest-qt) can take it over. Kept for the life of the process.
         _QT_APP.append(app := QtWidgets.QApplication(["resviz"]))

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 from ..core.experiment import DEGRADATION_ITERS, parse_depths
+from ..core.shell import shell_command
+from ._numbers import finite_float
 
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
@@ -46,7 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the paper's numbers. Ctrl+C stops every net after its current step (each writes a checkpoint); "
         "--resume DIR continues them.",
     )
-    p.add_argument("name", choices=("degradation", "paper"))
+    p.add_argument("name", choices=("degradation", "paper", "imagenet"))
+    p.add_argument(
+        "--size", type=int, help="imagenet: the crop size (default 224, the paper's; smaller for a quick look)"
+    )
+    p.add_argument("--workers", type=int, help="imagenet: DataLoader worker processes that decode the folder")
     p.add_argument(
         "--data", help="degradation: digits (default), cifar10 or a folder; paper: cifar10 (default) or a folder"
     )
@@ -58,7 +64,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plain-depths", help="paper: the plain nets' depths (default 20,32,44,56; 'none' for none)")
     p.add_argument("--iters", type=int, help=f"iterations per net (degradation: {DEGRADATION_ITERS}; paper: 64000)")
     p.add_argument("--batch-size", type=int, help="default 128")
-    p.add_argument("--lr", type=float, help="degradation: default 0.1")
+    p.add_argument("--lr", type=finite_float, help="degradation: default 0.1")
     p.add_argument(
         "--warmup", action="store_true", default=None, help="degradation: lr 0.01 until training error < 80%%"
     )
@@ -80,7 +86,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--estimate", action="store_true", help="paper: print the estimated time and stop")
     p.add_argument(
         "--time-limit",
-        type=float,
+        type=finite_float,
         metavar="S",
         help="paper: stop every net after S seconds (checkpointed; --resume continues) and write the files",
     )
@@ -94,6 +100,16 @@ def _given(args: argparse.Namespace, names) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
 
+    if args.name == "imagenet":  # issue #22: the ImageNet section, under torchrun across GPUs and nodes
+        wrong = _given(args, (*_DEGRADATION_ONLY, "plain_depths", "download", "data_root"))
+        if wrong:
+            raise ConfigError(f"the imagenet experiment uses the paper's recipe (section 3.4); drop {', '.join(wrong)}")
+        from ._imagenet import run_imagenet_experiment
+
+        return run_imagenet_experiment(args)
+    imagenet_only = _given(args, ("size", "workers"))
+    if imagenet_only:
+        raise ConfigError(f"{', '.join(imagenet_only)} belong(s) to the imagenet experiment")
     if args.name == "paper":
         wrong = _given(args, _DEGRADATION_ONLY)
         if wrong:
@@ -174,7 +190,9 @@ def _run_degradation(args: argparse.Namespace) -> int:
     print((out / "summary.md").read_text(), end="")
     print(f"figure: {out}/report.png", file=sys.stderr)
     if not summary["complete"] and any(r["status"] == "stopped" for r in summary["runs"]):
-        print(f"continue with: resviz experiment degradation --resume {out}", file=sys.stderr)
+        print(
+            f"continue with: {shell_command('resviz', 'experiment', 'degradation', '--resume', out)}", file=sys.stderr
+        )
     return 0 if summary["complete"] else 1
 
 

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         args.out = str(check_output(args.out, inputs=[args.run_dir], what="export"))
     reader = RunReader(args.run_dir)
     try:
-        records, _ = reader.read_all()
+        records, _ = reader.read_all(require=True)  # no metrics: one line, not "wrote 0 rows"
     finally:
         reader.close()
     write = write_csv if args.format == "csv" else (lambda recs, f: write_json(recs, f, reader=reader))

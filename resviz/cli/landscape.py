@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ._inspect import add_data_options, load, note_line, progress_printer
+from ._numbers import finite_float
 
 _MAX_GRID = 101  # 10,201 evaluations in 2D: hours on a CPU, minutes on a GPU
 _MAX_IMAGES = 100_000
@@ -42,7 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--dims", type=int, default=2, metavar="1|2", help="1: curves along one direction; 2: contours (default)"
     )
     p.add_argument("--grid", type=int, default=21, metavar="G", help="points per axis from -span to span (default 21)")
-    p.add_argument("--span", type=float, default=1.0, metavar="S", help="how far along each direction (default 1.0)")
+    p.add_argument(
+        "--span", type=finite_float, default=1.0, metavar="S", help="how far along each direction (default 1.0)"
+    )
     p.add_argument("--images", type=int, default=1000, metavar="N", help="training images per point (default 1000)")
     p.add_argument(
         "--seed", type=int, default=0, help="the directions' seed: the same seed, the same directions (default 0)"

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Never into a run folder (issue #9); the path checked is the one written (issue #17).
     args.out = str(check_output(args.out, inputs=args.run_dirs, what="figure", kind="figure"))
-    histories = [load_history(d) for d in args.run_dirs]
+    histories = [load_history(d, require=True) for d in args.run_dirs]  # no metrics: one line (issue #17)
     try:
         out = save_report(histories, args.out, title=args.title)
     except (OSError, ValueError) as exc:

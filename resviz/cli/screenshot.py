@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.errors import ConfigError, ResvizError
+from ._numbers import finite_float
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--compare", action="store_true", help="with --train, also train the twin of the same depth (plain vs residual)"
     )
-    p.add_argument("--seconds", type=float, default=20.0, help="how long to train before the shot (default 20)")
+    p.add_argument("--seconds", type=finite_float, default=20.0, help="how long to train before the shot (default 20)")
     p.add_argument("--iters", type=int, default=400, help="iterations of the --train run (default 400)")
     p.add_argument(
         "--open", metavar="RUN_DIR", nargs="+", default=[], help="run folders (or experiment folders) to show"
@@ -195,6 +196,7 @@ def run(args: argparse.Namespace) -> int:
 
         parse_arch(args.train)  # a bad name fails now, not after torch has loaded
     from ..core.runs.reader import check_run_folder, experiment_runs
+    from ..core.runs.writer import LIVE_STATUSES
 
     # A run folder, or an experiment's folder (one run folder per net), as File > Open takes them.
     shown, folders = [], []
@@ -204,9 +206,18 @@ def run(args: argparse.Namespace) -> int:
         shown.append(path if runs else check_run_folder(path))
         folders += runs or [path]
     for folder in folders:
-        RunReader(folder).close()  # a broken config.json fails here in one line, not after the window opened
+        # A broken config.json, or a finished run whose metrics cannot be read, fails here in
+        # one line, not as an empty plot in a shot that exits 0 (issue #17).
+        with RunReader(folder) as reader:
+            if reader.status().status not in LIVE_STATUSES:
+                reader.require_metrics()
     _check_inspect(args, folders)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from ..gui.display import display_problem
+
+    problem = display_problem()  # QT_QPA_PLATFORM=nonexistent: Qt would abort (SIGABRT, issue #17)
+    if problem is not None:
+        raise ResvizError(problem)
     with tempfile.TemporaryDirectory(prefix="resviz-shot-") as tmp:
         return _shoot(args, out, size, shown, folders, Path(tmp))
 
@@ -225,6 +236,7 @@ def _shoot(
     window = create_window()
     window.set_theme(args.theme)
     window.resize(*size)
+    window.last_error = None
     window.show()
     window.engine.start()
     _wait(app, lambda: window.engine.is_ready or window.engine.error is not None, 180.0)
@@ -232,6 +244,7 @@ def _shoot(
         raise ResvizError(window.engine.error)
     for folder in shown:
         window.open_run_folder(folder)
+    trained = []
     if args.train:
         controls = window.train_tab.controls
         from ..core.archs import parse_arch
@@ -246,12 +259,16 @@ def _shoot(
         configs = [controls.base_config(arch=spec.name)]
         if args.compare:
             configs.insert(0, controls.base_config(arch=spec.twin.name))
-        window.session.enqueue([replace(c, iters=args.iters) for c in configs])
-    # For an Inspect shot the run only has to end (or reach --seconds) to have a checkpoint.
+        trained = window.session.enqueue([replace(c, iters=args.iters) for c in configs])
+    # The shot waits for --seconds of training, or less once the training has ended: nothing
+    # changes after it (`--seconds 1e9` waited for ever, issue #17). An Inspect shot only
+    # needs the run to end (or reach --seconds) to have a checkpoint.
     inspecting = args.inspect is not None
-    _wait(app, lambda: inspecting and not window.session.busy, args.seconds if args.train else 1.0)
+    waits_for_training = bool(args.train) or inspecting
+    _wait(app, lambda: waits_for_training and not window.session.busy, args.seconds if args.train else 1.0)
     if inspecting:
         _show_inspect(app, window, args, folders)
+    _check_shown(window, trained)
     from ..gui.plots.redraw import redraw_queue
 
     redraw_queue().flush_all()  # panels still waiting for their turn draw now
@@ -265,6 +282,22 @@ def _shoot(
     window.close()
     print(f"resviz: wrote {out} ({size[0]}x{size[1]})")
     return 0
+
+
+def _check_shown(window, trained: list) -> None:
+    """Refuse a shot of something that failed: the shot exits non-zero rather than saving a
+    picture of an error (issue #17: a runs folder that was a file, an unreadable database).
+
+    One rule: whatever the window reported as an error while the shot was prepared, and any
+    run the shot trained that failed, is the shot's error.
+    """
+    failed = [run for run in trained if run.status == "failed"]
+    if failed:
+        raise ResvizError(f"the run {failed[0].name} failed, so the shot does not show it: {failed[0].reason}")
+    if window.last_error:
+        raise ResvizError(
+            f"the window reported an error, so the shot does not show what was asked: {window.last_error}"
+        )
 
 
 def _show_inspect(app, window, args: argparse.Namespace, folders: list[Path]) -> None:
@@ -292,8 +325,16 @@ def _show_inspect(app, window, args: argparse.Namespace, folders: list[Path]) ->
         if session.image is None:
             raise ResvizError(window.last_error or f"could not open {args.inspect}")
     else:
-        tab.gallery.pick(min(args.gallery, tab.gallery.list.count() - 1))
+        count = tab.gallery.list.count()
+        if args.gallery >= count:  # it showed the last image instead (issue #17)
+            raise ResvizError(f"--gallery {args.gallery}: the gallery holds test images 0 to {count - 1}")
+        tab.gallery.pick(args.gallery)
     _wait(app, lambda: session.look is not None and not session.busy, 180.0)
+    if args.picked is not None and session.look is not None:
+        level, channel = args.picked
+        total = session.look.activations[level].total_channels
+        if channel >= total:
+            raise ResvizError(f"--channel {level}:{channel}: the {level} level has channels 0 to {total - 1}")
     _surgery(app, tab, args.switches)
     if args.picked is None:
         tab.activations.enlarge("mid", 0)  # a channel large, instead of "click a channel"

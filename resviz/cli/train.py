@@ -8,6 +8,8 @@ import sys
 import time
 
 from ..core.durations import format_duration
+from ..core.shell import shell_command
+from ._numbers import finite_float
 from .progress import ProgressSink
 
 
@@ -34,9 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, dest="image_size", help="image side for digits/folders (default 16 / 32)")
     p.add_argument("--iters", type=int, help="iterations (optimizer steps); default 64000 as in the paper")
     p.add_argument("--batch-size", type=int, help="mini-batch size (default 128)")
-    p.add_argument("--lr", type=float, help="initial learning rate (default 0.1)")
-    p.add_argument("--momentum", type=float, help="SGD momentum (default 0.9)")
-    p.add_argument("--weight-decay", type=float, help="weight decay (default 1e-4)")
+    p.add_argument("--lr", type=finite_float, help="initial learning rate (default 0.1)")
+    p.add_argument("--momentum", type=finite_float, help="SGD momentum (default 0.9)")
+    p.add_argument("--weight-decay", type=finite_float, help="weight decay (default 1e-4)")
     p.add_argument(
         "--warmup", action="store_true", help="lr 0.01 until training error < 80%% (the paper's ResNet-110 warm-up)"
     )
@@ -60,6 +62,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="torch.compile the training step, with CUDA graphs on CUDA (default: on for CUDA; on "
         "the CPU only for runs of 5M images or more, where a first compile of minutes pays)",
     )
+    p.add_argument(
+        "--recipe",
+        choices=("cifar", "imagenet"),
+        help="cifar (section 4.2: pad-4 crops, images in memory) or imagenet (section 3.4: shorter side in "
+        "[256, 480], 224 crops, flips, PCA lighting, batch 256, lr /10 at epochs 30 and 60 of 90, streamed); "
+        "default imagenet for resnet18..152 and plain18/34 on a folder, else cifar",
+    )
+    p.add_argument(
+        "--stream",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="decode a folder per batch from disk (--stream) or hold it decoded in memory (--no-stream); "
+        "default: stream when the decoded folder would take more than a quarter of the available memory",
+    )
+    p.add_argument("--workers", type=int, help="DataLoader worker processes that decode a streamed folder")
     p.add_argument("--eval-every", type=int, help="test error every N iterations (default 500, and at the end)")
     p.add_argument("--telemetry-every", type=int, help="record telemetry every N iterations (default 10)")
     p.add_argument("--checkpoint-every", type=int, help="checkpoint every N iterations (default 1000, and at the end)")
@@ -91,9 +108,11 @@ _CONFIG_KEYS = (
     "checkpoint_every",
     "seed",
     "threads",
+    "recipe",
+    "workers",
 )
 #: On/off options (--x / --no-x) whose default is None: False is given, too.
-_SWITCHES = ("bf16", "channels_last")
+_SWITCHES = ("bf16", "channels_last", "stream")
 
 
 def _given(value) -> bool:
@@ -111,7 +130,24 @@ def config_from_args(args: argparse.Namespace):
         values["compile"] = "on" if args.compile else "off"
     if args.plain:
         values["plain"] = True
-    return TrainConfig(**values)
+    return with_recipe(TrainConfig(**values), values)
+
+
+def with_recipe(config, given: dict):
+    """``config`` with the ImageNet recipe's settings (batch 256, 90 epochs of this folder, lr
+    /10 at epochs 30 and 60, 224 px; data.recipes) where it trains with that recipe and the
+    user did not set them (issue #22)."""
+    from dataclasses import replace
+
+    if config.recipe_name != "imagenet":
+        return config
+    from ..core.data.recipes import recipe_train_settings
+    from ..core.data.streamset import count_images
+
+    settings = recipe_train_settings("imagenet", count_images(config.data, ("train",)))
+    if "iters" in given:  # the milestones stay at epochs 30 and 60 of 90: a third and two thirds of --iters
+        settings.pop("iters")
+    return replace(config, **{k: v for k, v in settings.items() if k not in given})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -151,13 +187,20 @@ def run(args: argparse.Namespace) -> int:
         for note in trainer.notes:
             print(f"note: {note}", file=sys.stderr)
 
+    signalled: list[int] = []  # the signal that stopped the run: its exit status says so
+
     def _on_sigint(signum, frame):  # first Ctrl+C: stop cleanly; second: abort
         print("\nstopping after this step (Ctrl+C again to abort) ...", file=sys.stderr)
+        signalled.append(signal.SIGINT)
         control.stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    def _on_sigterm(signum, frame):  # torchrun's way to stop
+        signalled.append(signal.SIGTERM)
+        control.stop()
+
     previous = signal.signal(signal.SIGINT, _on_sigint)
-    previous_term = signal.signal(signal.SIGTERM, lambda s, f: control.stop())  # torchrun's way to stop
+    previous_term = signal.signal(signal.SIGTERM, _on_sigterm)
     started = time.monotonic()
     try:
         status = trainer.run()
@@ -168,6 +211,10 @@ def run(args: argparse.Namespace) -> int:
     shutdown_distributed(dist)
     if dist.is_main:
         _summary(trainer, status, time.monotonic() - started, progress)
+    if status == "stopped" and signalled:
+        # 128 + the signal, as a shell reports a command it interrupted (130 for Ctrl+C): a
+        # script that trains and then evaluates must not take a stopped run as done (issue #17).
+        return 128 + int(signalled[0])
     return {"finished": 0, "stopped": 0}.get(status, 1)
 
 
@@ -196,7 +243,8 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
         print(f"resviz: error: training failed at step {trainer.step}: {trainer.reason}", file=sys.stderr)
         print(f"run folder: {where}", file=sys.stderr)
         return
-    errs = load_history(where).final_errors() if where else {}
+    history = load_history(where) if where else None
+    errs = history.final_errors() if history is not None else {}
     parts = [
         f"{status} {trainer.step}/{trainer.config.iters} iterations of {trainer.config.label}"
         f" on {trainer.dataset.name} in {format_duration(seconds)}"
@@ -204,7 +252,13 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
     if errs.get("train_error") is not None:
         parts.append(f"training error {errs['train_error']:.2f}%")
     if errs.get("test_error") is not None:
-        parts.append(f"test error {errs['test_error']:.2f}%")
+        measured = history.scalar("test_error")[0]
+        # The test error is measured every --eval-every steps: a run stopped between two
+        # says from which step the shown one is (issue #17: step 80 shown for a stop at 94).
+        at = int(measured[-1]) if len(measured) else trainer.step
+        parts.append(
+            f"test error {errs['test_error']:.2f}%" + (f" (measured at step {at})" if at != trainer.step else "")
+        )
     print(", ".join(parts), file=out)
     step = trainer.train_step
     if step.compiled:
@@ -212,4 +266,4 @@ def _summary(trainer, status: str, seconds: float, progress: ProgressSink) -> No
         print(f"compiled the step in {step.compile_seconds:.1f} s ({graphs}; not counted in images/s)", file=out)
     print(f"run folder: {where}", file=out)
     if status == "stopped":
-        print(f"continue with: resviz train --resume {where}", file=out)
+        print(f"continue with: {shell_command('resviz', 'train', '--resume', where)}", file=out)

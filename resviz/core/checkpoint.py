@@ -130,6 +130,7 @@ def check_finite_weights(model_or_state: torch.nn.Module | Mapping[str, Any], la
     state = model_or_state.state_dict() if isinstance(model_or_state, torch.nn.Module) else model_or_state
     tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
     if all_finite(tensors.values()):
+        _check_variances(tensors, label)
         return
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
     more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
@@ -137,6 +138,20 @@ def check_finite_weights(model_or_state: torch.nn.Module | Mapping[str, Any], la
         f"{label or 'the model'} holds weights that are not finite (NaN or infinite in {', '.join(bad[:3])}{more}): "
         "its training diverged before they were saved; use an earlier checkpoint"
     )
+
+
+def _check_variances(tensors: Mapping[str, torch.Tensor], label: str | None) -> None:
+    """Refuse a BatchNorm ``running_var`` below zero: no data set has a negative variance, and
+    ``sqrt(var + eps)`` of one is NaN, which made "test error 90 %" of a net (issue #17)."""
+    for key, value in tensors.items():
+        if key.endswith("running_var") and value.is_floating_point() and value.numel():
+            low = float(value.min())
+            if low < 0:
+                layer = key.removesuffix(".running_var")
+                raise CheckpointError(
+                    f"{label or 'the model'} holds a negative running variance in {layer} ({low:.3g}): "
+                    "a variance cannot be negative, so the file was altered or damaged; use another checkpoint"
+                )
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -263,10 +263,11 @@ def resume_degradation(out_dir: str | Path, *, on_group: Callable[[LockstepGroup
     written again over every net once they have ended.
     """
     from .errors import RunError
+    from .inputs import usable_path
     from .outputs import check_output
     from .train.group import LockstepGroup, unfinished_runs
 
-    out = Path(out_dir).expanduser()
+    out = usable_path(out_dir, error=RunError)  # a name too long: one line (issue #17)
     if not (out / PLAN_FILE).is_file():
         raise RunError(f"{out} holds no {PLAN_FILE}: it is not the folder of a degradation experiment")
     base, depths = _read_plan_file(out / PLAN_FILE)

@@ -19,7 +19,16 @@ from pathlib import Path
 
 from .errors import ResvizError
 
-__all__ = ["IMAGE_FORMATS", "check_input_file", "read_input_file", "describe_size", "why_unreadable"]
+__all__ = [
+    "IMAGE_FORMATS",
+    "check_input_file",
+    "read_input_file",
+    "describe_size",
+    "why_unreadable",
+    "usable_path",
+    "shown_path",
+    "what_it_is",
+]
 
 #: The image formats resviz opens, for the Inspect tab's decoder and data folders alike.
 #: Pillow is told to try only these, so a file never reaches a plugin that runs an external
@@ -37,19 +46,34 @@ def describe_size(n: int) -> str:
     return f"{n} bytes"
 
 
+def what_it_is(mode: int) -> str:
+    """``a file``, ``a folder``, ``a named pipe (FIFO)``, ``a device`` ...: for messages."""
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
 def _not_a_file(path: Path, mode: int) -> str | None:
     """What ``path`` is when it is not a regular file (None when it is one)."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
-        return f"{path} is a folder"
+        return f"{shown_path(path)} is a folder"
     if stat.S_ISFIFO(mode):
-        return f"{path} is a named pipe (FIFO), not a file: reading it would wait for a writer"
+        return f"{shown_path(path)} is a named pipe (FIFO), not a file: reading it would wait for a writer"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return f"{path} is a device, not a file"
+        return f"{shown_path(path)} is a device, not a file"
     if stat.S_ISSOCK(mode):
-        return f"{path} is a socket, not a file"
-    return f"{path} is not a regular file"
+        return f"{shown_path(path)} is a socket, not a file"
+    return f"{shown_path(path)} is not a regular file"
 
 
 def why_unreadable(path: str | os.PathLike, exc: OSError) -> str:
@@ -61,17 +85,71 @@ def _stat_failure(path: Path, exc: OSError) -> str:
     """The accurate words for a path that cannot be looked at: 'does not exist' only when it does not."""
     if exc.errno == errno.ENOENT:
         if os.path.islink(path):
-            return f"{path} is a symbolic link to {os.readlink(path)}, which does not exist"
-        return f"{path} does not exist"
+            return f"{shown_path(path)} is a symbolic link to {os.readlink(path)}, which does not exist"
+        return f"{shown_path(path)} does not exist"
     if exc.errno == errno.ELOOP:
-        return f"{path} is a symbolic link loop (the links lead back to themselves)"
+        return f"{shown_path(path)} is a symbolic link loop (the links lead back to themselves)"
     if exc.errno == errno.ENOTDIR:
-        return f"{path} does not exist (a part of the path is a file, not a folder)"
+        return f"{shown_path(path)} does not exist (a part of the path is a file, not a folder)"
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"{path} cannot be read: permission denied"
+        return f"{shown_path(path)} cannot be read: permission denied"
     if exc.errno == errno.ENAMETOOLONG:
-        return f"{path} cannot be opened: the name is too long"
-    return f"cannot read {path}: {exc.strerror or exc}"
+        return _too_long(path)
+    return f"cannot read {shown_path(path)}: {exc.strerror or exc}"
+
+
+#: Characters of a path a message shows before eliding the middle: a 300-byte name must
+#: not turn the one-line refusal into a screenful.
+_SHOWN_CHARS = 120
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """``path`` for a message: as is, or its start and end around an ellipsis when very long."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    text = text.replace("\n", "\\n")
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    half = _SHOWN_CHARS // 2
+    return f"{text[:half]}...{text[-half:]} ({len(text)} characters)"
+
+
+def _too_long(path: Path) -> str:
+    """Which part of ``path`` is longer than the file system allows (ENAMETOOLONG)."""
+    longest = max(path.parts, key=lambda part: len(os.fsencode(part)), default="")
+    size = len(os.fsencode(longest))
+    if size > 255:
+        return (
+            f"{shown_path(path)} cannot be used: one of its names is {size} bytes long, more than the "
+            "255 a file system allows; give a shorter name"
+        )
+    return f"{shown_path(path)} cannot be used: the path is longer than the system allows; give a shorter one"
+
+
+def usable_path(path: str | os.PathLike, *, error: type[ResvizError] = ResvizError) -> Path:
+    """``path`` (user-expanded) when the system can look it up, whether or not it exists.
+
+    The one check of every path a user hands resviz (run folders, data folders, weights,
+    experiment folders), before ``Path.exists()`` and friends, which raise for anything but
+    "does not exist": a name over 255 bytes gave ``OSError: [Errno 36]`` in eleven commands
+    (issue #17). Any error of looking the path up other than its absence (a name too long,
+    a NUL byte, a link loop, a parent folder without permission) is ``error`` in one line.
+    """
+    if isinstance(path, str) and not path.strip():
+        raise error(f"an empty path ({path!r}) names no file or folder; give one")
+    try:
+        p = Path(path).expanduser()
+        os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        return p
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return p
+        raise error(_stat_failure(Path(path), exc)) from None
+    except (ValueError, TypeError) as exc:  # an embedded NUL byte; not a path at all
+        raise error(f"{shown_path(str(path))!r} is not a usable path: {exc}") from None
+    return p
 
 
 def check_input_file(

@@ -21,6 +21,8 @@ __all__ = [
     "SEED_RANGE",
     "check_whole",
     "check_number",
+    "RATE_RANGE",
+    "check_rate",
     "MAX_IG_STEPS",
     "MAX_IMAGE_BYTES",
     "MAX_CHECKPOINT_BYTES",
@@ -88,6 +90,28 @@ def check_number(
         else:
             bound = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
         raise ConfigError(f"{option} must be {bound}, not {value!r}")
+    return number
+
+
+#: What the SGD step can hold: torch takes the learning rate and the weight decay as the
+#: float32 ``alpha`` of ``param.add_(grad, alpha=-lr)``, so 1e39 crashed the first step with
+#: "value cannot be converted to type float without overflow" (issue #17), and a rate below
+#: float32's smallest normal number (1.18e-38) is zero or a denormal there. The top sits
+#: far above any real use (the paper: 0.1 and 1e-4) and leaves the step's products
+#: (lr x gradient, weight decay x weight) room below float32's 3.4e38.
+RATE_RANGE = (1.1754943508222875e-38, 1e6)
+
+
+def check_rate(value: object, option: str, *, zero: bool = False) -> float:
+    """A learning rate (``zero=False``) or a weight decay (``zero=True``: 0 turns it off) the
+    SGD step can hold: finite, within :data:`RATE_RANGE`; else ConfigError saying the range."""
+    number = check_number(value, option, low=0.0, low_open=not zero)
+    low, high = RATE_RANGE
+    if not (number == 0.0 and zero) and not low <= number <= high:
+        zero_part = "0 or " if zero else ""
+        raise ConfigError(
+            f"{option} must be {zero_part}from {low:.3g} to {high:g} (what the SGD step can hold), not {value!r}"
+        )
     return number
 
 

@@ -100,6 +100,8 @@ class WindowActions:
             themes.addAction(a)
         self.reset_layout = act("&Reset layout", "Put the panels back where they started")
         # Help
+        self.getting_started = act("&Getting started", "The three things resviz is for, step by step", "F1")
+        self.shortcuts_help = act("&Keyboard shortcuts", "Every key of the window, read from its actions")
         self.about = act("&About resviz", "What resviz is and the paper it follows")
         self.about_qt = act("About &Qt", "The Qt version this app runs on")
 
@@ -130,4 +132,6 @@ class WindowActions:
             view.addAction(dock.toggleViewAction())
         view.addAction(self.reset_layout)
         help_menu = bar.addMenu("&Help")
+        help_menu.addActions([self.getting_started, self.shortcuts_help])
+        help_menu.addSeparator()
         help_menu.addActions([self.about, self.about_qt])

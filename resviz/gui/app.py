@@ -23,21 +23,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from .. import __version__
 from . import settings
+from .display import display_problem
 from .engine import EngineLoader
 
 __all__ = ["run_app", "make_app", "create_window", "window_icon"]
 
 log = logging.getLogger(__name__)
-
-
-def _no_display() -> bool:
-    """On Linux, Qt aborts without a display; say so instead (the Makefile says the same)."""
-    return (
-        sys.platform.startswith("linux")
-        and not os.environ.get("QT_QPA_PLATFORM")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    )
 
 
 def make_app(argv: Sequence[str] | None = None) -> QtWidgets.QApplication:
@@ -121,14 +112,11 @@ def _excepthook(kind, value, tb) -> None:
             widget.statusBar().showMessage(f"internal error: {value} (details on the terminal)", 15_000)
 
 
-def run_app(argv: Sequence[str] | None = None) -> int:
-    """Open the main window and run the event loop; returns the exit status."""
-    if _no_display():
-        print(
-            "resviz: no display here (DISPLAY and WAYLAND_DISPLAY are unset). Run it on a virtual "
-            "screen (xvfb-run -a resviz) or use the headless commands (resviz --help).",
-            file=sys.stderr,
-        )
+def run_app(argv: Sequence[str] | None = None, paths: Sequence[str | os.PathLike] = ()) -> int:
+    """Open the main window (and ``paths`` in it, as a drop would); returns the exit status."""
+    problem = display_problem()  # Qt would abort the process (SIGABRT) rather than raise
+    if problem is not None:
+        print(f"resviz: {problem}", file=sys.stderr)
         return 1
     logging.basicConfig(level=logging.INFO, format="resviz: %(message)s")
     app = make_app(argv)
@@ -137,6 +125,10 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     _AfterFirstPaint(window, engine)
     sys.excepthook = _excepthook
     window.show()
+    if paths:
+        from pathlib import Path
+
+        window.open_paths([Path(p).expanduser() for p in paths])
     status = int(app.exec())
     # Closed before torch finished loading: let the import end (the window is gone) rather
     # than tear the interpreter down under a half-imported torch, whose finalisers then

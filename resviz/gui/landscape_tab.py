@@ -32,10 +32,28 @@ __all__ = ["LandscapeTab", "CAPTION"]
 
 CAPTION = (
     "<b>Loss landscape</b> (Li et al. 2018): the training loss around the trained weights along "
-    "filter-normalised random directions. A residual net's surface is smooth and its plain twin's rough: "
-    "the optimisation difficulty behind the degradation problem (He et al. 2016, section 4.1)"
+    "filter-normalised random directions. Li et al. report that at 56 and 110 layers a residual net's "
+    "surface stays smooth while its plain twin's turns chaotic (their Fig. 5), one face of the "
+    "optimisation difficulty behind the degradation problem (He et al. 2016, section 4.1); at 20 layers "
+    "the two look alike. The note below says what this sweep measured."
 )
 _NO_NET = "Load a net in the Inspect tab (a checkpoint of a run) to sweep its training loss."
+
+
+def measured(landscapes) -> str:
+    """What the sweep shows, measured the same way for each net: the share of grid points
+    where the loss is not locally convex (:func:`resviz.core.landscape.nonconvex_share`)."""
+    from ..core.landscape import nonconvex_share
+
+    parts = []
+    for r in landscapes:
+        share = nonconvex_share(r.loss)
+        parts.append(f"{r.name} {'n/a' if share != share else f'{100 * share:.0f}%'}")
+    return (
+        "This sweep: grid points where the loss curves downwards (not locally convex; 0% is a bowl): "
+        + ", ".join(parts)
+        + "."
+    )
 
 
 class LandscapeTab(QtWidgets.QWidget):
@@ -235,7 +253,7 @@ class LandscapeTab(QtWidgets.QWidget):
         if result is None:
             return f"{BN_NOTE}; both nets along the same seed's directions."
         r = result.landscapes[0]
-        head = f"{BN_NOTE}; seed {r.seed}, {r.n_images:,} training images per point."
+        head = f"{BN_NOTE}; seed {r.seed}, {r.n_images:,} training images per point. " + measured(result.landscapes)
         if self.study.stale:
             return head + " The switches changed since this sweep: sweep again to see the net as it is now."
         if len(result.landscapes) > 1:
@@ -246,7 +264,14 @@ class LandscapeTab(QtWidgets.QWidget):
 
     def plots(self) -> dict[str, pg.GraphicsLayout]:
         """The tab's drawing by export name (File > Export plots includes it)."""
-        return {"loss_landscape": self.plot.layout_item()} if self.study.result is not None else {}
+        result = self.study.result
+        if result is None:
+            return {}
+        item = self.plot.layout_item()
+        names = ", ".join(r.name for r in result.landscapes)
+        # An exported figure's title: the quantity and the nets (File > Export plots, Export).
+        item.export_title = lambda: f"Training loss around the trained weights (Li et al. 2018) — {names}"
+        return {"loss_landscape": item}
 
     def export_to(self, path: str | Path) -> Path:
         """Save the sweep: ``.png`` / ``.svg`` (the maps), ``.csv`` (every point), ``.json``."""
@@ -258,7 +283,7 @@ class LandscapeTab(QtWidgets.QWidget):
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix in (".png", ".svg"):
-            return export_plot(self.plot.layout_item(), path)
+            return export_plot(self.plots()["loss_landscape"], path)
         if suffix not in (".csv", ".json"):
             raise ResvizError(
                 f"export the landscape as .png, .svg, .csv or .json, not {suffix or 'a name without one'}"

@@ -136,6 +136,8 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
         a.light.triggered.connect(lambda: self.set_theme("light"))
         a.reset_layout.triggered.connect(self._on_reset_layout)
         a.about.triggered.connect(self._on_about)
+        a.getting_started.triggered.connect(lambda: self._open_help("GettingStartedDialog"))
+        a.shortcuts_help.triggered.connect(lambda: self._open_help("ShortcutsDialog"))
         a.about_qt.triggered.connect(QtWidgets.QApplication.aboutQt)
         self.engine.ready.connect(self._on_engine_state)
         self.engine.failed.connect(self._on_engine_failed)
@@ -307,6 +309,15 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             self.restoreState(self._default_state)
         self.runs_dock.show()
         self.resizeDocks([self.runs_dock], [320], QtCore.Qt.Orientation.Horizontal)
+
+    def _open_help(self, name: str) -> QtWidgets.QDialog:
+        """Help › Getting started / Keyboard shortcuts (non-modal: training goes on)."""
+        from . import help as help_pages
+
+        dialog = getattr(help_pages, name)(self)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def _on_about(self) -> None:
         QtWidgets.QMessageBox.about(

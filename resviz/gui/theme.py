@@ -11,6 +11,8 @@ the shades that keep contrast against its plot background.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -111,10 +113,31 @@ class Theme(QtCore.QObject):
         if app is not None:
             app.setStyle("Fusion")
             app.setPalette(_palette(self._colours))
+        self._plots_follow()
+
+    def _plots_follow(self) -> None:
         import pyqtgraph as pg
 
         pg.setConfigOptions(background=self._colours.plot_background, foreground=self._colours.plot_foreground)
         self.changed.emit()
+
+    @contextmanager
+    def plots_as(self, name: str) -> Iterator[ThemeColours]:
+        """Draw the plots in theme ``name`` for the duration (an export in the light
+        "publication" style from a dark window), then back; the widgets' palette stays, and
+        nothing is repainted on screen in between because the event loop does not run."""
+        previous = self._colours
+        wanted = THEMES.get(name, previous)
+        if wanted is previous:
+            yield previous
+            return
+        self._colours = wanted
+        self._plots_follow()
+        try:
+            yield wanted
+        finally:
+            self._colours = previous
+            self._plots_follow()
 
 
 def _palette(c: ThemeColours) -> QtGui.QPalette:

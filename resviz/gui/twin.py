@@ -98,13 +98,21 @@ def find_twin(source: str | Path, runs: Iterable[tuple[Path | None, dict[str, An
     for folder, cfg in runs:
         if folder is not None:
             candidates[Path(folder).resolve()] = dict(cfg)
-    beside = sorted(own.parent.iterdir()) if own.parent.is_dir() else []
+    try:
+        beside = sorted(own.parent.iterdir()) if own.parent.is_dir() else []
+    except OSError:  # a folder this user cannot list holds no twin for them
+        beside = []
     for folder in beside[:_MAX_BESIDE]:  # a runs root of thousands of runs is not read whole
-        resolved = folder.resolve()
-        if resolved not in candidates and folder.is_dir():
-            cfg = _config(folder)
-            if cfg is not None:
-                candidates[resolved] = cfg
+        # An entry that cannot be read (a symbolic link loop: resolve() raises RuntimeError;
+        # a folder without permission) is not a twin; it must not end the search (issue #17).
+        try:
+            resolved = folder.resolve()
+            if resolved not in candidates and folder.is_dir():
+                cfg = _config(folder)
+                if cfg is not None:
+                    candidates[resolved] = cfg
+        except (OSError, RuntimeError):
+            continue
     candidates.pop(own.resolve(), None)
 
     def fits(cfg: dict[str, Any]) -> bool:

@@ -204,9 +204,19 @@ class RunFilesMixin:
             event.ignore()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:
-        """Folders open as runs; images and weights files (and, on the Inspect tab, run
+        self.open_paths([p for p in _local_paths(event.mimeData()) if self._takes(p)])
+        event.acceptProposedAction()
+
+    def open_paths(self, paths: list[Path]) -> None:
+        """What a drop does, also for paths named on the command line (``resviz-gui RUN``):
+        folders open as runs; images and weights files (and, on the Inspect tab, run
         folders too) go to the Inspect tab, which comes to the front."""
-        paths = [p for p in _local_paths(event.mimeData()) if self._takes(p)]
+        refused = [p for p in paths if not self._takes(p)]
+        if refused:
+            self.show_error(
+                "Cannot open", f"{refused[0]} is neither a folder, an image nor a weights file resviz opens"
+            )
+        paths = [p for p in paths if self._takes(p)]
         tab = self.files_tab()
         if tab is not None and (self.tabs.currentWidget() is tab or any(not p.is_dir() for p in paths)):
             self.tabs.setCurrentWidget(tab)
@@ -214,7 +224,6 @@ class RunFilesMixin:
         else:
             for folder in paths:
                 self.open_run_folder(folder)
-        event.acceptProposedAction()
 
     def _inspect_run(self, run: Run) -> None:
         tab = self.files_tab()

@@ -210,7 +210,6 @@ def test_numeric_options_are_checked_before_any_work(ckpt, digit_png, tmp_path, 
     cases = [
         (attribute + ["--steps", "100000000"], "--steps must be a whole number from 1 to 1,000"),
         (attribute + ["--steps", "0"], "--steps must be a whole number from 1 to 1,000"),
-        (attribute + ["--alpha", "nan"], "--alpha"),
         (attribute + ["--threads", "100000"], "--threads must be a whole number from 1 to 512"),
         (["eval", "--checkpoint", ckpt, "--data", "digits", "--threads", "100000"], "--threads"),
         (["lesion", "--checkpoint", ckpt, "--data", "digits", "--threads", "-1"], "--threads"),
@@ -219,6 +218,9 @@ def test_numeric_options_are_checked_before_any_work(ckpt, digit_png, tmp_path, 
     for argv, expected in cases:
         assert main(argv) == 2, argv
         assert expected in _error_line(capsys), argv
+    with pytest.raises(SystemExit) as info:  # non-finite numbers: refused by the one float parser (issue #17)
+        main(attribute + ["--alpha", "nan"])
+    assert info.value.code == 2 and "argument --alpha: must be a finite number" in capsys.readouterr().err
     assert not (tmp_path / "f.png").exists()
 
 

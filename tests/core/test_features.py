@@ -91,6 +91,36 @@ def test_a_crop_is_padded_where_the_field_runs_off_the_image():
     assert np.array_equal(crop_field(picture, field, 8, 8), picture[5:12, 5:12])
 
 
+def test_a_field_larger_than_the_image_is_cut_to_the_image_not_padded():
+    from resviz.core.inspect.receptive import ReceptiveField
+
+    picture = np.arange(16 * 16 * 3, dtype=np.int64).reshape(16, 16, 3).astype(np.uint8)
+    huge = ReceptiveField(size=37, jump=4, start=1.5)  # unit (0, 0) sees rows -16..20: all 16
+    assert crop_field(picture, huge, 0, 0).shape == (37, 37, 3)  # unfitted: a digit in grey
+    assert np.array_equal(crop_field(picture, huge, 0, 0, fit=True), picture)
+    assert np.array_equal(crop_field(picture, huge, 3, 2, fit=True), picture)
+    wide = ReceptiveField(size=20, jump=4, start=1.5)  # unit (0, 0): rows/cols -8..11
+    crop = crop_field(picture, wide, 0, 0, fit=True)
+    assert crop.shape == (16, 16, 3)
+    assert np.array_equal(crop[:12, :12], picture[:12, :12])
+    assert (crop[12:] == PAD_VALUE).all() and (crop[:, 12:] == PAD_VALUE).all()  # beyond the field
+    crop = crop_field(picture, wide, 3, 0, fit=True)  # rows 4..23, cols -8..11
+    assert (crop[:4] == PAD_VALUE).all() and np.array_equal(crop[4:, :12], picture[4:, :12])
+    small = level_field(build_model("resnet8"), "low")  # 7 px: smaller than the image, as before
+    assert np.array_equal(crop_field(picture, small, 8, 8, fit=True), picture[5:12, 5:12])
+
+
+def test_levels_whose_field_overflows_the_digits_keep_image_sized_patches(digits, prep):
+    torch.manual_seed(0)
+    model = build_model("resnet14").eval()
+    result = top_activations(model, digits.test, prep, k=4, limit=64)
+    for lv in result.levels:
+        overflow = lv.field.size > 16
+        assert lv.cropped_to_image == overflow, lv.level
+        assert lv.patches.shape[2] == (16 if overflow else lv.field.size), lv.level
+    assert any(lv.cropped_to_image for lv in result.levels)
+
+
 def test_a_constant_zero_channel_gets_no_patches_and_says_so(net, digits, prep):
     import copy
 

@@ -302,3 +302,32 @@ def test_wall_time_counts_nets_that_train_together_once():
     assert wall_seconds(
         [NetResult("plain8", "finished", 1, 1, spans=[(0, 5)]), NetResult("resnet8", "finished", 1, 1, spans=[(3, 8)])]
     ) == pytest.approx(8)
+
+
+def test_measuring_a_speed_uses_the_trainers_threads_and_gives_the_process_its_own_back():
+    """The app measures its estimate beside the window: torch's thread count (process-wide)
+    is the trainer's while measuring, and the window's again after (issue 19)."""
+    import torch
+
+    from resviz.core.paper.cost import DataShape, measure_speed
+    from resviz.core.train.config import TrainConfig
+
+    seen = []
+    real = torch.nn.functional.cross_entropy
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        torch.nn.functional.cross_entropy = spy
+        speed = measure_speed(8, DataShape(3, 8, 10, 100, 20), TrainConfig(arch="resnet8", batch_size=4, threads=1))
+    finally:
+        torch.nn.functional.cross_entropy = real
+        after = torch.get_num_threads()
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}  # trained with the trainer's one thread
+    assert after == 2  # and the process's two are back
+    assert speed.train_images_per_s > 0

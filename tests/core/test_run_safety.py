@@ -292,7 +292,7 @@ def test_a_relative_data_folder_is_stored_absolute(tmp_path, monkeypatch):
         ("momentum", float("nan"), "momentum must be a finite number"),
         ("weight_decay", float("nan"), "weight decay must be a finite number"),
         ("lr_gamma", float("nan"), "lr-gamma must be a finite number"),
-        ("lr_gamma", 0.0, "lr-gamma must be greater than 0"),
+        ("lr_gamma", 0.0, r"lr-gamma must be in \(0, 1\]"),
         ("warmup_lr", float("inf"), "warmup-lr must be a finite number"),
         ("warmup_until_error", float("nan"), "warmup-until-error must be a finite number"),
         ("warmup_max_iters", -1, "warmup-max-iters must be a whole number"),

@@ -137,7 +137,7 @@ def test_a_new_experiment_shows_its_own_nets_and_its_whole_verdict(window, qtbot
     assert len(new) == 4 and len(window.runs) == 6  # the earlier runs stay in the list ...
     assert not any(r.visible for r in earlier) and all(r.visible for r in new)  # ... unticked
     curves = window.train_tab.curves._items
-    assert all(not line.isVisible() for r in earlier for line, _, _ in curves[r].markers)
+    assert all(not line.isVisible() for r in earlier for line, *_ in curves[r].markers)
     panel = window.degradation
     qtbot.waitUntil(lambda: "resnet14" in panel.text.text(), timeout=30_000)
     qtbot.wait(200)  # the dock's layout

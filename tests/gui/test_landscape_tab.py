@@ -77,6 +77,14 @@ def test_a_net_and_its_twin_on_one_colour_scale(window, qtbot, twin_runs, tmp_pa
         assert m.image.getLevels() == pytest.approx(plot.bar.levels())
         assert f"loss {r.centre()[0]:.3g}" in m.plot.titleLabel.text
     assert "BN in eval mode on the trained running statistics" in tab.note.text()
+    # the text says what this sweep measured, for both nets the same way, and the paper's claim as theirs
+    from resviz.core.landscape import nonconvex_share
+
+    for r in (net, twin):
+        share = nonconvex_share(r.loss)
+        assert f"{r.name} {100 * share:.0f}%" in tab.note.text()
+    assert "Li et al. report that at 56 and 110 layers" in tab.caption.text()
+    assert "A residual net's surface is smooth and its plain twin's rough" not in tab.caption.text()
 
     rows = list(csv.DictReader(tab.export_to(tmp_path / "l.csv").read_text().splitlines()))
     assert len(rows) == 18 and {r["net"] for r in rows} == {"resnet8", "plain8"}
@@ -85,6 +93,9 @@ def test_a_net_and_its_twin_on_one_colour_scale(window, qtbot, twin_runs, tmp_pa
     assert json.loads(tab.export_to(tmp_path / "l.json").read_text())["nets"][1]["net"] == "plain8"
     for suffix in (".png", ".svg"):
         assert tab.export_to(tmp_path / f"l{suffix}").stat().st_size > 1000
+    from PySide6 import QtGui
+
+    assert QtGui.QImage(str(tmp_path / "l.png")).text("Title").endswith("(Li et al. 2018) — resnet8, plain8")
     with pytest.raises(ResvizError, match=r"\.png, \.svg, \.csv or \.json, not \.txt"):
         tab.export_to(tmp_path / "l.txt")
     assert "loss_landscape" in window.plots()

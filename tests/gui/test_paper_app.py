@@ -55,6 +55,20 @@ def test_cifar10_is_never_downloaded_unless_allowed(qtbot):
     assert dialog.plan().download
 
 
+def test_the_estimate_measures_with_the_threads_the_app_trains_with(qtbot):
+    """Preferences › Training threads, not the rule alone: the estimate before Start is timed
+    with the threads the runs will get (issue 19)."""
+    from resviz.gui import settings
+    from resviz.gui.preferences import THREADS_KEY, training_threads
+
+    settings.settings().setValue(THREADS_KEY, 2)
+    dialog = PaperDialog()
+    qtbot.addWidget(dialog)
+    dialog.set_choice(data="digits", depths="8", plain_depths="", iters=10, device="cpu")
+    assert dialog.plan().threads == training_threads() == 2
+    _wait_estimate(dialog, qtbot)
+
+
 def _run(name: str, *, train: float, test: float, status: str, steps: int = 100, responses=(1.0, 0.5)) -> Run:
     run = Run(name, config={"arch": name, "iters": 100}, status="running")
     run.group, run.experiment = GROUP, "one"

@@ -65,8 +65,8 @@ def test_pause_resume_shortcuts_and_stop(window, qtbot):
     kinds = [e.kind for e in run.history.events]
     assert "pause" in kinds and "shortcuts" in kinds
 
-    def labels():
-        return [line.label.textItem.toPlainText() for line, _, has in _items(window, run).markers if has]
+    def labels():  # the marker labels on the error plot's top axis (merged per step with " · ")
+        return [part for _, text in window.train_tab.curves.marker_labels for part in text.split(" · ")]
 
     qtbot.waitUntil(lambda: {"paused", "shortcuts off"} <= set(labels()), timeout=30_000)
 

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from .base import Augment, ImageSet
 
-__all__ = ["normalise", "augment_batch", "BatchStream", "eval_batches"]
+__all__ = ["normalise", "augment_batch", "lighting", "BatchStream", "eval_batches"]
 
 
 def normalise(images: Tensor, mean: Tensor) -> Tensor:
@@ -41,7 +41,22 @@ def augment_batch(x: Tensor, augment: Augment, generator: torch.Generator | None
     if augment.flip:
         flip = torch.rand(n, device=x.device, generator=generator) < 0.5
         x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    if augment.lighting > 0:
+        x = lighting(x, augment.lighting, generator)
     return x.contiguous()
+
+
+def lighting(x: Tensor, std: float, generator: torch.Generator | None = None) -> Tensor:
+    """AlexNet's PCA colour augmentation (the paper's section 3.4, [21]): every pixel of image
+    i gets ``eigvec @ (alpha_i * eigval)`` added, ``alpha_i ~ N(0, std)`` per component
+    (fb.resnet.torch's ``Lighting``; :mod:`.recipes` holds the ImageNet eigen-decomposition)."""
+    from .recipes import PCA_EIGVAL, PCA_EIGVEC
+
+    alpha = torch.randn(x.shape[0], 3, device=x.device, generator=generator) * std
+    eigval = torch.tensor(PCA_EIGVAL, device=x.device)
+    eigvec = torch.tensor(PCA_EIGVEC, device=x.device)
+    rgb = (alpha * eigval) @ eigvec.T  # N x 3: row i is eigvec @ (alpha_i * eigval)
+    return x + rgb.to(x.dtype)[:, :, None, None]
 
 
 class BatchStream:
@@ -98,6 +113,10 @@ class BatchStream:
 
 
 def eval_batches(data: ImageSet, batch_size: int = 500):
-    """The split in order, in chunks: (uint8 images, labels) pairs for evaluation."""
+    """The split in order, in chunks: (uint8 images, labels) pairs for evaluation (a streamed
+    split, :class:`~resviz.core.data.streamset.StreamSplit`, decodes its own)."""
+    if hasattr(data, "eval_batches"):
+        yield from data.eval_batches(batch_size)
+        return
     for i in range(0, len(data), batch_size):
         yield data.images[i : i + batch_size], data.labels[i : i + batch_size]

@@ -43,11 +43,14 @@ class Augment:
     """The paper's training augmentation (section 4.2), applied to whole batches.
 
     ``pad`` pixels of zeros on each side, then a random crop back to the input size, and a
-    horizontal flip with probability 1/2 when ``flip`` is set.
+    horizontal flip with probability 1/2 when ``flip`` is set. ``lighting`` is the std of
+    the ImageNet recipe's PCA colour augmentation (section 3.4, AlexNet's; 0 = none; see
+    :mod:`resviz.core.data.recipes`).
     """
 
     pad: int = 4
     flip: bool = True
+    lighting: float = 0.0
 
 
 @dataclass

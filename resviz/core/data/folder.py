@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..inputs import IMAGE_FORMATS, why_unreadable
+from ..inputs import IMAGE_FORMATS, what_it_is, why_unreadable
 from ..paths import cache_dir
 from .base import Augment, DataSet, ImageSet
 
@@ -37,11 +37,35 @@ SPLITS = ("train", "test")
 _CACHE_VERSION = 2  # 2: one file per split, and the training mean on its own
 
 
-def _list_split(split_dir: Path) -> dict[str, list[os.DirEntry]]:
+def _scandir(folder: str | Path) -> list[os.DirEntry]:
+    """The entries of a split or class folder, or one line saying why it cannot be read."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
+    except OSError as exc:  # unreadable, a link loop, vanished (issue #17: a traceback before)
+        raise DataError(f"the data folder's {why_unreadable(folder, exc)}") from None
+
+
+def _is(entry: os.DirEntry, kind: str, unreadable: list[str]) -> bool:
+    """``entry.is_dir()`` / ``is_file()``; an entry that cannot be looked at (a symbolic link
+    loop: ELOOP) is skipped and its path counted in ``unreadable``."""
+    try:
+        return entry.is_dir() if kind == "dir" else entry.is_file()
+    except OSError:
+        unreadable.append(entry.path)
+        return False
+
+
+def _list_split(split_dir: Path, unreadable: list[str] | None = None) -> dict[str, list[os.DirEntry]]:
+    unreadable = [] if unreadable is None else unreadable
     classes: dict[str, list[os.DirEntry]] = {}
-    for entry in sorted(os.scandir(split_dir), key=lambda e: e.name):
-        if entry.is_dir() and not entry.name.startswith("."):
-            files = [f for f in os.scandir(entry.path) if f.is_file() and f.name.lower().endswith(IMAGE_EXTENSIONS)]
+    for entry in _scandir(split_dir):
+        if not entry.name.startswith(".") and _is(entry, "dir", unreadable):
+            files = [
+                f
+                for f in _scandir(entry.path)
+                if f.name.lower().endswith(IMAGE_EXTENSIONS) and _is(f, "file", unreadable)
+            ]
             if not files:
                 raise DataError(f"class folder {entry.path} holds no images")
             classes[entry.name] = sorted(files, key=lambda f: f.name)
@@ -106,7 +130,7 @@ def _cache_key(root: Path, split: str, classes: dict[str, list[os.DirEntry]], si
 
 def _class_names(split_dir: Path) -> list[str]:
     """The class subfolders of a split, by name (no file listed yet)."""
-    return sorted(e.name for e in os.scandir(split_dir) if e.is_dir() and not e.name.startswith("."))
+    return [e.name for e in _scandir(split_dir) if not e.name.startswith(".") and _is(e, "dir", [])]
 
 
 def load_folder(
@@ -125,7 +149,8 @@ def load_folder(
     except OSError as exc:  # missing, a link loop, unreadable: each in its own words
         raise DataError(f"data folder {why_unreadable(root, exc)}") from None
     if not root.is_dir():
-        raise DataError(f"{root} is a file, not a folder with train/ and test/ subfolders")
+        kind = what_it_is(os.stat(root).st_mode)
+        raise DataError(f"{root} is {kind}, not a folder with train/ and test/ subfolders")
     unknown = [s for s in splits if s not in SPLITS]
     if unknown or not splits:
         raise ValueError(f"splits must be some of {SPLITS}, not {splits}")
@@ -136,7 +161,8 @@ def load_folder(
                 "each with one subfolder of images per class"
             )
     wanted = [s for s in SPLITS if s in splits or (s == "train" and mean)]
-    listing = {split: _list_split(root / split) for split in wanted}
+    unreadable: list[str] = []  # entries that cannot be looked at (link loops): skipped and counted
+    listing = {split: _list_split(root / split, unreadable) for split in wanted}
     train_classes, test_classes = (list(listing[s]) if s in listing else _class_names(root / s) for s in SPLITS)
     if train_classes != test_classes:
         only_train = sorted(set(train_classes) - set(test_classes))
@@ -166,7 +192,11 @@ def load_folder(
             train_mean = _training_mean(blob[split]["images"])
             if use_cache:
                 _write_cache(folder_cache / f"{keys[split]}.mean.pt", {"mean": train_mean})
-    return _assemble(root, train_classes, blob, train_mean, size)
+    dataset = _assemble(root, train_classes, blob, train_mean, size)
+    if unreadable:
+        shown = ", ".join(unreadable[:3]) + (" ..." if len(unreadable) > 3 else "")
+        dataset.notes.append(f"skipped {len(unreadable)} entr(ies) that cannot be read (link loops?): {shown}")
+    return dataset
 
 
 def _training_mean(images: torch.Tensor) -> torch.Tensor:

@@ -22,8 +22,15 @@ def data_size_for(loaded: LoadedModel, spec: str) -> int | None:
     trained on 16 x 16 digits); folders are decoded at the net's size so nothing is
     resized twice. CIFAR-10 is always 32, and digits stay 16 for ImageNet nets, whose
     preprocessing resizes anyway.
+
+    A bare state dict records no input size, and a CIFAR net's weights do not fix one (the
+    convolutions and the global average pool take any side): the data set's own size is
+    the one it was trained at (issue #17: a digits net was evaluated at 32 x 32, upsampled
+    from the 16 x 16 it learned on); its mean then sets the net's input.
     """
     if spec == "cifar10":
+        return None
+    if loaded.model.family == "cifar" and loaded.needs_data_mean:
         return None
     if loaded.model.family == "cifar" or spec != "digits":
         return loaded.preprocess.size

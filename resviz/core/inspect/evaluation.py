@@ -16,6 +16,7 @@ from ..inference import inference_copy, to_input_format
 from ..metrics import display_percent, error_percent
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
+from .finite import count_wrong, first_nonfinite_layer
 from .preprocess import Preprocess
 from .subset import class_counts, stratified_subset
 
@@ -121,6 +122,11 @@ class EvalResult:
         }
 
 
+def _images(start: int, n: int) -> str:
+    """``test images 1-250``: which batch an error message is about."""
+    return f"test images {start + 1}-{start + n}"
+
+
 def evaluate(
     model: ResNet,
     data: ImageSet,
@@ -151,12 +157,14 @@ def evaluate(
     with evaluating(work):
         for x, y in input_batches(data, preprocess, batch_size=batch_size, device=device):
             raise_if_cancelled(token)
-            logits = work(to_input_format(x, work))
-            wrong += int((logits.argmax(1) != y).sum())
+            x = to_input_format(x, work)
+            logits = work(x)
+            batch_wrong, batch_wrong5 = count_wrong(
+                logits, y, lambda x=x: first_nonfinite_layer(model, x), top5=top5, what=_images(seen, len(y))
+            )
+            wrong += batch_wrong
+            wrong5 += batch_wrong5
             loss_sum += float(F.cross_entropy(logits.float(), y, reduction="sum"))
-            if top5:
-                hit = (logits.topk(5, dim=1).indices == y[:, None]).any(dim=1)
-                wrong5 += int((~hit).sum())
             seen += len(y)
             if progress:
                 progress(seen, total)

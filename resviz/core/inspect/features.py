@@ -80,6 +80,9 @@ class LevelTopActivations:
     dead: np.ndarray  # bool C: zero on every image and place
     boxes: np.ndarray  # int32 C x k x 4: (top, left, bottom, right) of the field, clipped
     patches: np.ndarray  # uint8 C x k x P x P x 3: the field, grey-padded, P <= field.size
+    #: The field is larger than the image, so patches are cut to the image (see crop_field):
+    #: a 37 px field on a 16 px digit would otherwise show a tiny digit in a sea of grey.
+    cropped_to_image: bool = False
 
     @property
     def channels(self) -> int:
@@ -270,20 +273,28 @@ def _finish(level, geo, run: _Running, split, preprocess, indices, size, patch_b
     valid = values > 0
     dead = ~valid.any(axis=1)  # post-ReLU maps: a max of 0 means 0 everywhere
     field = geo.field
-    side = _patch_side(field.size, c * run.k, patch_bytes)
+    h_img, w_img = size
+    fit = field.size > min(h_img, w_img)
+    side = _patch_side(min(field.size, h_img, w_img) if fit else field.size, c * run.k, patch_bytes)
     boxes = np.zeros((c, run.k, 4), np.int32)
     patches = np.full((c, run.k, side, side, 3), PAD_VALUE, np.uint8)
-    h_img, w_img = size
     chs, js = np.nonzero(valid)
     for ch, j in zip(chs, js, strict=True):
         boxes[ch, j] = field.box(int(rows[ch, j]), int(cols[ch, j]), h_img, w_img)
-    _crop_into(patches, field, chs, js, images, rows, cols, split.images, preprocess, token)
+    _crop_into(patches, field, chs, js, images, rows, cols, split.images, preprocess, token, fit)
     return LevelTopActivations(
-        level, geo.name, field, geo.map_size, *map(_readonly, (values, images, rows, cols, mean, dead, boxes, patches))
+        level,
+        geo.name,
+        field,
+        geo.map_size,
+        *map(_readonly, (values, images, rows, cols, mean, dead, boxes, patches)),
+        cropped_to_image=fit,
     )
 
 
-def _crop_into(patches, field, chs, js, images, rows, cols, source: Tensor, preprocess: Preprocess, token) -> None:
+def _crop_into(
+    patches, field, chs, js, images, rows, cols, source: Tensor, preprocess: Preprocess, token, fit: bool = False
+) -> None:
     """Cut every valid (channel, j) entry's field into ``patches``, downscaled if need be.
 
     Images go through the net's geometry 256 at a time and crops are resized 64 at a time,
@@ -306,12 +317,16 @@ def _crop_into(patches, field, chs, js, images, rows, cols, source: Tensor, prep
             crops = np.stack(
                 [
                     crop_field(
-                        pictures[where[int(img_of[e])]], field, int(rows[chs[e], js[e]]), int(cols[chs[e], js[e]])
+                        pictures[where[int(img_of[e])]],
+                        field,
+                        int(rows[chs[e], js[e]]),
+                        int(cols[chs[e], js[e]]),
+                        fit=fit,
                     )
                     for e in sel
                 ]
             )
-            if side != field.size:
+            if side != crops.shape[1]:
                 crops = _resize(crops, side)
             for e, patch in zip(sel, crops, strict=True):
                 patches[chs[e], js[e]] = patch
@@ -329,12 +344,36 @@ def _as_seen(images: Tensor, wanted: np.ndarray, preprocess: Preprocess) -> np.n
 
 
 def crop_field(
-    picture: np.ndarray, field: ReceptiveField, row: int, col: int, pad_value: int = PAD_VALUE
+    picture: np.ndarray,
+    field: ReceptiveField,
+    row: int,
+    col: int,
+    pad_value: int = PAD_VALUE,
+    *,
+    fit: bool = False,
 ) -> np.ndarray:
     """The field of unit (row, col) cut from ``picture`` (H x W x 3 uint8, as the net sees
-    it), field.size x field.size, with ``pad_value`` where it runs off the image."""
+    it), field.size x field.size, with ``pad_value`` where it runs off the image.
+
+    ``fit``: where the field is larger than the image (mid and high levels on 16 px digits:
+    37 and 81 px fields), cut an image-sized square instead — the field's centre, moved
+    inside the image — and grey only the pixels of it the field does not reach. A field at
+    least twice the image's side reaches all of it, and the patch is the whole image.
+    """
     h, w = picture.shape[:2]
     top, left, bottom, right = field.box(row, col)
+    side = min(h, w)
+    if fit and field.size > side:
+        y, x = field.centre(row, col)
+        half = (side - 1) / 2
+        wt = min(max(math.floor(y - half + 0.5), 0), h - side)
+        wl = min(max(math.floor(x - half + 0.5), 0), w - side)
+        out = picture[wt : wt + side, wl : wl + side].copy()
+        rows = np.arange(wt, wt + side)
+        cols = np.arange(wl, wl + side)
+        outside = ~((rows >= top) & (rows < bottom))[:, None] | ~((cols >= left) & (cols < right))[None, :]
+        out[outside] = pad_value
+        return out
     out = np.full((field.size, field.size, picture.shape[2]), pad_value, np.uint8)
     t, lft, b, r = max(0, top), max(0, left), min(h, bottom), min(w, right)
     if t < b and lft < r:

@@ -36,6 +36,7 @@ from ..metrics import display_percent, error_percent
 from ..models import ResNet
 from .cancel import CancelToken, raise_if_cancelled
 from .evaluation import evaluating, evaluation_images, input_batches
+from .finite import count_wrong, first_nonfinite_layer
 from .preprocess import Preprocess
 from .subset import class_counts
 from .surgery import LESION_KINDS, BlockInfo, Surgery, block_table
@@ -173,7 +174,7 @@ def lesion_study(
                 entering, residuals, logits = _intact_pass(work, x)
             else:
                 logits = work(x)
-            intact = _wrong(logits, y)
+            intact = _wrong(logits, y, model, x)
             wrong_intact += intact
             done += 1
             for i, block in enumerate(blocks):
@@ -187,7 +188,7 @@ def lesion_study(
                                 out = _after_block(work, blocks, i, block.combine(entering[i], residuals[i]))
                             else:
                                 out = work(x)
-                        wrong[kind][i] += _wrong(out, y)
+                            wrong[kind][i] += _wrong(out, y, work, x, f"the {kind} lesion of block {i}")
                     done += 1
                     if progress:
                         progress(done, chunks * per_chunk)
@@ -228,5 +229,6 @@ def _after_block(model: ResNet, blocks: list, i: int, h: Tensor) -> Tensor:
     return model.head(h)
 
 
-def _wrong(logits: Tensor, labels: Tensor) -> int:
-    return int((logits.argmax(dim=1) != labels).sum())
+def _wrong(logits: Tensor, labels: Tensor, model: ResNet, x: Tensor, what: str = "the intact net") -> int:
+    """Wrong answers in a chunk, refused when the logits are not finite (issue #17)."""
+    return count_wrong(logits, labels, lambda: first_nonfinite_layer(model, x), what=f"test images ({what})")[0]

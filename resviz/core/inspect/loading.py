@@ -23,6 +23,7 @@ from torch import Tensor
 from ..archs import parse_arch
 from ..checkpoint import CHECKPOINT_FORMAT, check_finite_weights
 from ..errors import CheckpointError, ConfigError
+from ..inputs import usable_path
 from ..models import ResNet, build_model
 from ..zoo import is_zoo_name
 from .fields import check_tensors, checkpoint_fields
@@ -106,7 +107,7 @@ def load_model(
         return _load_zoo(str(source), arch=arch, download=download, progress=progress, cancel=cancel)
     if isinstance(source, str) and is_weights_name(source):
         return _load_hub(source, arch=arch, download=download, progress=progress, cancel=cancel)
-    path = _weights_path(Path(source).expanduser())
+    path = _weights_path(usable_path(source, error=CheckpointError))  # a name too long: one line (issue #17)
     obj = read_weights_file(path)
     label = path.name
     if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:

@@ -16,6 +16,7 @@ from torch import Tensor
 
 from ..archs import LEVELS
 from ..models import ResNet, level_module
+from .finite import check_finite_logits, first_nonfinite_layer
 
 __all__ = ["Prediction", "LevelActivations", "Look", "look", "top_k"]
 
@@ -76,6 +77,7 @@ def look(model: ResNet, inputs: Tensor, classes: list[str], *, k: int = 5, top_c
     finally:
         for h in handles:
             h.remove()
+    check_finite_logits(logits, lambda: first_nonfinite_layer(model, inputs[:1]))  # logits are on the host already
     activations = {}
     for level in LEVELS:
         act = captured[level].float().cpu()  # C x h x w

@@ -96,6 +96,20 @@ def measure_speed(depth: int, shape: DataShape, config: TrainConfig, *, steps: i
     """Train ``resnet{depth}`` for ``warmup`` uncounted then ``steps`` timed steps on random
     images of ``shape`` on ``config``'s device and batch size; time inference alike."""
     import torch
+
+    threads = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)  # as the trainer will: the speed depends on it
+    try:
+        return _measure(depth, shape, config, steps, warmup)
+    finally:
+        # torch's thread count is the whole process's: the app's estimate runs beside the
+        # window, whose own torch work must not be left on the trainer's count (issue 19).
+        torch.set_num_threads(threads)
+
+
+def _measure(depth: int, shape: DataShape, config: TrainConfig, steps: int, warmup: int) -> Speed:
+    import torch
     import torch.nn.functional as F
 
     from ..device import resolve_device
@@ -103,8 +117,6 @@ def measure_speed(depth: int, shape: DataShape, config: TrainConfig, *, steps: i
 
     device = resolve_device(config.device)
     cuda = device.type == "cuda"
-    if config.threads:
-        torch.set_num_threads(config.threads)  # as the trainer will: the speed depends on it
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = build_model(f"resnet{depth}", num_classes=shape.classes).to(device)

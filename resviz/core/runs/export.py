@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
@@ -24,7 +25,8 @@ def long_rows(records: Iterable[Record]) -> Iterator[tuple[int, str, int | None,
     """(step, metric, index, value) for every number in ``records``."""
     for r in records:
         for name, value in r.scalars.items():
-            yield r.step, name, None, float(value)
+            # SQLite stores a NaN as NULL: it reads back as None (float(None) was a traceback)
+            yield r.step, name, None, math.nan if value is None else float(value)
         for name, values in r.vectors.items():
             for i, v in enumerate(values):
                 yield r.step, name, i, float(v)
@@ -47,9 +49,25 @@ def write_json(records: Iterable[Record], out: TextIO, *, reader: RunReader | No
     doc = {"rows": rows}
     if reader is not None:
         doc = {"run": reader.name, "config": reader.config, "layout": reader.layout, **doc}
-    json.dump(doc, out)
+    json.dump(_finite_or_null(doc), out, allow_nan=False)
     out.write("\n")
     return len(rows)
+
+
+def _finite_or_null(value):
+    """``value`` with every NaN or infinity replaced by None (JSON ``null``).
+
+    Python's json writes bare ``NaN`` and ``Infinity``, which RFC 8259 does not allow and
+    strict parsers (JavaScript's JSON.parse, jq, Go) reject: a diverged run's export was
+    invalid JSON (issue #17). The CSV keeps ``nan`` and ``inf``, which CSV readers parse.
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 def export_run(run_dir: str | Path, out: str | Path, fmt: str = "csv") -> int:
@@ -62,7 +80,7 @@ def export_run(run_dir: str | Path, out: str | Path, fmt: str = "csv") -> int:
     out = check_output(out, inputs=[run_dir], what="export")
     reader = RunReader(run_dir)
     try:
-        records, _ = reader.read_all()
+        records, _ = reader.read_all(require=True)
     finally:
         reader.close()
     with atomic_output(out) as tmp, open(tmp, "w", newline="") as f:

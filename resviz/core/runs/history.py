@@ -194,7 +194,7 @@ def fig7_responses(history: RunHistory) -> tuple[np.ndarray | None, str | None]:
     return None, None
 
 
-def load_history(run_dir: str | Path, label: str | None = None) -> RunHistory:
+def load_history(run_dir: str | Path, label: str | None = None, *, require: bool = False) -> RunHistory:
     """Read a whole run folder into a :class:`RunHistory`.
 
     Its label is the run's name (:attr:`~resviz.core.train.config.TrainConfig.label`),
@@ -202,7 +202,7 @@ def load_history(run_dir: str | Path, label: str | None = None) -> RunHistory:
     """
     reader = RunReader(run_dir)
     try:
-        records, events = reader.read_all()
+        records, events = reader.read_all(require=require)
     finally:
         reader.close()
     spec = spec_of(reader.config)

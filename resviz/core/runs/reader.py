@@ -8,15 +8,19 @@ since the previous one, found by SQLite row id.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ConfigError, RunError
+from ..inputs import usable_path, what_it_is, why_unreadable
 from ..records import Event, Record, StatusChange
+from ..shell import shell_command
 from ..train.config import TrainConfig
-from .database import connect
+from .database import check_schema, connect, database_error
 from .files import CHECKPOINT_DIR, checkpoint_files, read_json
 from .writer import LIVE_STATUSES, live_writer, read_status
 
@@ -32,8 +36,11 @@ def _missing_run_file(path: Path) -> str | None:
 
 def is_run_folder(path: str | Path) -> bool:
     """True when ``path`` is a run folder (it has a config.json and a layout)."""
-    p = Path(path)
-    return p.is_dir() and _missing_run_file(p) is None
+    try:
+        p = Path(path)
+        return p.is_dir() and _missing_run_file(p) is None
+    except (OSError, ValueError):  # a name too long, a folder without permission: not a run to open
+        return False
 
 
 def run_folders_in(folder: str | Path) -> list[Path]:
@@ -53,11 +60,12 @@ def experiment_runs(folder: str | Path) -> list[Path]:
 
 def check_run_folder(path: str | Path) -> Path:
     """``path`` (expanded) when it is a run folder; a :class:`RunError` saying what to do otherwise."""
-    p = Path(path).expanduser()
+    p = usable_path(path, error=RunError)  # a name too long or unreadable: one line (issue #17)
     if not p.exists():
         raise RunError(f"{p} is not a folder (it does not exist); open a run folder made by resviz train or the app")
     if not p.is_dir():
-        raise RunError(f"{p} is a file, not a folder; open a run folder made by resviz train or the app")
+        kind = what_it_is(os.stat(p).st_mode)  # /dev/null, a FIFO: said as what they are
+        raise RunError(f"{p} is {kind}, not a folder; open a run folder made by resviz train or the app")
     missing = _missing_run_file(p)
     if missing is not None:
         raise RunError(f"{p} is not a run folder (no {missing}); pick a folder made by resviz train")
@@ -103,7 +111,7 @@ class RunReader:
             return StatusChange(
                 "stopped",
                 "the training process ended without closing the run (killed?); "
-                f"continue it with `resviz train --resume {self.path}`",
+                f"continue it with `{shell_command('resviz', 'train', '--resume', self.path)}`",
                 change.step,
                 change.time,
             )
@@ -143,10 +151,40 @@ class RunReader:
             self._last_event = events[-1][0]
         return _group_records(rows), [Event(step=s, kind=k, detail=json.loads(d), time=t) for _, s, t, k, d in events]
 
-    def read_all(self) -> tuple[list[Record], list[Event]]:
-        """Every record and event, whatever was polled before."""
+    def read_all(self, *, require: bool = False) -> tuple[list[Record], list[Event]]:
+        """Every record and event, whatever was polled before.
+
+        ``require``: the metrics database must be there and be a run's (``export`` and
+        ``report``, which printed "wrote 0 rows" for a missing one, issue #17); otherwise a
+        run that has not written its first record yet reads as empty (the app follows it).
+        """
         self._last_metric = self._last_event = 0
+        if require:
+            self.require_metrics()
         return self.poll()
+
+    def require_metrics(self) -> None:
+        """RunError in one line unless the run's metrics.sqlite is a readable database of runs."""
+        db_path = self.path / "metrics.sqlite"
+        try:
+            st = os.stat(db_path)
+        except FileNotFoundError:
+            raise RunError(
+                f"{self.path} holds no metrics.sqlite: the run recorded nothing (or the file was moved away)"
+            ) from None
+        except OSError as exc:
+            raise RunError(why_unreadable(db_path, exc)) from None
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise RunError(f"{db_path} is {kind}, not the run's metrics database")
+        if st.st_size == 0:
+            raise RunError(f"{db_path} is empty (0 bytes): the run recorded nothing")
+        self.close()  # a connection opened before the file was replaced would read the old one
+        try:
+            self._db = connect(db_path, readonly=True)
+        except sqlite3.Error as exc:
+            raise database_error(exc, db_path) from None
+        check_schema(self._db, db_path)
 
     def checkpoints(self) -> list[Path]:
         """Checkpoint files, oldest step first."""

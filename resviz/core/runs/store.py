@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RunError
+from ..inputs import usable_path
 from ..records import Event, Record, StatusChange
 from . import replace, writer
 from .database import SCHEMA, connect, database_error
@@ -80,7 +81,7 @@ class RunStore:
     @staticmethod
     def check_new(path: str | Path, *, force: bool = False, _locked: bool = False) -> Path:
         """Refuse, before any work is done, a path where a new run cannot go."""
-        path = Path(path).expanduser()
+        path = usable_path(path, error=RunError)  # a name too long: one line (issue #17)
         if path.exists() and not path.is_dir():
             raise RunError(f"{path} is a file, not a folder for a run")
         if (path / "config.json").exists():

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from ..errors import RunError
 from ..records import StatusChange
+from ..shell import shell_command
 
 __all__ = [
     "LIVE_STATUSES",
@@ -175,7 +176,7 @@ def _garbage(run_dir: str | Path, problem: str) -> StatusFile:
         StatusChange(
             "stopped",
             f"{Path(run_dir) / STATUS_FILE} is unreadable ({problem}); "
-            f"if no process writes this run, continue it with `resviz train --resume {run_dir}`",
+            f"if no process writes this run, continue it with `{shell_command('resviz', 'train', '--resume', run_dir)}`",
         )
     )
 

@@ -21,6 +21,7 @@ from ..limits import (
     MAX_ITERS,
     SEED_RANGE,
     check_number,
+    check_rate,
     check_threads,
     check_whole,
 )
@@ -73,6 +74,15 @@ class TrainConfig:
     #: CPU threads for torch in this process; None leaves torch's default.
     threads: int | None = None
 
+    #: Issue #22: "cifar" (section 4.2) or "imagenet" (section 3.4, streamed); None takes the
+    #: family's: imagenet for the ImageNet nets on a folder, cifar otherwise (:attr:`recipe_name`).
+    recipe: str | None = None
+    #: Stream a folder from disk (True), hold it in memory (False), or decide by its size (None;
+    #: resviz.core.data.streamset.choose_stream).
+    stream: bool | None = None
+    #: DataLoader worker processes of a streamed folder; None: from the cores.
+    workers: int | None = None
+
     telemetry_every: int = 10  # k: record telemetry every k steps
     eval_every: int = 500  # test error every this many steps (and at the end)
     checkpoint_every: int = 1000
@@ -98,11 +108,13 @@ class TrainConfig:
         if self.image_size is not None:
             check_whole(self.image_size, "image size", *IMAGE_SIZE_RANGE)
         check_threads(self.threads, "threads")
-        check_number(self.lr, "learning rate", low=0.0, low_open=True)
+        check_rate(self.lr, "learning rate")
         check_number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
-        check_number(self.weight_decay, "weight decay", low=0.0)
-        check_number(self.lr_gamma, "lr-gamma", low=0.0, low_open=True)
-        check_number(self.warmup_lr, "warmup-lr", low=0.0, low_open=True)
+        check_rate(self.weight_decay, "weight decay", zero=True)
+        # A drop, as the paper's divisions by 10: above 1 every milestone would multiply the
+        # rate until it no longer fits the step (issue #17).
+        check_number(self.lr_gamma, "lr-gamma", low=0.0, high=1.0, low_open=True)
+        check_rate(self.warmup_lr, "warmup-lr")
         check_number(self.warmup_until_error, "warmup-until-error", low=0.0)
         milestones = self.lr_milestones
         if not isinstance(milestones, list) or any(
@@ -122,6 +134,16 @@ class TrainConfig:
             self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:")
         ):
             raise ConfigError(f"device must be auto, cpu, cuda or mps, not {self.device!r}")
+        if self.recipe is not None and self.recipe not in ("cifar", "imagenet"):
+            raise ConfigError(f"recipe must be cifar or imagenet, not {self.recipe!r}")
+        if self.stream is not None and not isinstance(self.stream, bool):
+            raise ConfigError(f"stream must be true, false or null (decide by size), not {self.stream!r}")
+        if self.workers is not None:
+            check_whole(self.workers, "workers", 0, 64)
+        if self.data in _DATA_NAMES and (self.stream or self.recipe == "imagenet"):
+            raise ConfigError(
+                f"{self.data} is held in memory with the cifar recipe; --stream and --recipe imagenet take a folder"
+            )
         if self.compile not in COMPILE_SETTINGS:
             raise ConfigError(f"compile must be auto, on or off, not {self.compile!r}")
         parse_arch(self.arch)  # raises ConfigError naming the problem
@@ -160,6 +182,15 @@ class TrainConfig:
     def label(self) -> str:
         """What the run is called in lists and legends: ``plain20``, ``resnet56``, ``resnet20-B``."""
         return self.spec.label(self.shortcut)
+
+    @property
+    def recipe_name(self) -> str:
+        """The recipe this run trains with: ``recipe``, else imagenet for an ImageNet net on a
+        folder (the paper's section 3.4) and cifar otherwise (section 4.2)."""
+        if self.recipe is not None:
+            return self.recipe
+        folder = self.data not in _DATA_NAMES
+        return "imagenet" if folder and self.spec.family == "imagenet" else "cifar"
 
     def milestone_steps(self) -> list[int]:
         """The steps at which the learning rate drops (32k and 48k of 64k by default)."""

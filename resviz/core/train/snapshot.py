@@ -18,6 +18,7 @@ from ..checkpoint import (
 )
 from ..errors import CheckpointError, RunError
 from ..runs.files import checkpoint_files
+from ..shell import shell_command
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -196,7 +197,8 @@ def newest_usable_checkpoint(
     why = f" ({reasons[0][1]})" if reasons else ""
     raise RunError(
         f"{run_dir} has no readable checkpoint to resume from{why}; to start it again, run `resviz train` with "
-        f"the settings in {run_dir / 'config.json'} and `--out {run_dir} --force` (this replaces the run)"
+        f"the settings in {run_dir / 'config.json'} and "
+        f"`{shell_command('--out', run_dir, '--force')}` (this replaces the run)"
     )
 
 

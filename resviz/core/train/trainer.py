@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -71,6 +72,10 @@ class Trainer:
         config.validate()
         if _resume is None:
             config = config.with_absolute_paths()  # config.json must work from any folder (issue #9)
+            # The recipe resolved, so a resume keeps it (a run from before issue #22 has none: cifar's).
+            config = replace(config, recipe=config.recipe_name)
+        elif config.recipe is None:
+            config = replace(config, recipe="cifar")  # a run made before the ImageNet recipe existed
         self.dist = dist
         #: What the user should know about how this run started (fallbacks taken on resume).
         self.notes: list[str] = list(_notes)
@@ -92,7 +97,13 @@ class Trainer:
             else resolve_device("cpu" if dist.distributed else config.device)
         )
         self.dataset = dataset or load_dataset(
-            config.data, root=config.data_root, download=config.download, size=config.image_size
+            config.data,
+            root=config.data_root,
+            download=config.download,
+            size=config.image_size,
+            recipe=config.recipe_name,
+            stream=config.stream,
+            workers=config.workers,
         )
         # Seed a private RNG stream for initialisation: other threads (the app runs several
         # trainers) must neither disturb nor be disturbed by it.
@@ -119,11 +130,17 @@ class Trainer:
         self.train_data = self.dataset.train.to(self.device)
         self.test_data = self.dataset.test.to(self.device)
         self.mean = self.dataset.mean.to(self.device)
-        self.test_shard = dist.shard(self.test_data)
+        # A streamed folder (issue #22, data.streamset) shards and batches itself, by the same rules.
+        streamed = hasattr(self.train_data, "batch_stream")
+        self.test_shard = self.test_data.shard(dist.rank, dist.world_size) if streamed else dist.shard(self.test_data)
         # One generator orders the batches (identical on every rank), another draws the
         # crops and flips (different per rank, so no two ranks augment alike).
         self.generator = torch.Generator(device=self.device).manual_seed(config.seed)
-        self.stream = BatchStream(self.train_data, config.batch_size, self.generator, dist.rank, dist.world_size)
+        self.stream = (
+            self.train_data.batch_stream(config.batch_size, config.seed, dist.rank, dist.world_size)
+            if streamed
+            else BatchStream(self.train_data, config.batch_size, self.generator, dist.rank, dist.world_size)
+        )
         self.aug_generator = torch.Generator(device=self.device).manual_seed(augment_seed(config.seed, 0, dist.rank))
         self.lr = LearningRate(config)
         self.telemetry = Telemetry(self.model, self.device, dist)
@@ -462,6 +479,8 @@ class Trainer:
 
     def close(self) -> None:
         """Close the run folder (once; the run can write nothing after)."""
+        if hasattr(self.stream, "close"):
+            self.stream.close()  # a streamed folder's decoding workers
         if self.store is None or self._store_closed:
             return
         self._store_closed = True

@@ -63,6 +63,15 @@ def fill_method_menu(combo: QtWidgets.QComboBox, specs=None) -> None:
         for spec in group:
             combo.addItem(spec.label, spec.name)
             combo.setItemData(combo.count() - 1, _method_tip(spec), QtCore.Qt.ItemDataRole.ToolTipRole)
+    # The list opens as wide as its longest line: Qt elides a popup to the box's width, and
+    # the headers read "Neuron methods: each… most active channel" (issue 19).
+    view = combo.view()
+    view.setTextElideMode(QtCore.Qt.TextElideMode.ElideNone)
+    bold = QtGui.QFont(combo.font())
+    bold.setBold(True)
+    metrics = QtGui.QFontMetrics(bold)
+    widest = max((metrics.horizontalAdvance(combo.itemText(i)) for i in range(combo.count())), default=0)
+    view.setMinimumWidth(widest + 48)  # the check/indent margin and a scroll bar
 
 
 class AttributionView(QtWidgets.QWidget):

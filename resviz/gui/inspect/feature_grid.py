@@ -139,10 +139,12 @@ class FeatureGrid(QtWidgets.QWidget):
         fm = p.fontMetrics()
         for i, lv in enumerate(self.result.levels):
             dead = int(lv.dead.sum())
+            field = f"field {lv.field.size}×{lv.field.size} px"
+            if lv.cropped_to_image:
+                field += f" (cut to the {lv.patches.shape[2]} px image)"
             head = [
                 f"{lv.level} level · {lv.module}",
-                f"field {lv.field.size}×{lv.field.size} px · {lv.channels} ch."
-                + (f", {dead} constant zero" if dead else ""),
+                f"{field} · {lv.channels} ch." + (f", {dead} constant zero" if dead else ""),
             ]
             for n, text in enumerate(head):
                 p.setPen(QtGui.QColor(c.text if n == 0 else c.muted))
@@ -193,10 +195,16 @@ class FeatureGrid(QtWidgets.QWidget):
                         "images and places (a dead ReLU unit): nothing excites it"
                     )
                 else:
+                    where = (
+                        f"cut to the image: the {lv.field.size} px receptive field is larger than it, grey where "
+                        "the field does not reach"
+                        if lv.cropped_to_image
+                        else "cropped to the unit's receptive field (grey: off the image)"
+                    )
                     text = (
-                        f"{lv.module} channel {ch}: mean activation {float(lv.mean[ch]):.3g}, strongest "
-                        f"{float(lv.values[ch, 0]):.3g}. Its {int(lv.valid[ch].sum())} best test images, each cropped "
-                        "to the unit's receptive field (grey: off the image). Click to enlarge."
+                        f"#{ch} · {float(lv.mean[ch]):.2g} under the mosaic: channel {ch} of {lv.module}, its mean "
+                        f"activation over the test images. Strongest {float(lv.values[ch, 0]):.3g}. Its "
+                        f"{int(lv.valid[ch].sum())} best test images, each {where}. Click to enlarge."
                     )
                 QtWidgets.QToolTip.showText(e.globalPos(), text, self)
                 return True

@@ -36,7 +36,9 @@ __all__ = ["FeatureView", "ChannelDetail", "full_size_patches"]
 
 CAPTION = (
     "<b>What a channel sees</b> (Zeiler &amp; Fergus 2014): for each level's most active channels, the "
-    "test images where the channel responds most, cropped to the unit's receptive field"
+    "test images where the channel responds most, cropped to the unit's receptive field (to the image "
+    "where the field is larger than it). Under each mosaic: <b>#channel · mean activation</b> over the "
+    "test images, most active first."
 )
 
 
@@ -50,7 +52,13 @@ def full_size_patches(level: LevelTopActivations, channel: int, split: ImageSet,
         index = int(level.images[channel, j])
         seen = preprocess.geometry(split.images[index : index + 1].cpu())[0]
         picture = (seen.expand(3, -1, -1) if seen.shape[0] == 1 else seen).permute(1, 2, 0).contiguous().numpy()
-        crop = crop_field(picture, level.field, int(level.rows[channel, j]), int(level.cols[channel, j]))
+        crop = crop_field(
+            picture,
+            level.field,
+            int(level.rows[channel, j]),
+            int(level.cols[channel, j]),
+            fit=level.cropped_to_image,
+        )
         out.append(Patch(crop, float(level.values[channel, j]), index))
     return out
 
@@ -96,7 +104,9 @@ class ChannelDetail(QtWidgets.QWidget):
         self.channel = (level.level, channel)
         f = level.field
         self.title.setText(
-            f"<b>{level.level} level · {level.module} · channel {channel}</b> · field {f.size}×{f.size} px · "
+            f"<b>{level.level} level · {level.module} · channel {channel}</b> · field {f.size}×{f.size} px"
+            + (" (larger than the image: patches cut to the image)" if level.cropped_to_image else "")
+            + " · "
             f"mean activation {float(level.mean[channel]):.3g} over {n_images:,} test images"
         )
         if level.dead[channel]:

@@ -22,7 +22,7 @@ from ...core.errors import ResvizError
 from ...core.inspect.subset import describe_class_counts
 from .. import settings
 from ..export import ask_export_path, export_plot
-from ..plots.base import PlotPanel, stage_ticks
+from ..plots.base import PlotPanel, stage_ticks, text_size
 from ..runs import RunsModel
 from ..theme import theme
 from .session import InspectSession
@@ -52,7 +52,7 @@ class LesionChart(PlotPanel):
         self.plot = self.add_plot("lesion_study", _TITLE, row=0, left="test error (%)")
         self.plot.setMouseEnabled(x=False, y=True)
         # The legend sits in a row of its own under the plot: inside, it would hide bars.
-        self.legend = pg.LegendItem(colCount=3, labelTextSize="8pt", horSpacing=24, verSpacing=-6)
+        self.legend = pg.LegendItem(colCount=3, labelTextSize=text_size(), horSpacing=24, verSpacing=-6)
         self.legend.layout.setContentsMargins(4, 0, 4, 0)
         self.addItem(self.legend, row=1, col=0)
         self._legends.append(self.legend)

@@ -177,6 +177,7 @@ class InspectTab(QtWidgets.QWidget):
         # tab bar leaves the focus outside the page. Text fields still paste text first.
         paste.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         paste.activated.connect(self.paste)
+        paste.setWhatsThis("Paste an image from the clipboard")  # Help › Keyboard shortcuts says so
         # Window-wide actions, not the buttons' own shortcuts: a button's shortcut works only
         # while its sub-tab shows (issue #19).
         for action, view in (

@@ -130,7 +130,7 @@ class PaperDialog(QtWidgets.QDialog):
     def plan(self) -> PaperPlan:
         """The experiment the form describes; ConfigError naming what is wrong."""
         from ..controls import data_source
-        from ..worker import worker_threads
+        from ..preferences import training_threads
 
         key = self.data.currentData()
         data, root = data_source(key, self.path.text())
@@ -143,7 +143,9 @@ class PaperDialog(QtWidgets.QDialog):
             plain_depths=self.plain_depths.text() or "none",
             iters=self.iters.value(),
             device=self.device.currentData(),
-            threads=worker_threads(),
+            # The threads the app will train with (Preferences, else the rule): the estimate
+            # measures the speed with them, so it is what the user gets (issue 19).
+            threads=training_threads(),
         )
 
     def set_choice(

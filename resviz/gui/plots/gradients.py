@@ -32,6 +32,8 @@ class GradientsPanel(PlotPanel):
             row=0,
             left="‖∂L/∂W‖",
             bottom="layer index (input → output)",
+            hint="Each shown run's gradient norm per layer (input → output) appears here after its first "
+            "measurement: a plain net's early layers sink below a residual net's.",
         )
         self.layers.setLogMode(x=False, y=True)
         self.heat_plot = self.add_plot(
@@ -40,6 +42,9 @@ class GradientsPanel(PlotPanel):
             row=1,
             left="layer",
             bottom="iteration",
+            quantity="Gradient norm per layer over iterations (log10)",
+            current_run=True,
+            hint="The selected run's gradient norm of every layer over iterations appears here.",
         )
         self.heatmap = Heatmap(self.heat_plot, label="log10 ‖∂L/∂W‖", log=True)
         self.heatmaps.append(self.heatmap)

@@ -30,7 +30,8 @@ class ElidedTitle(pg.LabelItem):
 
     pyqtgraph's LabelItem makes its text's width the minimum width of the whole plot, so
     a long title in a narrow window pushes the plot out of its widget and clips it. This
-    one has no minimum width and elides its text to the width it gets.
+    one has no minimum width and elides its text to the width it gets; while elided, its
+    tooltip carries the whole title.
     """
 
     def __init__(self, *args, **kwargs) -> None:
@@ -67,10 +68,12 @@ class ElidedTitle(pg.LabelItem):
         if avail <= 0 or not full:
             return
         self._fitting = True
+        self.setToolTip("")
         try:
             super().setText(full)
             if self.itemRect().width() <= avail:
                 return
+            self.setToolTip(full)
             lo, hi = 0, len(full)
             while lo < hi:
                 mid = (lo + hi + 1) // 2
@@ -86,6 +89,11 @@ class ElidedTitle(pg.LabelItem):
 
 class Plot(pg.PlotItem):
     """A PlotItem with an :class:`ElidedTitle` and a :class:`LogAxis` on the left."""
+
+    #: The title an exported figure gets (the panel sets it: quantity and run names).
+    export_title = None
+    #: The legend an exported figure shows under the plot (the panel's legend row).
+    export_legend = None
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("axisItems", {"left": LogAxis("left")})

@@ -38,6 +38,9 @@ class ResidualsPanel(PlotPanel):
             row=0,
             left="|F(x)| / |x|",
             bottom="block, by level (input → output)",
+            quantity="Residual ratio |F(x)|/|x| per block",
+            current_run=True,
+            hint="The selected run's residual ratio |F(x)|/|x| of every block appears here (residual nets only).",
         )
         self.heat_plot = self.add_plot(
             "residual_ratio_history",
@@ -45,6 +48,9 @@ class ResidualsPanel(PlotPanel):
             row=1,
             left="block",
             bottom="iteration",
+            quantity="Residual ratio |F(x)|/|x| per block over iterations",
+            current_run=True,
+            hint="The selected run's residual ratio of every block over iterations appears here.",
         )
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.8)
         self.bars_plot.addItem(self.bars)

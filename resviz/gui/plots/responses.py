@@ -58,6 +58,8 @@ class ResponsePanel(PlotPanel):
             row=0,
             left="std",
             bottom="layer index (input → output)",
+            hint="Each shown run's response std per 3×3 layer (the paper's Fig. 7) appears here "
+            "after its first evaluation.",
         )
         self.sorted = self.add_plot(
             "response_std_sorted",
@@ -65,6 +67,8 @@ class ResponsePanel(PlotPanel):
             row=1,
             left="std",
             bottom="layer index (sorted)",
+            quantity="Layer response std, sorted by magnitude",
+            hint="The same responses, sorted by magnitude, appear here.",
         )
         self.sorted.setXLink(self.ordered)
         self.legend = self.add_legend(self.ordered)
