@@ -273,10 +273,16 @@ class PatchGrid(QtWidgets.QWidget):
         for patch, rect in zip(self.patches, self.cells(), strict=False):
             _draw_pixels(p, rect, patch.qimage)
             p.setPen(QtGui.QColor(c.text))
-            caption = QtCore.QRect(rect.center().x() - pitch // 2, rect.bottom() + 1, pitch, line)
-            text = f"{patch.value:.2f} · image {patch.image}"
-            if p.fontMetrics().horizontalAdvance(text) > caption.width():
-                text = f"{patch.value:.2f} · #{patch.image}"  # the tooltip says it in full
+            # A few pixels apart, so neighbouring captions never run into each other ("3.58 · #2153.50").
+            caption = QtCore.QRect(rect.center().x() - pitch // 2 + 3, rect.bottom() + 1, pitch - 6, line)
+            shorter = (
+                f"{patch.value:.2f} · image {patch.image}",
+                f"{patch.value:.2f} · #{patch.image}",
+                f"{patch.value:.2f} #{patch.image}",
+                f"{patch.value:.1f} #{patch.image}",
+            )
+            fits = [t for t in shorter if p.fontMetrics().horizontalAdvance(t) <= caption.width()]
+            text = fits[0] if fits else shorter[-1]  # the tooltip says it in full
             text = p.fontMetrics().elidedText(text, QtCore.Qt.TextElideMode.ElideRight, caption.width())
             p.drawText(caption, QtCore.Qt.AlignmentFlag.AlignCenter, text)
         p.end()
