@@ -77,6 +77,9 @@ def _lockstep(run: Run):
     return group_throughput(times)
 
 
+_PROGRESS_TIP = "The training run: iteration, loss, error, speed, time left, device"
+
+
 class StatusBar(QtWidgets.QStatusBar):
     """Messages on the left; progress (while training) or the engine's state on the right.
 
@@ -92,7 +95,7 @@ class StatusBar(QtWidgets.QStatusBar):
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.progress_label = QtWidgets.QLabel()
-        self.progress_label.setToolTip("The training run: iteration, loss, error, speed, time left, device")
+        self.progress_label.setToolTip(_PROGRESS_TIP)
         self.progress_label.hide()
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setMaximumWidth(120)
@@ -150,6 +153,10 @@ class StatusBar(QtWidgets.QStatusBar):
             shown == self._message or (shown.endswith("…") and self._message.startswith(shown[:-1]))
         )
 
+    def progress_line(self) -> str:
+        """The whole progress line (the bar may show it elided to its share)."""
+        return self._progress
+
     def shown_message(self) -> str:
         """The message as the bar paints it (elided to its room)."""
         return super().currentMessage()
@@ -181,6 +188,10 @@ class StatusBar(QtWidgets.QStatusBar):
         line = self._elide(self._progress, share - 4) if self._progress else ""
         if line != self.progress_label.text():
             self.progress_label.setText(line)
+        # Cut to its share, the line's tooltip carries all of it (issue #19 item 14).
+        tip = self._progress if line != self._progress else _PROGRESS_TIP
+        if tip != self.progress_label.toolTip():
+            self.progress_label.setToolTip(tip)
         if self._message and self._ours():
             elided = self._elide(self._message, self._message_room())
             if elided != self.shown_message():  # shown again for the time it had left

@@ -86,13 +86,15 @@ class ImageNetPlan:
                     iters=iters,
                     batch_size=self.batch_size,
                     lr_milestones=recipe["lr_milestones"],
+                    # Epochs 30 and 60 of the budget: the CIFAR "paper" schedule (32k/48k of 64k) means nothing here.
+                    schedule=self.overrides.get("schedule", recipe["schedule"]),
                     device=self.device,
                     seed=self.seed,
                     threads=self.threads,
                     eval_every=max(1, iters // 20),
                     telemetry_every=max(1, min(10, iters // 20)),
                     checkpoint_every=max(1, iters // 10),
-                    **self.overrides,
+                    **{k: v for k, v in self.overrides.items() if k != "schedule"},
                 ).with_absolute_paths()
                 out.append((f"{kind}{depth}", cfg))
         return out
