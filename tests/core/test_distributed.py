@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import torch
+from _torchrun import torchrun
 
 from resviz.core.checkpoint import load_checkpoint
 from resviz.core.data import BatchStream, ImageSet
@@ -30,23 +31,7 @@ def test_two_gloo_ranks_write_one_run_with_identical_replicas(tmp_path, digits):
     run, out = tmp_path / "run", tmp_path / "out"
     out.mkdir()
     script = Path(__file__).with_name("ddp_script.py")
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node",
-            "2",
-            str(script),
-            str(run),
-            str(out),
-            "20",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = torchrun(script, str(run), str(out), "20")
     assert res.returncode == 0, res.stderr[-3000:]
     r0, r1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert r0["world_size"] == r1["world_size"] == 2

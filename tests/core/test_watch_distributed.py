@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from _torchrun import torchrun
 
 from resviz.core.runs import RunReader
 
@@ -17,22 +16,7 @@ def test_rank0_writes_the_mean_over_ranks_with_one_all_reduce_per_record(tmp_pat
     run, out = tmp_path / "run", tmp_path / "out"
     out.mkdir()
     script = Path(__file__).with_name("watch_ddp_script.py")
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--standalone",
-            "--nproc-per-node",
-            "2",
-            str(script),
-            str(run),
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    res = torchrun(script, str(run), str(out))
     assert res.returncode == 0, res.stderr[-3000:]
     r0, r1 = (torch.load(out / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     assert r0["store"] and not r1["store"]  # only rank 0 writes
