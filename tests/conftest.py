@@ -28,6 +28,15 @@ SHARED_DATA = Path(os.environ.get("RESVIZ_SHARED_DATA", Path(__file__).resolve()
 CIFAR_ARCHIVE = SHARED_DATA / "cifar10-jpg.tar.gz"
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hook: unknown where -p no:xdist runs serially
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker per core this process may use (its cgroup quota and affinity,
+    not the host's count: a 2-core CI sandbox on a 64-core host gets 2), at most 4."""
+    from resviz.core.cores import usable_cores
+
+    return min(4, usable_cores())
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Caches go to a per-session temp folder, never to the user's home."""

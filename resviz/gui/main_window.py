@@ -394,7 +394,6 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
 
 def _device_summary() -> str:
     """Which device ``auto`` will pick (torch is imported by now)."""
-    import os
 
     import torch
 
@@ -403,4 +402,6 @@ def _device_summary() -> str:
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return "Apple MPS"
-    return f"CPU ({os.cpu_count()} cores)"
+    from ..core.cores import usable_cores
+
+    return f"CPU ({usable_cores()} cores)"

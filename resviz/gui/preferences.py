@@ -14,8 +14,6 @@ so there is one source for every choice.
 
 from __future__ import annotations
 
-import os
-
 from PySide6 import QtWidgets
 
 from ..core.errors import ResvizError
@@ -59,7 +57,9 @@ class PreferencesDialog(QtWidgets.QDialog):
         self.setObjectName("preferences")
         self.setWindowTitle("Preferences")
         form = QtWidgets.QFormLayout(self)
-        cpus = os.cpu_count() or 1
+        from ..core.cores import usable_cores
+
+        cpus = usable_cores()
         self.threads = QtWidgets.QSpinBox()
         self.threads.setObjectName("training_threads")
         self.threads.setRange(0, max(cpus, 1) * 2)

@@ -135,8 +135,12 @@ class RunFilesMixin:
                 self.runs.add_listed(run)
                 listed.append(run)
         if listed:
-            if self.runs.current is None:  # the newest, selected: in the bars and heatmaps
-                self.runs.set_current(self.runs_view.table.run_at(0))
+            if self.runs.current is None:
+                # The newest, selected and ticked: in the bars and heatmaps *and* in the
+                # error/loss/response plots (selected alone left those plots empty at launch).
+                newest = self.runs_view.table.run_at(0)
+                newest.set_visible(True)
+                self.runs.set_current(newest)
             self.status.showMessage(
                 f"{len(listed)} runs of {settings.runs_root()} listed: tick one to show it, right-click for more",
                 8000,

@@ -47,7 +47,12 @@ def worker_threads(cpus: int | None = None, preference: int | None = None) -> in
     """
     if preference:
         return max(1, int(preference))
-    cpus = cpus or os.cpu_count() or 1
+    if cpus is None and os.environ.get("OMP_NUM_THREADS"):
+        return None  # the user (or a test run) chose torch's threads already: torch honours it
+    if cpus is None:
+        from ..core.cores import usable_cores
+
+        cpus = usable_cores()
     if cpus > 8:
         return None
     return max(1, cpus - 1)

@@ -17,6 +17,13 @@ SIZE = 32  # the recipe at 32 px: scale in [37, 69], test resize 37, crop 32
 RECIPE = ImageNetRecipe.at(SIZE)
 
 
+def _children():
+    """This process's live multiprocessing children (DataLoader workers among them)."""
+    import multiprocessing
+
+    return multiprocessing.active_children()
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     return make_image_folder(tmp_path_factory.mktemp("imgs"))
@@ -66,6 +73,8 @@ def test_training_batches_are_the_reference_loaders_images_in_the_in_memory_orde
     order = shared_order(n, batch, seed, epochs=2)
     stream = data.train.batch_stream(batch, seed)
     got = [next(stream) + (stream.last_indices.tolist(),) for _ in range(len(order))]
+    stream.close()  # its two workers stop now (not at a later garbage collection: 5 s each)
+    assert stream._iter is None and not any(p.is_alive() for p in _children())
     assert [g[2] for g in got] == order  # BatchStream's order, over two epoch boundaries
     # Item (index, epoch, position in the epoch): batch j is epoch j // 3, positions 8 * (j % 3) + k.
     ref_batches = [[(i, j // 3, batch * (j % 3) + k) for k, i in enumerate(b)] for j, b in enumerate(order)]
@@ -122,6 +131,9 @@ def test_resume_mid_epoch_continues_exactly_under_any_number_of_ranks(folder, wo
         for s in pair:
             next(s)
         assert torch.equal(torch.cat([s.last_indices for s in pair]), wi)
+    for s in (full, again, *pair):
+        s.close()
+    assert not any(p.is_alive() for p in _children())
 
 
 def test_unreadable_images_are_skipped_and_counted(tmp_path):

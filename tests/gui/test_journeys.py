@@ -179,10 +179,12 @@ def test_the_runs_folder_is_listed_on_launch_newest_first_and_loads_when_shown(
     assert [r.status for r in runs] == ["finished"] * 3
     assert runs[1].peers == [runs[1], runs[2]] and runs[2].peers is runs[1].peers  # one group
     assert runs[1].group == "degradation" and runs[1].experiment == experiment.name
-    # listed runs start unticked; only the selected one (the newest, in the bars and heatmaps)
-    # is read at launch; the others have no metrics read and no plot items made
-    assert not any(r.visible for r in runs)
+    # listed runs start unticked but the newest: selected and ticked, so the bars, heatmaps
+    # and the error/loss plots all show it; the others have no metrics read, no plot items
+    assert [r.visible for r in runs] == [True, False, False]
     assert win.runs.current is runs[0] and runs[0].history.last_step == 40
+    drawn = win.train_tab.curves._items[runs[0]].train
+    assert drawn.isVisible() and len(drawn.getData()[0]) > 0  # drawn, not only made
     assert win.runs.listed == runs[1:] and all(len(r.history) == 0 for r in runs[1:])
     curves = win.train_tab.curves._items
     assert runs[0] in curves and runs[1] not in curves and runs[2] not in curves

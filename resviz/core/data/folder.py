@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..cores import usable_cores
 from ..errors import DataError
 from ..inputs import IMAGE_FORMATS, what_it_is, why_unreadable
 from ..paths import cache_dir
@@ -105,7 +106,7 @@ def _decode_split(
         from PIL import Image
 
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=min(8, usable_cores())) as pool:
             arrays = list(pool.map(lambda p: _decode(p, size), paths, chunksize=256))
     keep = [i for i, a in enumerate(arrays) if a is not None]
     skipped = [os.path.relpath(paths[i], root) for i, a in enumerate(arrays) if a is None]

@@ -43,11 +43,9 @@ __all__ = ["SharedBatchOrder", "StreamBatches", "FolderItems", "collate_items", 
 def default_workers() -> int:
     """DataLoader workers when ``--workers`` is not given: the cores this process may use,
     less one for the training loop, at most 8 (beyond that PIL decoding rarely pays on one node)."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(0, min(8, cores - 1))
+    from ..cores import usable_cores
+
+    return max(0, min(8, usable_cores() - 1))
 
 
 def decode_item(path: str, recipe: ImageNetRecipe | FixedSizeRecipe, seed: tuple[int, ...] | None) -> np.ndarray | None:
@@ -219,6 +217,12 @@ class StreamBatches:
     def close(self) -> None:
         """Stop the workers and rewind the order to the last batch handed out (a later
         ``next`` starts them again from there: nothing dispatched ahead is lost or repeated)."""
-        self._iter = None  # the DataLoader's iterator shuts its workers down when collected
+        it, self._iter = self._iter, None
+        # Now, not when the iterator is garbage-collected: a collection that comes later, in
+        # the middle of other work, waited 5 s per worker of each forgotten stream (torch's
+        # join timeout; 40-50 s seen in the tests). _shutdown_workers is what its __del__ calls.
+        shutdown = getattr(it, "_shutdown_workers", None)
+        if shutdown is not None:
+            shutdown()
         self._pending.clear()
         self.order.load_state_dict(self._handed)
