@@ -111,7 +111,11 @@ class Theme(QtCore.QObject):
         self._colours = THEMES.get(name, THEMES["dark"])
         app = app or QtWidgets.QApplication.instance()
         if app is not None:
-            app.setStyle("Fusion")
+            # Once per process: setStyle deletes the style in use, and a widget of a closed
+            # window not yet deleted (deleteLater) that still points at it crashed the
+            # process when the next window was made (a segfault seen in the test suite).
+            if app.style() is None or app.style().name().lower() != "fusion":
+                app.setStyle("Fusion")
             app.setPalette(_palette(self._colours))
         self._plots_follow()
 

@@ -184,7 +184,8 @@ def test_the_runs_folder_is_listed_on_launch_newest_first_and_loads_when_shown(
     assert [r.visible for r in runs] == [True, False, False]
     assert win.runs.current is runs[0] and runs[0].history.last_step == 40
     drawn = win.train_tab.curves._items[runs[0]].train
-    assert drawn.isVisible() and len(drawn.getData()[0]) > 0  # drawn, not only made
+    qtbot.waitUntil(lambda: drawn.getData()[0] is not None and len(drawn.getData()[0]) > 0, timeout=10_000)
+    assert drawn.isVisible()  # drawn and shown, not only made
     assert win.runs.listed == runs[1:] and all(len(r.history) == 0 for r in runs[1:])
     curves = win.train_tab.curves._items
     assert runs[0] in curves and runs[1] not in curves and runs[2] not in curves

@@ -127,6 +127,14 @@ def use_inductor_cache() -> Path:
         or (default is None and os.path.basename(current).startswith("torchinductor_"))
     ):
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir() / "inductor")
+    if "TORCHINDUCTOR_COMPILE_THREADS" not in os.environ:
+        # Inductor sizes its pool of compile processes by the host's cores (up to 32); in a
+        # container with a 2-core quota on a big host those 32 processes share two cores.
+        from torch._inductor import config as inductor_config
+
+        from ..cores import usable_cores
+
+        inductor_config.compile_threads = min(inductor_config.compile_threads, usable_cores())
     return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
 
 
