@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKED = ("captum", "PySide6", "pyqtgraph", "matplotlib")
 
@@ -49,6 +51,7 @@ def test_blocker_blocks(tmp_path):
     assert res.returncode != 0 and "None in sys.modules" in res.stderr, res.stderr
 
 
+@pytest.mark.slow(seconds=80)
 def test_tiny_gpu_check_runs_every_part(tmp_path):
     folder = _tiny_folder(tmp_path / "images")
     out = tmp_path / "check.jsonl"

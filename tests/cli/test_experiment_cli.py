@@ -19,6 +19,7 @@ from resviz.core.runs import RunReader
 SMALL = ["--depths", "8,14", "--batch-size", "16", "--device", "cpu"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_every_net_and_resume_finishes_them(tmp_path, capsys):
     out = tmp_path / "exp"
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "OMP_NUM_THREADS": "1"}

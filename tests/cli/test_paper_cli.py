@@ -123,6 +123,7 @@ def test_report_paper_redraws_the_files_from_the_runs(experiment, tmp_path, caps
     assert (copy / "table6.md").read_text() == (experiment / "table6.md").read_text()
 
 
+@pytest.mark.slow
 def test_a_resumed_experiment_trains_only_what_is_missing_or_unfinished(experiment, tmp_path, capsys, digits):
     exp = tmp_path / "exp"
     shutil.copytree(experiment, exp)

@@ -46,6 +46,7 @@ def _run(tmp_path: Path, blocked) -> tuple[subprocess.CompletedProcess, Path]:
     return res, out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("matplotlib", [True, False], ids=["with-matplotlib", "without-matplotlib"])
 def test_the_gpu_script_runs_on_resviz_core_alone(tmp_path, matplotlib):
     blocked = ABSENT_ON_GPU_BOX + (() if matplotlib else ("matplotlib",))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+import pytest
+
 from resviz.cli import main
 from resviz.cli.train import add_parser, config_from_args
 
@@ -31,6 +33,7 @@ def test_resume_refuses_new_switches(tmp_path, capsys):
     assert "drop --no-bf16, --no-channels-last, --compile\n" in capsys.readouterr().err
 
 
+@pytest.mark.slow(seconds=45)
 def test_compiled_cpu_run_reports_compile_time_apart(tmp_path, capsys):
     run = tmp_path / "run"
     code = main(

@@ -68,6 +68,7 @@ def test_use_compile_decides_per_device():
     assert use_compile("on", CPU) is True and use_compile("off", torch.device("cuda")) is False
 
 
+@pytest.mark.slow(seconds=45)
 def test_compiled_step_is_the_eager_function_in_float64():
     """Plain, probing and plain steps again: losses and weights to 1e-9, telemetry to
     float32's rounding."""
@@ -126,6 +127,7 @@ def _run(digits, compile: str, **kw):
     return t, [i for i in items if isinstance(i, Record)], [i for i in items if isinstance(i, Event)]
 
 
+@pytest.mark.slow
 def test_compiled_trainer_records_match_eager(digits, monkeypatch):
     from resviz.core.paths import cache_dir
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from _torchrun import torchrun
 
@@ -27,6 +28,7 @@ def test_ranks_take_disjoint_slices_of_the_same_global_batch():
         assert parts[0] + parts[1] == whole and len(parts[0]) == 8
 
 
+@pytest.mark.slow
 def test_two_gloo_ranks_write_one_run_with_identical_replicas(tmp_path, digits):
     run, out = tmp_path / "run", tmp_path / "out"
     out.mkdir()
@@ -65,6 +67,7 @@ def test_two_gloo_ranks_write_one_run_with_identical_replicas(tmp_path, digits):
     assert steps == [5, 10, 15, 20, 25, 30, 35, 40]
 
 
+@pytest.mark.slow
 def test_torchrun_cli_records_world_size(tmp_path):
     run = tmp_path / "run"
     res = subprocess.run(

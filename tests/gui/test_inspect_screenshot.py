@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 from PySide6 import QtGui
 
@@ -49,6 +50,7 @@ def _colours(path) -> int:
     return len({shot.pixel(x, y) for x in range(0, 1280, 5) for y in range(0, 800, 5)})
 
 
+@pytest.mark.slow(seconds=25)
 def test_screenshots_of_the_level_views_and_the_landscape(tmp_path, app, tiny_run):
     out = tmp_path / "features.png"
     res = _resviz(

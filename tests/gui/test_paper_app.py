@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import curve_len, trained_experiment
 
 from resviz.core.paper.plan import PaperPlan
@@ -114,6 +115,7 @@ def _fill_in(tab, runs):
     assert "exceeds 2 standard errors of the difference" in text
 
 
+@pytest.mark.slow
 def test_reproduce_the_paper_queues_the_nets_and_the_tab_fills_in(window, qtbot):
     window.actions.paper.trigger()
     dialog = window.paper_dialog

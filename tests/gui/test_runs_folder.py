@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import curve_len, drop_paths
 
 
@@ -36,6 +37,7 @@ def _train_in_subprocess(out: Path, iters: int) -> subprocess.Popen:
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow(seconds=20)
 def test_a_run_written_by_another_process_grows_live(window, qtbot, tmp_path):
     out = tmp_path / "terminal-run"
     proc = _train_in_subprocess(out, iters=400)

@@ -71,6 +71,7 @@ def test_out_of_range_inspect_arguments_are_refused(tmp_path, run_folder, extra,
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_the_shot_stops_waiting_once_its_training_ended(tmp_path):
     out = tmp_path / "s.png"
     # --seconds 1e9 waited 31 years before; the 5 steps end in seconds

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import trained_experiment
 from PySide6 import QtGui
 
@@ -15,6 +16,7 @@ def _resviz(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "resviz", *args], capture_output=True, text=True, env=env, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_screenshot_after_training_shows_the_curves(tmp_path, app):
     out = tmp_path / "shot.png"
     res = _resviz(
