@@ -37,18 +37,6 @@ def pytest_xdist_auto_num_workers(config):
     return min(4, usable_cores())
 
 
-def pytest_collection_modifyitems(config, items):
-    """Slow tests first, the longest (``slow(seconds=N)`` on 2 idle cores) leading, in a stable
-    sort: handed out across the workers at the start (the longest job first evens out their
-    finishing times), not left at the end of one worker's share to lengthen the whole run."""
-
-    def order(item):
-        slow = item.get_closest_marker("slow")
-        return (0, -slow.kwargs.get("seconds", 10)) if slow is not None else (1, 0)
-
-    items.sort(key=order)
-
-
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Caches go to a per-session temp folder, never to the user's home."""
