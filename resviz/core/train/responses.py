@@ -10,9 +10,11 @@ time) and looks at a fixed batch of test images, the same images at every evalua
 the run, so the values of one run form a curve over training and two runs of one data
 set are measured on the same images.
 
-The batch is the first :data:`RESPONSE_IMAGES` of a seeded, stratified order of the test
-split (classes take turns, each in a seeded random order), so it holds every class about
-equally however the split is sorted. The std is over every element of the layer's output
+The batch is the stratified subset of :data:`RESPONSE_IMAGES` test images that ``--limit 500``
+means everywhere else (:func:`~resviz.core.inspect.subset.stratified_subset`: every class
+its share, each class's images ranked by a fixed hash, no random generator), so it holds
+every class equally however the split is sorted, and it lies inside the trainer's
+1,000-image evaluation subset: one forward pass serves both (issue #18). The std is over every element of the layer's output
 (images x channels x height x width), like :meth:`~resviz.core.models.Probe.response`;
 larger inputs are fed in chunks whose moments are combined exactly (Chan et al. 1979).
 """
@@ -26,11 +28,12 @@ from torch import Tensor
 from ..data import normalise
 from ..models import Probe, ResNet
 
-__all__ = ["RESPONSE_IMAGES", "RESPONSE_SEED", "measure_responses", "response_indices"]
+__all__ = ["RESPONSE_IMAGES", "RESPONSE_SEED", "measure_responses", "response_indices", "responses_and_errors"]
 
 #: How many test images the measurement looks at (the whole split where it is smaller).
 RESPONSE_IMAGES = 500
-#: The seed of the stratified order: fixed, so every run of a data set uses the same images.
+#: The seed of the stratified subset: fixed, so every run of a data set uses the same images;
+#: the evaluation subset's (inspect.subset.SUBSET_SEED), so the batch lies inside it.
 RESPONSE_SEED = 0
 #: Pixels (images x height x width) per forward chunk: 500 CIFAR images in one pass, while a
 #: 224 x 224 net takes ten at a time and its activations stay small.
@@ -40,21 +43,14 @@ _CHUNK_PIXELS = 500 * 32 * 32
 def response_indices(
     labels: Tensor | np.ndarray, count: int = RESPONSE_IMAGES, seed: int = RESPONSE_SEED
 ) -> np.ndarray:
-    """Indices of the fixed test batch: the first ``count`` of a seeded stratified order.
+    """Indices (ascending) of the fixed test batch: the stratified subset of ``count`` images
+    (the whole split where it is smaller). The subsets of one seed nest on a balanced split
+    (the 500 lie inside the 1,000), since each class takes its images in one fixed order."""
+    from ..inspect.subset import stratified_subset
 
-    The order is a seeded permutation re-sorted by (rank within its class, class), so the
-    classes take turns: the first ``k * n_classes`` images hold ``k`` of every class.
-    """
-    labels = np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels).ravel()
-    n = len(labels)
-    perm = np.random.default_rng(seed).permutation(n)
-    shuffled = labels[perm]
-    rank = np.empty(n, dtype=np.int64)
-    for c in np.unique(shuffled):
-        where = np.flatnonzero(shuffled == c)
-        rank[where] = np.arange(len(where))
-    order = perm[np.lexsort((shuffled, rank))]  # by rank, then by class
-    return np.sort(order[: min(count, n)])  # in split order: reading them is a gather either way
+    labels = torch.as_tensor(np.asarray(labels.cpu() if isinstance(labels, Tensor) else labels).ravel())
+    picked = stratified_subset(labels, count, seed=seed)
+    return np.arange(len(labels), dtype=np.int64) if picked is None else picked.numpy().astype(np.int64)
 
 
 class _MomentProbe(Probe):
@@ -92,7 +88,6 @@ class _MomentProbe(Probe):
         return torch.stack([(m2 / max(n - 1.0, 1.0)).sqrt() for n, _, m2 in self.moments])
 
 
-@torch.no_grad()
 def measure_responses(model: ResNet, images: Tensor, mean: Tensor, *, channels_last: bool = False) -> Tensor:
     """Std of every 3x3 layer's response (after BN, before addition and ReLU), BN in eval mode.
 
@@ -101,10 +96,34 @@ def measure_responses(model: ResNet, images: Tensor, mean: Tensor, *, channels_l
     in :meth:`~resviz.core.models.ResNet.conv3x3_layers` order, left on the device (the
     trainer copies it to the host with the record). The model's mode is restored.
     """
+    return responses_and_errors(model, images, mean, channels_last=channels_last)[0]
+
+
+def responses_and_errors(
+    model: ResNet,
+    images: Tensor,
+    mean: Tensor,
+    labels: Tensor | None = None,
+    *,
+    channels_last: bool = False,
+    chunk: int | None = None,
+) -> tuple[Tensor, Tensor | None]:
+    """:func:`measure_responses`, and the number of wrong predictions on ``images`` when
+    their ``labels`` are given: the probed pass is an ordinary forward pass in eval mode,
+    so the trainer counts its test errors from it instead of reading the images twice.
+    ``chunk`` caps the images per forward pass (the trainer's evaluation batch)."""
+    h, w = images.shape[-2:]
+    size = max(1, _CHUNK_PIXELS // (h * w))
+    stds, wrong = _probed_pass(model, images, mean, labels, channels_last, min(size, chunk or size))
+    # Tensors made under inference mode refuse in-place updates (DDP's all-reduce) later.
+    return stds.clone(), None if wrong is None else wrong.clone()
+
+
+@torch.inference_mode()
+def _probed_pass(model, images, mean, labels, channels_last, chunk) -> tuple[Tensor, Tensor | None]:
     was_training = model.training
     probe = _MomentProbe()
-    h, w = images.shape[-2:]
-    chunk = max(1, _CHUNK_PIXELS // (h * w))
+    wrong = None if labels is None else torch.zeros((), device=images.device, dtype=torch.long)
     model.eval()
     model.attach_probe(probe)
     try:
@@ -113,8 +132,10 @@ def measure_responses(model: ResNet, images: Tensor, mean: Tensor, *, channels_l
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             probe.next_chunk()
-            model(x)
+            logits = model(x)
+            if wrong is not None:
+                wrong += (logits.argmax(dim=1) != labels[start : start + chunk]).sum()
     finally:
         model.attach_probe(None)
         model.train(was_training)
-    return probe.stds()
+    return probe.stds(), wrong

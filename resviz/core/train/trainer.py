@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ..data import BatchStream, DataSet, augment_batch, eval_batches, load_dataset, normalise
+from ..data import BatchStream, DataSet, augment_batch, load_dataset, normalise
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, RunError
 from ..models import build_model
@@ -30,7 +30,7 @@ from .compiled import TrainStep, use_channels_last, use_compile
 from .config import TrainConfig
 from .control import TrainControl
 from .distributed import SINGLE, DistContext
-from .responses import measure_responses, response_indices
+from .evaluation import TestEvaluation
 from .schedule import LearningRate
 from .snapshot import (
     augment_seed,
@@ -132,12 +132,15 @@ class Trainer:
         self.mean = self.dataset.mean.to(self.device)
         # A streamed folder (issue #22, data.streamset) shards and batches itself, by the same rules.
         streamed = hasattr(self.train_data, "batch_stream")
-        self.test_shard = self.test_data.shard(dist.rank, dist.world_size) if streamed else dist.shard(self.test_data)
-        # Evaluations during training read a fixed class-stratified subset (the same images
-        # for every net, seed and evaluation: inspect.subset's fixed hash), so the test curve
-        # costs a tenth of the budget or less; the last one reads the whole split (issue #18).
-        # A streamed test split is evaluated whole every time (it is not held in memory).
-        self.eval_shard = None if streamed else self._eval_subset(config.eval_subset)
+        self.evaluation = TestEvaluation(
+            self.model,
+            self.test_data,
+            self.mean,
+            dist,
+            subset=config.eval_subset,
+            channels_last=self._channels_last,
+            bf16=config.bf16 and self._cuda,
+        )
         #: Seconds spent evaluating (test error and Fig. 7's responses), apart from training.
         self.eval_seconds = 0.0
         #: Seconds this net spent in its own training steps since the last record: in a
@@ -160,7 +163,6 @@ class Trainer:
         self.reason: str | None = None
         self._interval_start = time.perf_counter()  # images/s counts from the last record
         self._stop_agreed = False
-        self._response_images: torch.Tensor | None = None  # the fixed test batch of Fig. 7
         if _resume is not None:
             restore_training_state(self, _resume)
         # The step (wrapped for DDP under torchrun), compiled where config.compile says.
@@ -196,6 +198,16 @@ class Trainer:
         self._store_closed = False
 
     # -- facts -------------------------------------------------------------------------
+
+    @property
+    def eval_shard(self):
+        """This rank's share of the fixed evaluation subset; None where evaluations read the whole split."""
+        return self.evaluation.subset_shard
+
+    @property
+    def test_shard(self):
+        """This rank's share of the whole test split."""
+        return self.evaluation.test_shard
 
     @property
     def layout(self) -> dict[str, list]:
@@ -390,14 +402,13 @@ class Trainer:
         elapsed = time.perf_counter() - self._interval_start
         started = time.perf_counter()
         full = self.step >= self.config.iters or self.eval_shard is None
-        shard = self.test_shard if full else self.eval_shard
-        test_wrong = self._evaluate(shard) if evaluate else None
+        test_wrong, response_std = self.evaluation.run(full) if evaluate else (None, None)
         count = len(self.test_data) if full else self.config.eval_subset
         rec = self.telemetry.collect(self.step, lr, elapsed, test_wrong, count)
         rec.scalars["step_seconds"], self._step_seconds = self._step_seconds, 0.0
         if evaluate:
             rec.scalars["test_images"] = float(count)  # the n of the test error (core.verdicts)
-            rec.vectors["test_response_std"] = self._test_responses()
+            rec.vectors["test_response_std"] = response_std
             rec.scalars["eval_seconds"] = time.perf_counter() - started
             self.eval_seconds += rec.scalars["eval_seconds"]
         if not math.isfinite(rec.scalars["loss"]):
@@ -413,49 +424,6 @@ class Trainer:
         if self.lr.observe(self.step, rec.scalars["train_error"]):
             self._emit_event("warmup_end", train_error=rec.scalars["train_error"])
         self._interval_start = time.perf_counter()
-
-    def _eval_subset(self, size: int):
-        """This rank's share of the fixed evaluation subset of ``size`` test images; None when
-        the subset would be the whole split (``size`` 0 or at least the split's size)."""
-        from ..data.base import ImageSet
-        from ..inspect.subset import stratified_subset
-
-        if not size:
-            return None
-        index = stratified_subset(self.test_data.labels, size)
-        if index is None:
-            return None
-        index = index.to(self.device)
-        subset = ImageSet(self.test_data.images[index], self.test_data.labels[index])
-        return self.dist.shard(subset)
-
-    @torch.no_grad()
-    def _evaluate(self, shard=None) -> torch.Tensor:
-        """Wrong predictions on this rank's share of the test split (or ``shard``), as a device scalar."""
-        self.dist.sync_buffers(self.model)
-        self.model.eval()
-        wrong = torch.zeros((), device=self.device, dtype=torch.long)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.bf16 and self._cuda):
-            for images, labels in eval_batches(self.test_shard if shard is None else shard, 500):
-                x = normalise(images, self.mean)
-                if self._channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                wrong += (self.model(x).argmax(dim=1) != labels).sum()
-        self.model.train()
-        return wrong
-
-    def _test_responses(self):
-        """Fig. 7 as the paper measured it: one probed pass in eval mode over the run's fixed
-        test batch (:mod:`.responses`), fetched on its own (once per evaluation, not per step).
-
-        Every rank measures the same images with the same (synchronised) weights, so under
-        DDP no collective is needed: rank 0's numbers are everyone's.
-        """
-        if self._response_images is None:
-            index = torch.as_tensor(response_indices(self.test_data.labels), device=self.device)
-            self._response_images = self.test_data.images[index]
-        stds = measure_responses(self.model, self._response_images, self.mean, channels_last=self._channels_last)
-        return stds.cpu().numpy().astype("float32")
 
     # -- checkpoints and endings -------------------------------------------------------
 
