@@ -142,7 +142,9 @@ class TestEvaluation:
     def response_index(self) -> Tensor:
         """The split indices of Fig. 7's fixed test batch, on the device."""
         if self._response_index is None:
-            self._response_index = torch.as_tensor(response_indices(self.test_data.labels, self.responses), device=self.device)
+            self._response_index = torch.as_tensor(
+                response_indices(self.test_data.labels, self.responses), device=self.device
+            )
         return self._response_index
 
     def _responses(self) -> np.ndarray:
