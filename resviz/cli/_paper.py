@@ -31,6 +31,7 @@ _NEW_ONLY = (
     "batch_size",
     "device",
     "seed",
+    "seeds",
     "threads",
     "schedule",
     "eval_subset",
@@ -39,7 +40,7 @@ _NEW_ONLY = (
 
 
 def _plan(args: argparse.Namespace):
-    from ..core.paper.plan import PAPER_DEPTHS, PAPER_PLAIN_DEPTHS, PaperPlan
+    from ..core.paper.plan import PAPER_DEPTHS, PAPER_PLAIN_DEPTHS, PaperPlan, check_seeds
 
     def given(name, default):
         value = getattr(args, name)
@@ -54,6 +55,7 @@ def _plan(args: argparse.Namespace):
         iters=given("iters", 64_000),
         device=given("device", "auto"),
         seed=given("seed", 0),
+        seeds=check_seeds(given("seeds", 1), "--seeds"),
         batch_size=given("batch_size", 128),
         threads=args.threads,
         schedule=given("schedule", "auto"),

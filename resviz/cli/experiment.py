@@ -19,7 +19,7 @@ from ._numbers import finite_float
 #: Options only the paper experiment takes (refused for degradation rather than ignored).
 _PAPER_ONLY = ("plain_depths", "yes", "estimate", "time_limit", "download", "threads")
 #: Options only the degradation experiment takes (the paper experiment uses the paper's recipe).
-_DEGRADATION_ONLY = ("lr", "warmup", "seeds", "checkpoint_every")
+_DEGRADATION_ONLY = ("lr", "warmup", "checkpoint_every")
 #: The options that make a new experiment (a resumed one keeps its own), with their defaults.
 _NEW_ONLY = {
     "data": "digits",
@@ -78,8 +78,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--seeds",
         type=int,
         metavar="N",
-        help="degradation: train each net N times (seeds --seed, --seed+1, ...; the plain and residual twins "
-        "share each seed) and report mean ± std; the verdicts then use the spread across seeds (default 1)",
+        help="train each net N times (seeds --seed, --seed+1, ...; the plain and residual twins share each seed) "
+        "and report mean ± std (paper: Table 6's 'best (mean ± std)', at most 5); the verdicts then use the "
+        "spread across seeds (default 1)",
     )
     p.add_argument(
         "--schedule",
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.errors import ConfigError
 
     if args.name == "imagenet":  # issue #22: the ImageNet section, under torchrun across GPUs and nodes
-        wrong = _given(args, (*_DEGRADATION_ONLY, "plain_depths", "download", "data_root"))
+        wrong = _given(args, (*_DEGRADATION_ONLY, "seeds", "plain_depths", "download", "data_root"))
         if wrong:
             raise ConfigError(f"the imagenet experiment uses the paper's recipe (section 3.4); drop {', '.join(wrong)}")
         from ._imagenet import run_imagenet_experiment

@@ -39,6 +39,7 @@ __all__ = [
     "DEGRADATION_ITERS",
     "K_SIGMA",
     "net_measurements",
+    "net_of",
     "claim_statements",
     "degradation_claims",
     "degradation_plan",
@@ -95,6 +96,12 @@ def seed_name(name: str, seed: int, seeds: int) -> str:
     """The run folder of net ``name`` trained with ``seed``: ``plain20`` alone, ``plain20-seed1``
     when the experiment trains several seeds of each net."""
     return name if seeds == 1 else f"{name}-seed{seed}"
+
+
+def net_of(run_name: str) -> str:
+    """The net a run folder holds: ``plain20-seed1`` -> ``plain20`` (the inverse of :func:`seed_name`)."""
+    stem, sep, seed = run_name.rpartition("-seed")
+    return stem if sep and stem and seed.isdigit() else run_name
 
 
 def degradation_plan(

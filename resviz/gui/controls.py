@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..core.archs import CIFAR_DEPTHS, IMAGENET_DEPTHS, parse_arch
 from ..core.errors import ConfigError
-from ..core.experiment import DEGRADATION_ITERS, parse_depths
+from ..core.experiment import DEGRADATION_ITERS, MAX_SEEDS, parse_depths
 from ..core.train.config import TrainConfig
 from . import settings
 from .actions import WindowActions
@@ -69,6 +69,8 @@ FIELDS: tuple[Field, ...] = (
     Field("telemetry_every", 10, "telemetry_every"),
     Field("eval_every", 50, "eval_every"),
     Field("depths", "20, 56"),
+    # Each net of the degradation experiment trained this many times (issue #18).
+    Field("seeds", 1),
     # What Pause, Stop and Shortcuts act on while a group trains (issue #11).
     Field("scope", "group"),
 )
@@ -272,6 +274,13 @@ class TrainControls(QtWidgets.QWidget):
         self.depths = QtWidgets.QLineEdit()
         self.depths.setToolTip("Depths to compare, plain and residual at each (the paper's Fig. 6: 20, 32, 44, 56)")
         form.addRow("Depths", self.depths)
+        self.seeds = QtWidgets.QSpinBox()
+        self.seeds.setRange(1, MAX_SEEDS)
+        self.seeds.setToolTip(
+            "Train each net this many times (seeds 0, 1, ...; the plain and residual twins share each seed) "
+            "and judge the claims on the spread across seeds, as Table 6 does for ResNet-110 over 5 runs"
+        )
+        form.addRow("Seeds", self.seeds)
         button = QtWidgets.QToolButton()
         button.setDefaultAction(actions.degradation)
         button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
@@ -337,12 +346,13 @@ class TrainControls(QtWidgets.QWidget):
         return [self.base_config(arch=f"plain{depth}"), self.base_config(arch=f"resnet{depth}")]
 
     def degradation_configs(self) -> list[TrainConfig]:
-        """Plain and residual nets at each depth: the engine's plan (``resviz experiment``)."""
+        """Plain and residual nets at each depth, each of them once per seed: the engine's
+        plan (``resviz experiment degradation --seeds``)."""
         from ..core.experiment import degradation_plan
 
         depths = parse_depths(self.depths.text())
         base = self.base_config(arch=f"resnet{depths[0]}")
-        return [config for _, config in degradation_plan(base, depths)]
+        return [config for _, config in degradation_plan(base, depths, self.seeds.value())]
 
     # -- remembering -------------------------------------------------------------------
 

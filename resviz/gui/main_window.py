@@ -237,7 +237,10 @@ class MainWindow(RunFilesMixin, QtWidgets.QMainWindow):
             # one after another into one experiment folder.
             for names in plan.groups(resolve_device(plan.device).type):
                 runs += self.session.enqueue(
-                    [configs[n] for n in names], group=PAPER_GROUP, folder=runs[0].experiment if runs else None
+                    [configs[n] for n in names],
+                    group=PAPER_GROUP,
+                    folder=runs[0].experiment if runs else None,
+                    names=names,  # the plan's folders (resnet20-seed1), where the report reads them
                 )
         except ResvizError as exc:
             self.show_error("Cannot reproduce the paper", str(exc))

@@ -42,6 +42,7 @@ class _Job:
     configs: list[TrainConfig]
     resume: bool = False
     folder: str | None = None  # a subfolder of the runs root holding the group's runs
+    dir_names: list[str] | None = None  # the runs' folders in it, where a plan names them
 
 
 class TrainingSession(FollowingMixin, QtCore.QObject):
@@ -117,7 +118,14 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
 
     # -- starting runs ---------------------------------------------------------------
 
-    def enqueue(self, configs: list[TrainConfig], *, group: str | None = None, folder: str | None = None) -> list[Run]:
+    def enqueue(
+        self,
+        configs: list[TrainConfig],
+        *,
+        group: str | None = None,
+        folder: str | None = None,
+        names: list[str] | None = None,
+    ) -> list[Run]:
         """Queue new runs, trained together as one lockstep group; returns their Run objects at once.
 
         The runs of a group are written into one folder under the runs root,
@@ -125,27 +133,31 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         the layout ``resviz experiment`` uses; a single run gets ``<time>-<run name>``.
         ``folder`` puts them into a folder an earlier call made instead: the paper
         experiment's groups (one per depth on a CPU) share one experiment folder.
+        ``names``: the runs' names in the experiment's plan (``resnet20-seed1``), which are
+        then their folders too, where ``resviz report --paper`` looks for them.
         """
         for config in configs:
             config.validate()
-        names: list[str] = []
-        for config in configs:  # unique among the runs shown and among each other
-            name, n = config.label, 2
-            while name in names or name in {r.name for r in (*self.runs, *self.runs.listed)}:
-                name, n = f"{config.label} #{n}", n + 1
-            names.append(name)
-        label = group or "-".join(name.replace(" #", "-") for name in names)
+        shown: list[str] = []
+        for i, config in enumerate(configs):  # unique among the runs shown and among each other
+            base = names[i] if names else config.label
+            name, n = base, 2
+            while name in shown or name in {r.name for r in (*self.runs, *self.runs.listed)}:
+                name, n = f"{base} #{n}", n + 1
+            shown.append(name)
+        label = group or "-".join(name.replace(" #", "-") for name in shown)
         if folder is None and (len(configs) > 1 or group):
             folder = f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
         added: list[Run] = []
-        for config, name in zip(configs, names, strict=True):
+        for config, name in zip(configs, shown, strict=True):
             if config.threads is None:
                 config = replace(config, threads=training_threads())
             run = Run(name, config=config.to_dict(), colour_index=self.runs.next_colour(), status="queued")
             run.group, run.experiment, run.peers = group, folder, added  # peers: filled as the loop goes
             self.runs.add(run, make_current=not added and not self._active)
             added.append(run)
-        self._queue.append(_Job(added, [TrainConfig.from_dict(r.config) for r in added], folder=folder))
+        configs = [TrainConfig.from_dict(r.config) for r in added]
+        self._queue.append(_Job(added, configs, folder=folder, dir_names=list(names) if names else None))
         if self._active and added:
             self.message.emit(f"queued {', '.join(r.name for r in added)} after {self._names(self._active)}")
         self._start_next()
@@ -194,9 +206,9 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
             n += 1
         return f"{name} #{n}"
 
-    def _new_run_dir(self, run: Run, folder: str | None) -> Path:
+    def _new_run_dir(self, run: Run, folder: str | None, planned: str | None = None) -> Path:
         root = self._runs_root()
-        name = run.name.replace(" #", "-")
+        name = planned if planned and folder else run.name.replace(" #", "-")
         if folder:
             root, base = root / folder, name
         else:
@@ -212,8 +224,8 @@ class TrainingSession(FollowingMixin, QtCore.QObject):
         job = self._queue.pop(0)
         try:
             if not job.resume:
-                for run in job.runs:
-                    run.run_dir = self._new_run_dir(run, job.folder)
+                for i, run in enumerate(job.runs):
+                    run.run_dir = self._new_run_dir(run, job.folder, job.dir_names[i] if job.dir_names else None)
                     run.run_dir.parent.mkdir(parents=True, exist_ok=True)
             worker = TrainWorker(job.configs, [r.run_dir for r in job.runs], resume=job.resume)
         except OSError as exc:

@@ -25,6 +25,7 @@ CHANGED = {
     "telemetry_every": 7,
     "eval_every": 33,
     "depths": "20, 32, 44",
+    "seeds": 3,
     "scope": "run",
 }
 

@@ -17,6 +17,10 @@ error was measured on: the settled training window, the tenth of the run, the te
 else it is too close to call; response means within :data:`RESPONSE_TIE` of each other too
 (a response std is no proportion, so it has no binomial error). A claim is judged once both of its nets have ended at the same step (a
 lockstep group stops together), and names what it waits for until then.
+
+A net trained with several seeds (:func:`~resviz.core.paper.results.merge_seeds`) is judged
+on the mean over its seeds with the standard error of that mean (never below the pooled
+binomial error: :func:`~resviz.core.verdicts.across_seeds`), and waits for every seed.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 from ..archs import parse_arch
 from ..experiment import Claim
 from ..runs.history import FIG7_FALLBACK
-from ..verdicts import K_SIGMA, Measured, binomial, compare, difference_note, rule_text, verdict
+from ..verdicts import K_SIGMA, Measured, across_seeds, binomial, compare, difference_note, rule_text, verdict
 from .numbers import paper_test_error
 from .plan import PaperPlan
 from .results import NetResult
@@ -79,15 +83,30 @@ Judged = Claim | Pending
 
 
 def train_measured(r: NetResult) -> Measured | None:
-    """A net's settled training error with its binomial standard error (its window's images)."""
+    """A net's settled training error with its binomial standard error (its window's images);
+    with seeds, their mean and the standard error across them."""
+    if r.runs:
+        return _across([(x.train_error, x.train_images) for x in r.runs])
     return None if r.train_error is None else binomial(r.train_error, r.train_images)
 
 
 def test_measured(r: NetResult, test_images: int | None = None) -> Measured | None:
     """A net's last test error with its binomial standard error; ``test_images`` (the split's
     size) stands in for runs from before the count was recorded, whose last evaluation read
-    the whole split."""
+    the whole split. With seeds, their mean and the standard error across them."""
+    if r.runs:
+        return _across([(x.test_error, x.test_images or test_images) for x in r.runs])
     return None if r.test_error is None else binomial(r.test_error, r.test_images or test_images)
+
+
+def _across(values: list[tuple[float | None, int | None]]) -> Measured | None:
+    known = [(v, n) for v, n in values if v is not None]
+    return across_seeds([v for v, _ in known], [n for _, n in known]) if known else None
+
+
+def _m(m: Measured) -> str:
+    """``8.8 ± 0.3 %``, and over how many seeds where there were several."""
+    return f"{m} over {m.runs} seeds" if m.runs > 1 else str(m)
 
 
 def _shown(name: str) -> str:
@@ -103,18 +122,21 @@ def _waiting(results: Mapping[str, NetResult], names: tuple[str, ...]) -> str | 
     """Why a claim on ``names`` cannot be judged yet, or None when it can."""
     why = []
     for n in names:
-        r = results.get(n)
-        if r is None or r.status in ("missing", "queued", "cancelled"):
+        if n not in results:
             why.append(f"{n} (not started)")
-        elif r.status == "failed":
-            why.append(f"{n} (failed)")
-        elif not r.ended:
-            why.append(f"{n} ({r.step:,} of {r.iters:,} iterations)")
+            continue
+        for r in results[n].seeds:  # every seed of a net trained with several
+            if r.status in ("missing", "queued", "cancelled"):
+                why.append(f"{r.name} (not started)")
+            elif r.status == "failed":
+                why.append(f"{r.name} (failed)")
+            elif not r.ended:
+                why.append(f"{r.name} ({r.step:,} of {r.iters:,} iterations)")
     if why:
         return ", ".join(why)
-    steps = {results[n].step for n in names}
-    if len(steps) > 1:
-        return "nets that ended at different iterations (" + ", ".join(f"{n} {results[n].step:,}" for n in names) + ")"
+    runs = [r for n in names for r in results[n].seeds]
+    if len({r.step for r in runs}) > 1:
+        return "nets that ended at different iterations (" + ", ".join(f"{r.name} {r.step:,}" for r in runs) + ")"
     return None
 
 
@@ -126,7 +148,7 @@ def _depth_helps(r: Mapping[str, NetResult], a: str, b: str, test_images: int | 
         "depth_helps",
         "",
         compare(eb, ea),
-        f"test error {_shown(a)} {ea}, {_shown(b)} {eb}; {difference_note(eb, ea)}",
+        f"test error {_shown(a)} {_m(ea)}, {_shown(b)} {_m(eb)}; {difference_note(eb, ea)}",
     )
 
 
@@ -136,22 +158,31 @@ def _degradation(r: Mapping[str, NetResult], a: str, b: str, test_images: int | 
     pairs = [(x, y) for x, y in list(zip(wa, wb, strict=False))[1:] if x is not None and y is not None]
     if not pairs:
         return Claim("degradation", "", None, "too few records to follow the run")
-    # Each tenth's mean training error is measured on that tenth's mini-batches.
+    # Each tenth's mean training error is measured on that tenth's mini-batches; with seeds,
+    # each tenth is the mean over them, with the spread across seeds (never below binomial).
     n = int(upto / len(wa) * r[a].batch_size)
-    calls = [compare(binomial(x, n), binomial(y, n)) for x, y in pairs]
+    ka, kb = len(r[a].seeds), len(r[b].seeds)
+    tenths = [i + 1 for i, (x, y) in enumerate(list(zip(wa, wb, strict=False))[1:]) if x is not None and y is not None]
+    calls = [compare(_tenth(r[a], upto, i, n), _tenth(r[b], upto, i, n)) for i in tenths]
     higher, lower = calls.count(True), calls.count(False)
     holds = True if higher == len(pairs) else (False if lower else None)
     curve = ", ".join(f"{x:.1f}/{y:.1f}" for x, y in pairs)
     se = binomial(sum(x for x, _ in pairs) / len(pairs), n).se or 0.0
+    seeds = f", mean of {ka} and {kb} seeds, judged on their spread" if ka > 1 or kb > 1 else ""
     return Claim(
         "degradation",
         "",
         holds,
         f"training error per tenth of the run after the first, {_shown(a)}/{_shown(b)} (%): {curve} "
-        f"(each on {n:,} images, ± about {se:.1f}); deeper higher beyond {K_SIGMA:g}σ in {higher} of "
+        f"(each on {n:,} images, ± about {se:.1f}{seeds}); deeper higher beyond {K_SIGMA:g}σ in {higher} of "
         f"{len(pairs)}, lower in {lower}, too close in {len(pairs) - higher - lower} "
         "(it holds when higher in every one)",
     )
+
+
+def _tenth(r: NetResult, upto: int, i: int, n: int) -> Measured:
+    """Tenth ``i``'s mean training error of ``r`` on ``n`` images a seed, across its seeds."""
+    return across_seeds([x.windows(upto)[i] for x in r.seeds], [n] * len(r.seeds))
 
 
 def _residual_beats_plain(r: Mapping[str, NetResult], res: str, plain: str, test_images: int | None) -> Claim:
@@ -164,7 +195,7 @@ def _residual_beats_plain(r: Mapping[str, NetResult], res: str, plain: str, test
         if a is None or b is None:
             continue
         verdicts.append(compare(a, b))
-        parts.append(f"{what} error {_shown(res)} {a}, {_shown(plain)} {b} ({difference_note(a, b)})")
+        parts.append(f"{what} error {_shown(res)} {_m(a)}, {_shown(plain)} {_m(b)} ({difference_note(a, b)})")
     if not verdicts:
         return Claim("residual_beats_plain", "", None, "no errors were measured")
     holds = False if False in verdicts else (True if all(verdicts) and len(verdicts) == 2 else None)

@@ -13,6 +13,12 @@ launches, and a group keeps its queue full (issue #11); on a CPU (or MPS) a grou
 depth, shallowest first, holding the plain net and its residual twin: round-robin on a
 CPU gains nothing from a larger group, while finishing depth by depth fills Table 6 and
 the claims in as the experiment goes, and each twin pair's curves still grow together.
+
+Seeds (issue #18): ``seeds`` > 1 trains each net that many times, with seeds ``seed``,
+``seed+1`` ... (the twins of a depth share each seed, as in ``resviz experiment
+degradation``), in folders named ``resnet20-seed0`` ...; a group then holds every seed of
+its depth. Table 6 gives ResNet-110 as "best (mean ± std)" over 5 runs, and so do we for
+every net; the claims are judged on the spread across seeds.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 from ..archs import IMAGENET_DEPTHS, arch_name, parse_arch
 from ..errors import ConfigError
+from ..experiment import seed_name
 from ..limits import MAX_ITERS, check_whole
 from ..train.config import DEFAULT_EVAL_SUBSET, TrainConfig, resolve_schedule
 from ..train.schedule import describe_schedule
@@ -29,16 +36,21 @@ from .numbers import FULL_SCHEDULE
 
 __all__ = [
     "PAPER_DEPTHS",
+    "PAPER_MAX_SEEDS",
     "PAPER_PLAIN_DEPTHS",
     "PLAN_FILE",
     "WARMUP_DEPTH",
     "PaperPlan",
+    "check_seeds",
     "parse_depth_list",
 ]
 
 #: Table 6's ResNets and Fig. 6's plain nets (ResNet-1202 is left out: 19.4M parameters).
 PAPER_DEPTHS = (20, 32, 44, 56, 110)
 PAPER_PLAIN_DEPTHS = (20, 32, 44, 56)
+#: The most seeds of each net: Table 6's 5 runs of ResNet-110. Every seed is a whole
+#: training of every net, so more would multiply the paper's hours past any use.
+PAPER_MAX_SEEDS = 5
 #: From this depth on the paper warms up with lr 0.01 (section 4.2, ResNet-110).
 WARMUP_DEPTH = 110
 #: The plan, written into the experiment folder before any net starts (for --resume and report).
@@ -82,6 +94,16 @@ def parse_depth_list(text: str | list | tuple, what: str = "--depths", *, allow_
     return depths
 
 
+def check_seeds(seeds: object, what: str = "seeds") -> int:
+    """``seeds`` when it is a whole number from 1 to :data:`PAPER_MAX_SEEDS`; ConfigError otherwise."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= PAPER_MAX_SEEDS:
+        raise ConfigError(
+            f"{what} takes a whole number from 1 to {PAPER_MAX_SEEDS} (Table 6 gives ResNet-110 over 5 runs), "
+            f"not {seeds!r}"
+        )
+    return seeds
+
+
 def _check_overrides(overrides: object) -> None:
     """ConfigError unless ``overrides`` maps TrainConfig fields the plan leaves open."""
     if not isinstance(overrides, dict):
@@ -107,6 +129,8 @@ class PaperPlan:
     iters: int = FULL_SCHEDULE
     device: str = "auto"
     seed: int = 0
+    #: How many times each net trains, with seeds ``seed`` ... ``seed + seeds - 1``.
+    seeds: int = 1
     batch_size: int = 128
     threads: int | None = None
     #: Where the learning rate drops (TrainConfig.schedule): "auto" keeps the paper's drops
@@ -126,6 +150,7 @@ class PaperPlan:
         # iters first: base_config divides it before TrainConfig can check it (a paper.json
         # holding "iters": "20" or null ended in a TypeError traceback).
         check_whole(self.iters, "iters", 1, MAX_ITERS)
+        check_seeds(self.seeds)
         if self.schedule == "auto":  # paper.json says which schedule ran
             object.__setattr__(self, "schedule", resolve_schedule(self.iters))
         _check_overrides(self.overrides)
@@ -167,13 +192,15 @@ class PaperPlan:
         return replace(self.base_config(), arch=arch_name(depth, plain), warmup=depth >= WARMUP_DEPTH)
 
     def nets(self) -> list[tuple[str, TrainConfig]]:
-        """(run name, config) of every net, by depth, the plain net before its residual twin."""
+        """(run name, config) of every net, by depth, then by seed, the plain net before its
+        residual twin; with several seeds the run names are ``plain20-seed0`` ..."""
         out = []
         for d in sorted(set(self.depths) | set(self.plain_depths)):
-            for plain in (True, False):
-                if d in (self.plain_depths if plain else self.depths):
-                    cfg = self.config(d, plain)
-                    out.append((cfg.spec.name, cfg))
+            for i in range(self.seeds):
+                for plain in (True, False):
+                    if d in (self.plain_depths if plain else self.depths):
+                        cfg = replace(self.config(d, plain), seed=self.seed + i)
+                        out.append((seed_name(cfg.spec.name, cfg.seed, self.seeds), cfg))
         return out
 
     def with_absolute_paths(self) -> PaperPlan:
@@ -200,6 +227,8 @@ class PaperPlan:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["depths"], d["plain_depths"] = list(self.depths), list(self.plain_depths)
+        if self.seeds == 1:  # paper.json and table6.json as before seeds (from_dict reads 1)
+            del d["seeds"]
         return d
 
     @classmethod
@@ -218,5 +247,10 @@ class PaperPlan:
         schedule = "the paper's full schedule" if self.full_schedule else f"{share}% of the paper's 64,000"
         return (
             f"{self.iters:,} iterations per net ({schedule}), batch {base.batch_size}, "
-            f"{describe_schedule(base)}, seed {self.seed}, on {self.data}"
+            f"{describe_schedule(base)}, {self._seeds_words()}, on {self.data}"
         )
+
+    def _seeds_words(self) -> str:
+        if self.seeds == 1:
+            return f"seed {self.seed}"
+        return f"seeds {self.seed}–{self.seed + self.seeds - 1} ({self.seeds} runs of each net)"

@@ -3,7 +3,8 @@
 ```
 DIR/
   paper.json            the plan (depths, budget, data) and facts about the data
-  plain20/ resnet20/ ...  one run folder per net (resviz train's layout)
+  plain20/ resnet20/ ...  one run folder per net (resviz train's layout; with --seeds,
+                        plain20-seed0/ plain20-seed1/ ...: one per net and seed)
   fig6.png  fig6.svg    Fig. 6: plain nets left, ResNets right
   fig7.png  fig7.svg    Fig. 7: response stds in layer order and sorted
   table6.md table6.json Table 6: ours beside the paper's
@@ -33,7 +34,7 @@ from .agreement import disagreement
 from .claims import Judged, claims_markdown, paper_claims
 from .figures import draw_fig6, draw_fig7, matplotlib_missing, save_figure
 from .plan import PLAN_FILE, PaperPlan
-from .results import NetResult, missing_result, read_result, wall_seconds
+from .results import NetResult, merge_seeds, missing_result, read_result, wall_seconds
 from .table import TableRow, table_json, table_markdown, table_rows
 
 __all__ = [
@@ -100,6 +101,7 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
         raise RunError(f"{folder} holds no {PLAN_FILE} and no run folders: it is not a paper experiment folder")
     depths: dict[str, set[int]] = {"resnet": set(), "plain": set()}
     config: dict = {}
+    seeds: set[int] = set()
     for p in runs:
         with RunReader(p) as reader:
             config = reader.config
@@ -108,12 +110,15 @@ def read_plan(folder: str | Path) -> tuple[PaperPlan, dict, list[str]]:
         spec = spec_of(config)
         if spec is not None and spec.family == "cifar":
             depths[spec.kind].add(spec.depth)
+        if "-seed" in p.name:  # a folder of --seeds: plain20-seed1
+            seeds.add(int(config.get("seed", 0)))
     plan = PaperPlan(
         data=str(config.get("data", "cifar10")),
         depths=tuple(sorted(depths["resnet"] or depths["plain"])),
         plain_depths=tuple(sorted(depths["plain"])),
         iters=int(config.get("iters", 64_000)),
-        seed=int(config.get("seed", 0)),
+        seed=min(seeds, default=int(config.get("seed", 0))),
+        seeds=len(seeds) or 1,
         batch_size=int(config.get("batch_size", 128)),
         schedule=str(config.get("schedule", "scaled")),  # runs from before the field were scaled
     )
@@ -148,7 +153,8 @@ def _facts(data: object, path: Path, notes: list[str]) -> dict:
 
 
 def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
-    """Each planned net's numbers from ``folder/<name>`` (missing where it has not started)."""
+    """Each planned net's numbers from ``folder/<name>`` (missing where it has not started),
+    keyed by net: the seeds of a net are merged into one (:func:`merge_seeds`)."""
     out = {}
     for name, cfg in plan.nets():
         run_dir = folder / name
@@ -157,7 +163,7 @@ def collect_results(folder: Path, plan: PaperPlan) -> dict[str, NetResult]:
             if is_run_folder(run_dir)
             else missing_result(name, cfg.iters)
         )
-    return out
+    return merge_seeds(out)
 
 
 def _disagreements(folder: Path, plan: PaperPlan) -> list[str]:
@@ -177,17 +183,18 @@ def _disagreements(folder: Path, plan: PaperPlan) -> list[str]:
 def budget_lines(plan: PaperPlan, results: dict[str, NetResult], facts: dict) -> list[str]:
     """The budget the claims ran with: schedule, data, device, wall time, unfinished nets."""
     lines = [plan.budget() + (f" ({facts['describe']})" if facts.get("describe") else "")]
-    devices = sorted({r.device for r in results.values() if r.device})
+    runs = [x for r in results.values() for x in r.seeds]  # each seed's run on its own
+    devices = sorted({r.device for r in runs if r.device})
     if devices:
         lines.append("device: " + ", ".join(devices))
-    timed = [r for r in results.values() if r.seconds]
+    timed = [r for r in runs if r.seconds]
     if timed:
         lines.append(
             f"wall time {format_duration(wall_seconds(timed))} for {len(timed)} net(s), the nets of a "
             "lockstep group together; each net from its start to its end: "
             + ", ".join(f"{r.name} {format_duration(r.seconds)}" for r in timed)
         )
-    for r in results.values():
+    for r in runs:
         if not r.finished:
             lines.append(f"{r.name}: {r.status} at {r.step:,} of {r.iters:,} iterations")
     return lines

@@ -4,6 +4,11 @@ The same :class:`NetResult` comes from a run folder on disk (``resviz experiment
 ``resviz report --paper``) and from a run the app is training (its in-memory
 :class:`~resviz.core.runs.history.RunHistory`), so the table, the claims and the figures
 are judged by one rule wherever they are shown. Torch-free.
+
+A net trained with several seeds (``--seeds``) is one :class:`NetResult` too, made by
+:func:`merge_seeds`: its errors, curves and responses are the means over the seeds, and
+``runs`` keeps each seed's own result, so that Table 6 can give "best (mean ± std)" and the
+claims the spread across seeds (:func:`~resviz.core.verdicts.across_seeds`).
 """
 
 from __future__ import annotations
@@ -14,9 +19,19 @@ from pathlib import Path
 import numpy as np
 
 from ..archs import parse_arch
-from ..runs.history import RunHistory, fig7_responses, load_history
+from ..experiment import net_of
+from ..runs.history import FIG7_FALLBACK, RunHistory, fig7_responses, load_history
 
-__all__ = ["WINDOWS", "NetResult", "missing_result", "read_result", "result_of", "training_spans", "wall_seconds"]
+__all__ = [
+    "WINDOWS",
+    "NetResult",
+    "merge_seeds",
+    "missing_result",
+    "read_result",
+    "result_of",
+    "training_spans",
+    "wall_seconds",
+]
 
 #: Fig. 6's "over the whole run" is judged on the mean training error of each tenth of it.
 WINDOWS = 10
@@ -50,14 +65,21 @@ class NetResult:
     test_images: int | None = None
     #: The test images of every evaluation (a subset during training, the whole split at the end).
     test_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Each seed's own result, where this one is their mean (:func:`merge_seeds`); else empty.
+    runs: list[NetResult] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
-        return parse_arch(self.name).kind
+        return parse_arch(net_of(self.name)).kind
 
     @property
     def depth(self) -> int:
-        return parse_arch(self.name).depth
+        return parse_arch(net_of(self.name)).depth
+
+    @property
+    def seeds(self) -> list[NetResult]:
+        """The runs behind the numbers: each seed's result, or this one alone."""
+        return self.runs or [self]
 
     @property
     def finished(self) -> bool:
@@ -69,7 +91,11 @@ class NetResult:
         return self.status in ("finished", "stopped", "failed")
 
     def windows(self, upto: int | None = None, n: int = WINDOWS) -> list[float | None]:
-        """The mean training error over each of ``n`` equal spans of steps ``(0, upto]``."""
+        """The mean training error over each of ``n`` equal spans of steps ``(0, upto]``
+        (with seeds, the mean of the seeds' means; None where one has no record there)."""
+        if self.runs:
+            each = [r.windows(upto or self.step, n) for r in self.runs]
+            return [None if None in ws else float(np.mean(ws)) for ws in zip(*each, strict=True)]
         steps, values = self.train_curve
         upto = upto or self.step
         out: list[float | None] = []
@@ -139,6 +165,76 @@ def result_of(history: RunHistory, *, name: str, status: str, iters: int, batch_
         train_images=counts["train_images"],
         test_images=counts["test_images"],
         test_counts=history.scalar("test_images")[1],
+    )
+
+
+#: From the least to the most advanced: a net trained with several seeds shows its least
+#: advanced seed's status (it is finished when every seed is).
+_PROGRESS = ("missing", "queued", "cancelled", "starting", "running", "paused", "failed", "stopped", "finished")
+
+
+def merge_seeds(results: dict[str, NetResult]) -> dict[str, NetResult]:
+    """Per-run results keyed by run name (``resnet20-seed0`` ...) -> one per net (``resnet20``).
+
+    A net with one run is that run's result unchanged (an experiment without ``--seeds``).
+    With several, the errors, curves and responses are the means over the seeds, the image
+    counts pooled, the step the least any seed reached, and ``runs`` keeps each seed's result.
+    """
+    by_net: dict[str, list[NetResult]] = {}
+    for name, r in results.items():
+        by_net.setdefault(net_of(name), []).append(r)
+    return {net: rs[0] if len(rs) == 1 and rs[0].name == net else _merged(net, rs) for net, rs in by_net.items()}
+
+
+def _mean(values) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
+
+
+def _pooled(counts) -> int | None:
+    counts = list(counts)
+    return int(sum(counts)) if counts and all(counts) else None
+
+
+def _mean_curve(curves: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The seeds' curves averaged step by step over the steps they all reached (a lockstep
+    group records the same steps in each net)."""
+    steps = curves[0][0]
+    for s, _ in curves[1:]:
+        steps = np.intersect1d(steps, s)
+    if not len(steps):
+        return steps, np.zeros(0)
+    values = [np.asarray(v, float)[np.isin(s, steps)] for s, v in curves]
+    return steps, np.mean(values, axis=0)
+
+
+def _merged(net: str, runs: list[NetResult]) -> NetResult:
+    status = min((r.status for r in runs), key=lambda s: _PROGRESS.index(s) if s in _PROGRESS else 0)
+    responses = [r.responses for r in runs if r.responses is not None]
+    same = bool(responses) and len({x.shape for x in responses}) == 1
+    metrics = [r.responses_metric for r in runs if r.responses_metric]
+    seconds = [r.seconds for r in runs if r.seconds]
+    return NetResult(
+        name=net,
+        status=status,
+        step=min(r.step for r in runs),
+        iters=runs[0].iters,
+        train_error=_mean(r.train_error for r in runs),
+        test_error=_mean(r.test_error for r in runs),
+        train_curve=_mean_curve([r.train_curve for r in runs]),
+        test_curve=_mean_curve([r.test_curve for r in runs]),
+        # Fig. 7 of the mean net where every seed measured the same layers, else the first seed's.
+        responses=np.mean(responses, axis=0) if same else (responses[0] if responses else None),
+        # The training-batch fallback named where any seed fell back on it (the figure says so).
+        responses_metric=FIG7_FALLBACK if FIG7_FALLBACK in metrics else (metrics[0] if metrics else None),
+        seconds=sum(seconds) if seconds else None,
+        spans=sorted(span for r in runs for span in r.spans),
+        device=next((r.device for r in runs if r.device), None),
+        batch_size=runs[0].batch_size,
+        train_images=_pooled(r.train_images for r in runs),
+        test_images=_pooled(r.test_images for r in runs),
+        test_counts=runs[0].test_counts,
+        runs=list(runs),
     )
 
 

@@ -7,6 +7,10 @@ is Table 6's (best of 5 runs for ResNet-110). The training error is the settled 
 the last 5 % of records, :func:`~resviz.core.runs.history.settled_mean`), measured on
 augmented batches. Each of ours carries ± one binomial standard error on the images it was
 measured on (:mod:`resviz.core.verdicts`), the uncertainty the claims are judged by.
+
+A net trained with several seeds is given as Table 6 gives ResNet-110, "best (mean ± std)"
+of the test error over the seeds ("6.43 (6.61±0.16)"), its training error as mean ± std;
+its difference from the paper is our best against the paper's number.
 """
 
 from __future__ import annotations
@@ -43,6 +47,23 @@ class TableRow:
     #: One standard error (points) of ``test_error`` and ``train_error``; None when unknown.
     test_se: float | None = None
     train_se: float | None = None
+    #: With several seeds: how many, the best test error and the sample std of each error.
+    seeds: int = 1
+    test_best: float | None = None
+    test_std: float | None = None
+    train_std: float | None = None
+
+    @property
+    def test_text(self) -> str:
+        """The test error cell: ``8.50 ± 0.28`` (one SE), or ``8.30 (8.50 ± 0.21)`` with seeds."""
+        if self.seeds > 1 and self.test_best is not None:
+            return f"{self.test_best:.2f} ({_num(self.test_error, se=self.test_std)})"
+        return _num(self.test_error, se=self.test_se)
+
+    @property
+    def train_text(self) -> str:
+        """The training error cell: ± one SE, or ± the std over the seeds."""
+        return _num(self.train_error, se=self.train_std if self.seeds > 1 else self.train_se)
 
 
 @cache
@@ -67,7 +88,11 @@ def table_rows(results: Iterable[NetResult], num_classes: int = 10, test_images:
     for r in sorted(results, key=lambda r: (r.kind == "plain", r.depth)):
         spec = parse_arch(r.name)
         paper = paper_test_error(spec.kind, spec.depth)
-        diff = None if paper is None or r.test_error is None else r.test_error - paper
+        test, train = test_measured(r, test_images), train_measured(r)
+        tests = [x.test_error for x in r.seeds if x.test_error is not None]
+        best = min(tests) if r.runs and tests else None
+        ours = best if best is not None else r.test_error  # Table 6's own number for 5 runs is the best
+        diff = None if paper is None or ours is None else ours - paper
         rows.append(
             TableRow(
                 net=r.name,
@@ -84,8 +109,12 @@ def table_rows(results: Iterable[NetResult], num_classes: int = 10, test_images:
                 step=r.step,
                 iters=r.iters,
                 paper_note=paper_note(spec.kind, spec.depth),
-                test_se=getattr(test_measured(r, test_images), "se", None),
-                train_se=getattr(train_measured(r), "se", None),
+                test_se=getattr(test, "se", None),
+                train_se=getattr(train, "se", None),
+                seeds=len(r.runs) or 1,
+                test_best=best,
+                test_std=getattr(test, "std", None) if r.runs else None,
+                train_std=getattr(train, "std", None) if r.runs else None,
             )
         )
     return rows
@@ -121,8 +150,7 @@ def table_markdown(rows: list[TableRow], title: str) -> str:
         status = r.status if r.status == "finished" else f"{r.status} at {r.step:,} of {r.iters:,}"
         lines.append(
             f"| {r.net} | {r.n} | {r.layers} | {_params(r.params)} | {r.paper_params or '—'} | "
-            f"{_num(r.test_error, se=r.test_se)} | {paper} | {_num(r.difference, sign=True)} | "
-            f"{_num(r.train_error, se=r.train_se)} | {status} |"
+            f"{r.test_text} | {paper} | {_num(r.difference, sign=True)} | {r.train_text} | {status} |"
         )
     lines += [
         "",
@@ -132,10 +160,26 @@ def table_markdown(rows: list[TableRow], title: str) -> str:
             "error on the images measured (the whole test split; the settled training window)."
         ),
     ]
+    seeded = max((r.seeds for r in rows), default=1)
+    if seeded > 1:
+        lines.append(
+            f"With {seeded} seeds of each net, our test error is best (mean ± std) over the seeds, as Table 6 "
+            "gives ResNet-110's over 5 runs (± is then the sample std, not a standard error), the difference "
+            "our best against the paper's; the training error is mean ± std. The claims are judged on the "
+            "standard error of the mean over the seeds."
+        )
     lines += [f"- {n}" for n in notes]
     return "\n".join(lines) + "\n"
 
 
 def table_json(rows: list[TableRow], **extra) -> dict:
     """Table 6 as a JSON-ready dict: ``{"rows": [...], **extra}``."""
-    return {**extra, "rows": [asdict(r) for r in rows]}
+    return {**extra, "rows": [_row_json(r) for r in rows]}
+
+
+def _row_json(row: TableRow) -> dict:
+    d = asdict(row)
+    if row.seeds == 1:  # table6.json as before seeds
+        for key in ("seeds", "test_best", "test_std", "train_std"):
+            del d[key]
+    return d

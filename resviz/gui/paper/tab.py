@@ -21,7 +21,7 @@ from PySide6 import QtCore, QtWidgets
 from ...core.paper.claims import CLAIM_TITLES, PAPER_CLAIM_KINDS, Pending, paper_claims
 from ...core.paper.numbers import PAPER_PARAMS, PAPER_TEST_ERROR
 from ...core.paper.plan import PaperPlan
-from ...core.paper.results import NetResult, missing_result, result_of
+from ...core.paper.results import NetResult, merge_seeds, missing_result, result_of
 from ...core.verdicts import rule_text, verdict
 from ..experiment_runs import LatestExperiment
 from ..runs import RunsModel
@@ -88,17 +88,24 @@ class PaperTab(QtWidgets.QWidget):
         self.update_text()
 
     def results(self) -> dict[str, NetResult]:
-        """Each planned net's numbers so far (``missing`` for nets not in the list)."""
-        by_name = {r.spec.name: r for r in self.latest.runs if r.spec is not None}
+        """Each planned net's numbers so far (``missing`` for nets not in the list); a net
+        trained with several seeds is their mean (:func:`~resviz.core.paper.results.merge_seeds`)."""
+        seeded = self.plan is not None and self.plan.seeds > 1
+        # With seeds, each run is found by its net and its seed (the list's names may carry a #2).
+        by_key = {
+            (r.spec.name, r.config.get("seed", 0) if seeded else None): r
+            for r in self.latest.runs
+            if r.spec is not None
+        }
         out = {}
         for name, cfg in self.plan.nets() if self.plan else []:
-            run = by_name.get(name)
+            run = by_key.get((cfg.spec.name, cfg.seed if seeded else None))
             out[name] = (
                 missing_result(name, cfg.iters)
                 if run is None
                 else result_of(run.history, name=name, status=run.status, iters=cfg.iters, batch_size=cfg.batch_size)
             )
-        return out
+        return merge_seeds(out)
 
     @property
     def ended(self) -> bool:
@@ -158,6 +165,11 @@ class PaperTab(QtWidgets.QWidget):
             return f"{v:.2f} ± {se:.2f}"
         return f"{v:+.2f}" if sign else f"{v:.2f}"
 
+    @staticmethod
+    def _cell(text: str) -> str:
+        """Table 6's text for a cell, blank where there is no number yet."""
+        return "" if text == "—" else text
+
     def _table_html(self, rows) -> str:
         head = (
             "<tr><th align='left'>net</th><th>layers</th><th>params</th><th>paper's params</th>"
@@ -170,17 +182,24 @@ class PaperTab(QtWidgets.QWidget):
             status = r.status if r.status in ("finished", "missing") else f"{r.status} {r.step:,}/{r.iters:,}"
             out.append(
                 f"<tr><td>{r.net}</td><td align='right'>{r.layers}</td><td align='right'>{r.params / 1e6:.2f}M</td>"
-                f"<td align='right'>{r.paper_params or '—'}</td><td align='right'><b>{self._num(r.test_error, se=r.test_se)}</b></td>"
+                f"<td align='right'>{r.paper_params or '—'}</td><td align='right'><b>{self._cell(r.test_text)}</b></td>"
                 f"<td align='right'>{paper}</td><td align='right'>{self._num(r.difference, True)}</td>"
-                f"<td align='right'>{self._num(r.train_error, se=r.train_se)}</td><td>{status}</td></tr>"
+                f"<td align='right'>{self._cell(r.train_text)}</td><td>{status}</td></tr>"
             )
+        seeds = max((r.seeds for r in rows), default=1)
+        spread = (
+            f" With {seeds} seeds of each net: test error best (mean ± std) over the seeds, as Table 6 gives "
+            "ResNet-110's; training error mean ± std; the claims use the standard error of the mean."
+            if seeds > 1
+            else ""
+        )
         return (
             "<h4>Table 6: test error, ours beside the paper's</h4><table cellspacing='0' cellpadding='3'>"
             + head
             + "".join(out)
             + "</table>"
             + "<p>± is one standard error (binomial on the images measured: the whole test split, the "
-            "settled training window).</p>"
+            f"settled training window).{spread}</p>"
         )
 
     @staticmethod
