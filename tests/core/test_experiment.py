@@ -155,9 +155,11 @@ def test_the_summary_lists_runs_and_verdicts():
     claims = _claims({**PAPER, "resnet56": 2.9})  # 0.1 from resnet20: too close to call
     md = summary_markdown(rows, claims, TrainConfig(iters=600, batch_size=64))
     assert "600 iterations, batch 64" in md
-    # SE of 2 % on 10,000 images: 100·sqrt(.02·.98/10000) = 0.14; of 3 % on 1,000: 0.54
+    # SE of 2 % on 10,000 images (plus-two: p~ = 201/10002 = 0.020096):
+    # 100·sqrt(0.020096·0.979904/10002) = 0.140; of 3 % on 1,000 (p~ = 31/1002 = 0.030938):
+    # 100·sqrt(0.030938·0.969062/1002) = 0.547; of 5 % on 10,000 (p~ = 501/10002): 0.218
     assert "| plain20 | 5.00 ± 0.22 | 10,000 | n/a | 1,000 | 12 |" in md
-    assert "| resnet56 | 2.00 ± 0.14 | 10,000 | 3.00 ± 0.54 | 1,000 | 12 |" in md
+    assert "| resnet56 | 2.00 ± 0.14 | 10,000 | 3.00 ± 0.55 | 1,000 | 12 |" in md
     assert "Schedule: the paper's schedule: lr 0.1 throughout these 600 iterations" in md
     assert "exceeds 2 standard errors of the difference" in md
     assert md.count("**holds**") == 3 and md.count("**too close to call**") == 1

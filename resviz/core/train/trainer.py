@@ -403,14 +403,17 @@ class Trainer:
         started = time.perf_counter()
         full = self.step >= self.config.iters or self.eval_shard is None
         test_wrong, response_std = self.evaluation.run(full) if evaluate else (None, None)
+        # The evaluation's own time (it ends in a host copy, so a GPU has finished it): the
+        # record's telemetry below is training's, taken at evaluations and between them alike.
+        evaluating = time.perf_counter() - started
         count = len(self.test_data) if full else self.config.eval_subset
         rec = self.telemetry.collect(self.step, lr, elapsed, test_wrong, count)
         rec.scalars["step_seconds"], self._step_seconds = self._step_seconds, 0.0
         if evaluate:
             rec.scalars["test_images"] = float(count)  # the n of the test error (core.verdicts)
             rec.vectors["test_response_std"] = response_std
-            rec.scalars["eval_seconds"] = time.perf_counter() - started
-            self.eval_seconds += rec.scalars["eval_seconds"]
+            rec.scalars["eval_seconds"] = evaluating
+            self.eval_seconds += evaluating
         if not math.isfinite(rec.scalars["loss"]):
             raise Diverged(
                 f"the loss became {rec.scalars['loss']} by step {self.step} (diverged); "
