@@ -74,10 +74,12 @@ class Measured:
     std: float | None = None
 
     def __str__(self) -> str:
-        """``86.2 ± 0.9 %`` (the ± is one standard error); the bare value when it is unknown."""
+        """``86.2 ± 0.9 %`` (the ± is one standard error); the bare value when it is unknown.
+        Two decimals where one would round the error away: 0 of 3,840 is ``0.00 ± 0.03 %``."""
         if self.se is None:
             return f"{self.value:.1f} % (n unknown)"
-        return f"{self.value:.1f} ± {self.se:.1f} %"
+        d = 2 if self.se < 0.1 else 1
+        return f"{self.value:.{d}f} ± {self.se:.{d}f} %"
 
     def to_dict(self) -> dict:
         return {
@@ -141,7 +143,10 @@ def difference_note(lower: Measured, higher: Measured, k: float = K_SIGMA) -> st
     if lower.se is None or higher.se is None:
         return "no image counts recorded, so no uncertainty to judge the difference by"
     se = math.hypot(lower.se, higher.se)
-    return f"difference {higher.value - lower.value:+.1f} points, {k:g}σ = {k * se:.1f}"
+    # Two decimals where one would round the threshold to 0.0-0.4 and hide the comparison
+    # ("difference +0.10 points, 2σ = 0.13", not "+0.1 points, 2σ = 0.1").
+    d = 2 if k * se < 0.45 else 1
+    return f"difference {higher.value - lower.value:+.{d}f} points, {k:g}σ = {k * se:.{d}f}"
 
 
 def verdict(holds: bool | None) -> str:

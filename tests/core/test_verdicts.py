@@ -15,7 +15,7 @@ import pytest
 from resviz.core.experiment import degradation_claims, net_measurements
 from resviz.core.records import Record
 from resviz.core.runs.history import RunHistory
-from resviz.core.verdicts import K_SIGMA, Measured, across_seeds, binomial, compare, verdict
+from resviz.core.verdicts import K_SIGMA, Measured, across_seeds, binomial, compare, difference_note, verdict
 
 #: Issue #18's run: 300 iterations, a record every 10 steps -> 30 records; the settled window
 #: is the last 5 % of them, round(1.5) = 2 records = 20 steps of 128 images.
@@ -69,6 +69,9 @@ def test_an_error_of_zero_still_has_an_uncertainty():
     assert four.se == pytest.approx(0.058162, abs=1e-5)
     # SE(d) = sqrt(0.026025² + 0.058162²) = 0.063719; 2σ = 0.12744 > 0.10417: too close to call
     assert compare(none, four) is None
+    # shown with two decimals, where one would read "0.0 ± 0.0 %" and "2σ = 0.1"
+    assert str(none) == "0.00 ± 0.03 %" and str(four) == "0.10 ± 0.06 %"
+    assert difference_note(none, four) == "difference +0.10 points, 2σ = 0.13"
     # 40 wrong of 3,840 (1.04 %) against 0 is a result: p~ = 41/3842, SE 0.16577 -> 2σ = 0.3356 < 1.0417
     assert compare(none, binomial(100 * 40 / 3840, 3840)) is True
 
