@@ -14,6 +14,8 @@ so there is one source for every choice.
 
 from __future__ import annotations
 
+import os
+
 from PySide6 import QtWidgets
 
 from ..core.errors import ResvizError
@@ -22,13 +24,22 @@ from .controls import _DATA as DATA_SETS  # the training form's own choices: one
 from .export import EXPORT_FORMATS, EXPORT_STYLES, ExportOptions
 from .worker import worker_threads
 
-__all__ = ["THREADS_KEY", "PreferencesDialog", "training_threads"]
+__all__ = ["THREADS_KEY", "PreferencesDialog", "auto_threads_text", "training_threads"]
 
 #: Where QSettings keeps the choice: 0 is "auto", N > 0 is N threads.
 THREADS_KEY = "train/threads"
 
 _STYLES = {"publication": "publication (light, for papers and slides)", "screen": "as on screen"}
 _FORMATS = {"png+svg": "PNG and SVG", "png": "PNG only", "svg": "SVG only"}
+
+
+def auto_threads_text(cpus: int) -> str:
+    """What "auto" gives here, by :func:`worker_threads`'s own rule (OMP_NUM_THREADS included)."""
+    auto = worker_threads()
+    if auto is not None:
+        return str(auto)
+    omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return f"{omp}, from OMP_NUM_THREADS" if omp else f"torch's default on {cpus} cores"
 
 
 def training_threads(cpus: int | None = None) -> int | None:
@@ -63,8 +74,7 @@ class PreferencesDialog(QtWidgets.QDialog):
         self.threads = QtWidgets.QSpinBox()
         self.threads.setObjectName("training_threads")
         self.threads.setRange(0, max(cpus, 1) * 2)
-        auto = worker_threads(cpus)
-        self.threads.setSpecialValueText(f"auto ({auto if auto is not None else cpus})")
+        self.threads.setSpecialValueText(f"auto ({auto_threads_text(cpus)})")
         self.threads.setToolTip(
             "Torch threads for training in the app. auto leaves the interface a core on small machines "
             f"(this one has {cpus}); more threads train faster when nothing else needs the cores, "

@@ -137,9 +137,11 @@ class RunFilesMixin:
         if listed:
             if self.runs.current is None:
                 # The newest, selected and ticked: in the bars and heatmaps *and* in the
-                # error/loss/response plots (selected alone left those plots empty at launch).
+                # error/loss/response plots (selected alone left those plots empty at launch);
+                # an experiment with all its nets, which it exists to compare.
                 newest = self.runs_view.table.run_at(0)
-                newest.set_visible(True)
+                for run in newest.peers:
+                    run.set_visible(True)
                 self.runs.set_current(newest)
             self.status.showMessage(
                 f"{len(listed)} runs of {settings.runs_root()} listed: tick one to show it, right-click for more",

@@ -163,6 +163,23 @@ def _on_disk(tmp_path, tiny_run, twin_runs):
     return experiment, single
 
 
+def test_an_experiment_listed_newest_on_launch_shows_all_its_nets(tmp_path, twin_runs, app, qtbot):
+    from resviz.gui.app import create_window
+
+    root = tmp_path / "runs"
+    shutil.copytree(twin_runs["plain8"].parent, root / twin_runs["plain8"].parent.name)
+    win = create_window()
+    qtbot.addWidget(win)
+    win.show()
+    table = win.runs_view.table
+    qtbot.waitUntil(lambda: table.rowCount() == 2, timeout=10_000)
+    runs = [table.run_at(row) for row in range(2)]
+    assert runs[0].peers == runs  # the two twins of one experiment
+    # both ticked (not only the first): the comparison is what the experiment is for
+    assert [r.visible for r in runs] == [True, True]
+    assert win.runs.current is runs[0]
+
+
 def test_the_runs_folder_is_listed_on_launch_newest_first_and_loads_when_shown(
     tmp_path, tiny_run, twin_runs, app, qtbot
 ):

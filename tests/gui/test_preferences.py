@@ -38,3 +38,21 @@ def test_window_has_a_preferences_action_and_queued_runs_take_the_threads(window
     (run,) = window.session.enqueue([window.train_tab.controls.base_config(arch="resnet8")])
     assert run.config["threads"] == 2
     window.session.stop()
+
+
+def test_the_auto_label_follows_the_rule_the_worker_applies(monkeypatch):
+    """The dialog once showed "auto (1)" on a 2-core machine where OMP_NUM_THREADS=3 made the
+    worker leave torch at 3 threads: the label now asks the worker's own rule."""
+    from resviz.core import cores
+    from resviz.gui.preferences import auto_threads_text
+
+    monkeypatch.setattr(cores, "usable_cores", lambda: 4)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert auto_threads_text(4) == "3"  # a core left to the window
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert auto_threads_text(4) == "3, from OMP_NUM_THREADS"
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert auto_threads_text(4) == "1, from OMP_NUM_THREADS"
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    monkeypatch.setattr(cores, "usable_cores", lambda: 16)
+    assert auto_threads_text(16) == "torch's default on 16 cores"
