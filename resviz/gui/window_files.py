@@ -143,6 +143,8 @@ class RunFilesMixin:
                 for run in newest.peers:
                     run.set_visible(True)
                 self.runs.set_current(newest)
+                if newest.group == "degradation":  # and its verdicts, found again with its runs
+                    self.degradation_dock.show()
             self.status.showMessage(
                 f"{len(listed)} runs of {settings.runs_root()} listed: tick one to show it, right-click for more",
                 8000,

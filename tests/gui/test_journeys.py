@@ -178,6 +178,8 @@ def test_an_experiment_listed_newest_on_launch_shows_all_its_nets(tmp_path, twin
     # both ticked (not only the first): the comparison is what the experiment is for
     assert [r.visible for r in runs] == [True, True]
     assert win.runs.current is runs[0]
+    # ... and its verdicts: the Degradation panel, hidden until an experiment starts, shows
+    assert runs[0].group == "degradation" and win.degradation_dock.isVisible()
 
 
 def test_the_runs_folder_is_listed_on_launch_newest_first_and_loads_when_shown(
