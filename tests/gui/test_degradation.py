@@ -115,3 +115,27 @@ def test_the_panel_takes_the_mean_over_seeds(qtbot):
     assert plain20.se == pytest.approx(1.0)
     panel.update_text()
     assert "plain-20 61.0 ± 1.0 %" in panel.text.text()
+
+
+@pytest.mark.slow
+def test_the_action_with_two_seeds_trains_each_net_twice_and_judges_their_mean(window, qtbot):
+    """Seeds from the form, end to end: 8 runs in one lockstep group, the twins of a seed on
+    the same seed, and a verdict on every claim once all eight have finished."""
+    controls = window.train_tab.controls
+    set_tiny(controls, iters=6)
+    controls.depths.setText("8, 14")
+    controls.seeds.setValue(2)
+    window.actions.degradation.trigger()
+    runs = window.runs.runs
+    assert len(runs) == 8 and all(r.group == GROUP for r in runs)
+    seeds = sorted((r.spec.name, r.config["seed"]) for r in runs)
+    assert seeds == sorted((n, s) for n in ("plain8", "plain14", "resnet8", "resnet14") for s in (0, 1))
+    assert len({r.run_dir.parent for r in runs}) == 1  # one experiment folder
+    assert len({r.run_dir.name for r in runs}) == 8  # each seed in its own run folder
+    qtbot.waitUntil(lambda: all(r.status == "finished" for r in runs), timeout=240_000)
+    qtbot.waitUntil(lambda: "waiting" not in window.degradation.text.text(), timeout=30_000)
+    errors = window.degradation.errors()
+    assert sorted(errors) == ["plain14", "plain8", "resnet14", "resnet8"]
+    assert all(m is not None and m.runs == 2 and m.basis == "seeds" for m in errors.values())
+    text = window.degradation.text.text()
+    assert text.count("seen here") + text.count("≈ too close to call") == 4
