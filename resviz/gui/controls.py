@@ -21,6 +21,7 @@ from ..core.experiment import DEGRADATION_ITERS, MAX_SEEDS, parse_depths
 from ..core.train.config import TrainConfig
 from . import settings
 from .actions import WindowActions
+from .form_values import FormInput, read_widget, write_widget
 
 __all__ = ["TrainControls", "Field", "FIELDS", "DEFAULTS", "data_source"]
 
@@ -359,17 +360,17 @@ class TrainControls(QtWidgets.QWidget):
     def restore(self) -> None:
         """Fill the form from the saved settings (first launch: :data:`DEFAULTS`)."""
         for f in FIELDS:
-            _write(getattr(self, f.name), settings.value(f.key, f.default), f.default)
+            write_widget(getattr(self, f.name), settings.value(f.key, f.default), f.default)
 
     def save(self) -> None:
         """Remember every setting of the form (the window calls this when it closes)."""
         s = settings.settings()
         for f in FIELDS:
-            s.setValue(f.key, _read(getattr(self, f.name)))
+            s.setValue(f.key, read_widget(getattr(self, f.name)))
 
 
-def _config_value(f: Field, widget: _Input) -> object:
-    value = _read(widget)
+def _config_value(f: Field, widget: FormInput) -> object:
+    value = read_widget(widget)
     return f.to_config(value) if f.to_config is not None else value
 
 
@@ -382,38 +383,3 @@ def data_source(key: str, path: str) -> tuple[str, str | None]:
             raise ConfigError("choose the image folder (train/ and test/ class folders) with the … button")
         return str(Path(path).expanduser()), None
     return key, (str(Path(path).expanduser()) if path and key == "cifar10" else None)
-
-
-_Input = QtWidgets.QComboBox | QtWidgets.QCheckBox | QtWidgets.QSpinBox | QtWidgets.QDoubleSpinBox | QtWidgets.QLineEdit
-
-
-def _read(widget: _Input) -> bool | int | float | str:
-    """The value a widget of the form holds (a combo's item data)."""
-    if isinstance(widget, QtWidgets.QComboBox):
-        return widget.currentData()
-    if isinstance(widget, QtWidgets.QCheckBox):
-        return widget.isChecked()
-    if isinstance(widget, QtWidgets.QLineEdit):
-        return widget.text()
-    return widget.value()
-
-
-def _write(widget: _Input, value: bool | int | float | str, default: bool | int | float | str) -> None:
-    """Show ``value`` in a widget of the form (a combo without that item shows ``default``)."""
-    if isinstance(widget, QtWidgets.QComboBox):
-        _select(widget, value, default)
-    elif isinstance(widget, QtWidgets.QCheckBox):
-        widget.setChecked(bool(value))
-    elif isinstance(widget, QtWidgets.QLineEdit):
-        widget.setText(str(value))
-    else:
-        widget.setValue(value)
-
-
-def _select(combo: QtWidgets.QComboBox, data: object, fallback: object) -> None:
-    """Select the item whose data equals ``data`` (else ``fallback``)."""
-    for wanted in (data, fallback):
-        for i in range(combo.count()):
-            if str(combo.itemData(i)) == str(wanted):
-                combo.setCurrentIndex(i)
-                return

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from resviz.gui.controls import DEFAULTS, FIELDS, TrainControls, _read
+from resviz.gui.controls import DEFAULTS, FIELDS, TrainControls
+from resviz.gui.form_values import read_widget
 
 #: A value other than the default for every field (a new field needs one here).
 CHANGED = {
@@ -47,7 +48,7 @@ def make_controls(app, qtbot):
 
 
 def _values(controls: TrainControls) -> dict:
-    return {f.name: _read(getattr(controls, f.name)) for f in FIELDS}
+    return {f.name: read_widget(getattr(controls, f.name)) for f in FIELDS}
 
 
 def test_the_form_opens_on_the_defaults(make_controls):
@@ -63,11 +64,11 @@ def test_the_form_opens_on_the_defaults(make_controls):
 
 
 def test_every_field_is_saved_and_restored(make_controls):
-    from resviz.gui.controls import _write
+    from resviz.gui.form_values import write_widget
 
     first = make_controls()
     for f in FIELDS:
-        _write(getattr(first, f.name), CHANGED[f.name], f.default)
+        write_widget(getattr(first, f.name), CHANGED[f.name], f.default)
     assert _values(first) == CHANGED  # every changed value is one the widget can hold
     first.save()
     second = make_controls()
