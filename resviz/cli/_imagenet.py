@@ -78,7 +78,9 @@ def run_imagenet_experiment(args: argparse.Namespace) -> int:
             for name in (f"{k}{d}" for d in plan.depths for k in ("plain", "resnet")):
                 if is_run_folder(folder / name):
                     shutil.rmtree(folder / name)
-        (folder / IMAGENET_PLAN_FILE).write_text(plan.to_json())
+        from ..core.outputs import write_text_atomic
+
+        write_text_atomic(folder / IMAGENET_PLAN_FILE, plan.to_json())
     dataset = load_dataset(plan.data, size=plan.image_size, recipe="imagenet", stream=True, workers=plan.workers)
     nets = plan.configs(len(dataset.train))
     if main:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .archs import arch_name, parse_arch
 from .errors import ConfigError
+from .outputs import write_text_atomic
 from .train.config import TrainConfig
 from .train.schedule import describe_schedule
 from .verdicts import K_SIGMA, Measured, across_seeds, compare, difference_note, rule_text, verdict
@@ -488,8 +489,9 @@ def _train_and_report(out: Path, base: TrainConfig, depths: Sequence[int], group
         "wall_seconds": wall_seconds,
         "timing": timing,
     }
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    (out / "summary.md").write_text(summary_markdown(rows, claims, base, seeds, timing))
+    # Atomic: a crash or a full disk while writing keeps the last summary whole.
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2))
+    write_text_atomic(out / "summary.md", summary_markdown(rows, claims, base, seeds, timing))
     return summary
 
 

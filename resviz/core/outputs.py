@@ -26,7 +26,15 @@ from pathlib import Path
 from .errors import ConfigError
 from .runs.reader import is_run_folder
 
-__all__ = ["FIGURE", "FIGURE_SUFFIXES", "atomic_output", "check_output", "figure_format", "run_folder_of"]
+__all__ = [
+    "FIGURE",
+    "FIGURE_SUFFIXES",
+    "atomic_output",
+    "check_output",
+    "figure_format",
+    "run_folder_of",
+    "write_text_atomic",
+]
 
 #: ``kind`` of a matplotlib figure: a name without a suffix is written as NAME.png.
 FIGURE = "figure"
@@ -104,6 +112,15 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through :func:`atomic_output`: a crash or a full disk while
+    writing leaves the old file whole (or none), never a truncated one."""
+    path = Path(path)
+    with atomic_output(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
 
 
 def check_output(

@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter, SVGExporter
 
 from ..core.errors import ResvizError
+from ..core.outputs import atomic_output
 from .runs import Run
 
 __all__ = [
@@ -108,11 +109,13 @@ def export_plot(
     style = EXPORT_STYLES[options.style] or theme().name
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with theme().plots_as(style) as colours:
+        # Written beside the file and moved onto it at the end: a crash or a full disk keeps
+        # an earlier export whole, never half a PNG (core.outputs.atomic_output).
+        with theme().plots_as(style) as colours, atomic_output(path) as tmp:
             if suffix == ".png":
-                _export_png(plot, path, options.width, title, colours)
+                _export_png(plot, tmp, options.width, title, colours)
             else:
-                _export_svg(plot, path, title, colours)
+                _export_svg(plot, tmp, title, colours)
     except OSError as exc:
         raise ResvizError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from exc
     if not path.is_file():

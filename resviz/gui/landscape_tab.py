@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..core.errors import ResvizError
+from ..core.outputs import write_text_atomic
 from . import settings
 from .export import ask_export_path, export_plot
 from .inspect.landscape_study import LandscapeSettings
@@ -290,7 +291,7 @@ class LandscapeTab(QtWidgets.QWidget):
             )
         text = (landscapes_csv if suffix == ".csv" else landscapes_json)(list(result.landscapes))
         try:
-            path.write_text(text)
+            write_text_atomic(path, text)
         except OSError as exc:
             raise ResvizError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from exc
         return path

@@ -77,3 +77,16 @@ def test_threads_and_finite_numbers_are_checked():
     for bad in (float("nan"), float("inf"), "x", None):
         with pytest.raises(ConfigError, match="--weight-decay must be a finite number"):
             check_finite(bad, "--weight-decay")
+
+
+def test_a_text_written_atomically_replaces_the_old_or_leaves_it_whole(tmp_path):
+    from resviz.core.outputs import write_text_atomic
+
+    path = tmp_path / "summary.md"
+    path.write_text("the last summary\n")
+    assert write_text_atomic(path, "a new one\n") == path and path.read_text() == "a new one\n"
+    # a write that fails midway (a lone surrogate cannot be encoded: the encoder stops there)
+    with pytest.raises(UnicodeEncodeError):
+        write_text_atomic(path, "half of it" + "\ud800" + " never written")
+    assert path.read_text() == "a new one\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.md"]  # no temporary left behind

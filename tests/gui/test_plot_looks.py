@@ -232,3 +232,28 @@ def test_the_method_menu_opens_wide_enough_for_its_headers(qtbot):
     bold.setBold(True)
     longest = max(QtGui.QFontMetrics(bold).horizontalAdvance(title) for title, _ in METHOD_GROUPS)
     assert combo.view().minimumWidth() > longest > combo.width()
+
+
+def test_an_export_that_fails_midway_keeps_the_earlier_file(panels, tmp_path, monkeypatch):
+    """A full disk or a crash while writing a PNG left half a file where a good export had
+    been; the export is now written beside it and moved into place at the end."""
+    from resviz.core.errors import ResvizError
+    from resviz.gui import export
+    from resviz.gui.export import ExportOptions, export_plot
+
+    runs, (curves, _gradients, _responses) = panels
+    runs.add(_run("plain8"))
+    target = tmp_path / "error.png"
+    export_plot(curves.error, target, options=ExportOptions())
+    good = target.read_bytes()
+    assert good.startswith(b"\x89PNG")
+
+    def half_then_full_disk(plot, path, *args):
+        path.write_bytes(good[:100])  # the first bytes land, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "_export_png", half_then_full_disk)
+    with pytest.raises(ResvizError, match="No space left on device"):
+        export_plot(curves.error, target, options=ExportOptions())
+    assert target.read_bytes() == good  # the earlier export, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["error.png"]  # and no temporary left

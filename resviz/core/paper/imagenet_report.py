@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..outputs import write_text_atomic
 from .imagenet import PAPER_TABLE2
 
 __all__ = ["ImageNetResult", "collect_results", "judge_claims", "write_imagenet_report"]
@@ -196,10 +197,10 @@ def write_imagenet_report(folder: Path, results, depths, train_images: int, batc
         ("table2.md", table2_markdown(results, depths)),
         ("claims.md", claims_markdown(claims, results)),
     ):
-        (folder / name).write_text(text)
+        write_text_atomic(folder / name, text)
         written.append(folder / name)
     summary = {"nets": [r.__dict__ | {"error": r.error} for r in results], "claims": claims}
-    (folder / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_text_atomic(folder / "summary.json", json.dumps(summary, indent=2))
     written.append(folder / "summary.json")
     fig = draw_fig4(folder, results, train_images, batch, folder / "fig4.png")
     if fig is not None:

@@ -20,6 +20,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ...core.errors import ResvizError
 from ...core.inspect.subset import describe_class_counts
+from ...core.outputs import write_text_atomic
 from .. import settings
 from ..export import ask_export_path, export_plot
 from ..plots.base import PlotPanel, stage_ticks, text_size
@@ -250,7 +251,7 @@ class LesionPanel(QtWidgets.QWidget):
             )
         if path.suffix.lower() == ".csv":
             try:
-                path.write_text(result.to_csv())
+                write_text_atomic(path, result.to_csv())
             except OSError as exc:
                 raise ResvizError(f"cannot write {path}: {exc.strerror or exc}; choose another folder") from exc
             return path
