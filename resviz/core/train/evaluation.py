@@ -1,16 +1,20 @@
 """How a run reads its test split: the test error and Fig. 7's responses, at the least cost.
 
-Evaluating is not training, and on a CPU it ate a quarter of a short experiment (issue #18):
+Evaluating is not training, and on a CPU it ate most of a short experiment (issue #18;
+``benchmarks/eval_share.py``: 60 % of the time before, 12 % after):
 ``resviz experiment degradation --depths 20,56 --iters 300`` read the whole CIFAR-10 test
 split (10,000 images) at each of its 10 evaluations per net, plus Fig. 7's probed pass over
-500 more. Three things bring it down, and each keeps the numbers what they were:
+500 more. Three things bring it down; the test errors stay what they were (the folded pass
+up to float rounding: the README's CIFAR-10 run with and without it gave the same errors to
+the digit):
 
 - During training an evaluation reads a fixed class-stratified subset (``--eval-subset``,
   1,000 images by default: the same images for every net, seed and evaluation, by
   :func:`~resviz.core.inspect.subset.stratified_subset`'s fixed hash); the last one reads
   the whole split, so the final test error is the split's.
 - Fig. 7's fixed batch (:mod:`.responses`) is the stratified subset of 500 under the same
-  hash, so it lies inside both the 1,000 and the whole split: its probed pass, a forward
+  hash (since issue #18; before, 500 others from a seeded permutation), so it lies inside
+  both the 1,000 and the whole split: its probed pass, a forward
   pass in eval mode like any other, also counts its errors, and the plain pass reads only
   the rest. 1,000 images per evaluation instead of 1,500.
 - The passes run under ``torch.inference_mode`` (no autograd bookkeeping at all, where
