@@ -105,3 +105,34 @@ def test_force_still_replaces_a_run_and_leaves_nothing_aside(run, capsys):
     assert (run / "checkpoints" / "notes.txt").read_text() == "mine"
     assert not [p for p in run.iterdir() if p.name.startswith(".replaced")]
     assert sorted(p.name for p in (run / "checkpoints").glob("step_*.pt")) == ["step_0000004.pt"]
+
+
+def _killed_force(run: Path) -> Path:
+    """What a --force killed (SIGKILL) between setting the old run aside and deleting it leaves:
+    the old run's files in RUN/.replaced-XXXX, the new run's config beside them."""
+    aside = run / ".replaced-k1ll3d"
+    (aside / "checkpoints").mkdir(parents=True)
+    for name in ("status.json", "metrics.sqlite"):
+        shutil.copy2(run / name, aside / name)
+    shutil.copy2(next((run / "checkpoints").glob("step_*.pt")), aside / "checkpoints")
+    return aside
+
+
+def test_the_next_force_deletes_what_a_killed_force_set_aside(run, capsys):
+    _killed_force(run)
+    assert main(["train", *TINY, "--force", "--out", str(run)]) == 0
+    # the user asked twice to replace that run: no folder set aside is left, old or new
+    assert not [p for p in run.iterdir() if p.name.startswith(".replaced")]
+
+
+def test_a_resume_names_what_a_killed_force_set_aside_and_keeps_it(run, capsys):
+    from resviz.core.runs.store import RunStore
+
+    aside = _killed_force(run)
+    before = tree(aside)
+    store = RunStore.reopen(run, after_step=4)
+    try:
+        assert store.stale_asides == [aside]
+    finally:
+        store.close()
+    assert tree(aside) == before  # a resume deletes nothing it was not asked to

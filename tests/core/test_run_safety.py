@@ -265,6 +265,16 @@ def test_leftover_temporary_files_are_removed_when_a_run_is_reopened(run, digits
     assert any("removed 2 leftover" in n for n in t.notes), t.notes
 
 
+def test_a_resume_says_where_a_killed_force_left_the_replaced_run(run, digits):
+    set_status(run, "stopped")
+    aside = run / ".replaced-k1ll3d"
+    aside.mkdir()
+    (aside / "status.json").write_text("{}")  # the replaced run's files, waiting to be deleted
+    t = resume(run, digits)
+    assert [n for n in t.notes if str(aside) in n and "earlier --force" in n], t.notes
+    assert (aside / "status.json").read_text() == "{}"  # kept: a resume deletes nothing else
+
+
 def test_no_checkpoint_to_resume_from_names_force_and_the_folder(run, digits):
     set_status(run, "stopped")
     for p in (run / "checkpoints").glob("step_*.pt"):

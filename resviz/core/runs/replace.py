@@ -12,6 +12,9 @@ half-deleted run that neither ``export`` nor ``--resume`` could read. Now:
    undone and the folder is as it was: one line, nothing changed.
 3. Once the new run has started, :func:`discard` deletes the folder set aside; if the new run
    fails to start, :func:`restore` puts the old files back.
+4. A process killed between 2 and 3 leaves the folder set aside (:func:`stale_asides`): the
+   next ``--force`` deletes it with its own (it holds a run that was asked to be replaced),
+   and a resume says where it is and leaves it (nothing is deleted that was not asked for).
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ from pathlib import Path
 from ..errors import RunError
 from .files import _LEFTOVER_PATTERNS, CHECKPOINT_DIR, RUN_FILES, checkpoint_files
 
-__all__ = ["ASIDE_PREFIX", "check_checkpoint_folder", "check_replaceable", "discard", "move_aside", "restore"]
+__all__ = [
+    "ASIDE_PREFIX",
+    "check_checkpoint_folder",
+    "check_replaceable",
+    "discard",
+    "move_aside",
+    "restore",
+    "stale_asides",
+]
 
 #: The hidden folder the old run's files wait in while the new run starts.
 ASIDE_PREFIX = ".replaced-"
@@ -131,6 +142,13 @@ def restore(path: Path, aside: Path | None) -> None:
                 pass
     moved = [(path / d.relative_to(aside), d) for d in sorted(aside.rglob("*")) if not d.is_dir() or d.is_symlink()]
     _undo(moved, aside)
+
+
+def stale_asides(path: Path) -> list[Path]:
+    """Folders an earlier ``--force`` set aside and was killed (SIGKILL, power loss) before it
+    could delete or restore them. The caller holds the run's lock, so no live process owns
+    one: each holds the files of a run that a ``--force`` replaced."""
+    return sorted(p for p in path.glob(f"{ASIDE_PREFIX}*") if p.is_dir() and not p.is_symlink())
 
 
 def discard(aside: Path | None) -> str | None:

@@ -75,6 +75,8 @@ class RunStore:
         self.removed_leftovers: list[Path] = []
         #: Set when --force could not delete every file of the run it replaced (issue #17).
         self.replaced_note: str | None = None
+        #: Folders of runs replaced by a --force that was killed halfway, found on reopening.
+        self.stale_asides: list[Path] = []
 
     # -- creating and reopening --------------------------------------------------------
 
@@ -124,10 +126,11 @@ class RunStore:
         # --force replaces all or nothing (issue #17): the old run's files are moved aside
         # and deleted only once the new run has started; put back if it does not start.
         lock_fd = writer.lock(path)
-        aside = None
+        aside, stale = None, []
         try:
             RunStore.check_new(path, force=force, _locked=True)
             if force:
+                stale = replace.stale_asides(path)  # of a --force killed before it finished
                 aside = replace.move_aside(path)
             write_json_atomic(path / "config.json", config)
             write_json_atomic(path / "versions.json", versions)
@@ -142,7 +145,8 @@ class RunStore:
         except BaseException:
             replace.restore(path, aside)
             raise
-        store.replaced_note = replace.discard(aside)
+        notes = [replace.discard(a) for a in (aside, *stale)]
+        store.replaced_note = "; ".join(n for n in notes if n) or None
         return store
 
     @classmethod
@@ -155,11 +159,13 @@ class RunStore:
             writer.refuse_live_writer(path, "continue", locked=True)
             replace.check_checkpoint_folder(path)  # never writes or prunes another run's (issue #17)
             removed = remove_leftovers(path)
+            stale = replace.stale_asides(path)
         except BaseException:
             writer.unlock(lock_fd)
             raise
         store = cls(path, lock_fd=lock_fd)
         store.removed_leftovers = removed
+        store.stale_asides = stale
         try:
             store._db.execute("DELETE FROM metrics WHERE step > ?", (after_step,))
             store._db.execute("DELETE FROM events WHERE step > ?", (after_step,))

@@ -181,6 +181,11 @@ class Trainer:
         if writes:
             if _resume is not None:
                 self.store = RunStore.reopen(run_dir, after_step=self.step)
+                for aside in self.store.stale_asides:
+                    self.notes.append(
+                        f"{aside} holds the files of a run that an earlier --force replaced and was stopped before "
+                        "it could delete them; delete that folder if you do not need them"
+                    )
                 if self.store.removed_leftovers:
                     names = ", ".join(p.name for p in self.store.removed_leftovers)
                     self.notes.append(
