@@ -13,6 +13,10 @@ Used by the model zoo (:mod:`resviz.core.zoo`), torchvision weights by name
   before and while bytes arrive, so a hostile or broken server cannot fill the disk.
 - Offline (``offline=True``, no DNS, a refused connection) the one-line error names the
   file, its URL and the folder to put it in.
+- Two processes fetching one file (the app and a CLI command, two CLI commands) take turns:
+  the ``.part`` file is locked (``flock``) while bytes go into it, and the one that waited
+  finds the file the other verified instead of appending to its ``.part`` (which would have
+  mixed two streams into a file that fails its hash, blamed on the server).
 
 The cache is torch's hub cache (``torch.hub.get_dir()/checkpoints``), where torchvision keeps
 its weights: a file torchvision already downloaded is reused. Qt-free and torch-free.
@@ -20,15 +24,18 @@ its weights: a file torchvision already downloaded is reused. Qt-free and torch-
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import http.client
 import os
 import re
 import socket
 import sys
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -176,18 +183,74 @@ def fetch(
             f"cannot create {folder} for {remote.filename} ({exc.strerror or exc}): choose a writable cache (TORCH_HOME)"
         ) from None
     part = folder / f".{remote.filename}.part"
-    _download(remote, part, folder, progress=progress, cancel=cancel, timeout=timeout, limit=limit)
-    got = sha256_of(part)
-    if not got.startswith(remote.sha256):
-        part.unlink(missing_ok=True)
-        raise DownloadError(
-            f"the download of {remote.url} does not match its published SHA-256 (expected {remote.sha256}..., "
-            f"got {got[:16]}...): it was deleted and not loaded; try again later, or {_by_hand(remote, folder)}"
-        )
-    os.replace(part, path)
+    with _part_locked(part, path, remote, folder, cancel) as done_elsewhere:
+        if done_elsewhere:  # another process fetched it while this one waited
+            verify_file(path, remote)
+            return path
+        _download(remote, part, folder, progress=progress, cancel=cancel, timeout=timeout, limit=limit)
+        got = sha256_of(part)
+        if not got.startswith(remote.sha256):
+            part.unlink(missing_ok=True)
+            raise DownloadError(
+                f"the download of {remote.url} does not match its published SHA-256 (expected {remote.sha256}..., "
+                f"got {got[:16]}...): it was deleted and not loaded; try again later, or {_by_hand(remote, folder)}"
+            )
+        os.replace(part, path)
     st = path.stat()
     _VERIFIED.add((str(path), st.st_size, st.st_mtime_ns))
     return path
+
+
+@contextlib.contextmanager
+def _part_locked(part: Path, path: Path, remote: RemoteFile, folder: Path, cancel: Any) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``part`` while the download writes it; yields True when
+    ``path`` appeared meanwhile (another process finished it). The lock is on the file's
+    inode, which the other process may have renamed onto ``path`` or deleted while this one
+    waited: then this one opens ``part`` afresh and locks again. An empty ``part`` (nothing
+    arrived, or it was only made to be locked) is removed at the end; one with bytes stays,
+    for the next attempt to resume."""
+    try:
+        import fcntl
+    except ImportError:  # no flock (Windows): one process at a time is the user's to keep
+        yield path.is_file()
+        return
+    while True:
+        fd = os.open(part, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _flock_waiting(fcntl, fd, remote, folder, cancel)
+            if path.is_file():
+                break
+            try:
+                mine = os.fstat(fd)
+                now = os.stat(part)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (mine.st_ino, mine.st_dev) == (now.st_ino, now.st_dev):
+                break
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the part was renamed or deleted while this process waited: again
+    try:
+        yield path.is_file()
+    finally:
+        with contextlib.suppress(OSError):
+            if os.stat(part).st_size == 0 and os.fstat(fd).st_ino == os.stat(part).st_ino:
+                part.unlink()
+        os.close(fd)
+
+
+def _flock_waiting(fcntl: Any, fd: int, remote: RemoteFile, folder: Path, cancel: Any) -> None:
+    """Take the lock, waiting (and cancellable) while another process holds it."""
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise DownloadError(f"cannot lock {folder} for {remote.filename}: {exc.strerror or exc}") from None
+        _check_cancel(cancel, remote, folder)
+        time.sleep(0.1)
 
 
 def _download(
@@ -204,7 +267,7 @@ def _download(
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # the part is complete or bigger than the file: start again
             exc.close()
-            part.unlink(missing_ok=True)
+            os.truncate(part, 0)  # emptied, not deleted: this process holds its lock (_part_locked)
             return _download(remote, part, folder, progress=progress, cancel=cancel, timeout=timeout, limit=limit)
         exc.close()
         raise DownloadError(f"{remote.url} answered {exc.code} {exc.reason}: {_by_hand(remote, folder)}") from None

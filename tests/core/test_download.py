@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import os
 import socket
 import threading
 import time
@@ -251,3 +252,64 @@ def test_bad_entries_are_refused():
     with pytest.raises(ValueError, match="plain file name"):
         RemoteFile("http://x/y", "../y", SHA)
     assert download.DEFAULT_TIMEOUT > 0
+
+
+def _hold_part_lock(folder: Path):
+    """Another process downloading weights-0123abcd.pth: its .part, locked (flock locks an
+    open file description, so a second open in this process contends like another process)."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".weights-0123abcd.pth.part", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.write(fd, BODY[:1000])  # its first bytes
+    return fd
+
+
+def test_a_fetch_waits_for_another_process_and_takes_the_file_it_verified(server, tmp_path):
+    fd = _hold_part_lock(tmp_path)
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(fetch(_remote(server, "/good"), tmp_path)))
+    thread.start()
+    time.sleep(0.5)
+    assert thread.is_alive() and got == []  # waiting: not appending to the other's .part
+    assert _Handler.requests == []  # and not downloading a second copy
+    # the other process finishes: its .part, complete, becomes the file
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, BODY, 0)
+    os.replace(tmp_path / ".weights-0123abcd.pth.part", tmp_path / "weights-0123abcd.pth")
+    os.close(fd)
+    thread.join(10)
+    assert got == [tmp_path / "weights-0123abcd.pth"] and got[0].read_bytes() == BODY
+    assert _Handler.requests == []  # the file the other verified, not a download of its own
+    assert _leftovers(tmp_path) == ["weights-0123abcd.pth"]  # no .part made for waiting
+
+
+def test_a_fetch_waiting_for_another_process_can_be_cancelled(server, tmp_path):
+    fd = _hold_part_lock(tmp_path)
+    try:
+        stop = threading.Event()
+        threading.Timer(0.3, stop.set).start()
+        t0 = time.monotonic()
+        with pytest.raises(DownloadCancelled):
+            fetch(_remote(server, "/good"), tmp_path, cancel=stop)
+        assert time.monotonic() - t0 < 5
+        assert (tmp_path / ".weights-0123abcd.pth.part").stat().st_size == 1000  # the other's, untouched
+    finally:
+        os.close(fd)
+
+
+def test_a_fetch_after_a_failed_one_downloads_afresh(server, tmp_path):
+    """The other process's download failed its hash and was deleted: the waiter locks a new
+    .part and downloads itself."""
+    fd = _hold_part_lock(tmp_path)
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(fetch(_remote(server, "/good"), tmp_path)))
+    thread.start()
+    time.sleep(0.3)
+    (tmp_path / ".weights-0123abcd.pth.part").unlink()  # refused by its hash, deleted
+    os.close(fd)
+    thread.join(10)
+    assert got and got[0].read_bytes() == BODY
+    assert [p for p, _ in _Handler.requests] == ["/good"]
+    assert _leftovers(tmp_path) == ["weights-0123abcd.pth"]
