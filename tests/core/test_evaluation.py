@@ -14,9 +14,8 @@ import torch
 
 from resviz.core.data import normalise
 from resviz.core.inspect.subset import stratified_subset
-from resviz.core.train import evaluation
 from resviz.core.train.distributed import SINGLE
-from resviz.core.train.evaluation import TestEvaluation, eval_batch_size, folded_bn
+from resviz.core.train.evaluation import TestEvaluation, eval_batch_size
 from resviz.core.train.responses import measure_responses, response_indices
 
 
@@ -40,11 +39,8 @@ class _Seen:
 
 
 @pytest.fixture
-def net(trained_resnet14, monkeypatch):
-    """A copy (the counting hooks stay off the session's shared net), evaluated as it is: the
-    plain pass's folded copy (tested below) would neither call the hooks nor give counts that
-    a hand-made pass must match to the image."""
-    monkeypatch.setattr(evaluation, "folded_bn", lambda model, channels_last=False: model)
+def net(trained_resnet14):
+    """A copy: the counting hooks stay off the session's shared net."""
     return copy.deepcopy(trained_resnet14).train()
 
 
@@ -104,29 +100,3 @@ def test_the_count_takes_an_in_place_all_reduce(net, digits):
 def test_the_cpu_evaluates_in_batches_of_100():
     assert eval_batch_size(torch.device("cpu")) == 100
     assert eval_batch_size(torch.device("meta")) == 500
-
-
-def test_bn_folded_into_the_convs_is_the_same_function(trained_resnet14, digits):
-    model = copy.deepcopy(trained_resnet14).eval()
-    folded = folded_bn(model)
-    assert folded is not model
-    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())  # every BN folded
-    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()) == 13  # the model keeps its own
-    x = normalise(digits.test.images, digits.mean)
-    with torch.no_grad():
-        a, b = model(x), folded(x)
-    torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)
-    # the same predictions, wherever the top two logits are further apart than the rounding
-    top2 = a.topk(2, dim=1).values
-    clear = (top2[:, 0] - top2[:, 1]) > 1e-3
-    assert clear.sum() > 300
-    assert torch.equal(a.argmax(1)[clear], b.argmax(1)[clear])
-
-
-def test_a_net_that_cannot_be_traced_is_evaluated_as_it_is():
-    class Branchy(torch.nn.Module):
-        def forward(self, x):
-            return x if x.sum() > 0 else -x  # data-dependent control flow: fx cannot trace it
-
-    net = Branchy().eval()
-    assert folded_bn(net) is net

@@ -4,9 +4,7 @@ Evaluating is not training, and on a CPU it ate most of a short experiment (issu
 ``benchmarks/eval_share.py``: 60 % of the time before, 12 % after):
 ``resviz experiment degradation --depths 20,56 --iters 300`` read the whole CIFAR-10 test
 split (10,000 images) at each of its 10 evaluations per net, plus Fig. 7's probed pass over
-500 more. Three things bring it down; the test errors stay what they were (the folded pass
-up to float rounding: the README's CIFAR-10 run with and without it gave the same errors to
-the digit):
+500 more. Three things bring it down, and the test errors stay what they were:
 
 - During training an evaluation reads a fixed class-stratified subset (``--eval-subset``,
   1,000 images by default: the same images for every net, seed and evaluation, by
@@ -19,8 +17,12 @@ the digit):
   the rest. 1,000 images per evaluation instead of 1,500.
 - The passes run under ``torch.inference_mode`` (no autograd bookkeeping at all, where
   ``no_grad`` keeps some) in batches of 100 on the CPU: 2x faster there than ``no_grad``
-  with 500 (resnet56, 2 threads; the activations of 100 CIFAR images stay in cache). The
-  plain pass runs a copy with BN folded into the convs (:func:`folded_bn`), 1.1-1.6x faster.
+  with 500 (resnet56, 2 threads; the activations of 100 CIFAR images stay in cache).
+
+BN is not folded into the convs for the plain pass: torch.fx's ``fuse`` traces the model by
+patching ``torch.nn.Module.__call__`` for the whole process, and the app trains its lockstep
+groups in threads, so one thread's trace hung another's (the paper experiment's test, in a
+fresh clone); it bought no measurable time in the CIFAR-10 run either (11 % with and without).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ..data.base import ImageSet
 from .distributed import DistContext
 from .responses import RESPONSE_IMAGES, measure_responses, response_indices, responses_and_errors
 
-__all__ = ["TestEvaluation", "eval_batch_size", "folded_bn"]
+__all__ = ["TestEvaluation", "eval_batch_size"]
 
 
 def eval_batch_size(device: torch.device) -> int:
@@ -134,13 +136,12 @@ class TestEvaluation:
         self.model.eval()
         wrong = torch.zeros((), device=self.device, dtype=torch.long)
         try:
-            net = folded_bn(self.model, self.channels_last)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
                 for images, labels in eval_batches(shard, self.batch):
                     x = normalise(images, self.mean)
                     if self.channels_last:
                         x = x.contiguous(memory_format=torch.channels_last)
-                    wrong += (net(x).argmax(dim=1) != labels).sum()
+                    wrong += (self.model(x).argmax(dim=1) != labels).sum()
         finally:
             self.model.train()
         return wrong
@@ -160,27 +161,6 @@ class TestEvaluation:
         if self._response_images is None:
             self._response_images = self.test_data.images[self.response_index()]
         return _host(measure_responses(self.model, self._response_images, self.mean, channels_last=self.channels_last))
-
-
-def folded_bn(model: torch.nn.Module, channels_last: bool = False) -> torch.nn.Module:
-    """An eval-mode copy of ``model`` with each BN folded into the conv before it.
-
-    In eval mode BN is an affine map with its running statistics, so it folds into the
-    conv's weights and a bias (torch.fx's ``fuse``, traced afresh each time: the weights and
-    the shortcut switches change during training): the same function up to float rounding,
-    and faster, since BN no longer reads and writes every activation once more: 1.1x to 1.6x
-    on the project's 2-core VM (resnet56 and plain20, channels-last, batches of 100, 2 threads;
-    folded and unfolded timed alternately; the ratio moved with the host's load between runs).
-    Tracing a copy of resnet56 takes 50-60 ms. Where the model cannot be traced, the model
-    itself (only speed is lost).
-    """
-    from torch.fx.experimental.optimization import fuse
-
-    try:
-        net = fuse(model)
-    except Exception:  # noqa: BLE001 - any tracing failure only costs speed
-        return model
-    return net.to(memory_format=torch.channels_last) if channels_last else net
 
 
 class _Gathered:
